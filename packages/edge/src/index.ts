@@ -1,1 +1,18 @@
-export {}
+/**
+ * @packageDocumentation
+ *
+ * The edge role: keeps a directory of the network's streams (from the
+ * streams topic), and when a viewer asks for a stream it does not follow
+ * yet, subscribes to that stream's topic, pulls the recent index from the
+ * ingest, fetches every rendition of every segment over libp2p (checking its
+ * hash), caches them (memory with a byte bound, then disk) and renders HLS.
+ *
+ * @example
+ * ```ts
+ * const edge = new Edge({ libp2p, gossip, dataDir, logger, registry })
+ * await edge.start()
+ * const master = await edge.masterPlaylist('abc123')
+ * ```
+ */
+export * from './edge.js'
+export * from './cache.js'

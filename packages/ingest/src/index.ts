@@ -1,1 +1,20 @@
-export {}
+/**
+ * @packageDocumentation
+ *
+ * The ingest role: accepts RTMP from broadcasters (node-media-server), cuts
+ * each live stream into keyframe-aligned segments, announces every segment
+ * as a job on gossipsub, collects bids for a short window, streams the
+ * segment to the best bidder over libp2p, verifies the renditions it gets
+ * back, stores them and announces the segment to edges. With no worker at
+ * all the source still passes through as its own rendition.
+ *
+ * @example
+ * ```ts
+ * const ingest = new Ingest({ libp2p, gossip, presence, store, ffmpeg, ladder, segmentSeconds: 2, rtmpPort: 1935, logger, registry })
+ * await ingest.start()
+ * const stream = await ingest.createStream('my show')
+ * ```
+ */
+export * from './ingest.js'
+export * from './rtmp.js'
+export * from './keys.js'

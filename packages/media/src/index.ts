@@ -1,1 +1,66 @@
-export {}
+/**
+ * `@diststream/media`: everything DistStream does with ffmpeg (no networking).
+ *
+ * Locate ffmpeg, cut a live input into MPEG-TS segments, probe them, transcode one segment into
+ * a ladder of renditions that join seamlessly with the neighbours' renditions, verify the
+ * output and measure the joins.
+ *
+ * @example
+ * ```ts
+ * import { resolveFfmpeg, parseLadder, ladderForSource, Segmenter, probeMedia, transcodeSegment } from '@diststream/media';
+ *
+ * const ff = resolveFfmpeg();
+ * const seg = new Segmenter({ ffmpegPath: ff.ffmpeg, input: 'rtmp://127.0.0.1:1935/live/key', outDir: '/tmp/seg', segmentSeconds: 2 });
+ * seg.on('segment', async (s) => {
+ *   const p = await probeMedia(s.path, { ffprobePath: ff.ffprobe, ffmpegPath: ff.ffmpeg });
+ *   const ladder = ladderForSource(parseLadder('720p,480p,360p'), p.width, p.height);
+ *   const { renditions } = await transcodeSegment({
+ *     ffmpegPath: ff.ffmpeg, input: s.path, outDir: `/tmp/out/${s.index}`, ladder, fpsMilli: p.fpsMilli, durationSec: s.durationSec,
+ *   });
+ * });
+ * seg.start();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { FfmpegNotFoundError, LadderError, ProbeError, TranscodeError } from './errors.js';
+export {
+  bundledFfmpegPath,
+  describeFfmpeg,
+  ffmpegVersion,
+  resolveFfmpeg,
+  whichSync,
+  type FfmpegPaths,
+  type ResolvedFfmpeg,
+} from './ffmpeg-path.js';
+export { RUNGS, ladderForSource, parseLadder, type RungSpec } from './ladder.js';
+export {
+  Segmenter,
+  parseCsvListLine,
+  type MediaLogger,
+  type SegmentInfo,
+  type SegmenterEnd,
+  type SegmenterEvents,
+  type SegmenterOptions,
+} from './segmenter.js';
+export { codecString, probeMedia, type ProbeOptions, type ProbeResult } from './probe.js';
+export {
+  DEFAULT_PRESET,
+  X264_BFRAMES,
+  buildTranscodeCommand,
+  gopFrames,
+  transcodeSegment,
+  type Rendition,
+  type TranscodeOptions,
+  type TranscodeResult,
+} from './transcode.js';
+export { verifyRendition, type RenditionExpectation, type VerifyResult } from './verify.js';
+export { measureJoins, type Join, type JoinReport } from './joins.js';
+export {
+  hasWorkingDrawtext,
+  startTestSource,
+  testSourceArgs,
+  type TestSource,
+  type TestSourceOptions,
+} from './test-source.js';
+export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js';

@@ -1,1 +1,42 @@
-export {}
+/**
+ * Pure job scheduling for DistStream: ranking workers' bids, collecting them
+ * in a time-boxed {@link Auction}, dispatching a job down the ranked list
+ * with per-attempt deadlines ({@link dispatchJob}), and the bounded
+ * {@link JobLedger} behind `/api/jobs`. All timing goes through an injectable
+ * {@link Clock}; {@link FakeClock} drives it in tests.
+ *
+ * @example
+ * ```ts
+ * import { Auction, FakeClock, JobLedger, dispatchJob, rankBids } from '@diststream/scheduler'
+ *
+ * const clock = new FakeClock()
+ * const ledger = new JobLedger({ clock })
+ * ledger.create({ jobId: 'j1', streamId: 's', seq: 0, createdAt: clock.now() })
+ * const auction = new Auction({ jobId: 'j1', clock, windowMs: 300, expectedBids: 2 })
+ * // ...auction.offer(bid) as bids arrive; ledger.addBid('j1')
+ * const bids = rankBids(await auction.result, { reputation: peer => 0.5 })
+ * const { result, bid } = await dispatchJob({
+ *   bids, clock, maxAttempts: 3,
+ *   deadlineFor: b => b.estimateMs * 3,
+ *   attempt: (b, signal) => transcodeOn(b.peerId, signal),
+ *   onAttemptStart: b => ledger.startAttempt('j1', b.peerId),
+ *   onAttempt: (b, outcome, reason) => ledger.endAttempt('j1', outcome, reason)
+ * })
+ * ledger.complete('j1')
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+export { FakeClock, systemClock, type Clock } from './clock.js'
+export { atCapacity, NEUTRAL_REPUTATION, rankBids, scoreBid, type Bid, type RankOptions } from './rank.js'
+export { Auction, type AuctionOptions } from './auction.js'
+export {
+  JobLedger, TERMINAL_STATES,
+  type AttemptOutcome, type AttemptRecord, type JobLedgerOptions, type JobRecord, type JobState,
+  type LedgerEvent, type LedgerEventKind
+} from './ledger.js'
+export {
+  AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob,
+  type DispatchAttempt, type DispatchOptions, type DispatchResult
+} from './dispatch.js'

@@ -1,0 +1,49 @@
+import { hideBin } from 'yargs/helpers'
+import yargs from 'yargs'
+import { nodeOptions, toConfig } from './config.js'
+import { createNode } from './node.js'
+import { runDev } from './dev.js'
+
+/**
+ * Runs `fn` until SIGINT/SIGTERM, then stops gracefully; a second signal
+ * forces the exit.
+ */
+async function untilSignal (stop: () => Promise<void>): Promise<void> {
+  await new Promise<void>(resolve => {
+    let count = 0
+    const onSignal = (sig: string): void => {
+      count++
+      if (count > 1) {
+        process.stderr.write(`${sig} again: exiting now\n`)
+        process.exit(130)
+      }
+      process.stderr.write(`${sig}: stopping (again to force)\n`)
+      stop().then(resolve, (err) => { process.stderr.write(`stop failed: ${String(err)}\n`); process.exit(1) })
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}
+
+await nodeOptions(yargs(hideBin(process.argv)))
+  .scriptName('diststream-node')
+  .usage('$0 [options]\n\nRuns a DistStream node with the given roles. Every option can also be set as DISTSTREAM_<NAME> in the environment (e.g. DISTSTREAM_HTTP_PORT) or in a JSON --config file.')
+  .command('$0', 'Run a node', () => {}, async (argv) => {
+    const node = await createNode(toConfig(argv as Record<string, unknown>))
+    await untilSignal(node.stop)
+  })
+  .command('dev', 'Run a local network on embedded defaults: one node with every role plus a synthetic broadcaster (ffmpeg test pattern)', () => {}, async (argv) => {
+    await runDev(argv as Record<string, unknown>, untilSignal)
+  })
+  .example('$0 --role worker --gpu --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...', 'Donate a GPU to the network')
+  .example('$0 --role ingest,edge --http-port 8080 --rtmp-port 1935', 'Run a broadcaster\'s ingest with its own edge')
+  .strict()
+  .fail((msg, err, y) => {
+    process.stderr.write(`${err?.message ?? msg}\n\n`)
+    if (err == null) y.showHelp()
+    process.exit(2)
+  })
+  .help()
+  .version()
+  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .parseAsync()

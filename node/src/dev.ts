@@ -1,0 +1,32 @@
+import { startTestSource } from '@diststream/media'
+import { toConfig } from './config.js'
+import { createNode } from './node.js'
+
+/**
+ * `pnpm start`: one node with every role on the embedded defaults, a stream
+ * created through the ingest, and ffmpeg's test pattern published to it over
+ * real RTMP, so a newcomer sees a live stream at once.
+ */
+export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: () => Promise<void>) => Promise<void>): Promise<void> {
+  const config = toConfig({ ...raw, role: 'ingest,worker,edge', 'data-dir': raw['data-dir'] === './.diststream' ? './.diststream/dev' : raw['data-dir'] })
+  const node = await createNode(config)
+  const ingest = node.ingest!
+  const stream = (await ingest.listStreams()).find(s => s.name === 'test pattern' && s.state !== 'ended') ?? await ingest.createStream('test pattern')
+  const rtmpUrl = `rtmp://127.0.0.1:${node.config.rtmpPort}/live/${stream.key}`
+  const source = startTestSource({ ffmpegPath: node.ffmpeg!.ffmpeg, url: rtmpUrl, width: 1280, height: 720, fps: 30, gopSeconds: config.segmentSeconds })
+  const playback = `${node.httpUrl}/live/${stream.id}/index.m3u8`
+  process.stdout.write([
+    '',
+    'DistStream local network is up.',
+    `  dashboard:   ${node.httpUrl}/`,
+    `  playback:    ${playback}   (hls.js, VLC, Safari; first segments in a few seconds)`,
+    `  publish:     ${`rtmp://127.0.0.1:${node.config.rtmpPort}/live/<key>`} (create a stream with POST ${node.httpUrl}/api/streams)`,
+    `  peer:        ${node.libp2p.getMultiaddrs()[0]?.toString() ?? ''}`,
+    '  Ctrl+C stops it.',
+    ''
+  ].join('\n') + '\n')
+  await untilSignal(async () => {
+    await source.stop()
+    await node.stop()
+  })
+}

@@ -1,0 +1,49 @@
+import { dashboardHtml } from './dashboard.js'
+import type { DistNode } from '../node.js'
+import type { FastifyInstance } from 'fastify'
+
+export function registerNodeRoutes (app: FastifyInstance, node: DistNode, version: string): void {
+  app.get('/healthz', async () => ({ ok: true }))
+
+  app.get('/api/node', async () => {
+    const self = node.libp2p.peerId.toString()
+    const known = new Map(node.presence.peers().map(p => [p.peerId, p]))
+    const connected = node.libp2p.getPeers().map(p => p.toString())
+    for (const id of connected) {
+      if (!known.has(id)) known.set(id, { peerId: id, roles: [], multiaddrs: [], httpUrl: '', activeJobs: 0, maxJobs: 0, gpu: false, hwKind: '', agent: '', startedAt: 0, lastSeen: 0, connected: true })
+    }
+    return {
+      peerId: self,
+      version,
+      roles: node.config.roles,
+      multiaddrs: node.libp2p.getMultiaddrs().map(m => m.toString()),
+      httpUrl: node.httpUrl,
+      rtmpPort: node.ingest != null ? node.config.rtmpPort : undefined,
+      uptimeSec: Math.round((Date.now() - node.startedAt) / 1000),
+      ffmpeg: node.ffmpeg != null ? { path: node.ffmpeg.ffmpeg, source: node.ffmpeg.source, encoder: 'libx264' } : undefined,
+      worker: node.worker != null ? { activeJobs: node.worker.activeJobs, maxJobs: node.worker.maxJobs } : undefined,
+      peers: [...known.values()].map(p => ({
+        peerId: p.peerId,
+        roles: p.roles,
+        connected: p.connected,
+        multiaddrs: p.multiaddrs,
+        httpUrl: p.httpUrl,
+        activeJobs: p.activeJobs,
+        maxJobs: p.maxJobs,
+        gpu: p.gpu,
+        agent: p.agent,
+        lastSeen: p.lastSeen
+      }))
+    }
+  })
+
+  app.get('/metrics', async (_req, reply) => {
+    void reply.header('content-type', node.registry.contentType)
+    return await node.registry.metrics()
+  })
+
+  app.get('/', async (_req, reply) => {
+    void reply.type('text/html; charset=utf-8')
+    return dashboardHtml
+  })
+}

@@ -1,0 +1,33 @@
+import Fastify from 'fastify'
+import { registerNodeRoutes } from './node-routes.js'
+import { registerStreamRoutes } from './stream-routes.js'
+import { registerLiveRoutes } from './live-routes.js'
+import type { DistNode } from '../node.js'
+import type { FastifyError, FastifyInstance } from 'fastify'
+
+export class HttpError extends Error {
+  constructor (readonly statusCode: number, message: string) {
+    super(message)
+  }
+}
+
+/** The node's HTTP server: API, HLS, metrics and dashboard, for the roles it has. */
+export async function startHttp (node: DistNode, version: string): Promise<{ app: FastifyInstance, url: string }> {
+  // No type coercion: a JSON body with the wrong types is a 400, not silently converted.
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, maxParamLength: 200, ajv: { customOptions: { coerceTypes: false } } })
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const status = err.statusCode ?? (err.name === 'NotFoundError' || err.name === 'StreamNotFoundError' ? 404 : 500)
+    if (status >= 500) node.logger.error({ err }, 'HTTP handler failed')
+    void reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message })
+  })
+  app.setNotFoundHandler((_req, reply) => { void reply.code(404).send({ error: 'not found' }) })
+  registerNodeRoutes(app, node, version)
+  registerStreamRoutes(app, node)
+  registerLiveRoutes(app, node)
+  const { httpHost, httpPort } = node.config
+  await app.listen({ host: httpHost, port: httpPort })
+  const addr = app.server.address()
+  const port = typeof addr === 'object' && addr != null ? addr.port : httpPort
+  const host = httpHost === '0.0.0.0' || httpHost === '::' ? '127.0.0.1' : httpHost
+  return { app, url: `http://${host}:${port}` }
+}

@@ -1,0 +1,74 @@
+import { HttpError } from './server.js'
+import type { DistNode } from '../node.js'
+import type { Ingest } from '@diststream/ingest'
+import type { StreamRecord } from '@diststream/store'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+const ID = { type: 'string', pattern: '^[a-z0-9]{1,64}$' } as const
+
+function hostOf (req: FastifyRequest): string {
+  const h = req.hostname.replace(/:\d+$/, '')
+  return /^[A-Za-z0-9.\-[\]:]{1,255}$/.test(h) ? h : '127.0.0.1'
+}
+
+function view (node: DistNode, req: FastifyRequest, s: StreamRecord, withKey = false): Record<string, unknown> {
+  const host = hostOf(req)
+  const port = node.http.server.address()
+  const httpPort = typeof port === 'object' && port != null ? port.port : node.config.httpPort
+  return {
+    id: s.id,
+    name: s.name,
+    state: s.state,
+    createdAt: new Date(s.createdAt).toISOString(),
+    lastSeq: s.lastSeq ?? null,
+    renditions: (s.renditions ?? []).map(r => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs })),
+    source: s.source ?? null,
+    ...(withKey ? { key: s.key, rtmpUrl: `rtmp://${host}:${node.config.rtmpPort}/live/${s.key}` } : {}),
+    playbackUrl: `http://${host}:${httpPort}/live/${s.id}/index.m3u8`
+  }
+}
+
+function ingestOf (node: DistNode): Ingest {
+  if (node.ingest == null) throw new HttpError(404, 'this node has no ingest role')
+  return node.ingest
+}
+
+export function registerStreamRoutes (app: FastifyInstance, node: DistNode): void {
+  app.post<{ Body: { name: string } }>('/api/streams', {
+    schema: {
+      body: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: { name: { type: 'string', minLength: 1, maxLength: 200 } }
+      }
+    }
+  }, async (req, reply) => {
+    const s = await ingestOf(node).createStream(req.body.name.trim() === '' ? 'untitled' : req.body.name.trim())
+    void reply.code(201)
+    return view(node, req, s, true)
+  })
+
+  app.get('/api/streams', async (req) => {
+    return (await ingestOf(node).listStreams()).map(s => view(node, req, s))
+  })
+
+  app.get<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
+    const s = await ingestOf(node).getStream(req.params.id)
+    if (s == null) throw new HttpError(404, `no stream ${req.params.id}`)
+    return view(node, req, s)
+  })
+
+  app.delete<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
+    const ingest = ingestOf(node)
+    if (await ingest.getStream(req.params.id) == null) throw new HttpError(404, `no stream ${req.params.id}`)
+    return view(node, req, await ingest.deleteStream(req.params.id))
+  })
+
+  app.get<{ Querystring: { limit?: string } }>('/api/jobs', {
+    schema: { querystring: { type: 'object', properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } } }
+  }, async (req) => {
+    const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100)))
+    return ingestOf(node).ledger.list(limit)
+  })
+}

@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import { codecs, FetchRequest, FetchResponse, MessageChannel, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
+import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Counter } from 'prom-client'
+import { SegmentCache } from './cache.js'
+import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
+import type { Gossip, P2PNode } from '@diststream/p2p'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+
+export interface EdgeInit {
+  libp2p: P2PNode
+  gossip: Gossip
+  dataDir: string
+  logger: Logger
+  registry: Registry
+  /** Segments per live media playlist. */
+  playlistWindow?: number
+  maxMemoryBytes?: number
+  /** How long a request for an unknown stream waits for it to appear. */
+  discoveryTimeoutMs?: number
+  onProtocolError?: (reason: string, where: string) => void
+}
+
+export class NotFoundError extends Error {
+  static readonly NAME = 'NotFoundError'
+  override name = NotFoundError.NAME
+}
+
+interface DirectoryEntry { ingest: string, announce: StreamAnnounce }
+
+interface Followed {
+  id: string
+  ingest: string
+  renditions: Map<string, Rendition>
+  windows: Map<string, LiveWindow>
+  seen: Set<number>
+  pending: Set<Promise<void>>
+  /** Set once the index is loaded: windows start here, so out-of-order fetches can't start them late. */
+  firstSeq?: number
+  /** Segment announcements that arrived before the index. */
+  early: SegmentAnnounce[]
+  ended: boolean
+  unsubscribe: () => void
+  ready: Promise<void>
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/
+
+export class Edge {
+  private readonly directory = new Map<string, DirectoryEntry>()
+  private readonly followed = new Map<string, Followed>()
+  private readonly waiters = new Map<string, Set<() => void>>()
+  private readonly cache: SegmentCache
+  private readonly log: Logger
+  private readonly window: number
+  private readonly metrics: { fetches: Counter<'outcome'>, requests: Counter<'type' | 'status'>, hits: Counter, bytes: Counter }
+  private unsubscribe?: () => void
+
+  constructor (private readonly init: EdgeInit) {
+    this.log = init.logger.child({ component: 'edge' })
+    this.window = init.playlistWindow ?? 6
+    this.cache = new SegmentCache({ dir: join(init.dataDir, 'cache'), maxMemoryBytes: init.maxMemoryBytes ?? 256 * 1024 * 1024 })
+    const registers = [init.registry]
+    this.metrics = {
+      fetches: new Counter({ name: 'diststream_edge_fetches_total', help: 'Rendition fetches over libp2p, by outcome', labelNames: ['outcome'], registers }),
+      requests: new Counter({ name: 'diststream_edge_requests_total', help: 'HTTP requests for HLS, by type and status', labelNames: ['type', 'status'], registers }),
+      hits: new Counter({ name: 'diststream_edge_cache_hits_total', help: 'Segment requests served from the memory cache', registers }),
+      bytes: new Counter({ name: 'diststream_edge_bytes_sent_total', help: 'Segment bytes served to viewers', registers })
+    }
+  }
+
+  async start (): Promise<void> {
+    this.unsubscribe = this.init.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => { this.onStreamAnnounce(msg, from) })
+  }
+
+  async stop (): Promise<void> {
+    this.unsubscribe?.()
+    for (const f of this.followed.values()) f.unsubscribe()
+    this.followed.clear()
+  }
+
+  /** Streams this edge has heard of. */
+  streams (): Array<{ id: string, name: string, ingest: string, state: string, following: boolean }> {
+    return [...this.directory.values()].map(d => ({
+      id: d.announce.streamId,
+      name: d.announce.name,
+      ingest: d.ingest,
+      state: d.announce.state === StreamAnnounce.State.ENDED ? 'ended' : 'live',
+      following: this.followed.has(d.announce.streamId)
+    }))
+  }
+
+  recordRequest (type: string, status: number, bytes = 0): void {
+    this.metrics.requests.inc({ type, status: String(status) })
+    if (bytes > 0) this.metrics.bytes.inc(bytes)
+  }
+
+  async masterPlaylist (streamId: string): Promise<string> {
+    const f = await this.follow(streamId)
+    if (f.renditions.size === 0) await this.waitFor(streamId, () => f.renditions.size > 0, 8000)
+    if (f.renditions.size === 0) throw new NotFoundError(`stream ${streamId} has no renditions yet`)
+    return renderMasterPlaylist([...f.renditions.values()].map(r => ({
+      uri: `${r.name}/index.m3u8`,
+      name: r.name,
+      bandwidth: r.bandwidth,
+      width: r.width,
+      height: r.height,
+      codecs: r.codecs
+    })))
+  }
+
+  async mediaPlaylist (streamId: string, rendition: string): Promise<string> {
+    if (!NAME.test(rendition)) throw new NotFoundError('no such rendition')
+    const f = await this.follow(streamId)
+    if (!f.renditions.has(rendition)) throw new NotFoundError(`stream ${streamId} has no rendition ${rendition}`)
+    const w = this.windowFor(f, rendition, f.firstSeq ?? 0)
+    return w.toPlaylist({ targetDurationSec: Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000) })
+  }
+
+  async segment (streamId: string, rendition: string, seq: number): Promise<{ data: Uint8Array, from: 'memory' | 'disk' }> {
+    if (!NAME.test(streamId) || !NAME.test(rendition) || !Number.isSafeInteger(seq) || seq < 0) throw new NotFoundError('no such segment')
+    const hit = await this.cache.get(streamId, rendition, seq)
+    if (hit == null) throw new NotFoundError('no such segment')
+    if (hit.from === 'memory') this.metrics.hits.inc()
+    return hit
+  }
+
+  private onStreamAnnounce (msg: StreamAnnounce, from: string): void {
+    const known = this.directory.get(msg.streamId)
+    // A stream belongs to the ingest that announced it first; others can't take it over.
+    if (known != null && known.ingest !== from) {
+      this.init.onProtocolError?.('invalid', 'streams:foreign-announce')
+      return
+    }
+    if (known != null && known.announce.updatedAtMs > msg.updatedAtMs) return
+    this.directory.set(msg.streamId, { ingest: from, announce: msg })
+    const f = this.followed.get(msg.streamId)
+    if (f != null) {
+      this.addRenditions(f, msg.renditions)
+      if (msg.state === StreamAnnounce.State.ENDED && !f.ended) {
+        f.ended = true
+        void Promise.allSettled([...f.pending]).then(() => { for (const w of f.windows.values()) w.end() })
+      }
+    }
+    this.wake(msg.streamId)
+  }
+
+  private async follow (streamId: string): Promise<Followed> {
+    if (!NAME.test(streamId)) throw new NotFoundError('no such stream')
+    let f = this.followed.get(streamId)
+    if (f == null) {
+      let entry = this.directory.get(streamId)
+      if (entry == null) {
+        await this.waitFor(streamId, () => this.directory.has(streamId), this.init.discoveryTimeoutMs ?? 5000)
+        entry = this.directory.get(streamId)
+      }
+      if (entry == null) throw new NotFoundError(`stream ${streamId} not found on the network`)
+      f = this.followed.get(streamId)
+      if (f == null) {
+        const ingest = entry.ingest
+        const nf: Followed = {
+          id: streamId,
+          ingest,
+          renditions: new Map(),
+          windows: new Map(),
+          seen: new Set(),
+          pending: new Set(),
+          early: [],
+          ended: false,
+          unsubscribe: () => {},
+          ready: Promise.resolve()
+        }
+        this.followed.set(streamId, nf)
+        nf.unsubscribe = this.init.gossip.subscribe(streamTopic(streamId), codecs.segmentAnnounce, (seg, from) => {
+          if (from !== ingest || seg.streamId !== streamId) {
+            this.init.onProtocolError?.('invalid', 'stream:foreign-segment')
+            return
+          }
+          if (nf.firstSeq == null) nf.early.push(seg)
+          else void this.onSegment(nf, seg)
+        })
+        this.addRenditions(nf, entry.announce.renditions)
+        nf.ready = this.loadIndex(nf).catch(err => { this.log.warn({ err: err?.message, streamId }, 'index fetch failed') })
+        f = nf
+      }
+    }
+    await f.ready
+    return f
+  }
+
+  private addRenditions (f: Followed, list: Rendition[]): void {
+    for (const r of list) {
+      if (!f.renditions.has(r.name)) f.renditions.set(r.name, r)
+    }
+    if (list.length > 0) this.wake(f.id)
+  }
+
+  private windowFor (f: Followed, name: string, seq: number): LiveWindow {
+    let w = f.windows.get(name)
+    if (w == null) {
+      w = new LiveWindow({ windowSize: this.window, firstSeq: Math.min(f.firstSeq ?? seq, seq) })
+      f.windows.set(name, w)
+    }
+    return w
+  }
+
+  private async loadIndex (f: Followed): Promise<void> {
+    const ch = new MessageChannel(await this.init.libp2p.dialProtocol(peerIdFromString(f.ingest), PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }))
+    const signal = AbortSignal.timeout(10_000)
+    await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.INDEX, streamId: f.id, rendition: '', seq: 0 }, { signal })
+    const res = await ch.read(codecs.fetchResponse, { signal })
+    await ch.close().catch(() => {})
+    if (res.status !== FetchResponse.Status.OK) throw new Error(`index: ${res.error}`)
+    if (res.stream != null) this.addRenditions(f, res.stream.renditions)
+    const early = f.early.splice(0)
+    const all = [...res.segments, ...early]
+    f.firstSeq = all.length > 0 ? Math.min(...all.map(s => s.seq)) : (res.stream?.lastSeq ?? -1) + 1
+    for (const name of f.renditions.keys()) this.windowFor(f, name, f.firstSeq)
+    await Promise.allSettled(all.map(async s => { await this.onSegment(f, s) }))
+    if (res.stream?.state === StreamAnnounce.State.ENDED && !f.ended) {
+      f.ended = true
+      for (const w of f.windows.values()) w.end()
+    }
+  }
+
+  private async onSegment (f: Followed, seg: SegmentAnnounce): Promise<void> {
+    if (f.seen.has(seg.seq)) return
+    f.seen.add(seg.seq)
+    this.addRenditions(f, seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
+    const p = Promise.all([...f.renditions.keys()].map(async name => {
+      const w = this.windowFor(f, name, seg.seq)
+      const r = seg.renditions.find(x => x.name === name)
+      const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, uri: `${seg.seq}.ts`, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
+      if (r == null) {
+        w.add({ ...entry, gap: true })
+        return
+      }
+      try {
+        await this.fetchRendition(f, seg.seq, r)
+        w.add(entry)
+      } catch (err: any) {
+        this.log.warn({ streamId: f.id, seq: seg.seq, rendition: name, err: err?.message }, 'rendition fetch failed')
+        w.add({ ...entry, gap: true })
+      }
+    })).then(() => {})
+    f.pending.add(p)
+    void p.finally(() => f.pending.delete(p))
+    await p
+  }
+
+  private async fetchRendition (f: Followed, seq: number, r: Rendition, attempt = 0): Promise<void> {
+    try {
+      const ch = new MessageChannel(await this.init.libp2p.dialProtocol(peerIdFromString(f.ingest), PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }))
+      const signal = AbortSignal.timeout(20_000)
+      try {
+        await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.SEGMENT, streamId: f.id, rendition: r.name, seq }, { signal })
+        const res = await ch.read(codecs.fetchResponse, { signal })
+        if (res.status !== FetchResponse.Status.OK) throw new Error(`fetch ${r.name}/${seq}: ${res.error}`)
+        if (res.size !== r.size) throw new Error(`fetch ${r.name}/${seq}: size ${res.size}, announced ${r.size}`)
+        const data = await ch.readBytes(res.size, { signal })
+        if (!createHash('sha256').update(data).digest().equals(r.sha256)) throw new Error(`fetch ${r.name}/${seq}: hash mismatch`)
+        await ch.close().catch(() => {})
+        await this.cache.put(f.id, r.name, seq, data)
+        this.metrics.fetches.inc({ outcome: 'ok' })
+      } catch (err: any) {
+        if (err?.name === 'ProtocolError') this.init.onProtocolError?.(err.reason, 'fetch')
+        ch.abort(err)
+        throw err
+      }
+    } catch (err) {
+      this.metrics.fetches.inc({ outcome: 'error' })
+      if (attempt >= 2) throw err
+      await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1)))
+      await this.fetchRendition(f, seq, r, attempt + 1)
+    }
+  }
+
+  private async waitFor (streamId: string, done: () => boolean, ms: number): Promise<void> {
+    if (done()) return
+    await new Promise<void>(resolve => {
+      const set = this.waiters.get(streamId) ?? new Set()
+      this.waiters.set(streamId, set)
+      const check = (): void => {
+        if (done()) finish()
+      }
+      const finish = (): void => {
+        clearTimeout(timer)
+        set.delete(check)
+        resolve()
+      }
+      const timer = setTimeout(finish, ms)
+      set.add(check)
+    })
+  }
+
+  private wake (streamId: string): void {
+    for (const fn of this.waiters.get(streamId) ?? []) fn()
+  }
+}

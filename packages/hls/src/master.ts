@@ -1,0 +1,69 @@
+import { PlaylistValidationError } from './errors.js'
+import { checkQuoted, checkUri } from './format.js'
+
+/** One rendition of a master (multivariant) playlist. */
+export interface Variant {
+  /** URI of the variant's media playlist. */
+  uri: string
+  /** Peak bits per second (`BANDWIDTH`). Non-integers are rounded up. */
+  bandwidth: number
+  /** Average bits per second (`AVERAGE-BANDWIDTH`), optional. */
+  averageBandwidth?: number
+  width: number
+  height: number
+  /** RFC 6381 codecs string, e.g. `avc1.64001f,mp4a.40.2`. */
+  codecs: string
+  /** Maximum frame rate (`FRAME-RATE`, three decimals), optional. */
+  frameRate?: number
+  /** Human-readable rendition name (`NAME`, e.g. `720p`). */
+  name: string
+}
+
+function positive (n: unknown, what: string): number {
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+    throw new PlaylistValidationError(`${what} must be a positive number, got ${String(n)}`)
+  }
+  return n
+}
+
+function validateVariant (v: Variant, i: number): void {
+  const at = `variant ${i} (${JSON.stringify(v?.name)})`
+  if (v === null || typeof v !== 'object') throw new PlaylistValidationError(`variant ${i}: not an object`)
+  checkUri(v.uri, at)
+  positive(v.bandwidth, `${at}: bandwidth`)
+  if (v.averageBandwidth !== undefined) positive(v.averageBandwidth, `${at}: averageBandwidth`)
+  if (!Number.isSafeInteger(v.width) || v.width <= 0 || !Number.isSafeInteger(v.height) || v.height <= 0) {
+    throw new PlaylistValidationError(`${at}: width and height must be positive integers, got ${v.width}x${v.height}`)
+  }
+  checkQuoted(v.codecs, `${at}: codecs`)
+  if (v.codecs.length === 0) throw new PlaylistValidationError(`${at}: codecs must not be empty`)
+  if (v.frameRate !== undefined) positive(v.frameRate, `${at}: frameRate`)
+  checkQuoted(v.name, `${at}: name`)
+}
+
+/**
+ * Renders a master (multivariant) playlist with one `#EXT-X-STREAM-INF` per
+ * variant, highest `bandwidth` first (ties keep their input order).
+ *
+ * Attribute order: `BANDWIDTH`, `AVERAGE-BANDWIDTH`, `RESOLUTION`, `CODECS`,
+ * `FRAME-RATE`, `NAME`. (`NAME` is not defined for STREAM-INF by RFC 8216;
+ * players ignore unknown attributes, and it labels renditions for humans and
+ * for {@link parseMasterPlaylist}.)
+ */
+export function renderMasterPlaylist (variants: readonly Variant[]): string {
+  if (!Array.isArray(variants) || variants.length === 0) {
+    throw new PlaylistValidationError('a master playlist needs at least one variant')
+  }
+  variants.forEach(validateVariant)
+  const sorted = [...variants].sort((a, b) => b.bandwidth - a.bandwidth)
+  const lines = ['#EXTM3U', '#EXT-X-INDEPENDENT-SEGMENTS']
+  for (const v of sorted) {
+    const attrs = [`BANDWIDTH=${Math.ceil(v.bandwidth)}`]
+    if (v.averageBandwidth !== undefined) attrs.push(`AVERAGE-BANDWIDTH=${Math.ceil(v.averageBandwidth)}`)
+    attrs.push(`RESOLUTION=${v.width}x${v.height}`, `CODECS="${v.codecs}"`)
+    if (v.frameRate !== undefined) attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`)
+    attrs.push(`NAME="${v.name}"`)
+    lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri)
+  }
+  return lines.join('\n') + '\n'
+}

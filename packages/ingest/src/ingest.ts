@@ -1,0 +1,294 @@
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, MessageChannel, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
+import { ladderForSource } from '@diststream/media'
+import { JobLedger } from '@diststream/scheduler'
+import { Counter, Histogram } from 'prom-client'
+import { newStreamId, newStreamKey } from './keys.js'
+import { RtmpServer } from './rtmp.js'
+import { PublishSession, toWire } from './session.js'
+import type { IngestContext, IngestMetrics } from './context.js'
+import type { FfmpegPaths, RungSpec } from '@diststream/media'
+import type { Gossip, P2PNode, PresenceService } from '@diststream/p2p'
+import type { Auction } from '@diststream/scheduler'
+import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
+import type { Stream } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+
+export interface IngestInit {
+  libp2p: P2PNode
+  gossip: Gossip
+  presence: PresenceService
+  store: Store
+  ffmpeg: FfmpegPaths
+  ladder: RungSpec[]
+  segmentSeconds: number
+  rtmpPort: number
+  rtmpHost?: string
+  logger: Logger
+  registry: Registry
+  /** How long to collect bids for a job (ms). */
+  bidWindowMs?: number
+  maxAttempts?: number
+  /** Segments kept in the INDEX an edge gets when it starts following. */
+  indexWindow?: number
+  onProtocolError?: (reason: string, where: string) => void
+}
+
+export class StreamNotFoundError extends Error {
+  static readonly NAME = 'StreamNotFoundError'
+  override name = StreamNotFoundError.NAME
+}
+
+export class Ingest {
+  readonly ledger = new JobLedger()
+  private readonly rtmp: RtmpServer
+  private readonly sessions = new Map<string, PublishSession>()
+  private readonly byKey = new Map<string, string>()
+  private readonly ctx: IngestContext
+  private readonly log: Logger
+  private readonly outcomes = new Map<string, { ok: number, bad: number }>()
+  private announceTimer?: NodeJS.Timeout
+
+  constructor (private readonly init: IngestInit) {
+    this.log = init.logger.child({ component: 'ingest' })
+    const registers = [init.registry]
+    const metrics: IngestMetrics = {
+      announced: new Counter({ name: 'diststream_jobs_announced_total', help: 'Transcode jobs announced by this ingest', registers }),
+      completed: new Counter({ name: 'diststream_jobs_completed_total', help: 'Jobs whose renditions came back verified', registers }),
+      failed: new Counter({ name: 'diststream_jobs_failed_total', help: 'Jobs every bidder failed (the source passed through)', registers }),
+      reassigned: new Counter({ name: 'diststream_jobs_reassigned_total', help: 'Job attempts after the first (timeout, error or rejected output)', registers }),
+      passthrough: new Counter({ name: 'diststream_jobs_passthrough_total', help: 'Jobs no worker bid on (the source passed through)', registers }),
+      segmentLatency: new Histogram({ name: 'diststream_segment_latency_seconds', help: 'Segment closed at the ingest → renditions stored', buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8], registers })
+    }
+    this.ctx = {
+      libp2p: init.libp2p,
+      gossip: init.gossip,
+      presence: init.presence,
+      store: init.store,
+      ffmpeg: init.ffmpeg,
+      ffprobePath: init.ffmpeg.ffprobe,
+      logger: this.log,
+      segmentSeconds: init.segmentSeconds,
+      bidWindowMs: init.bidWindowMs ?? 150,
+      maxAttempts: init.maxAttempts ?? 3,
+      ledger: this.ledger,
+      auctions: new Map<string, Auction>(),
+      metrics,
+      fitLadder: (w, h) => ladderForSource(init.ladder, w, h),
+      reputation: (peer) => this.reputation(peer),
+      recordOutcome: (peer, outcome) => { this.recordOutcome(peer, outcome) },
+      onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) },
+      onProtocolError: init.onProtocolError
+    }
+    this.rtmp = new RtmpServer({
+      port: init.rtmpPort,
+      host: init.rtmpHost,
+      storeDir: join(init.store.dataDir, 'rtmp'),
+      logger: this.log,
+      authorizePublish: (key) => this.byKey.has(key)
+    })
+    this.rtmp.on('publish', (key) => { this.onPublish(key).catch(err => { this.log.error({ err }, 'publish failed') }) })
+  }
+
+  get rtmpPort (): number { return this.init.rtmpPort }
+
+  async start (): Promise<void> {
+    for (const s of await this.init.store.streams.list()) {
+      if (s.state !== 'ended') this.byKey.set(s.key, s.id)
+      if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle' })
+    }
+    await this.init.libp2p.handle(PROTOCOL_BID, (stream, conn) => { this.onBid(stream, conn.remotePeer.toString()).catch(() => {}) }, { maxInboundStreams: 256 })
+    await this.init.libp2p.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
+    await this.rtmp.start()
+    this.announceTimer = setInterval(() => { this.announceAll().catch(() => {}) }, 2000)
+    this.announceTimer.unref()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.announceTimer)
+    await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
+    this.sessions.clear()
+    await this.rtmp.stop()
+    await this.init.libp2p.unhandle([PROTOCOL_BID, PROTOCOL_FETCH])
+  }
+
+  async createStream (name: string): Promise<StreamRecord> {
+    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'idle' }
+    await this.init.store.streams.put(rec)
+    this.byKey.set(rec.key, rec.id)
+    return rec
+  }
+
+  async listStreams (): Promise<StreamRecord[]> {
+    return (await this.init.store.streams.list()).sort((a, b) => b.createdAt - a.createdAt)
+  }
+
+  async getStream (id: string): Promise<StreamRecord | undefined> {
+    return await this.init.store.streams.get(id)
+  }
+
+  /** Stops a stream for good: disconnects its publisher, ends its playlist. */
+  async deleteStream (id: string): Promise<StreamRecord> {
+    const rec = await this.init.store.streams.get(id)
+    if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
+    this.byKey.delete(rec.key)
+    const session = this.sessions.get(id)
+    this.sessions.delete(id)
+    await session?.stop()
+    const ended: StreamRecord = { ...(await this.init.store.streams.get(id) ?? rec), state: 'ended', endedAt: Date.now() }
+    await this.init.store.streams.put(ended)
+    await this.announce(ended)
+    return ended
+  }
+
+  private async onPublish (key: string): Promise<void> {
+    const id = this.byKey.get(key)
+    if (id == null) return
+    const rec = await this.init.store.streams.get(id)
+    if (rec == null) return
+    await this.sessions.get(id)?.stop()
+    const live: StreamRecord = { ...rec, state: 'live', startedAt: Date.now() }
+    await this.init.store.streams.put(live)
+    const workDir = join(this.init.store.dataDir, 'incoming', id, String(Date.now()))
+    await mkdir(workDir, { recursive: true })
+    const session = new PublishSession(this.ctx, live, `rtmp://127.0.0.1:${this.init.rtmpPort}/live/${key}`, workDir)
+    this.sessions.set(id, session)
+    this.rtmp.once('unpublish', (k) => {
+      if (k !== key || this.sessions.get(id) !== session) return
+      void this.endSession(id, session, workDir)
+    })
+    session.start()
+    this.log.info({ streamId: id }, 'publish started')
+    await this.announce(live)
+  }
+
+  private async endSession (id: string, session: PublishSession, workDir: string): Promise<void> {
+    await session.stop()
+    if (this.sessions.get(id) === session) this.sessions.delete(id)
+    await rm(workDir, { recursive: true, force: true })
+    const rec = await this.init.store.streams.get(id)
+    if (rec?.state === 'live') {
+      await this.init.store.streams.put({ ...rec, state: 'idle' })
+      await this.announce({ ...rec, state: 'idle' })
+    }
+  }
+
+  private async onSegmentStored (stream: StreamRecord, seg: SegmentRecord): Promise<void> {
+    const cur = await this.init.store.streams.get(stream.id) ?? stream
+    const renditions = seg.renditions.map(r => ({ ...r, size: 0, sha256: '' }))
+    const merged = mergeRenditions(cur.renditions ?? [], renditions)
+    const next = { ...cur, source: stream.source ?? cur.source, lastSeq: Math.max(cur.lastSeq ?? -1, seg.seq), renditions: merged }
+    await this.init.store.streams.put(next)
+    if (merged.some((r, i) => r.bandwidth !== cur.renditions?.[i]?.bandwidth)) await this.announce(next)
+  }
+
+  private async announceAll (): Promise<void> {
+    for (const s of await this.init.store.streams.list()) {
+      if (s.state === 'live' || (s.state === 'ended' && Date.now() - (s.endedAt ?? 0) < 60_000)) await this.announce(s)
+    }
+  }
+
+  private streamAnnounce (s: StreamRecord): StreamAnnounce {
+    return {
+      streamId: s.id,
+      name: s.name.slice(0, 200),
+      state: s.state === 'ended' ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
+      renditions: (s.renditions ?? []).map(r => ({ ...toWire(r), size: 0, sha256: new Uint8Array(0) })),
+      targetDurationMs: this.init.segmentSeconds * 1000,
+      lastSeq: s.lastSeq ?? 0,
+      ingestMultiaddrs: this.init.libp2p.getMultiaddrs().slice(0, 16).map(m => m.bytes),
+      updatedAtMs: Date.now()
+    }
+  }
+
+  private async announce (s: StreamRecord): Promise<void> {
+    await this.init.gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, this.streamAnnounce(s)).catch(() => {})
+  }
+
+  private async onBid (stream: Stream, peer: string): Promise<void> {
+    const ch = new MessageChannel(stream)
+    try {
+      const signal = AbortSignal.timeout(5000)
+      const bid = await ch.read(codecs.bid, { signal })
+      const auction = this.ctx.auctions.get(bid.jobId)
+      const accepted = auction?.offer({ ...bid, peerId: peer, receivedAt: Date.now() }) ?? false
+      if (accepted) this.ledger.addBid(bid.jobId)
+      await ch.write(codecs.bidAck, { accepted, reason: accepted ? '' : 'auction closed' }, { signal })
+      await ch.close({ signal })
+    } catch (err: any) {
+      if (err?.name === 'ProtocolError') this.init.onProtocolError?.(err.reason, 'bid')
+      ch.abort(err)
+    }
+  }
+
+  private async onFetch (stream: Stream): Promise<void> {
+    const ch = new MessageChannel(stream)
+    try {
+      const signal = AbortSignal.timeout(30_000)
+      const req = await ch.read(codecs.fetchRequest, { signal })
+      const notFound = async (error: string): Promise<void> => {
+        await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.NOT_FOUND, error, size: 0, sha256: new Uint8Array(0), segments: [] }, { signal })
+      }
+      const rec = await this.init.store.streams.get(req.streamId)
+      if (rec == null) {
+        await notFound('unknown stream')
+      } else if (req.kind === FetchRequest.Kind.INDEX) {
+        const segs = await this.init.store.segments.recent(rec.id, Math.min(this.init.indexWindow ?? 64, MAX_INDEX_SEGMENTS))
+        await ch.write(codecs.fetchResponse, {
+          status: FetchResponse.Status.OK,
+          error: '',
+          size: 0,
+          sha256: new Uint8Array(0),
+          stream: this.streamAnnounce(rec),
+          segments: segs.map(s => ({ streamId: s.streamId, seq: s.seq, durationMs: s.durationMs, pdtMs: s.pdtMs, discontinuity: s.discontinuity, renditions: s.renditions.map(toWire) }))
+        }, { signal })
+      } else {
+        const seg = await this.init.store.segments.get(rec.id, req.seq)
+        const r = seg?.renditions.find(x => x.name === req.rendition)
+        const bytes = r != null ? await this.init.store.files.read(rec.id, r.name, req.seq) : undefined
+        if (r == null || bytes == null) {
+          await notFound('no such segment')
+        } else {
+          await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.OK, error: '', size: bytes.byteLength, sha256: Buffer.from(r.sha256, 'hex'), segments: [] }, { signal })
+          await ch.writeBytes(bytes, { signal })
+        }
+      }
+      await ch.close({ signal })
+    } catch (err: any) {
+      if (err?.name === 'ProtocolError') this.init.onProtocolError?.(err.reason, 'fetch')
+      ch.abort(err)
+    }
+  }
+
+  private reputation (peer: string): number {
+    const o = this.outcomes.get(peer)
+    // Only failures cost reputation: a worker with a clean record scores 1, so
+    // successes don't starve newcomers of work (exploration spreads the rest).
+    if (o == null) return 1
+    return (o.ok + 1) / (o.ok + o.bad + 1)
+  }
+
+  private recordOutcome (peer: string, outcome: string): void {
+    const o = this.outcomes.get(peer) ?? { ok: 0, bad: 0 }
+    if (outcome === 'ok') o.ok++
+    else o.bad++
+    this.outcomes.set(peer, o)
+  }
+
+  /** Per-worker results seen by this ingest, for the API and dashboard. */
+  workerStats (): Array<{ peerId: string, ok: number, bad: number, reputation: number }> {
+    return [...this.outcomes].map(([peerId, o]) => ({ peerId, ...o, reputation: this.reputation(peerId) }))
+  }
+}
+
+/** The stream's renditions: union by name, keeping the highest bandwidth seen (the master playlist's BANDWIDTH is a peak). */
+function mergeRenditions<T extends { name: string, bandwidth: number }> (a: T[], b: T[]): T[] {
+  const map = new Map(a.map(r => [r.name, r]))
+  for (const r of b) {
+    const old = map.get(r.name)
+    map.set(r.name, old != null && old.bandwidth > r.bandwidth ? { ...r, bandwidth: old.bandwidth } : r)
+  }
+  return [...map.values()]
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto'
+import { codecs, MessageChannel, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
+import { verifyRendition } from '@diststream/media'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { JobAnnounce } from '@diststream/protocol'
+import type { P2PNode } from '@diststream/p2p'
+import type { RenditionRecord, Store } from '@diststream/store'
+
+export class AttemptError extends Error {
+  static readonly NAME = 'AttemptError'
+  override name = AttemptError.NAME
+  constructor (message: string, readonly outcome: 'error' | 'rejected') {
+    super(message)
+  }
+}
+
+export interface AttemptContext {
+  libp2p: P2PNode
+  store: Store
+  ffprobePath: string | null
+  onProtocolError?: (reason: string, where: string) => void
+}
+
+/**
+ * One transcode attempt on one worker: stream the segment to it, read the
+ * renditions back, check each (hash, decodes, resolution, duration) and
+ * store it. Throws AttemptError (`rejected` when the output failed
+ * verification) so the dispatcher can move to the next bidder.
+ */
+export async function transcodeOn (ctx: AttemptContext, worker: string, job: JobAnnounce, segment: Uint8Array, signal: AbortSignal): Promise<RenditionRecord[]> {
+  const stream = await ctx.libp2p.dialProtocol(peerIdFromString(worker), PROTOCOL_TRANSCODE, { signal })
+  const ch = new MessageChannel(stream)
+  try {
+    await ch.write(codecs.transcodeRequest, { job, segmentSize: segment.byteLength }, { signal })
+    await ch.writeBytes(segment, { signal })
+    const res = await ch.read(codecs.transcodeResponse, { signal })
+    if (res.status !== TranscodeResponse.Status.OK) {
+      throw new AttemptError(`worker answered ${TranscodeResponse.Status[res.status] ?? res.status}: ${res.error}`, 'error')
+    }
+    const expected = new Map(job.ladder.map(r => [r.name, r]))
+    if (res.renditions.length !== expected.size || res.renditions.some(r => !expected.has(r.name))) {
+      throw new AttemptError(`worker returned renditions ${res.renditions.map(r => r.name).join(',')}, asked for ${[...expected.keys()].join(',')}`, 'rejected')
+    }
+    const out: RenditionRecord[] = []
+    for (const r of res.renditions) {
+      const bytes = await ch.readBytes(r.size, { signal })
+      const sha = createHash('sha256').update(bytes).digest()
+      if (!sha.equals(r.sha256)) throw new AttemptError(`rendition ${r.name}: hash mismatch`, 'rejected')
+      const rung = expected.get(r.name)!
+      // BANDWIDTH must be the peak: never below what this segment really used.
+      const bandwidth = Math.max(r.bandwidth, Math.ceil(bytes.byteLength * 8 / Math.max(0.1, job.durationMs / 1000)))
+      const file = await ctx.store.files.write(job.streamId, r.name, job.seq, bytes)
+      if (ctx.ffprobePath != null) {
+        const check = await verifyRendition(file, { width: rung.width, height: rung.height, durationSec: job.durationMs / 1000 }, { ffprobePath: ctx.ffprobePath, signal })
+        if (!check.ok) throw new AttemptError(`rendition ${r.name} failed verification: ${check.reason}`, 'rejected')
+        out.push({ name: r.name, width: rung.width, height: rung.height, bandwidth, codecs: check.probe.codecs, size: bytes.byteLength, sha256: sha.toString('hex') })
+      } else {
+        out.push({ name: r.name, width: rung.width, height: rung.height, bandwidth, codecs: r.codecs, size: bytes.byteLength, sha256: sha.toString('hex') })
+      }
+    }
+    await ch.close({ signal }).catch(() => {})
+    return out
+  } catch (err: any) {
+    if (err?.name === 'ProtocolError') ctx.onProtocolError?.(err.reason, 'transcode')
+    ch.abort(err)
+    throw err
+  }
+}

@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Keeps the last `max` lines pushed into it (for stderr tails). */
+export class LineTail {
+  private lines: string[] = [];
+  private partial = '';
+  constructor(private readonly max = 20) {}
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split(/\r?\n|\r/);
+    this.partial = parts.pop() ?? '';
+    for (const l of parts) if (l.trim() !== '') this.lines.push(l);
+    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
+  }
+  tail(): string[] {
+    const out = this.partial.trim() !== '' ? [...this.lines, this.partial] : [...this.lines];
+    return out.slice(-this.max);
+  }
+}
+
+/** Kill `child` (SIGKILL) when `signal` aborts; returns a function that removes the listener. */
+export function killOnAbort(child: ChildProcess, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {};
+  const onAbort = (): void => {
+    child.kill('SIGKILL');
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+/**
+ * Run a command to completion, collecting stdout and stderr.
+ * Rejects on spawn failure or abort (with the signal's reason); a non-zero exit resolves.
+ */
+export function runProcess(
+  cmd: string,
+  args: string[],
+  opts: { signal?: AbortSignal; maxStdoutBytes?: number } = {},
+): Promise<RunResult> {
+  const { signal, maxStdoutBytes = 256 * 1024 * 1024 } = opts;
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => {
+      outBytes += b.length;
+      if (outBytes <= maxStdoutBytes) out.push(b);
+      else child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const unlisten = killOnAbort(child, signal);
+    child.on('error', (e) => {
+      unlisten();
+      reject(e);
+    });
+    child.on('close', (code, sig) => {
+      unlisten();
+      if (signal?.aborted) {
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        return;
+      }
+      resolve({
+        code,
+        signal: sig,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+/** Last non-empty lines of a text blob. */
+export function tailLines(text: string, n = 15): string[] {
+  return text
+    .split(/\r?\n|\r/)
+    .filter((l) => l.trim() !== '')
+    .slice(-n);
+}

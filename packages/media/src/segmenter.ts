@@ -1,0 +1,240 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { LineTail } from './proc.js';
+import { readTsVideoTimes, videoSpanSec } from './ts-pts.js';
+
+/** Minimal logger shape (console works). */
+export interface MediaLogger {
+  debug?(msg: string): void;
+  info?(msg: string): void;
+  warn?(msg: string): void;
+}
+
+export interface SegmenterOptions {
+  ffmpegPath: string;
+  /** Anything ffmpeg reads: `rtmp://127.0.0.1:1935/live/key`, an HTTP-FLV URL, a file path. */
+  input: string;
+  /** Directory for `000000.ts`, `000001.ts`, ... (created if missing). */
+  outDir: string;
+  /** Target length; segments are cut at the first keyframe at or after it, so the GOP rules. */
+  segmentSeconds: number;
+  /** ffmpeg `-rw_timeout` in ms (RTMP readers get no end-of-stream, see MEDIA-NOTES); 0 disables. */
+  rwTimeoutMs?: number;
+  /** Number of the first segment file (default 0). */
+  startNumber?: number;
+  /** Extra input options placed before `-i` (e.g. `['-re']` to read a file in real time). */
+  inputArgs?: string[];
+  logger?: MediaLogger;
+}
+
+/**
+ * One closed segment. Times are seconds on the MPEG-TS timeline of the segment files: ffmpeg's
+ * input timeline (rebased to start near 0) plus the mpegts muxer's 1.4 s offset. Renditions made
+ * with {@link transcodeSegment} (`-copyts`, `-muxdelay 0`) keep exactly these timestamps.
+ */
+export interface SegmentInfo {
+  /** Segment number, as in the file name. */
+  index: number;
+  /** Absolute path of the `.ts` file (complete when emitted). */
+  path: string;
+  /** PTS of the segment's first video frame (a keyframe). */
+  startSec: number;
+  /** `startSec + durationSec`: the next segment's `startSec` when the stream is contiguous. */
+  endSec: number;
+  /** Suitable for EXTINF: ffmpeg's reported length (= next first video PTS − this first video PTS). */
+  durationSec: number;
+  /** File size in bytes. */
+  size: number;
+}
+
+/** Payload of the `'end'` event. */
+export interface SegmenterEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Last stderr lines of ffmpeg (or the spawn error). */
+  stderrTail: string[];
+}
+
+export interface SegmenterEvents {
+  segment: [SegmentInfo];
+  end: [SegmenterEnd];
+}
+
+/**
+ * Cuts a live input into MPEG-TS segments with one long-running
+ * `ffmpeg -i <input> -c copy -f segment -reset_timestamps 0 -segment_list pipe:1 -segment_list_type csv`.
+ *
+ * Events (an EventEmitter, not an iterator):
+ * - `'segment'` ({@link SegmentInfo}) as soon as ffmpeg closes each file — ffmpeg writes and
+ *   flushes one CSV line to stdout per closed segment, including the final partial one when the
+ *   input ends or on {@link stop}. Segments are emitted in order.
+ * - `'end'` ({@link SegmenterEnd}) once, after ffmpeg exited and every segment was emitted.
+ *
+ * ```ts
+ * const seg = new Segmenter({ ffmpegPath, input: 'rtmp://127.0.0.1:1935/live/key', outDir, segmentSeconds: 2 });
+ * seg.on('segment', (s) => console.log(s.index, s.durationSec));
+ * seg.start();
+ * await seg.stop();
+ * ```
+ */
+export class Segmenter extends EventEmitter<SegmenterEvents> {
+  private child: ChildProcess | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly stderr = new LineTail(30);
+  private endPromise: Promise<SegmenterEnd> | null = null;
+  private emitted = 0;
+  /** The last 'end' payload, once ffmpeg has exited. */
+  result: SegmenterEnd | null = null;
+
+  constructor(readonly options: SegmenterOptions) {
+    super();
+    if (!(options.segmentSeconds > 0)) throw new RangeError('segmentSeconds must be > 0');
+  }
+
+  /** The ffmpeg arguments this segmenter runs. */
+  args(): string[] {
+    const o = this.options;
+    const rw = o.rwTimeoutMs ?? 3000;
+    return [
+      '-hide_banner', '-nostdin', '-loglevel', 'warning',
+      ...(rw > 0 ? ['-rw_timeout', String(Math.round(rw * 1000))] : []),
+      ...(o.inputArgs ?? []),
+      '-i', o.input,
+      '-map', '0:v:0', '-map', '0:a:0?',
+      '-c', 'copy',
+      '-f', 'segment',
+      '-segment_time', String(o.segmentSeconds),
+      '-segment_format', 'mpegts',
+      '-segment_start_number', String(o.startNumber ?? 0),
+      '-reset_timestamps', '0',
+      '-segment_list', 'pipe:1',
+      '-segment_list_type', 'csv',
+      path.join(path.resolve(o.outDir), '%06d.ts'),
+    ];
+  }
+
+  /** Spawn ffmpeg. Returns `this`; throws if already started. */
+  start(): this {
+    if (this.endPromise) throw new Error('Segmenter already started');
+    const o = this.options;
+    mkdirSync(o.outDir, { recursive: true });
+    const args = this.args();
+    o.logger?.debug?.(`segmenter: ${o.ffmpegPath} ${args.join(' ')}`);
+    const child = spawn(o.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => this.stderr.push(s));
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (line.trim() === '') return;
+      this.chain = this.chain.then(() => this.onListLine(line)).catch((e: unknown) => {
+        o.logger?.warn?.(`segmenter: cannot read segment for "${line}": ${(e as Error).message}`);
+      });
+    });
+    this.endPromise = new Promise<SegmenterEnd>((resolve) => {
+      let spawnError: Error | null = null;
+      child.on('error', (e) => {
+        spawnError = e;
+      });
+      child.on('close', (code, signal) => {
+        void this.chain.then(() => {
+          const stderrTail = spawnError ? [spawnError.message] : this.stderr.tail();
+          const end: SegmenterEnd = { code: spawnError ? null : code, signal, stderrTail };
+          this.result = end;
+          this.child = null;
+          o.logger?.info?.(`segmenter: ffmpeg exited code=${code} signal=${signal} after ${this.emitted} segments`);
+          this.emit('end', end);
+          resolve(end);
+        });
+      });
+    });
+    return this;
+  }
+
+  /** Resolves with the 'end' payload once ffmpeg has exited (start() must have been called). */
+  done(): Promise<SegmenterEnd> {
+    if (!this.endPromise) return Promise.reject(new Error('Segmenter not started'));
+    return this.endPromise;
+  }
+
+  /**
+   * Ask ffmpeg to finish (SIGINT: it closes and reports the current segment), SIGKILL after
+   * `graceMs`. Resolves after the `'end'` event. Safe to call more than once or before start().
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.endPromise) return;
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        await this.endPromise;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    await this.endPromise;
+  }
+
+  private async onListLine(line: string): Promise<void> {
+    const parsed = parseCsvListLine(line);
+    if (!parsed) {
+      this.options.logger?.warn?.(`segmenter: unexpected segment list line "${line}"`);
+      return;
+    }
+    const file = path.resolve(this.options.outDir, parsed.name);
+    const m = /(\d+)\.ts$/.exec(parsed.name);
+    const index = m ? Number(m[1]) : (this.options.startNumber ?? 0) + this.emitted;
+    const [st, times] = await Promise.all([stat(file), readTsVideoTimes(file)]);
+    const span = videoSpanSec(times);
+    const reported = parsed.end - parsed.start;
+    let startSec: number;
+    let durationSec: number;
+    if (span === null) {
+      startSec = parsed.start;
+      durationSec = reported;
+    } else {
+      startSec = span.startSec;
+      // ffmpeg's first list entry starts at the stream start (0), not at the first keyframe:
+      // measure that one from the file itself. Later entries start at their cut keyframe.
+      durationSec = this.emitted === 0 ? span.endSec - span.startSec : reported;
+    }
+    durationSec = Math.round(durationSec * 1e6) / 1e6;
+    const info: SegmentInfo = {
+      index,
+      path: file,
+      startSec,
+      endSec: Math.round((startSec + durationSec) * 1e6) / 1e6,
+      durationSec,
+      size: st.size,
+    };
+    this.emitted++;
+    this.emit('segment', info);
+  }
+}
+
+/** Parse one `-segment_list_type csv` line: `name,start,end` (name may be CSV-quoted). */
+export function parseCsvListLine(line: string): { name: string; start: number; end: number } | null {
+  let name: string;
+  let rest: string;
+  if (line.startsWith('"')) {
+    const close = line.lastIndexOf('",');
+    if (close < 1) return null;
+    name = line.slice(1, close).replace(/""/g, '"');
+    rest = line.slice(close + 2);
+  } else {
+    const comma = line.indexOf(',');
+    if (comma < 0) return null;
+    name = line.slice(0, comma);
+    rest = line.slice(comma + 1);
+  }
+  const [a, b] = rest.split(',');
+  const start = Number(a);
+  const end = Number(b);
+  if (!name || !Number.isFinite(start) || !Number.isFinite(end)) return null;
+  return { name, start, end };
+}

@@ -1,0 +1,68 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { DHT_PROTOCOL } from '@diststream/protocol'
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { PrivateKey, Libp2p } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+
+export type P2PServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+  dht: KadDHT
+}
+
+export type P2PNode = Libp2p<P2PServices>
+
+export interface P2PInit {
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001`. */
+  listen: string[]
+  /** Bootstrap multiaddrs, each ending in `/p2p/<peer-id>`. */
+  bootstrap: string[]
+  /** Our version, sent in identify's agent string. */
+  version?: string
+  maxConnections?: number
+}
+
+/** Creates and starts the libp2p node. */
+export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap, timeout: 100 })] : [],
+    connectionManager: { maxConnections: init.maxConnections ?? 100 },
+    nodeInfo: { name: 'diststream-node', version: init.version ?? '0.0.0', userAgent: `diststream-node/${init.version ?? '0.0.0'}` },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictSign',
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        // Small networks: publish to every subscribed peer we know, not only
+        // mesh peers, so a fresh subscriber gets jobs before the mesh forms.
+        floodPublish: true,
+        heartbeatInterval: 700
+      }),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        clientMode: false,
+        // Loopback and LAN addresses are legitimate in our networks.
+        peerInfoMapper: passthroughMapper
+      })
+    }
+  }) as P2PNode
+}

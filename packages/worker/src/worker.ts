@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { codecs, MessageChannel, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
+import { transcodeSegment } from '@diststream/media'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Counter, Gauge, Histogram } from 'prom-client'
+import { Estimator } from './estimator.js'
+import type { JobAnnounce, Rendition } from '@diststream/protocol'
+import type { Gossip, P2PNode } from '@diststream/p2p'
+import type { Stream } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+
+export interface WorkerInit {
+  libp2p: P2PNode
+  gossip: Gossip
+  ffmpegPath: string
+  maxJobs: number
+  /** Scratch space for segments being transcoded. */
+  workDir: string
+  logger: Logger
+  registry: Registry
+  gpu?: boolean
+  hwKind?: string
+  preset?: string
+  onProtocolError?: (reason: string, where: string) => void
+  estimator?: Estimator
+}
+
+export class Worker {
+  private active = 0
+  private readonly log: Logger
+  private readonly estimator: Estimator
+  private readonly metrics: { bids: Counter, jobs: Counter<'outcome'>, active: Gauge, seconds: Histogram }
+  private unsubscribe?: () => void
+  private readonly shutdown = new AbortController()
+
+  constructor (private readonly init: WorkerInit) {
+    this.log = init.logger.child({ component: 'worker' })
+    this.estimator = init.estimator ?? new Estimator()
+    const registers = [init.registry]
+    this.metrics = {
+      bids: new Counter({ name: 'diststream_worker_bids_total', help: 'Bids this worker sent', registers }),
+      jobs: new Counter({ name: 'diststream_worker_jobs_total', help: 'Transcode jobs this worker ran, by outcome', labelNames: ['outcome'], registers }),
+      active: new Gauge({ name: 'diststream_worker_active_jobs', help: 'Transcodes running now', registers, collect: () => {} }),
+      seconds: new Histogram({ name: 'diststream_worker_transcode_seconds', help: 'Wall time of one segment transcode', buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8], registers })
+    }
+  }
+
+  get activeJobs (): number { return this.active }
+  get maxJobs (): number { return this.init.maxJobs }
+
+  async start (): Promise<void> {
+    await this.init.libp2p.handle(PROTOCOL_TRANSCODE, (stream, connection) => {
+      this.onTranscode(stream, connection.remotePeer.toString()).catch(err => {
+        this.log.warn({ err, peer: connection.remotePeer.toString() }, 'transcode stream failed')
+      })
+    }, { maxInboundStreams: Math.max(4, this.init.maxJobs * 2) })
+    this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
+      this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') })
+    })
+  }
+
+  async stop (): Promise<void> {
+    this.shutdown.abort()
+    this.unsubscribe?.()
+    await this.init.libp2p.unhandle(PROTOCOL_TRANSCODE)
+  }
+
+  private async onJob (job: JobAnnounce, from: string): Promise<void> {
+    if (this.active >= this.init.maxJobs) return
+    if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
+    const bid = {
+      jobId: job.jobId,
+      estimateMs: this.estimator.estimate(job.durationMs, job.ladder.length, this.active),
+      activeJobs: this.active,
+      maxJobs: this.init.maxJobs,
+      gpu: this.init.gpu ?? false,
+      hwKind: this.init.hwKind ?? 'cpu',
+      price: 0
+    }
+    const signal = AbortSignal.any([AbortSignal.timeout(2000), this.shutdown.signal])
+    const stream = await this.init.libp2p.dialProtocol(peerIdFromString(from), PROTOCOL_BID, { signal })
+    const ch = new MessageChannel(stream)
+    try {
+      await ch.write(codecs.bid, bid, { signal })
+      const ack = await ch.read(codecs.bidAck, { signal })
+      this.metrics.bids.inc()
+      this.log.debug({ jobId: job.jobId, accepted: ack.accepted, estimateMs: bid.estimateMs }, 'bid sent')
+      await ch.close({ signal })
+    } catch (err) {
+      ch.abort(err as Error)
+      throw err
+    }
+  }
+
+  private async onTranscode (stream: Stream, peer: string): Promise<void> {
+    const ch = new MessageChannel(stream)
+    const signal = AbortSignal.any([AbortSignal.timeout(120_000), this.shutdown.signal])
+    let req
+    try {
+      req = await ch.read(codecs.transcodeRequest, { signal: AbortSignal.any([AbortSignal.timeout(10_000), signal]) })
+    } catch (err: any) {
+      this.init.onProtocolError?.(err?.reason ?? 'malformed', 'transcode')
+      ch.abort(err)
+      return
+    }
+    const job = req.job
+    if (job == null) {
+      this.init.onProtocolError?.('invalid', 'transcode')
+      await this.reply(ch, { status: TranscodeResponse.Status.BAD_REQUEST, error: 'missing job', renditions: [], elapsedMs: 0, encoder: '' })
+      return
+    }
+    if (this.active >= this.init.maxJobs) {
+      await this.reply(ch, { status: TranscodeResponse.Status.BUSY, error: 'worker at capacity', renditions: [], elapsedMs: 0, encoder: '' })
+      return
+    }
+    this.active++
+    this.metrics.active.set(this.active)
+    const concurrent = this.active
+    const started = Date.now()
+    const dir = await mkdtemp(join(this.init.workDir, `job-${job.jobId}-`))
+    const log = this.log.child({ jobId: job.jobId, streamId: job.streamId, seq: job.seq, peer })
+    try {
+      const segment = await ch.readBytes(req.segmentSize, { signal })
+      const input = join(dir, 'in.ts')
+      await writeFile(input, segment)
+      const result = await transcodeSegment({
+        ffmpegPath: this.init.ffmpegPath,
+        input,
+        outDir: dir,
+        ladder: job.ladder.map(r => ({ name: r.name, width: r.width, height: r.height, videoKbps: r.videoKbps })),
+        fpsMilli: job.fpsMilli,
+        durationSec: job.durationMs / 1000,
+        preset: this.init.preset,
+        signal
+      })
+      const renditions: Rendition[] = []
+      const bodies: Uint8Array[] = []
+      for (const r of result.renditions) {
+        const bytes = await readFile(r.path)
+        bodies.push(bytes)
+        const rung = job.ladder.find(l => l.name === r.name)
+        renditions.push({
+          name: r.name,
+          width: r.width,
+          height: r.height,
+          bandwidth: Math.round((rung?.videoKbps ?? 0) * 1000 * 1.1 + 128_000),
+          codecs: '',
+          size: bytes.byteLength,
+          sha256: createHash('sha256').update(bytes).digest()
+        })
+      }
+      const elapsedMs = Date.now() - started
+      await this.reply(ch, { status: TranscodeResponse.Status.OK, error: '', renditions, elapsedMs, encoder: result.encoder })
+      for (const body of bodies) await ch.writeBytes(body, { signal })
+      await ch.close({ signal })
+      this.estimator.observe(job.durationMs, job.ladder.length, elapsedMs, concurrent)
+      this.metrics.jobs.inc({ outcome: 'ok' })
+      this.metrics.seconds.observe(elapsedMs / 1000)
+      log.info({ elapsedMs, renditions: renditions.length }, 'segment transcoded')
+    } catch (err: any) {
+      this.metrics.jobs.inc({ outcome: 'error' })
+      log.warn({ err: err?.message ?? err }, 'transcode failed')
+      if (err?.name === 'ProtocolError') this.init.onProtocolError?.(err.reason, 'transcode')
+      try {
+        await this.reply(ch, { status: TranscodeResponse.Status.FAILED, error: String(err?.message ?? err).slice(0, 200), renditions: [], elapsedMs: Date.now() - started, encoder: '' })
+        await ch.close()
+      } catch {
+        ch.abort(err)
+      }
+    } finally {
+      this.active--
+      this.metrics.active.set(this.active)
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  private async reply (ch: MessageChannel, res: TranscodeResponse): Promise<void> {
+    await ch.write(codecs.transcodeResponse, res)
+  }
+}

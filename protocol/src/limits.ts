@@ -1,0 +1,37 @@
+/**
+ * Size and count limits of the wire protocol. Every limit is enforced by the
+ * receiver before or while decoding; senders must stay within them (the codecs'
+ * `encode` checks too). Changing a limit downwards is a breaking change.
+ */
+
+const KiB = 1024
+const MiB = 1024 * KiB
+
+/** Largest gossip message (the bare protobuf). Larger ones are rejected. */
+export const MAX_GOSSIP_BYTES = 64 * KiB
+/** Largest length-prefixed control frame (any frame that is not segment data). */
+export const MAX_CONTROL_BYTES = 1 * MiB
+/** Largest data frame: segment and rendition bytes are sent in frames of at most this. */
+export const MAX_CHUNK_BYTES = 256 * KiB
+/** Largest segment or rendition. */
+export const MAX_SEGMENT_BYTES = 64 * MiB
+/** Most renditions in one message (StreamAnnounce, SegmentAnnounce, TranscodeResponse). */
+export const MAX_RENDITIONS = 8
+/** Most rungs in a JobAnnounce ladder. */
+export const MAX_LADDER = 8
+/** Most segments in an INDEX FetchResponse. */
+export const MAX_INDEX_SEGMENTS = 512
+/** Most roles in a Presence. */
+export const MAX_ROLES = 4
+/** Most multiaddrs in Presence.multiaddrs or StreamAnnounce.ingest_multiaddrs. */
+export const MAX_MULTIADDRS = 16
+/** Longest string field and longest binary multiaddr, in UTF-8 bytes. */
+export const MAX_STRING = 256
+/** Stream ids, job ids and rendition names. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+/** Largest width or height in pixels. */
+export const MAX_DIMENSION = 8192
+/** Longest segment (or target) duration. */
+export const MAX_DURATION_MS = 60_000
+/** Length of a sha256 digest. */
+export const SHA256_BYTES = 32
