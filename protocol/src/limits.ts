@@ -18,7 +18,7 @@ export const MAX_SEGMENT_BYTES = 64 * MiB
 /** Most renditions in one message (StreamAnnounce, SegmentAnnounce, TranscodeResponse). */
 export const MAX_RENDITIONS = 8
 /** Most rungs in a JobAnnounce ladder. */
-export const MAX_LADDER = 8
+export const MAX_LADDER = 7
 /** Most segments in an INDEX FetchResponse. */
 export const MAX_INDEX_SEGMENTS = 512
 /** Most roles in a Presence. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { codecs, FetchRequest, FetchResponse, MessageChannel, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
+import { isProtocolError, codecs, FetchRequest, FetchResponse, MessageChannel, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
 import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Counter } from 'prom-client'
@@ -193,7 +193,8 @@ export class Edge {
 
   private addRenditions (f: Followed, list: Rendition[]): void {
     for (const r of list) {
-      if (!f.renditions.has(r.name)) f.renditions.set(r.name, r)
+      const old = f.renditions.get(r.name)
+      if (old == null || r.bandwidth > old.bandwidth) f.renditions.set(r.name, old == null ? r : { ...old, bandwidth: r.bandwidth })
     }
     if (list.length > 0) this.wake(f.id)
   }
@@ -266,7 +267,7 @@ export class Edge {
         await this.cache.put(f.id, r.name, seq, data)
         this.metrics.fetches.inc({ outcome: 'ok' })
       } catch (err: any) {
-        if (err?.name === 'ProtocolError') this.init.onProtocolError?.(err.reason, 'fetch')
+        if (isProtocolError(err)) this.init.onProtocolError?.(err.reason, 'fetch')
         ch.abort(err)
         throw err
       }

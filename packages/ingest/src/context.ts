@@ -32,6 +32,8 @@ export interface IngestContext {
   fitLadder: (width: number, height: number) => RungSpec[]
   reputation: (peerId: string) => number
   recordOutcome: (peerId: string, outcome: string) => void
+  lastAssigned: (peerId: string) => number | undefined
+  markAssigned: (peerId: string) => void
   onSegmentStored: (stream: StreamRecord, segment: SegmentRecord) => Promise<void>
   onProtocolError?: (reason: string, where: string) => void
 }

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, MessageChannel, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
+import { isProtocolError, truncateUtf8, codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, MessageChannel, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
 import { JobLedger } from '@diststream/scheduler'
 import { Counter, Histogram } from 'prom-client'
@@ -49,6 +49,7 @@ export class Ingest {
   private readonly ctx: IngestContext
   private readonly log: Logger
   private readonly outcomes = new Map<string, { ok: number, bad: number }>()
+  private readonly assigned = new Map<string, number>()
   private announceTimer?: NodeJS.Timeout
 
   constructor (private readonly init: IngestInit) {
@@ -79,6 +80,8 @@ export class Ingest {
       fitLadder: (w, h) => ladderForSource(init.ladder, w, h),
       reputation: (peer) => this.reputation(peer),
       recordOutcome: (peer, outcome) => { this.recordOutcome(peer, outcome) },
+      lastAssigned: (peer) => this.assigned.get(peer),
+      markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) },
       onProtocolError: init.onProtocolError
     }
@@ -193,7 +196,7 @@ export class Ingest {
   private streamAnnounce (s: StreamRecord): StreamAnnounce {
     return {
       streamId: s.id,
-      name: s.name.slice(0, 200),
+      name: truncateUtf8(s.name, 200),
       state: s.state === 'ended' ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
       renditions: (s.renditions ?? []).map(r => ({ ...toWire(r), size: 0, sha256: new Uint8Array(0) })),
       targetDurationMs: this.init.segmentSeconds * 1000,
@@ -218,7 +221,7 @@ export class Ingest {
       await ch.write(codecs.bidAck, { accepted, reason: accepted ? '' : 'auction closed' }, { signal })
       await ch.close({ signal })
     } catch (err: any) {
-      if (err?.name === 'ProtocolError') this.init.onProtocolError?.(err.reason, 'bid')
+      if (isProtocolError(err)) this.init.onProtocolError?.(err.reason, 'bid')
       ch.abort(err)
     }
   }
@@ -257,7 +260,7 @@ export class Ingest {
       }
       await ch.close({ signal })
     } catch (err: any) {
-      if (err?.name === 'ProtocolError') this.init.onProtocolError?.(err.reason, 'fetch')
+      if (isProtocolError(err)) this.init.onProtocolError?.(err.reason, 'fetch')
       ch.abort(err)
     }
   }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
 import { probeMedia, Segmenter } from '@diststream/media'
-import { Auction, dispatchJob, rankBids, systemClock } from '@diststream/scheduler'
+import { Auction, dispatchJob, rankBids, spreadLoad, systemClock } from '@diststream/scheduler'
 import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
 import type { JobAnnounce, Rendition, Rung } from '@diststream/protocol'
@@ -139,7 +139,7 @@ export class PublishSession {
     let attempts = 0
     try {
       const { result, bid } = await dispatchJob({
-        bids: rankBids(bids, { reputation: ctx.reputation, exploration: 0.3 }),
+        bids: spreadLoad(rankBids(bids, { reputation: ctx.reputation }), { reputation: ctx.reputation, lastAssigned: ctx.lastAssigned, slackMs: durationMs / 4 }),
         maxAttempts: ctx.maxAttempts,
         clock: systemClock,
         signal: this.abort.signal,
@@ -148,6 +148,7 @@ export class PublishSession {
           attempts++
           if (attempts > 1) ctx.metrics.reassigned.inc()
           ctx.ledger.startAttempt(jobId, b.peerId, Date.now())
+          ctx.markAssigned(b.peerId)
           return await transcodeOn(ctx, b.peerId, job, bytes, signal)
         },
         onAttempt: (b, outcome, reason) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { codecs, MessageChannel, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
+import { isProtocolError, codecs, MessageChannel, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
 import { verifyRendition } from '@diststream/media'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { JobAnnounce } from '@diststream/protocol'
@@ -61,7 +61,7 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
     await ch.close({ signal }).catch(() => {})
     return out
   } catch (err: any) {
-    if (err?.name === 'ProtocolError') ctx.onProtocolError?.(err.reason, 'transcode')
+    if (isProtocolError(err)) ctx.onProtocolError?.(err.reason, 'transcode')
     ch.abort(err)
     throw err
   }

@@ -31,6 +31,7 @@
 export { FakeClock, systemClock, type Clock } from './clock.js'
 export { atCapacity, NEUTRAL_REPUTATION, rankBids, scoreBid, type Bid, type RankOptions } from './rank.js'
 export { Auction, type AuctionOptions } from './auction.js'
+export { spreadLoad, type SpreadOptions } from './spread.js'
 export {
   JobLedger, TERMINAL_STATES,
   type AttemptOutcome, type AttemptRecord, type JobLedgerOptions, type JobRecord, type JobState,

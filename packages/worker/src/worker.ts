@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { codecs, MessageChannel, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
+import { isProtocolError, truncateUtf8, codecs, MessageChannel, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
 import { transcodeSegment } from '@diststream/media'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Counter, Gauge, Histogram } from 'prom-client'
@@ -107,13 +107,19 @@ export class Worker {
       return
     }
     const job = req.job
+    const refuse = async (status: TranscodeResponse.Status, error: string): Promise<void> => {
+      // Drain the segment first: the ingest reads our answer only after sending it.
+      await ch.discardBytes(req.segmentSize, { signal })
+      await this.reply(ch, { status, error, renditions: [], elapsedMs: 0, encoder: '' })
+      await ch.close({ signal })
+    }
     if (job == null) {
       this.init.onProtocolError?.('invalid', 'transcode')
-      await this.reply(ch, { status: TranscodeResponse.Status.BAD_REQUEST, error: 'missing job', renditions: [], elapsedMs: 0, encoder: '' })
+      await refuse(TranscodeResponse.Status.BAD_REQUEST, 'missing job').catch(err => { ch.abort(err) })
       return
     }
     if (this.active >= this.init.maxJobs) {
-      await this.reply(ch, { status: TranscodeResponse.Status.BUSY, error: 'worker at capacity', renditions: [], elapsedMs: 0, encoder: '' })
+      await refuse(TranscodeResponse.Status.BUSY, 'worker at capacity').catch(err => { ch.abort(err) })
       return
     }
     this.active++
@@ -122,6 +128,7 @@ export class Worker {
     const started = Date.now()
     const dir = await mkdtemp(join(this.init.workDir, `job-${job.jobId}-`))
     const log = this.log.child({ jobId: job.jobId, streamId: job.streamId, seq: job.seq, peer })
+    let answered = false
     try {
       const segment = await ch.readBytes(req.segmentSize, { signal })
       const input = join(dir, 'in.ts')
@@ -153,6 +160,7 @@ export class Worker {
         })
       }
       const elapsedMs = Date.now() - started
+      answered = true
       await this.reply(ch, { status: TranscodeResponse.Status.OK, error: '', renditions, elapsedMs, encoder: result.encoder })
       for (const body of bodies) await ch.writeBytes(body, { signal })
       await ch.close({ signal })
@@ -163,12 +171,17 @@ export class Worker {
     } catch (err: any) {
       this.metrics.jobs.inc({ outcome: 'error' })
       log.warn({ err: err?.message ?? err }, 'transcode failed')
-      if (err?.name === 'ProtocolError') this.init.onProtocolError?.(err.reason, 'transcode')
-      try {
-        await this.reply(ch, { status: TranscodeResponse.Status.FAILED, error: String(err?.message ?? err).slice(0, 200), renditions: [], elapsedMs: Date.now() - started, encoder: '' })
-        await ch.close()
-      } catch {
-        ch.abort(err)
+      if (isProtocolError(err)) this.init.onProtocolError?.(err.reason, 'transcode')
+      if (answered) {
+        // The OK header is out: the only honest signal left is a reset.
+        ch.abort(err instanceof Error ? err : new Error(String(err)))
+      } else {
+        try {
+          await this.reply(ch, { status: TranscodeResponse.Status.FAILED, error: truncateUtf8(String(err?.message ?? err), 200), renditions: [], elapsedMs: Date.now() - started, encoder: '' })
+          await ch.close()
+        } catch {
+          ch.abort(err)
+        }
       }
     } finally {
       this.active--
