@@ -26,7 +26,7 @@ export class NodeProcess {
     let rejectInfo!: (e: Error) => void
     this.info = new Promise((resolve, reject) => { resolveInfo = resolve; rejectInfo = reject })
     this.exited = new Promise(resolve => proc.once('exit', (code) => {
-      rejectInfo(new Error(`${name} exited with ${code} before starting:\n${this.tail()}`))
+      rejectInfo(new Error(`${name} exited with ${code} before starting:\n${this.logs.slice(0, 5).join('\n')}\n...\n${this.tail()}`))
       resolve(code)
     }))
     for (const s of [proc.stdout!, proc.stderr!]) {

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { ConfigError, parseConfig } from '../src/config.js'
+
+describe('config', () => {
+  it('has the documented defaults', async () => {
+    const c = await parseConfig([])
+    assert.deepEqual(c.roles, ['ingest', 'worker', 'edge'])
+    assert.deepEqual(c.listen, ['/ip4/0.0.0.0/tcp/4001'])
+    assert.equal(c.httpPort, 8080)
+    assert.equal(c.rtmpPort, 1935)
+    assert.equal(c.segmentSeconds, 2)
+    assert.deepEqual(c.ladder.map(r => r.name), ['720p', '480p', '360p'])
+    assert.match(c.dataDir, /\.diststream$/)
+  })
+
+  it('takes repeatable flags and DISTSTREAM_* environment variables', async () => {
+    process.env.DISTSTREAM_HTTP_PORT = '9123'
+    process.env.DISTSTREAM_LADDER = '1080p,240p'
+    try {
+      const c = await parseConfig(['--role', 'worker,edge', '--listen', '/ip4/127.0.0.1/tcp/1', '--listen', '/ip4/127.0.0.1/tcp/2', '--http-port', '0'])
+      assert.deepEqual(c.roles, ['worker', 'edge'])
+      assert.deepEqual(c.listen, ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])
+      assert.equal(c.httpPort, 0, 'a flag beats the environment')
+      assert.deepEqual(c.ladder.map(r => r.name), ['1080p', '240p'])
+    } finally {
+      delete process.env.DISTSTREAM_HTTP_PORT
+      delete process.env.DISTSTREAM_LADDER
+    }
+  })
+
+  it('rejects bad values with a clear message', async () => {
+    const bad: Array<[string[], RegExp]> = [
+      [['--role', 'ingest,cdn'], /--role/],
+      [['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], /\/p2p\//],
+      [['--http-port', '70000'], /--http-port/],
+      [['--segment-seconds', '0'], /--segment-seconds/],
+      [['--ladder', '4k'], /--ladder/],
+      [['--max-jobs', '0'], /--max-jobs/]
+    ]
+    for (const [argv, msg] of bad) {
+      await assert.rejects(parseConfig(argv), (err: Error) => err.name === ConfigError.NAME && msg.test(err.message), argv.join(' '))
+    }
+  })
+})
