@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Edge } from '@diststream/edge'
 import { Ingest } from '@diststream/ingest'
 import { ffmpegVersion, resolveFfmpeg } from '@diststream/media'
-import { createP2PNode, Gossip, PresenceService } from '@diststream/p2p'
+import { createP2PNode, Gossip, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapList } from '@diststream/bootstrap'
 import { Worker } from '@diststream/worker'
@@ -73,6 +73,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
 
   const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap: bootstrapList(config.bootstrap), version: VERSION })
   const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
+  const protocols = new Protocols(libp2p)
   new Gauge({ name: 'diststream_peers', help: 'Connected libp2p peers', registers: [registry], collect () { this.set(libp2p.getPeers().length) } })
 
   let worker: Worker | undefined
@@ -91,15 +92,15 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
 
   const rtmpPort = has('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
   const ingest = has('ingest')
-    ? new Ingest({ libp2p, gossip, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, indexWindow: Math.max(64, config.playlistWindow), onProtocolError })
+    ? new Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, indexWindow: Math.max(64, config.playlistWindow), onProtocolError })
     : undefined
   if (has('worker')) {
     const workDir = join(config.dataDir, 'work')
     await mkdir(workDir, { recursive: true })
-    worker = new Worker({ libp2p, gossip, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
+    worker = new Worker({ libp2p, gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
   }
   const edge = has('edge')
-    ? new Edge({ libp2p, gossip, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
+    ? new Edge({ libp2p, gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
     : undefined
 
   await edge?.start()

@@ -2,17 +2,17 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { isProtocolError, codecs, FetchRequest, FetchResponse, MessageChannel, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
 import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { Counter } from 'prom-client'
 import { SegmentCache } from './cache.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
-import type { Gossip, P2PNode } from '@diststream/p2p'
+import type { Gossip, P2PNode, Protocols } from '@diststream/p2p'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 
 export interface EdgeInit {
   libp2p: P2PNode
   gossip: Gossip
+  protocols: Protocols
   dataDir: string
   logger: Logger
   registry: Registry
@@ -209,7 +209,7 @@ export class Edge {
   }
 
   private async loadIndex (f: Followed): Promise<void> {
-    const ch = new MessageChannel(await this.init.libp2p.dialProtocol(peerIdFromString(f.ingest), PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }))
+    const ch = new MessageChannel(await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }))
     const signal = AbortSignal.timeout(10_000)
     await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.INDEX, streamId: f.id, rendition: '', seq: 0 }, { signal })
     const res = await ch.read(codecs.fetchResponse, { signal })
@@ -220,7 +220,9 @@ export class Edge {
     const all = [...res.segments, ...early]
     f.firstSeq = all.length > 0 ? Math.min(...all.map(s => s.seq)) : (res.stream?.lastSeq ?? -1) + 1
     for (const name of f.renditions.keys()) this.windowFor(f, name, f.firstSeq)
-    await Promise.allSettled(all.map(async s => { await this.onSegment(f, s) }))
+    // Backfill in order: parallel fetches of a whole window would finish out of
+    // order by more than the window's hold limit and turn into gaps.
+    for (const s of all.sort((x, y) => x.seq - y.seq)) await this.onSegment(f, s).catch(() => {})
     if (res.stream?.state === StreamAnnounce.State.ENDED && !f.ended) {
       f.ended = true
       for (const w of f.windows.values()) w.end()
@@ -254,7 +256,7 @@ export class Edge {
 
   private async fetchRendition (f: Followed, seq: number, r: Rendition, attempt = 0): Promise<void> {
     try {
-      const ch = new MessageChannel(await this.init.libp2p.dialProtocol(peerIdFromString(f.ingest), PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }))
+      const ch = new MessageChannel(await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }))
       const signal = AbortSignal.timeout(20_000)
       try {
         await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.SEGMENT, streamId: f.id, rendition: r.name, seq }, { signal })

@@ -1,5 +1,5 @@
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
-import type { Gossip, P2PNode, PresenceService } from '@diststream/p2p'
+import type { Gossip, P2PNode, PresenceService, Protocols } from '@diststream/p2p'
 import type { Auction, JobLedger } from '@diststream/scheduler'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
@@ -18,6 +18,7 @@ export interface IngestMetrics {
 export interface IngestContext {
   libp2p: P2PNode
   gossip: Gossip
+  protocols: Protocols
   presence: PresenceService
   store: Store
   ffmpeg: FfmpegPaths

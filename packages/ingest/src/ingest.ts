@@ -9,7 +9,7 @@ import { RtmpServer } from './rtmp.js'
 import { PublishSession, toWire } from './session.js'
 import type { IngestContext, IngestMetrics } from './context.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
-import type { Gossip, P2PNode, PresenceService } from '@diststream/p2p'
+import type { Gossip, P2PNode, PresenceService, Protocols } from '@diststream/p2p'
 import type { Auction } from '@diststream/scheduler'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
 import type { Stream } from '@libp2p/interface'
@@ -19,6 +19,7 @@ import type { Registry } from 'prom-client'
 export interface IngestInit {
   libp2p: P2PNode
   gossip: Gossip
+  protocols: Protocols
   presence: PresenceService
   store: Store
   ffmpeg: FfmpegPaths
@@ -66,6 +67,7 @@ export class Ingest {
     this.ctx = {
       libp2p: init.libp2p,
       gossip: init.gossip,
+      protocols: init.protocols,
       presence: init.presence,
       store: init.store,
       ffmpeg: init.ffmpeg,
@@ -102,8 +104,8 @@ export class Ingest {
       if (s.state !== 'ended') this.byKey.set(s.key, s.id)
       if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle' })
     }
-    await this.init.libp2p.handle(PROTOCOL_BID, (stream, conn) => { this.onBid(stream, conn.remotePeer.toString()).catch(() => {}) }, { maxInboundStreams: 256 })
-    await this.init.libp2p.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
+    await this.init.protocols.handle(PROTOCOL_BID, (stream, peer) => { this.onBid(stream, peer).catch(() => {}) }, { maxInboundStreams: 256 })
+    await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.rtmp.start()
     this.announceTimer = setInterval(() => { this.announceAll().catch(() => {}) }, 2000)
     this.announceTimer.unref()
@@ -114,7 +116,8 @@ export class Ingest {
     await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
     this.sessions.clear()
     await this.rtmp.stop()
-    await this.init.libp2p.unhandle([PROTOCOL_BID, PROTOCOL_FETCH])
+    await this.init.protocols.unhandle(PROTOCOL_BID)
+    await this.init.protocols.unhandle(PROTOCOL_FETCH)
   }
 
   async createStream (name: string): Promise<StreamRecord> {

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
 import { isProtocolError, codecs, MessageChannel, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
 import { verifyRendition } from '@diststream/media'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { JobAnnounce } from '@diststream/protocol'
-import type { P2PNode } from '@diststream/p2p'
+import type { Protocols } from '@diststream/p2p'
 import type { RenditionRecord, Store } from '@diststream/store'
 
 export class AttemptError extends Error {
@@ -15,7 +14,7 @@ export class AttemptError extends Error {
 }
 
 export interface AttemptContext {
-  libp2p: P2PNode
+  protocols: Protocols
   store: Store
   ffprobePath: string | null
   onProtocolError?: (reason: string, where: string) => void
@@ -28,7 +27,7 @@ export interface AttemptContext {
  * verification) so the dispatcher can move to the next bidder.
  */
 export async function transcodeOn (ctx: AttemptContext, worker: string, job: JobAnnounce, segment: Uint8Array, signal: AbortSignal): Promise<RenditionRecord[]> {
-  const stream = await ctx.libp2p.dialProtocol(peerIdFromString(worker), PROTOCOL_TRANSCODE, { signal })
+  const stream = await ctx.protocols.dial(worker, PROTOCOL_TRANSCODE, { signal })
   const ch = new MessageChannel(stream)
   try {
     await ch.write(codecs.transcodeRequest, { job, segmentSize: segment.byteLength }, { signal })

@@ -66,8 +66,16 @@ export class Gossip {
     }
   }
 
+  /**
+   * Publishes to the network and delivers to this node's own subscribers too
+   * (gossipsub does not echo our own messages), so roles on one node hear
+   * each other exactly as they hear remote peers.
+   */
   async publish<T> (topic: string, codec: MessageCodec<T>, msg: T): Promise<number> {
-    const res = await this.libp2p.services.pubsub.publish(topic, codec.encode(msg))
+    const data = codec.encode(msg)
+    const self = this.libp2p.peerId.toString()
+    for (const fn of this.handlers.get(topic) ?? []) queueMicrotask(() => { fn(data, self) })
+    const res = await this.libp2p.services.pubsub.publish(topic, data)
     return res.recipients.length
   }
 

@@ -17,3 +17,4 @@
 export * from './node.js'
 export * from './gossip.js'
 export * from './presence.js'
+export * from './protocols.js'

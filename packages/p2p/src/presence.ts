@@ -89,6 +89,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
   }
 
   private onPresence (msg: Presence, from: string): void {
+    if (from === this.libp2p.peerId.toString()) return
     const addrs: string[] = []
     for (const bytes of msg.multiaddrs) {
       try { addrs.push(multiaddr(bytes).toString()) } catch {}

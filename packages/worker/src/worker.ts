@@ -3,11 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isProtocolError, truncateUtf8, codecs, MessageChannel, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
 import { transcodeSegment } from '@diststream/media'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { Estimator } from './estimator.js'
 import type { JobAnnounce, Rendition } from '@diststream/protocol'
-import type { Gossip, P2PNode } from '@diststream/p2p'
+import type { Gossip, P2PNode, Protocols } from '@diststream/p2p'
 import type { Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -15,6 +14,7 @@ import type { Registry } from 'prom-client'
 export interface WorkerInit {
   libp2p: P2PNode
   gossip: Gossip
+  protocols: Protocols
   ffmpegPath: string
   maxJobs: number
   /** Scratch space for segments being transcoded. */
@@ -52,9 +52,9 @@ export class Worker {
   get maxJobs (): number { return this.init.maxJobs }
 
   async start (): Promise<void> {
-    await this.init.libp2p.handle(PROTOCOL_TRANSCODE, (stream, connection) => {
-      this.onTranscode(stream, connection.remotePeer.toString()).catch(err => {
-        this.log.warn({ err, peer: connection.remotePeer.toString() }, 'transcode stream failed')
+    await this.init.protocols.handle(PROTOCOL_TRANSCODE, (stream, peer) => {
+      this.onTranscode(stream, peer).catch(err => {
+        this.log.warn({ err, peer }, 'transcode stream failed')
       })
     }, { maxInboundStreams: Math.max(4, this.init.maxJobs * 2) })
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
@@ -65,7 +65,7 @@ export class Worker {
   async stop (): Promise<void> {
     this.shutdown.abort()
     this.unsubscribe?.()
-    await this.init.libp2p.unhandle(PROTOCOL_TRANSCODE)
+    await this.init.protocols.unhandle(PROTOCOL_TRANSCODE)
   }
 
   private async onJob (job: JobAnnounce, from: string): Promise<void> {
@@ -81,7 +81,7 @@ export class Worker {
       price: 0
     }
     const signal = AbortSignal.any([AbortSignal.timeout(2000), this.shutdown.signal])
-    const stream = await this.init.libp2p.dialProtocol(peerIdFromString(from), PROTOCOL_BID, { signal })
+    const stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
     const ch = new MessageChannel(stream)
     try {
       await ch.write(codecs.bid, bid, { signal })
