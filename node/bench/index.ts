@@ -35,7 +35,7 @@
  *  - Target P1 ≤ 1.10.
  *
  * P2 = segment closed at the ingest → segment listed in the edge's media playlist, p50 and p95.
- *  - ingest + two workers (max-jobs from P1) + one edge, the same 60 s file published WITH -re
+ *  - ingest + two workers (--max-jobs picked by the paced P1 runs) + one edge, the same 60 s file published WITH -re
  *    (realtime, 60 s, so 30 segments). The bench polls the edge's 720p media playlist every
  *    50 ms (one request at a time) and records, per seq, the bench's clock when the response
  *    first listing it arrived. Closed time per seq = pino time − ms of the ingest's
@@ -45,7 +45,8 @@
  *    stored split into steps: closed → job announced (ledger createdAt); announced → segment
  *    bytes at the worker (see [B] below); worker transcode = job dir birth + the worker's
  *    'segment transcoded' elapsedMs − in.ts birth; the rest (renditions back, the ingest's
- *    per-rendition verify, store) up to stored.
+ *    per-rendition verify, store) up to stored. A seq never listed as a real segment (missing,
+ *    or published as an #EXT-X-GAP entry) counts as an infinite latency in p50/p95.
  *  - Target p95 ≤ 0.75 × segment duration = 1.5 s.
  *
  * Dispatch overhead (same live run), from the job announce (ledger createdAt in /api/jobs,
@@ -64,6 +65,9 @@
  * while the source is being made; VmRSS from /proc/<pid>/status 10 s after both printed
  * "node started". 1 MB = 10^6 bytes (VmRSS kB are KiB). Target ≤ 120 MB each. The RSS of the
  * live run's workers and edge after the run is shown for context (not a target).
+ *
+ * Noise. These 2 cores may be shared: before each phase the bench prints the load average and
+ * any ffmpeg / diststream / node-test processes it did not start, and flags the run as skewed.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'

@@ -175,10 +175,10 @@ export async function runNetworkTranscode (cfg: BenchConfig, source: string, max
 export async function startIdle (): Promise<{ cluster: Cluster, worker: NodeProcess, edge: NodeProcess, startedAt: number, tap: LogTap }> {
   const cluster = await newCluster()
   const tap = new LogTap()
-  const [worker, edge] = await Promise.all([
-    cluster.start('idle-worker', ['--role', 'worker']),
-    cluster.start('idle-edge', ['--role', 'edge'])
-  ])
+  // One after the other: Cluster.start run concurrently on a fresh Cluster races on its root
+  // dir (`this.root ??= await mkdtemp(...)`) and leaves the first node's data dir behind.
+  const worker = await cluster.start('idle-worker', ['--role', 'worker'])
+  const edge = await cluster.start('idle-edge', ['--role', 'edge'])
   tap.add(worker)
   tap.add(edge)
   return { cluster, worker, edge, startedAt: Date.now(), tap }

@@ -41,9 +41,9 @@ export function report (i: ReportInput): string {
   say(`  source: ${i.src.file.split('/').pop()} (made in ${sec(i.src.ms)}): ffmpeg ${i.src.args.join(' ')}`)
   say(`  ladder: ${i.ladder.map(r => `${r.name} ${r.width}x${r.height} ${r.videoKbps}k`).join(', ')}`)
   say(`  baseline: ffmpeg ${i.baseline.args.join(' ')}`)
-  const busy = i.loads.some(l => l.includes('foreign')) || Number(i.loads[0]?.split(' ')[0]) > 1
+  const busy = i.loads.some(l => l.includes('foreign'))
   say(`  load average (1/5/15 min) at each phase start, + processes not started by this bench: ${i.loads.join(' | ')}`)
-  if (busy) say('  NOTE: other work was running on these cores during the bench (see above); every figure is skewed by it')
+  if (busy) say('  NOTE: ffmpeg / diststream / node-test processes this bench did not start were running during it (see above): every figure is skewed by them')
   say('  network: separate diststream-node processes on 127.0.0.1 (ingest; 2 workers; + edge for P2), --log-level debug, bid window 150 ms (default)')
 
   say('')
@@ -92,6 +92,19 @@ export function report (i: ReportInput): string {
   say('  (a segment never listed as a real segment — missing or published as a GAP — counts as an infinite latency in p50/p95)')
   say(`  closed → edge playlist: p50 ${msf(p2.p50)}, p95 ${msf(p2.p95)}, min ${msf(p2.min)}, max ${msf(p2.max)} (n=${p2.n})`)
   say(`    of which closed → stored at the ingest: p50 ${msf(ingestPart.p50)}, p95 ${msf(ingestPart.p95)}; stored → listed at the edge: p50 ${msf(edgePart.p50)}, p95 ${msf(edgePart.p95)}`)
+  const parts = { pre: [] as number[], dispatch: [] as number[], worker: [] as number[], back: [] as number[] }
+  for (const j of live.jobs) {
+    const seg = byseq.get(j.seq)
+    const w = live.scratch.get(j.jobId)
+    const el = live.elapsedByJob.get(j.jobId)
+    if (seg == null || w?.inBirth == null || el == null || j.state !== 'done') continue
+    parts.pre.push(j.createdAt - seg.closed)
+    parts.dispatch.push(w.inBirth - j.createdAt)
+    parts.worker.push(w.dirBirth + el - w.inBirth)
+    parts.back.push(seg.stored - (w.dirBirth + el))
+  }
+  const p5095 = (xs: number[]): string => `p50 ${msf(stats(xs).p50)}, p95 ${msf(stats(xs).p95)}`
+  say(`    closed → stored by step (n=${parts.pre.length}): closed → job announced ${p5095(parts.pre)} | announced → bytes at worker ${p5095(parts.dispatch)} | worker transcode to its result ${p5095(parts.worker)} | result → stored at the ingest (renditions back, verify, store) ${p5095(parts.back)}`)
   say(`    ingest /metrics diststream_segment_latency_seconds: count ${live.metricsLatency.count}, mean ${msf(live.metricsLatency.sum / live.metricsLatency.count * 1000)}`)
   say(`    per seq (ms): ${live.segments.map(s => `${s.seq}:${live.firstSeen.has(s.seq) ? Math.round(live.firstSeen.get(s.seq)! - s.closed) : '-'}`).join(' ')}`)
   say(`  P2 p95 = ${msf(p2.p95)}; target ≤ ${msf(p2Target)} (0.75 × ${cfg.segmentSec} s): ${met(p2.n > 0 ? p2.p95 <= p2Target : null)}`)

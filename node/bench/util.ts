@@ -134,7 +134,9 @@ export async function foreignWork (): Promise<string[]> {
     for (let p = pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++) if (p === process.pid) return true
     return false
   }
+  const ancestors = new Set<number>()
+  for (let p = process.pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++) ancestors.add(p)
   const counts = new Map<string, number>()
-  for (const [pid, w] of what) if (!ours(pid) && pid !== process.pid) counts.set(w, (counts.get(w) ?? 0) + 1)
+  for (const [pid, w] of what) if (!ours(pid) && !ancestors.has(pid)) counts.set(w, (counts.get(w) ?? 0) + 1)
   return [...counts].map(([w, n]) => `${w}×${n}`)
 }
