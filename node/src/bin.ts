@@ -1,7 +1,7 @@
 import { hideBin } from 'yargs/helpers'
 import yargs from 'yargs'
 import { nodeOptions, toConfig } from './config.js'
-import { createNode } from './node.js'
+import { createNode, VERSION } from './node.js'
 import { runDev } from './dev.js'
 
 /**
@@ -44,6 +44,6 @@ await nodeOptions(yargs(hideBin(process.argv)))
     process.exit(2)
   })
   .help()
-  .version()
+  .version(VERSION)
   .wrap(Math.min(110, process.stdout.columns ?? 100))
   .parseAsync()

@@ -1,17 +1,17 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { Edge } from '@diststream/edge'
-import { Ingest } from '@diststream/ingest'
 import { ffmpegVersion, resolveFfmpeg } from '@diststream/media'
 import { createP2PNode, Gossip, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapList } from '@diststream/bootstrap'
-import { Worker } from '@diststream/worker'
 import { pino } from 'pino'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import { startHttp } from './http/server.js'
 import type { NodeConfig } from './config.js'
+import type { Edge } from '@diststream/edge'
+import type { Ingest } from '@diststream/ingest'
+import type { Worker } from '@diststream/worker'
 import type { FfmpegPaths } from '@diststream/media'
 import type { P2PNode } from '@diststream/p2p'
 import type { Store } from '@diststream/store'
@@ -91,16 +91,18 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   }), logger.child({ component: 'presence' }))
 
   const rtmpPort = has('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
+  // Roles are loaded only when asked for: an edge never loads the RTMP server.
   const ingest = has('ingest')
-    ? new Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, indexWindow: Math.max(64, config.playlistWindow), onProtocolError })
+    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, localWorker: has('worker'), indexWindow: Math.max(64, config.playlistWindow), onProtocolError })
     : undefined
   if (has('worker')) {
     const workDir = join(config.dataDir, 'work')
     await mkdir(workDir, { recursive: true })
+    const { Worker } = await import('@diststream/worker')
     worker = new Worker({ libp2p, gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
   }
   const edge = has('edge')
-    ? new Edge({ libp2p, gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
+    ? new (await import('@diststream/edge')).Edge({ libp2p, gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
     : undefined
 
   await edge?.start()

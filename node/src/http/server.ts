@@ -14,7 +14,7 @@ export class HttpError extends Error {
 /** The node's HTTP server: API, HLS, metrics and dashboard, for the roles it has. */
 export async function startHttp (node: DistNode, version: string): Promise<{ app: FastifyInstance, url: string }> {
   // No type coercion: a JSON body with the wrong types is a 400, not silently converted.
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, maxParamLength: 200, ajv: { customOptions: { coerceTypes: false } } })
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 200 }, ajv: { customOptions: { coerceTypes: false } } })
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode ?? (err.name === 'NotFoundError' || err.name === 'StreamNotFoundError' ? 404 : 500)
     if (status >= 500) node.logger.error({ err }, 'HTTP handler failed')

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,7 +7,9 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ChildProcess } from 'node:child_process'
 
-const BIN = fileURLToPath(new URL('../../src/bin.js', import.meta.url))
+const BIN = fileURLToPath(new URL('../../../bin/diststream-node.js', import.meta.url))
+/** The node flags of the installed launcher's shebang (`#!/usr/bin/env -S node <flags>`). */
+const NODE_FLAGS = (readFileSync(BIN, 'utf8').split('\n')[0]?.match(/node (.*)$/)?.[1] ?? '').split(' ').filter(Boolean)
 
 export interface NodeInfo {
   peerId: string
@@ -67,12 +70,13 @@ export class NodeProcess {
 /** Starts and owns the processes of one test network; `stop()` ends them all and removes their data. */
 export class Cluster {
   readonly nodes: NodeProcess[] = []
-  private root?: string
+  private root?: Promise<string>
 
   async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
-    this.root ??= await mkdtemp(join(tmpdir(), 'ds-cluster-'))
-    const dataDir = join(this.root, name)
-    const proc = spawn(process.execPath, [BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', 'debug', ...args], {
+    // One promise, so nodes started concurrently share one temp dir.
+    this.root ??= mkdtemp(join(tmpdir(), 'ds-cluster-'))
+    const dataDir = join(await this.root, name)
+    const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', 'debug', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -88,7 +92,7 @@ export class Cluster {
 
   async stop (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async n => { await n.kill() }))
-    if (this.root != null) await rm(this.root, { recursive: true, force: true })
+    if (this.root != null) await rm(await this.root, { recursive: true, force: true })
   }
 }
 

@@ -26,6 +26,10 @@ export interface IngestContext {
   logger: Logger
   segmentSeconds: number
   bidWindowMs: number
+  /** How long a job may wait for a free worker before its source passes through. */
+  maxQueueMs: number
+  /** This node also runs a worker (not in presence: we don't hear ourselves). */
+  localWorker: boolean
   maxAttempts: number
   ledger: JobLedger
   auctions: Map<string, Auction>

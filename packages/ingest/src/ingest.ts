@@ -31,6 +31,10 @@ export interface IngestInit {
   registry: Registry
   /** How long to collect bids for a job (ms). */
   bidWindowMs?: number
+  /** How long a job may wait for a free worker (ms); default 10 segment durations. */
+  maxQueueMs?: number
+  /** True when this node runs the worker role too. */
+  localWorker?: boolean
   maxAttempts?: number
   /** Segments kept in the INDEX an edge gets when it starts following. */
   indexWindow?: number
@@ -57,11 +61,11 @@ export class Ingest {
     this.log = init.logger.child({ component: 'ingest' })
     const registers = [init.registry]
     const metrics: IngestMetrics = {
-      announced: new Counter({ name: 'diststream_jobs_announced_total', help: 'Transcode jobs announced by this ingest', registers }),
+      announced: new Counter({ name: 'diststream_jobs_announced_total', help: 'Transcode jobs announced by this ingest (counted once, however often a queued job is re-announced)', registers }),
       completed: new Counter({ name: 'diststream_jobs_completed_total', help: 'Jobs whose renditions came back verified', registers }),
       failed: new Counter({ name: 'diststream_jobs_failed_total', help: 'Jobs every bidder failed (the source passed through)', registers }),
       reassigned: new Counter({ name: 'diststream_jobs_reassigned_total', help: 'Job attempts after the first (timeout, error or rejected output)', registers }),
-      passthrough: new Counter({ name: 'diststream_jobs_passthrough_total', help: 'Jobs no worker bid on (the source passed through)', registers }),
+      passthrough: new Counter({ name: 'diststream_jobs_passthrough_total', help: 'Jobs no worker took within the queue limit, or with no worker on the network (the source passed through)', registers }),
       segmentLatency: new Histogram({ name: 'diststream_segment_latency_seconds', help: 'Segment closed at the ingest → renditions stored', buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8], registers })
     }
     this.ctx = {
@@ -75,6 +79,8 @@ export class Ingest {
       logger: this.log,
       segmentSeconds: init.segmentSeconds,
       bidWindowMs: init.bidWindowMs ?? 150,
+      maxQueueMs: init.maxQueueMs ?? init.segmentSeconds * 10_000,
+      localWorker: init.localWorker ?? false,
       maxAttempts: init.maxAttempts ?? 3,
       ledger: this.ledger,
       auctions: new Map<string, Auction>(),

@@ -77,6 +77,10 @@ export class RtmpServer extends EventEmitter<{ publish: [string, RtmpSession], u
       }
     })
     await this.nms.run()
+    // node-media-server's store hooks SIGINT/SIGTERM and re-sends the signal
+    // to the process, which would turn one Ctrl+C into a forced exit. The
+    // node owns shutdown; stop() closes the store properly.
+    this.nms.store?._removeExitHooks?.()
   }
 
   async stop (): Promise<void> {

@@ -7,6 +7,7 @@ import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
 import type { JobAnnounce, Rendition, Rung } from '@diststream/protocol'
 import type { ProbeResult, RungSpec, SegmentInfo } from '@diststream/media'
+import type { Bid } from '@diststream/scheduler'
 import type { RenditionRecord, SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
@@ -25,6 +26,7 @@ export class PublishSession {
   private ladder: RungSpec[] = []
   private pdtBase?: { wall: number, startSec: number }
   private readonly inflight = new Set<Promise<void>>()
+  private readonly waiting: number[] = []
   private readonly log: Logger
   private readonly abort = new AbortController()
 
@@ -96,6 +98,50 @@ export class PublishSession {
     this.log.debug({ seq, durationMs, renditions: renditions.map(r => r.name), ms: Date.now() - closedAt }, 'segment ready')
   }
 
+  /**
+   * Announces a job until workers bid on it. The session's waiting jobs form
+   * a FIFO queue: only the oldest few (as many as there are workers) are on
+   * the market at a time, re-announced every RETRY_MS while every worker is
+   * busy, so a backlog drains in order instead of being passed through. The
+   * source passes through only when no worker exists at all or the job has
+   * waited `maxQueueMs`.
+   */
+  private async collectBids (job: JobAnnounce): Promise<Bid[]> {
+    const ctx = this.ctx
+    const queueUntil = Date.now() + ctx.maxQueueMs
+    let announced = false
+    this.waiting.push(job.seq)
+    this.waiting.sort((a, b) => a - b)
+    try {
+      while (!this.abort.signal.aborted) {
+        const workers = ctx.presence.withRole('worker')
+        const known = workers.length + (ctx.localWorker ? 1 : 0)
+        if (known === 0) return []
+        if (this.waiting.indexOf(job.seq) < known) {
+          const free = workers.filter(p => p.activeJobs < p.maxJobs).length
+          const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: free > 0 && !ctx.localWorker ? free : undefined })
+          ctx.auctions.set(job.jobId, auction)
+          const now = Date.now()
+          if (!announced) ctx.metrics.announced.inc()
+          announced = true
+          try {
+            await ctx.gossip.publish(TOPIC_JOBS, codecs.jobAnnounce, { ...job, issuedAtMs: now, deadlineMs: now + (job.deadlineMs - job.issuedAtMs) })
+          } catch (err) {
+            this.log.debug({ err }, 'job publish failed')
+          }
+          const bids = await auction.result
+          ctx.auctions.delete(job.jobId)
+          if (bids.length > 0) return bids
+        }
+        if (Date.now() + RETRY_MS >= queueUntil) return []
+        await new Promise(resolve => setTimeout(resolve, RETRY_MS))
+      }
+      return []
+    } finally {
+      this.waiting.splice(this.waiting.indexOf(job.seq), 1)
+    }
+  }
+
   /** Runs the job market for one segment; returns the verified renditions, or [] to pass the source through. */
   private async transcode (seq: number, durationMs: number, bytes: Uint8Array, src: ProbeResult): Promise<RenditionRecord[]> {
     const ctx = this.ctx
@@ -119,18 +165,8 @@ export class PublishSession {
       issuedAtMs: now
     }
     ctx.ledger.create({ jobId, streamId: this.stream.id, seq, createdAt: now })
-    const workers = ctx.presence.withRole('worker').filter(p => p.activeJobs < p.maxJobs).length
-    const auction = new Auction({ jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: workers > 0 ? workers : undefined })
-    ctx.auctions.set(jobId, auction)
-    ctx.metrics.announced.inc()
     ctx.ledger.setState(jobId, 'bidding')
-    try {
-      await ctx.gossip.publish(TOPIC_JOBS, codecs.jobAnnounce, job)
-    } catch (err) {
-      this.log.debug({ err }, 'job publish failed')
-    }
-    const bids = await auction.result
-    ctx.auctions.delete(jobId)
+    const bids = await this.collectBids(job)
     if (bids.length === 0) {
       ctx.ledger.setState(jobId, 'passthrough')
       ctx.metrics.passthrough.inc()
@@ -168,6 +204,9 @@ export class PublishSession {
     }
   }
 }
+
+/** Jobs of this session waiting for bids, oldest first: the queue. */
+const RETRY_MS = 200
 
 export function toWire (r: RenditionRecord): Rendition {
   return { name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, size: r.size, sha256: Buffer.from(r.sha256, 'hex') }

@@ -40,23 +40,28 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
     if (res.renditions.length !== expected.size || res.renditions.some(r => !expected.has(r.name))) {
       throw new AttemptError(`worker returned renditions ${res.renditions.map(r => r.name).join(',')}, asked for ${[...expected.keys()].join(',')}`, 'rejected')
     }
-    const out: RenditionRecord[] = []
+    // Read every rendition off the stream first (the worker sends them in
+    // order), then verify them in parallel: one ffprobe each, two cores.
+    const received: Array<{ r: typeof res.renditions[number], file: string, sha: Buffer, size: number, bandwidth: number }> = []
     for (const r of res.renditions) {
       const bytes = await ch.readBytes(r.size, { signal })
       const sha = createHash('sha256').update(bytes).digest()
       if (!sha.equals(r.sha256)) throw new AttemptError(`rendition ${r.name}: hash mismatch`, 'rejected')
-      const rung = expected.get(r.name)!
       // BANDWIDTH must be the peak: never below what this segment really used.
       const bandwidth = Math.max(r.bandwidth, Math.ceil(bytes.byteLength * 8 / Math.max(0.1, job.durationMs / 1000)))
       const file = await ctx.store.files.write(job.streamId, r.name, job.seq, bytes)
+      received.push({ r, file, sha, size: bytes.byteLength, bandwidth })
+    }
+    const out = await Promise.all(received.map(async ({ r, file, sha, size, bandwidth }): Promise<RenditionRecord> => {
+      const rung = expected.get(r.name)!
+      let codecs = r.codecs
       if (ctx.ffprobePath != null) {
         const check = await verifyRendition(file, { width: rung.width, height: rung.height, durationSec: job.durationMs / 1000 }, { ffprobePath: ctx.ffprobePath, signal })
         if (!check.ok) throw new AttemptError(`rendition ${r.name} failed verification: ${check.reason}`, 'rejected')
-        out.push({ name: r.name, width: rung.width, height: rung.height, bandwidth, codecs: check.probe.codecs, size: bytes.byteLength, sha256: sha.toString('hex') })
-      } else {
-        out.push({ name: r.name, width: rung.width, height: rung.height, bandwidth, codecs: r.codecs, size: bytes.byteLength, sha256: sha.toString('hex') })
+        codecs = check.probe.codecs
       }
-    }
+      return { name: r.name, width: rung.width, height: rung.height, bandwidth, codecs, size, sha256: sha.toString('hex') }
+    }))
     await ch.close({ signal }).catch(() => {})
     return out
   } catch (err: any) {

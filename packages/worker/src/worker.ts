@@ -28,6 +28,9 @@ export interface WorkerInit {
   estimator?: Estimator
 }
 
+/** How long a bid holds a slot: the ingest's bid window plus dispatch, with margin. */
+const OFFER_TTL_MS = 500
+
 export class Worker {
   private active = 0
   private readonly log: Logger
@@ -56,7 +59,7 @@ export class Worker {
       this.onTranscode(stream, peer).catch(err => {
         this.log.warn({ err, peer }, 'transcode stream failed')
       })
-    }, { maxInboundStreams: Math.max(4, this.init.maxJobs * 2) })
+    }, { maxInboundStreams: Math.max(16, this.init.maxJobs * 4) })
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
       this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') })
     })
@@ -68,9 +71,23 @@ export class Worker {
     await this.init.protocols.unhandle(PROTOCOL_TRANSCODE)
   }
 
+  /**
+   * Capacity promised in outstanding bids: jobId → when the promise lapses.
+   * Without it a free worker bids on every job in a burst, wins several and
+   * has to refuse all but one.
+   */
+  private readonly offers = new Map<string, number>()
+
+  private committed (): number {
+    const now = Date.now()
+    for (const [id, until] of this.offers) if (until < now) this.offers.delete(id)
+    return this.active + this.offers.size
+  }
+
   private async onJob (job: JobAnnounce, from: string): Promise<void> {
-    if (this.active >= this.init.maxJobs) return
+    if (this.offers.has(job.jobId) || this.committed() >= this.init.maxJobs) return
     if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
+    this.offers.set(job.jobId, Date.now() + OFFER_TTL_MS)
     const bid = {
       jobId: job.jobId,
       estimateMs: this.estimator.estimate(job.durationMs, job.ladder.length, this.active),
@@ -86,10 +103,12 @@ export class Worker {
     try {
       await ch.write(codecs.bid, bid, { signal })
       const ack = await ch.read(codecs.bidAck, { signal })
+      if (!ack.accepted) this.offers.delete(job.jobId)
       this.metrics.bids.inc()
       this.log.debug({ jobId: job.jobId, accepted: ack.accepted, estimateMs: bid.estimateMs }, 'bid sent')
       await ch.close({ signal })
     } catch (err) {
+      this.offers.delete(job.jobId)
       ch.abort(err as Error)
       throw err
     }
@@ -107,6 +126,7 @@ export class Worker {
       return
     }
     const job = req.job
+    if (job != null) this.offers.delete(job.jobId)
     const refuse = async (status: TranscodeResponse.Status, error: string): Promise<void> => {
       // Drain the segment first: the ingest reads our answer only after sending it.
       await ch.discardBytes(req.segmentSize, { signal })
