@@ -21,6 +21,7 @@ export interface NodeConfig {
   maxJobs: number
   playlistWindow: number
   bidWindowMs: number
+  maxQueueSeconds: number
   logLevel: string
 }
 
@@ -49,6 +50,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('max-jobs', { type: 'number', default: Math.max(1, Math.min(2, availableParallelism())), describe: 'Concurrent transcodes this worker accepts' })
     .option('playlist-window', { type: 'number', default: 6, describe: 'Segments in each live media playlist (edge role)' })
     .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
+    .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -98,6 +100,7 @@ export function toConfig (raw: Raw): NodeConfig {
     maxJobs: int(raw, 'max-jobs', 1, 64),
     playlistWindow: int(raw, 'playlist-window', 3, 10_000),
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
+    maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
     logLevel: String(raw['log-level'])
   }
 }
