@@ -42,6 +42,8 @@ interface Followed {
   firstSeq?: number
   /** Segment announcements that arrived before the index. */
   early: SegmentAnnounce[]
+  /** The index was loaded (or failed to): gossip goes straight to the windows. */
+  indexed: boolean
   ended: boolean
   unsubscribe: () => void
   ready: Promise<void>
@@ -169,6 +171,7 @@ export class Edge {
           seen: new Set(),
           pending: new Set(),
           early: [],
+          indexed: false,
           ended: false,
           unsubscribe: () => {},
           ready: Promise.resolve()
@@ -179,11 +182,15 @@ export class Edge {
             this.init.onProtocolError?.('invalid', 'stream:foreign-segment')
             return
           }
-          if (nf.firstSeq == null) nf.early.push(seg)
+          if (!nf.indexed) nf.early.push(seg)
           else void this.onSegment(nf, seg)
         })
         this.addRenditions(nf, entry.announce.renditions)
-        nf.ready = this.loadIndex(nf).catch(err => { this.log.warn({ err: err?.message, streamId }, 'index fetch failed') })
+        nf.ready = this.loadIndex(nf).catch(async err => {
+          // Without the index, play from what gossip brings: the window starts at the first segment heard.
+          this.log.warn({ err: err?.message, streamId }, 'index fetch failed; following from new segments')
+          await this.backfill(nf, [])
+        })
         f = nf
       }
     }
@@ -216,17 +223,26 @@ export class Edge {
     await ch.close().catch(() => {})
     if (res.status !== FetchResponse.Status.OK) throw new Error(`index: ${res.error}`)
     if (res.stream != null) this.addRenditions(f, res.stream.renditions)
-    const early = f.early.splice(0)
-    const all = [...res.segments, ...early]
-    f.firstSeq = all.length > 0 ? Math.min(...all.map(s => s.seq)) : (res.stream?.lastSeq ?? -1) + 1
-    for (const name of f.renditions.keys()) this.windowFor(f, name, f.firstSeq)
-    // Backfill in order: parallel fetches of a whole window would finish out of
-    // order by more than the window's hold limit and turn into gaps.
-    for (const s of all.sort((x, y) => x.seq - y.seq)) await this.onSegment(f, s).catch(() => {})
+    await this.backfill(f, res.segments, res.stream != null ? res.stream.lastSeq + 1 : undefined)
     if (res.stream?.state === StreamAnnounce.State.ENDED && !f.ended) {
       f.ended = true
       for (const w of f.windows.values()) w.end()
     }
+  }
+
+  /**
+   * Starts the windows: the index's segments and any that gossip brought
+   * meanwhile, only as many as a playlist shows, fetched in order (parallel
+   * fetches of a whole window would finish out of order by more than the
+   * window's hold limit and turn into gaps).
+   */
+  private async backfill (f: Followed, index: SegmentAnnounce[], nextSeq?: number): Promise<void> {
+    const all = [...index, ...f.early.splice(0)].sort((x, y) => x.seq - y.seq).slice(-(this.window + 3))
+    f.firstSeq = all[0]?.seq ?? nextSeq
+    if (f.firstSeq != null) for (const name of f.renditions.keys()) this.windowFor(f, name, f.firstSeq)
+    for (const s of all) await this.onSegment(f, s).catch(() => {})
+    f.indexed = true
+    for (const s of f.early.splice(0)) void this.onSegment(f, s)
   }
 
   private async onSegment (f: Followed, seg: SegmentAnnounce): Promise<void> {
