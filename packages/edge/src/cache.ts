@@ -29,7 +29,6 @@ export class SegmentCache {
     return { data: cold, from: 'disk' }
   }
 
-  get memoryBytes (): number { return this.memory.calculatedSize }
 }
 
 const key = (s: string, r: string, q: number): string => `${s}/${r}/${q}`

@@ -84,17 +84,6 @@ export class Edge {
     this.followed.clear()
   }
 
-  /** Streams this edge has heard of. */
-  streams (): Array<{ id: string, name: string, ingest: string, state: string, following: boolean }> {
-    return [...this.directory.values()].map(d => ({
-      id: d.announce.streamId,
-      name: d.announce.name,
-      ingest: d.ingest,
-      state: d.announce.state === StreamAnnounce.State.ENDED ? 'ended' : 'live',
-      following: this.followed.has(d.announce.streamId)
-    }))
-  }
-
   recordRequest (type: string, status: number, bytes = 0): void {
     this.metrics.requests.inc({ type, status: String(status) })
     if (bytes > 0) this.metrics.bytes.inc(bytes)

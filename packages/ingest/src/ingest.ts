@@ -103,8 +103,6 @@ export class Ingest {
     this.rtmp.on('publish', (key) => { this.onPublish(key).catch(err => { this.log.error({ err }, 'publish failed') }) })
   }
 
-  get rtmpPort (): number { return this.init.rtmpPort }
-
   async start (): Promise<void> {
     for (const s of await this.init.store.streams.list()) {
       if (s.state !== 'ended') this.byKey.set(s.key, s.id)
@@ -287,11 +285,6 @@ export class Ingest {
     if (outcome === 'ok') o.ok++
     else o.bad++
     this.outcomes.set(peer, o)
-  }
-
-  /** Per-worker results seen by this ingest, for the API and dashboard. */
-  workerStats (): Array<{ peerId: string, ok: number, bad: number, reputation: number }> {
-    return [...this.outcomes].map(([peerId, o]) => ({ peerId, ...o, reputation: this.reputation(peerId) }))
   }
 }
 

@@ -74,10 +74,6 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     await this.gossip.publish(TOPIC_PRESENCE, codecs.presence, this.self())
   }
 
-  get (peerId: string): PeerPresence | undefined {
-    return this.table.get(peerId)
-  }
-
   /** Every peer heard from recently, with whether we hold a connection to it. */
   peers (): PeerPresence[] {
     const connected = new Set(this.libp2p.getPeers().map(p => p.toString()))
