@@ -99,10 +99,10 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     const workDir = join(config.dataDir, 'work')
     await mkdir(workDir, { recursive: true })
     const { Worker } = await import('@diststream/worker')
-    worker = new Worker({ libp2p, gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
+    worker = new Worker({ gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
   }
   const edge = has('edge')
-    ? new (await import('@diststream/edge')).Edge({ libp2p, gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
+    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
     : undefined
 
   await edge?.start()

@@ -5,14 +5,11 @@ import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
 import { Counter } from 'prom-client'
 import { SegmentCache } from './cache.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
-import type { Gossip, P2PNode, Protocols } from '@diststream/p2p'
+import type { PeerComponents } from '@diststream/p2p'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 
-export interface EdgeInit {
-  libp2p: P2PNode
-  gossip: Gossip
-  protocols: Protocols
+export interface EdgeInit extends PeerComponents {
   dataDir: string
   logger: Logger
   registry: Registry
@@ -21,7 +18,6 @@ export interface EdgeInit {
   maxMemoryBytes?: number
   /** How long a request for an unknown stream waits for it to appear. */
   discoveryTimeoutMs?: number
-  onProtocolError?: (reason: string, where: string) => void
 }
 
 export class NotFoundError extends Error {

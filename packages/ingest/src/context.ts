@@ -1,7 +1,7 @@
-import type { FfmpegPaths, RungSpec } from '@diststream/media'
-import type { Gossip, P2PNode, PresenceService, Protocols } from '@diststream/p2p'
+import type { IngestInit } from './ingest.js'
+import type { RungSpec } from '@diststream/media'
 import type { Auction, JobLedger } from '@diststream/scheduler'
-import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
+import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 import type { Counter, Histogram } from 'prom-client'
 
@@ -15,16 +15,8 @@ export interface IngestMetrics {
 }
 
 /** What a publish session needs from the ingest that owns it. */
-export interface IngestContext {
-  libp2p: P2PNode
-  gossip: Gossip
-  protocols: Protocols
-  presence: PresenceService
-  store: Store
-  ffmpeg: FfmpegPaths
-  ffprobePath: string | null
+export interface IngestContext extends Pick<IngestInit, 'gossip' | 'protocols' | 'presence' | 'store' | 'ffmpeg' | 'segmentSeconds' | 'onProtocolError'> {
   logger: Logger
-  segmentSeconds: number
   bidWindowMs: number
   /** How long a job may wait for a free worker before its source passes through. */
   maxQueueMs: number
@@ -40,5 +32,4 @@ export interface IngestContext {
   lastAssigned: (peerId: string) => number | undefined
   markAssigned: (peerId: string) => void
   onSegmentStored: (stream: StreamRecord, segment: SegmentRecord) => Promise<void>
-  onProtocolError?: (reason: string, where: string) => void
 }

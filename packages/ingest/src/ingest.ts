@@ -9,17 +9,16 @@ import { RtmpServer } from './rtmp.js'
 import { PublishSession, toWire } from './session.js'
 import type { IngestContext, IngestMetrics } from './context.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
-import type { Gossip, P2PNode, PresenceService, Protocols } from '@diststream/p2p'
+import type { P2PNode, PeerComponents, PresenceService } from '@diststream/p2p'
 import type { Auction } from '@diststream/scheduler'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
 import type { Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 
-export interface IngestInit {
-  libp2p: P2PNode
-  gossip: Gossip
-  protocols: Protocols
+export interface IngestInit extends PeerComponents {
+  /** Our own addresses, announced with each stream. */
+  libp2p: Pick<P2PNode, 'getMultiaddrs'>
   presence: PresenceService
   store: Store
   ffmpeg: FfmpegPaths
@@ -38,7 +37,6 @@ export interface IngestInit {
   maxAttempts?: number
   /** Segments kept in the INDEX an edge gets when it starts following. */
   indexWindow?: number
-  onProtocolError?: (reason: string, where: string) => void
 }
 
 export class StreamNotFoundError extends Error {
@@ -69,13 +67,11 @@ export class Ingest {
       segmentLatency: new Histogram({ name: 'diststream_segment_latency_seconds', help: 'Segment closed at the ingest → renditions stored', buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8], registers })
     }
     this.ctx = {
-      libp2p: init.libp2p,
       gossip: init.gossip,
       protocols: init.protocols,
       presence: init.presence,
       store: init.store,
       ffmpeg: init.ffmpeg,
-      ffprobePath: init.ffmpeg.ffprobe,
       logger: this.log,
       segmentSeconds: init.segmentSeconds,
       bidWindowMs: init.bidWindowMs ?? 150,

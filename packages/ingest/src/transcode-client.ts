@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import { isProtocolError, codecs, MessageChannel, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
 import { verifyRendition } from '@diststream/media'
 import type { JobAnnounce } from '@diststream/protocol'
-import type { Protocols } from '@diststream/p2p'
-import type { RenditionRecord, Store } from '@diststream/store'
+import type { IngestContext } from './context.js'
+import type { RenditionRecord } from '@diststream/store'
 
 export class AttemptError extends Error {
   static readonly NAME = 'AttemptError'
@@ -13,12 +13,7 @@ export class AttemptError extends Error {
   }
 }
 
-export interface AttemptContext {
-  protocols: Protocols
-  store: Store
-  ffprobePath: string | null
-  onProtocolError?: (reason: string, where: string) => void
-}
+export type AttemptContext = Pick<IngestContext, 'protocols' | 'store' | 'ffmpeg' | 'onProtocolError'>
 
 /**
  * One transcode attempt on one worker: stream the segment to it, read the
@@ -55,8 +50,8 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
     const out = await Promise.all(received.map(async ({ r, file, sha, size, bandwidth }): Promise<RenditionRecord> => {
       const rung = expected.get(r.name)!
       let codecs = r.codecs
-      if (ctx.ffprobePath != null) {
-        const check = await verifyRendition(file, { width: rung.width, height: rung.height, durationSec: job.durationMs / 1000 }, { ffprobePath: ctx.ffprobePath, signal })
+      if (ctx.ffmpeg.ffprobe != null) {
+        const check = await verifyRendition(file, { width: rung.width, height: rung.height, durationSec: job.durationMs / 1000 }, { ffprobePath: ctx.ffmpeg.ffprobe, signal })
         if (!check.ok) throw new AttemptError(`rendition ${r.name} failed verification: ${check.reason}`, 'rejected')
         codecs = check.probe.codecs
       }

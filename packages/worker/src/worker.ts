@@ -6,15 +6,12 @@ import { transcodeSegment } from '@diststream/media'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { Estimator } from './estimator.js'
 import type { JobAnnounce, Rendition } from '@diststream/protocol'
-import type { Gossip, P2PNode, Protocols } from '@diststream/p2p'
+import type { PeerComponents } from '@diststream/p2p'
 import type { Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 
-export interface WorkerInit {
-  libp2p: P2PNode
-  gossip: Gossip
-  protocols: Protocols
+export interface WorkerInit extends PeerComponents {
   ffmpegPath: string
   maxJobs: number
   /** Scratch space for segments being transcoded. */
@@ -24,7 +21,6 @@ export interface WorkerInit {
   gpu?: boolean
   hwKind?: string
   preset?: string
-  onProtocolError?: (reason: string, where: string) => void
   estimator?: Estimator
 }
 
