@@ -1,9 +1,11 @@
+import { ID_PATTERN } from '@diststream/protocol'
 import { HttpError } from './server.js'
 import type { DistNode } from '../node.js'
 import type { Edge } from '@diststream/edge'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 
-const NAME = '^[A-Za-z0-9_-]{1,64}$'
+/** Stream ids and rendition names, as the wire protocol allows them. */
+const NAME = ID_PATTERN.source
 const PLAYLIST = 'application/vnd.apple.mpegurl'
 
 function edgeOf (node: DistNode): Edge {
