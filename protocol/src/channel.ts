@@ -24,6 +24,12 @@ export interface MessageChannelOptions {
    * window to the peer (read backpressure). Default true.
    */
   pauseWhenIdle?: boolean
+  /**
+   * Called with every ProtocolError a call on this channel throws (the peer
+   * sent something malformed, too large, ended early, or missed a deadline),
+   * so a node can count them in one place.
+   */
+  onProtocolError?: (err: ProtocolError) => void
 }
 
 /**
@@ -50,9 +56,11 @@ export class MessageChannel {
   private readonly lp: LengthPrefixedStream<Stream>
   private readonly pauseWhenIdle: boolean
   private reads = 0
+  private readonly onProtocolError?: (err: ProtocolError) => void
 
   constructor (stream: Stream, opts: MessageChannelOptions = {}) {
     this.stream = stream
+    this.onProtocolError = opts.onProtocolError
     const maxBufferSize = opts.maxBufferSize ?? DEFAULT_READ_BUFFER_BYTES
     this.lp = lpStream(stream, { maxDataLength: opts.maxDataLength ?? MAX_CONTROL_BYTES, maxBufferSize })
     this.pauseWhenIdle = opts.pauseWhenIdle ?? true
@@ -64,18 +72,22 @@ export class MessageChannel {
 
   /** Reads one frame and decodes it with `codec` (which validates it). */
   async read<T>(codec: MessageCodec<T>, opts?: AbortOptions): Promise<T> {
-    const frame = await this.reading(async () => await this.readFrame(opts), opts)
-    return codec.decode(frame)
+    return await this.reported(async () => {
+      const frame = await this.reading(async () => await this.readFrame(opts), opts)
+      return codec.decode(frame)
+    })
   }
 
   /** Encodes (and validates) `msg` and writes it as one frame; waits for drain. */
   async write<T>(codec: MessageCodec<T>, msg: T, opts?: AbortOptions): Promise<void> {
     const buf = codec.encode(msg)
-    try {
-      await this.lp.write(buf, opts)
-    } catch (err) {
-      throw this.map(err, opts)
-    }
+    await this.reported(async () => {
+      try {
+        await this.lp.write(buf, opts)
+      } catch (err) {
+        throw this.map(err, opts)
+      }
+    })
   }
 
   /** Writes `data` as frames of at most MAX_CHUNK_BYTES, awaiting drain between frames. */
@@ -83,15 +95,17 @@ export class MessageChannel {
     if (data.byteLength > MAX_SEGMENT_BYTES) {
       throw new ProtocolError('too_large', `refusing to send ${data.byteLength} bytes, limit ${MAX_SEGMENT_BYTES}`)
     }
-    try {
-      for (let offset = 0; offset < data.byteLength; offset += MAX_CHUNK_BYTES) {
-        const end = Math.min(offset + MAX_CHUNK_BYTES, data.byteLength)
-        const frame = data instanceof Uint8Array ? data.subarray(offset, end) : data.sublist(offset, end)
-        await this.lp.write(frame, opts)
+    await this.reported(async () => {
+      try {
+        for (let offset = 0; offset < data.byteLength; offset += MAX_CHUNK_BYTES) {
+          const end = Math.min(offset + MAX_CHUNK_BYTES, data.byteLength)
+          const frame = data instanceof Uint8Array ? data.subarray(offset, end) : data.sublist(offset, end)
+          await this.lp.write(frame, opts)
+        }
+      } catch (err) {
+        throw this.map(err, opts)
       }
-    } catch (err) {
-      throw this.map(err, opts)
-    }
+    })
   }
 
   /**
@@ -101,13 +115,13 @@ export class MessageChannel {
    */
   async readBytes (size: number, opts?: AbortOptions): Promise<Uint8Array> {
     const list = new Uint8ArrayList()
-    await this.consumeBytes(size, frame => { list.append(frame) }, opts)
+    await this.reported(async () => { await this.consumeBytes(size, frame => { list.append(frame) }, opts) })
     return list.subarray()
   }
 
   /** Like readBytes but drops the bytes: for a receiver that answers without using a body it must still drain. */
   async discardBytes (size: number, opts?: AbortOptions): Promise<void> {
-    await this.consumeBytes(size, () => {}, opts)
+    await this.reported(async () => { await this.consumeBytes(size, () => {}, opts) })
   }
 
   /** Closes our writable end once queued data is sent (half-close; the peer may still write). */
@@ -150,6 +164,16 @@ export class MessageChannel {
       return await this.lp.read(opts)
     } catch (err) {
       throw this.map(err, opts)
+    }
+  }
+
+  /** Runs `fn`, passing any ProtocolError it throws to the onProtocolError hook. */
+  private async reported<R>(fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn()
+    } catch (err) {
+      if (isProtocolError(err)) this.onProtocolError?.(err)
+      throw err
     }
   }
 

@@ -81,6 +81,21 @@ describe('MessageChannel over streamPair()', { timeout: 20_000 }, () => {
     await rejectsWith(ch.read(codecs.bid), 'too_large')
   })
 
+  it('reports every ProtocolError it throws to onProtocolError, and nothing else', async () => {
+    const [a, b] = await streamPair()
+    const seen: string[] = []
+    const ch = new MessageChannel(b, { onProtocolError: (err) => { seen.push(err.reason) } })
+    await lpStream(a).write(bytes(3)) // not a Bid
+    await rejectsWith(ch.read(codecs.bid), 'malformed')
+    a.send(uvarint(MAX_CONTROL_BYTES + 1))
+    await rejectsWith(ch.read(codecs.bid), 'too_large')
+    const local = new Error('local abort')
+    const ac = new AbortController()
+    ac.abort(local)
+    await assert.rejects(ch.read(codecs.bid, { signal: ac.signal }), (err: unknown) => err === local)
+    assert.deepEqual(seen, ['malformed', 'too_large'])
+  })
+
   it('a data frame over MAX_CHUNK_BYTES is too_large', async () => {
     const [a, b] = await streamPair()
     const ch = new MessageChannel(b)

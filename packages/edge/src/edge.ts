@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { isProtocolError, codecs, FetchRequest, FetchResponse, MessageChannel, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
+import { ID_PATTERN, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
 import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
 import { Counter } from 'prom-client'
 import { SegmentCache } from './cache.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
+import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -45,7 +46,6 @@ interface Followed {
   ready: Promise<void>
 }
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/
 
 export class Edge {
   private readonly directory = new Map<string, DirectoryEntry>()
@@ -100,7 +100,7 @@ export class Edge {
   }
 
   async mediaPlaylist (streamId: string, rendition: string): Promise<string> {
-    if (!NAME.test(rendition)) throw new NotFoundError('no such rendition')
+    if (!ID_PATTERN.test(rendition)) throw new NotFoundError('no such rendition')
     const f = await this.follow(streamId)
     if (!f.renditions.has(rendition)) throw new NotFoundError(`stream ${streamId} has no rendition ${rendition}`)
     const w = this.windowFor(f, rendition, f.firstSeq ?? 0)
@@ -108,7 +108,7 @@ export class Edge {
   }
 
   async segment (streamId: string, rendition: string, seq: number): Promise<{ data: Uint8Array, from: 'memory' | 'disk' }> {
-    if (!NAME.test(streamId) || !NAME.test(rendition) || !Number.isSafeInteger(seq) || seq < 0) throw new NotFoundError('no such segment')
+    if (!ID_PATTERN.test(streamId) || !ID_PATTERN.test(rendition) || !Number.isSafeInteger(seq) || seq < 0) throw new NotFoundError('no such segment')
     const hit = await this.cache.get(streamId, rendition, seq)
     if (hit == null) throw new NotFoundError('no such segment')
     if (hit.from === 'memory') this.metrics.hits.inc()
@@ -136,7 +136,7 @@ export class Edge {
   }
 
   private async follow (streamId: string): Promise<Followed> {
-    if (!NAME.test(streamId)) throw new NotFoundError('no such stream')
+    if (!ID_PATTERN.test(streamId)) throw new NotFoundError('no such stream')
     let f = this.followed.get(streamId)
     if (f == null) {
       let entry = this.directory.get(streamId)
@@ -201,7 +201,7 @@ export class Edge {
   }
 
   private async loadIndex (f: Followed): Promise<void> {
-    const ch = new MessageChannel(await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }))
+    const ch = messageChannel(this.init, await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
     const signal = AbortSignal.timeout(10_000)
     await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.INDEX, streamId: f.id, rendition: '', seq: 0 }, { signal })
     const res = await ch.read(codecs.fetchResponse, { signal })
@@ -257,7 +257,7 @@ export class Edge {
 
   private async fetchRendition (f: Followed, seq: number, r: Rendition, attempt = 0): Promise<void> {
     try {
-      const ch = new MessageChannel(await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }))
+      const ch = messageChannel(this.init, await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
       const signal = AbortSignal.timeout(20_000)
       try {
         await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.SEGMENT, streamId: f.id, rendition: r.name, seq }, { signal })
@@ -270,7 +270,6 @@ export class Edge {
         await this.cache.put(f.id, r.name, seq, data)
         this.metrics.fetches.inc({ outcome: 'ok' })
       } catch (err: any) {
-        if (isProtocolError(err)) this.init.onProtocolError?.(err.reason, 'fetch')
         ch.abort(err)
         throw err
       }

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isProtocolError, truncateUtf8, codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, MessageChannel, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
+import { truncateUtf8, codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
 import { JobLedger } from '@diststream/scheduler'
 import { Counter, Histogram } from 'prom-client'
@@ -9,6 +9,7 @@ import { RtmpServer } from './rtmp.js'
 import { PublishSession, toWire } from './session.js'
 import type { IngestContext, IngestMetrics } from './context.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
+import { messageChannel } from '@diststream/p2p'
 import type { P2PNode, PeerComponents, PresenceService } from '@diststream/p2p'
 import type { Auction } from '@diststream/scheduler'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
@@ -214,7 +215,7 @@ export class Ingest {
   }
 
   private async onBid (stream: Stream, peer: string): Promise<void> {
-    const ch = new MessageChannel(stream)
+    const ch = messageChannel(this.init, stream, 'bid')
     try {
       const signal = AbortSignal.timeout(5000)
       const bid = await ch.read(codecs.bid, { signal })
@@ -224,13 +225,12 @@ export class Ingest {
       await ch.write(codecs.bidAck, { accepted, reason: accepted ? '' : 'auction closed' }, { signal })
       await ch.close({ signal })
     } catch (err: any) {
-      if (isProtocolError(err)) this.init.onProtocolError?.(err.reason, 'bid')
       ch.abort(err)
     }
   }
 
   private async onFetch (stream: Stream): Promise<void> {
-    const ch = new MessageChannel(stream)
+    const ch = messageChannel(this.init, stream, 'fetch')
     try {
       const signal = AbortSignal.timeout(30_000)
       const req = await ch.read(codecs.fetchRequest, { signal })
@@ -263,7 +263,6 @@ export class Ingest {
       }
       await ch.close({ signal })
     } catch (err: any) {
-      if (isProtocolError(err)) this.init.onProtocolError?.(err.reason, 'fetch')
       ch.abort(err)
     }
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { isProtocolError, codecs, MessageChannel, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
+import { codecs, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
+import { messageChannel } from '@diststream/p2p'
 import { verifyRendition } from '@diststream/media'
 import type { JobAnnounce } from '@diststream/protocol'
 import type { IngestContext } from './context.js'
@@ -23,7 +24,7 @@ export type AttemptContext = Pick<IngestContext, 'protocols' | 'store' | 'ffmpeg
  */
 export async function transcodeOn (ctx: AttemptContext, worker: string, job: JobAnnounce, segment: Uint8Array, signal: AbortSignal): Promise<RenditionRecord[]> {
   const stream = await ctx.protocols.dial(worker, PROTOCOL_TRANSCODE, { signal })
-  const ch = new MessageChannel(stream)
+  const ch = messageChannel(ctx, stream, 'transcode')
   try {
     await ch.write(codecs.transcodeRequest, { job, segmentSize: segment.byteLength }, { signal })
     await ch.writeBytes(segment, { signal })
@@ -60,7 +61,6 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
     await ch.close({ signal }).catch(() => {})
     return out
   } catch (err: any) {
-    if (isProtocolError(err)) ctx.onProtocolError?.(err.reason, 'transcode')
     ch.abort(err)
     throw err
   }

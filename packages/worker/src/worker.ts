@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isProtocolError, truncateUtf8, codecs, MessageChannel, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
+import { truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
 import { transcodeSegment } from '@diststream/media'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { Estimator } from './estimator.js'
 import type { JobAnnounce, Rendition } from '@diststream/protocol'
+import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
+import type { MessageChannel } from '@diststream/protocol'
 import type { Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -95,7 +97,7 @@ export class Worker {
     }
     const signal = AbortSignal.any([AbortSignal.timeout(2000), this.shutdown.signal])
     const stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
-    const ch = new MessageChannel(stream)
+    const ch = messageChannel(this.init, stream, 'bid')
     try {
       await ch.write(codecs.bid, bid, { signal })
       const ack = await ch.read(codecs.bidAck, { signal })
@@ -111,13 +113,12 @@ export class Worker {
   }
 
   private async onTranscode (stream: Stream, peer: string): Promise<void> {
-    const ch = new MessageChannel(stream)
+    const ch = messageChannel(this.init, stream, 'transcode')
     const signal = AbortSignal.any([AbortSignal.timeout(120_000), this.shutdown.signal])
     let req
     try {
       req = await ch.read(codecs.transcodeRequest, { signal: AbortSignal.any([AbortSignal.timeout(10_000), signal]) })
     } catch (err: any) {
-      this.init.onProtocolError?.(err?.reason ?? 'malformed', 'transcode')
       ch.abort(err)
       return
     }
@@ -187,7 +188,6 @@ export class Worker {
     } catch (err: any) {
       this.metrics.jobs.inc({ outcome: 'error' })
       log.warn({ err: err?.message ?? err }, 'transcode failed')
-      if (isProtocolError(err)) this.init.onProtocolError?.(err.reason, 'transcode')
       if (answered) {
         // The OK header is out: the only honest signal left is a reset.
         ch.abort(err instanceof Error ? err : new Error(String(err)))
