@@ -72,7 +72,7 @@ export class PublishSession {
     const durationMs = Math.max(1, Math.round(seg.durationSec * 1000))
     this.pdtBase ??= { wall: closedAt - durationMs, startSec: seg.startSec }
     const pdtMs = Math.round(this.pdtBase.wall + (seg.startSec - this.pdtBase.startSec) * 1000)
-    await ctx.store.files.write(this.stream.id, 'source', seq, bytes)
+    await ctx.store.files.adopt(seg.path, this.stream.id, 'source', seq)
     const source: RenditionRecord = {
       name: 'source',
       width: src.width,

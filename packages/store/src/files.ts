@@ -28,6 +28,17 @@ export class SegmentFiles {
     return file
   }
 
+  /**
+   * Moves an existing file (on the same filesystem, e.g. a segment the
+   * segmenter just closed under the data dir) into the store: no second write.
+   */
+  async adopt (file: string, streamId: string, rendition: string, seq: number): Promise<string> {
+    const dest = this.path(streamId, rendition, seq)
+    await mkdir(dirname(dest), { recursive: true })
+    await rename(file, dest)
+    return dest
+  }
+
   /** Returns the bytes, or undefined if the segment is not on disk. */
   async read (streamId: string, rendition: string, seq: number): Promise<Uint8Array | undefined> {
     try {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -54,6 +54,11 @@ describe('store', () => {
     await store.files.write('s1', '720p', 3, new Uint8Array([1, 2, 3]))
     assert.deepEqual([...(await store.files.read('s1', '720p', 3)) ?? []], [1, 2, 3])
     assert.equal(await store.files.read('s1', '720p', 4), undefined)
+    const loose = join(store.dataDir, 'loose.ts')
+    await writeFile(loose, new Uint8Array([4, 5]))
+    await store.files.adopt(loose, 's1', 'source', 7)
+    assert.deepEqual([...(await store.files.read('s1', 'source', 7)) ?? []], [4, 5])
+    await assert.rejects(stat(loose), { code: 'ENOENT' }, 'moved, not copied')
     for (const [s, r] of [['..', '720p'], ['s1', '../x'], ['a/b', 'x'], ['', 'x']] as const) {
       assert.throws(() => store.files.path(s, r, 0), (err: Error) => err.name === InvalidPathError.NAME)
     }
