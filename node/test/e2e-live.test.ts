@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { measureJoins, probeMedia, resolveFfmpeg, startTestSource } from '@diststream/media'
 import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
@@ -40,8 +40,12 @@ describe('live path: RTMP in → jobs → bids → libp2p transcode → edge HLS
     edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
   })
 
+  // On any failure, show what the nodes logged: that is where the reason is.
+  let failed = false
+  afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
+
   after(async () => {
-    if (process.exitCode != null && process.exitCode !== 0) process.stderr.write(cluster.logs() + '\n')
+    if (failed) process.stderr.write(cluster.logs() + '\n')
     await cluster.stop()
     await rm(work, { recursive: true, force: true })
   })
