@@ -64,7 +64,7 @@ export class PublishSession {
     const seq = this.nextSeq++
     const bytes = await readFile(seg.path)
     if (this.source == null) {
-      this.source = await probeMedia(seg.path, { ffprobePath: ctx.ffmpeg.ffprobe })
+      this.source = await probeMedia(seg.path, { ffprobePath: ctx.ffmpeg.ffprobe, ffmpegPath: ctx.ffmpeg.ffmpeg })
       this.ladder = ctx.fitLadder(this.source.width, this.source.height)
       this.stream = { ...this.stream, source: { width: this.source.width, height: this.source.height, videoCodec: this.source.videoCodec, audioCodec: this.source.audioCodec, fpsMilli: this.source.fpsMilli } }
     }

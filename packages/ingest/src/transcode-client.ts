@@ -50,13 +50,10 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
     }
     const out = await Promise.all(received.map(async ({ r, file, sha, size, bandwidth }): Promise<RenditionRecord> => {
       const rung = expected.get(r.name)!
-      let codecs = r.codecs
-      if (ctx.ffmpeg.ffprobe != null) {
-        const check = await verifyRendition(file, { width: rung.width, height: rung.height, durationSec: job.durationMs / 1000 }, { ffprobePath: ctx.ffmpeg.ffprobe, signal })
-        if (!check.ok) throw new AttemptError(`rendition ${r.name} failed verification: ${check.reason}`, 'rejected')
-        codecs = check.probe.codecs
-      }
-      return { name: r.name, width: rung.width, height: rung.height, bandwidth, codecs, size, sha256: sha.toString('hex') }
+      // Without ffprobe (the bundled static ffmpeg) media probes with ffmpeg itself: never unverified.
+      const check = await verifyRendition(file, { width: rung.width, height: rung.height, durationSec: job.durationMs / 1000 }, { ffprobePath: ctx.ffmpeg.ffprobe, ffmpegPath: ctx.ffmpeg.ffmpeg, signal })
+      if (!check.ok) throw new AttemptError(`rendition ${r.name} failed verification: ${check.reason}`, 'rejected')
+      return { name: r.name, width: rung.width, height: rung.height, bandwidth, codecs: check.probe.codecs, size, sha256: sha.toString('hex') }
     }))
     await ch.close({ signal }).catch(() => {})
     return out
