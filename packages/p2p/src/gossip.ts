@@ -18,48 +18,46 @@ export type ProtocolErrorHook = (reason: string, where: string) => void
  * validated) in gossipsub's topic validator, so invalid messages are rejected
  * (and score their sender down) instead of being forwarded.
  */
+interface TopicState {
+  codec: Pick<MessageCodec<unknown>, 'name' | 'decode'>
+  handlers: Set<GossipHandler<unknown>>
+}
+
 export class Gossip {
-  private readonly handlers = new Map<string, Set<(data: Uint8Array, from: string) => void>>()
+  private readonly topics = new Map<string, TopicState>()
+  /** Messages decoded by the topic validator, so delivery does not decode them again. */
+  private readonly decoded = new WeakMap<Uint8Array, unknown>()
 
   constructor (private readonly libp2p: P2PNode, private readonly log: GossipLogger, private readonly onProtocolError: ProtocolErrorHook = () => {}) {
     libp2p.services.pubsub.addEventListener('message', (evt) => { this.dispatch(evt.detail) })
   }
 
+  /** Subscribes `handler` to `topic`; one topic has one codec (the first subscriber's). */
   subscribe<T> (topic: string, codec: MessageCodec<T>, handler: GossipHandler<T>): () => void {
     const pubsub = this.libp2p.services.pubsub
-    let set = this.handlers.get(topic)
-    if (set == null) {
-      set = new Set()
-      this.handlers.set(topic, set)
+    let state = this.topics.get(topic)
+    if (state == null) {
+      const st: TopicState = { codec, handlers: new Set() }
+      state = st
+      this.topics.set(topic, st)
       pubsub.topicValidators.set(topic, (_peer, msg) => {
         try {
-          codec.decode(msg.data)
+          this.decoded.set(msg.data, st.codec.decode(msg.data))
           return TopicValidatorResult.Accept
         } catch (err: any) {
-          this.onProtocolError(err?.reason ?? 'malformed', `gossip:${codec.name}`)
+          this.onProtocolError(err?.reason ?? 'malformed', `gossip:${st.codec.name}`)
           return TopicValidatorResult.Reject
         }
       })
       pubsub.subscribe(topic)
     }
-    const fn = (data: Uint8Array, from: string): void => {
-      let msg: T
-      try {
-        msg = codec.decode(data)
-      } catch {
-        return // counted by the validator
-      }
-      try {
-        handler(msg, from)
-      } catch (err) {
-        this.log.warn({ err, topic }, 'gossip handler failed')
-      }
-    }
-    set.add(fn)
+    const handlers = state.handlers
+    const h = handler as GossipHandler<unknown>
+    handlers.add(h)
     return () => {
-      set.delete(fn)
-      if (set.size === 0) {
-        this.handlers.delete(topic)
+      handlers.delete(h)
+      if (handlers.size === 0) {
+        this.topics.delete(topic)
         pubsub.topicValidators.delete(topic)
         pubsub.unsubscribe(topic)
       }
@@ -74,16 +72,33 @@ export class Gossip {
   async publish<T> (topic: string, codec: MessageCodec<T>, msg: T): Promise<number> {
     const data = codec.encode(msg)
     const self = this.libp2p.peerId.toString()
-    for (const fn of this.handlers.get(topic) ?? []) queueMicrotask(() => { fn(data, self) })
+    queueMicrotask(() => { this.deliver(topic, msg, self) })
     const res = await this.libp2p.services.pubsub.publish(topic, data)
     return res.recipients.length
   }
 
   private dispatch (msg: Message): void {
     if (msg.type !== 'signed') return // StrictSign: unsigned messages never reach here
-    const set = this.handlers.get(msg.topic)
-    if (set == null) return
-    const from = msg.from.toString()
-    for (const fn of set) fn(msg.data, from)
+    const state = this.topics.get(msg.topic)
+    if (state == null) return
+    let value = this.decoded.get(msg.data)
+    if (value === undefined) {
+      try {
+        value = state.codec.decode(msg.data)
+      } catch {
+        return // counted by the validator
+      }
+    }
+    this.deliver(msg.topic, value, msg.from.toString())
+  }
+
+  private deliver (topic: string, value: unknown, from: string): void {
+    for (const handler of this.topics.get(topic)?.handlers ?? []) {
+      try {
+        handler(value, from)
+      } catch (err) {
+        this.log.warn({ err, topic }, 'gossip handler failed')
+      }
+    }
   }
 }
