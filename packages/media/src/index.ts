@@ -50,6 +50,7 @@ export {
   buildTranscodeCommand,
   gopFrames,
   transcodeSegment,
+  warmUpFfmpeg,
   type Rendition,
   type TranscodeOptions,
   type TranscodeResult,

@@ -108,6 +108,21 @@ export function buildTranscodeCommand(
 }
 
 /**
+ * fluent-ffmpeg lists ffmpeg's formats and encoders (two ffmpeg runs, ~0.3 s)
+ * before its first command in a process and caches them. A worker calls this
+ * at start so that cost is not paid by its first segment.
+ */
+export async function warmUpFfmpeg(ffmpegPath: string): Promise<void> {
+  const probe = ffmpeg().setFfmpegPath(ffmpegPath);
+  await new Promise<void>((resolve, reject) => {
+    probe.availableFormats((err) => (err ? reject(err) : resolve()));
+  });
+  await new Promise<void>((resolve, reject) => {
+    probe.availableEncoders((err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/**
  * Transcode one source segment into every rung with ONE ffmpeg run (`split` + one `scale` per
  * rung, one MPEG-TS output per rung). Timestamps are carried (`-copyts`, `-muxdelay 0
  * -muxpreload 0`), audio is copied, x264 settings are fixed (preset, {@link X264_BFRAMES}

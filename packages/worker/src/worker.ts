@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
-import { transcodeSegment } from '@diststream/media'
+import { transcodeSegment, warmUpFfmpeg } from '@diststream/media'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { Estimator } from './estimator.js'
 import type { JobAnnounce, Rendition } from '@diststream/protocol'
@@ -53,6 +53,7 @@ export class Worker {
   get maxJobs (): number { return this.init.maxJobs }
 
   async start (): Promise<void> {
+    await warmUpFfmpeg(this.init.ffmpegPath)
     await this.init.protocols.handle(PROTOCOL_TRANSCODE, (stream, peer) => {
       this.onTranscode(stream, peer).catch(err => {
         this.log.warn({ err, peer }, 'transcode stream failed')
