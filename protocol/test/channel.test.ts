@@ -85,7 +85,7 @@ describe('MessageChannel over streamPair()', { timeout: 20_000 }, () => {
     const [a, b] = await streamPair()
     const seen: string[] = []
     const ch = new MessageChannel(b, { onProtocolError: (err) => { seen.push(err.reason) } })
-    await lpStream(a).write(bytes(3)) // not a Bid
+    await lpStream(a).write(Uint8Array.of(0x0a, 0x05, 0x61)) // field 1 claims 5 bytes, has 1: not protobuf
     await rejectsWith(ch.read(codecs.bid), 'malformed')
     a.send(uvarint(MAX_CONTROL_BYTES + 1))
     await rejectsWith(ch.read(codecs.bid), 'too_large')
