@@ -221,7 +221,7 @@ export class Ingest {
       const bid = await ch.read(codecs.bid, { signal })
       const auction = this.ctx.auctions.get(bid.jobId)
       const accepted = auction?.offer({ ...bid, peerId: peer, receivedAt: Date.now() }) ?? false
-      if (accepted) this.ledger.addBid(bid.jobId)
+      if (accepted) this.ledger.addBid(bid.jobId, { peerId: peer, estimateMs: bid.estimateMs })
       await ch.write(codecs.bidAck, { accepted, reason: accepted ? '' : 'auction closed' }, { signal })
       await ch.close({ signal })
     } catch (err: any) {

@@ -33,8 +33,8 @@ export { atCapacity, NEUTRAL_REPUTATION, rankBids, scoreBid, type Bid, type Rank
 export { Auction, type AuctionOptions } from './auction.js'
 export { spreadLoad, type SpreadOptions } from './spread.js'
 export {
-  JobLedger, TERMINAL_STATES,
-  type AttemptOutcome, type AttemptRecord, type JobLedgerOptions, type JobRecord, type JobState,
+  JobLedger, MAX_BIDDERS_KEPT, TERMINAL_STATES,
+  type AttemptOutcome, type AttemptRecord, type BidderRecord, type JobLedgerOptions, type JobRecord, type JobState,
   type LedgerEvent, type LedgerEventKind
 } from './ledger.js'
 export {

@@ -16,6 +16,16 @@ export interface AttemptRecord {
   endedAt: number | null
 }
 
+/** One bid on a job as the ledger keeps it. */
+export interface BidderRecord {
+  peerId: string
+  estimateMs: number
+  at: number
+}
+
+/** Bidders kept per job (the count in `bids` goes on). */
+export const MAX_BIDDERS_KEPT = 16
+
 /** A job as `/api/jobs` shows it. Absent values are `null` so it serialises to JSON as is. */
 export interface JobRecord {
   jobId: string
@@ -28,6 +38,8 @@ export interface JobRecord {
   attempts: number
   /** Bids received. */
   bids: number
+  /** Who bid, with their estimate, in arrival order (at most {@link MAX_BIDDERS_KEPT}). */
+  bidders: BidderRecord[]
   /** createdAt to the terminal state, ms; null until then. */
   durationMs: number | null
   createdAt: number
@@ -52,7 +64,7 @@ export interface JobLedgerOptions {
   clock?: Clock
 }
 
-const snapshot = (job: JobRecord): JobRecord => ({ ...job, history: job.history.map(h => ({ ...h })) })
+const snapshot = (job: JobRecord): JobRecord => ({ ...job, bidders: job.bidders.map(b => ({ ...b })), history: job.history.map(h => ({ ...h })) })
 
 /**
  * Bounded, in-memory record of recent jobs, for the `/api/jobs` endpoint and
@@ -82,7 +94,7 @@ export class JobLedger extends EventEmitter<{ change: [LedgerEvent] }> {
     if (this.#jobs.has(job.jobId)) return false
     const record: JobRecord = {
       jobId: job.jobId, streamId: job.streamId, seq: job.seq, state: 'announced',
-      worker: null, attempts: 0, bids: 0, durationMs: null,
+      worker: null, attempts: 0, bids: 0, bidders: [], durationMs: null,
       createdAt: job.createdAt ?? this.#clock.now(), finishedAt: null, reason: null, history: []
     }
     this.#jobs.set(job.jobId, record)
@@ -103,10 +115,11 @@ export class JobLedger extends EventEmitter<{ change: [LedgerEvent] }> {
     })
   }
 
-  /** Counts one more bid (and moves `'announced'` to `'bidding'`). */
-  addBid (jobId: string): boolean {
+  /** Counts one more bid (and moves `'announced'` to `'bidding'`); with `bidder`, records who bid. */
+  addBid (jobId: string, bidder?: { peerId: string, estimateMs: number }, at?: number): boolean {
     return this.#update(jobId, 'bid', job => {
       job.bids++
+      if (bidder !== undefined && job.bidders.length < MAX_BIDDERS_KEPT) job.bidders.push({ peerId: bidder.peerId, estimateMs: bidder.estimateMs, at: at ?? this.#clock.now() })
       if (job.state === 'announced') job.state = 'bidding'
     })
   }
