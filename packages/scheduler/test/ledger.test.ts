@@ -7,7 +7,7 @@ describe('JobLedger', () => {
     const ledger = new JobLedger()
     ledger.create({ jobId: 'j', streamId: 's', seq: 4, createdAt: 1000 })
     assert.equal(ledger.get('j')?.state, 'announced')
-    ledger.addBid('j', { peerId: 'peerA', estimateMs: 700 })
+    ledger.addBid('j', { peerId: 'peerA', estimateMs: 700 }, 1050)
     ledger.addBid('j')
     assert.equal(ledger.get('j')?.state, 'bidding')
     ledger.startAttempt('j', 'peerA', 1100)
@@ -17,7 +17,7 @@ describe('JobLedger', () => {
     ledger.endAttempt('j', 'ok', undefined, 1900)
     ledger.complete('j', 1950)
     assert.deepEqual(ledger.get('j'), {
-      jobId: 'j', streamId: 's', seq: 4, state: 'done', worker: 'peerB', attempts: 2, bids: 2, bidders: [{ peerId: 'peerA', estimateMs: 700, at: 1000 }],
+      jobId: 'j', streamId: 's', seq: 4, state: 'done', worker: 'peerB', attempts: 2, bids: 2, bidders: [{ peerId: 'peerA', estimateMs: 700, at: 1050 }],
       durationMs: 950, createdAt: 1000, finishedAt: 1950, reason: null,
       history: [
         { worker: 'peerA', outcome: 'timeout', reason: 'no result within 500 ms', startedAt: 1100, endedAt: 1600 },
