@@ -11,9 +11,23 @@ export class AttemptRejectedError extends Error {
   override name = 'AttemptRejectedError'
 }
 
+/**
+ * Throw this from an `attempt` function when the worker's output failed
+ * verification (wrong hash, resolution, duration, undecodable): reported as
+ * `'invalid'`, which costs the worker the most reputation.
+ */
+export class AttemptInvalidError extends Error {
+  override name = 'AttemptInvalidError'
+}
+
 /** Thrown by an attempt's signal when its deadline elapses. */
 export class AttemptTimeoutError extends Error {
   override name = 'AttemptTimeoutError'
+}
+
+/** Thrown by an attempt's signal when a hedged duplicate finished first. */
+export class AttemptCancelledError extends Error {
+  override name = 'AttemptCancelledError'
 }
 
 /** One finished attempt of a dispatch. */
@@ -23,13 +37,15 @@ export interface DispatchAttempt {
   reason: string
   startedAt: number
   endedAt: number
+  /** Started as a hedge while an earlier attempt was still running. */
+  hedge: boolean
 }
 
 /** Thrown when a job could not be dispatched: no bids, or every allowed attempt failed. */
 export class DispatchError extends Error {
   override name = 'DispatchError'
   readonly jobId: string | undefined
-  /** Every attempt made, in order, with why it failed. */
+  /** Every attempt made, in order of ending, with why it failed. */
   readonly attempts: readonly DispatchAttempt[]
 
   constructor (message: string, jobId: string | undefined, attempts: readonly DispatchAttempt[], options?: ErrorOptions) {
@@ -49,21 +65,38 @@ export interface DispatchOptions<T> {
   /** Bids, best first (see `rankBids`). Tried in this order. */
   bids: readonly Bid[]
   /**
-   * Runs the job on the bidder. Resolve with the result, or reject (throw
-   * {@link AttemptRejectedError} if the worker declined). Should stop when
-   * `signal` aborts (deadline or caller abort); its later outcome is ignored.
+   * Runs the job on the bidder. Resolve with the (verified) result, or reject
+   * ({@link AttemptRejectedError} if the worker declined,
+   * {@link AttemptInvalidError} if its output was bad). Should stop when
+   * `signal` aborts (deadline, lost hedge race or caller abort); its later
+   * outcome is ignored.
    */
   attempt: (bid: Bid, signal: AbortSignal) => Promise<T>
-  /** Attempts at most (default: one per bid). */
+  /** Attempts at most, hedges included (default: one per bid). */
   maxAttempts?: number
   /** Deadline for an attempt on this bidder, ms from its start (non-finite = none). */
   deadlineFor: (bid: Bid) => number
+  /**
+   * When an attempt on this bidder counts as late, ms from its start (it
+   * should be below the deadline; non-finite or absent = never hedge). A late
+   * attempt keeps running, and a duplicate starts on the next bidder: the
+   * first valid result wins and the other is aborted
+   * ({@link AttemptCancelledError}, outcome `'cancelled'`). At most two
+   * attempts run at once.
+   */
+  hedgeAfter?: (bid: Bid) => number
+  /**
+   * Called when the bids in hand are used up but attempts remain: return
+   * fresh bids (e.g. from a new announcement; bidders already tried are
+   * skipped), or [] to give up. Not called while an attempt is still running.
+   */
+  rebid?: (tried: ReadonlySet<string>) => Promise<readonly Bid[]>
   /** Default {@link systemClock}. */
   clock?: Clock
   /** Aborts the whole dispatch. */
   signal?: AbortSignal
-  /** Called when an attempt starts (1-based number). */
-  onAttemptStart?: (bid: Bid, attempt: number) => void
+  /** Called when an attempt starts (1-based number; `hedge` when it duplicates a late one). */
+  onAttemptStart?: (bid: Bid, attempt: number, hedge: boolean) => void
   /** Called when an attempt ends, successfully (`'ok'`) or not. */
   onAttempt?: (bid: Bid, outcome: AttemptOutcome, reason: string | undefined) => void
 }
@@ -71,95 +104,178 @@ export interface DispatchOptions<T> {
 export interface DispatchResult<T> {
   result: T
   bid: Bid
-  /** Attempts made, including the successful one. */
+  /** Attempts started, including the successful one and any cancelled hedge. */
   attempts: number
+  /** The winning attempt was a hedge. */
+  hedged: boolean
 }
 
-type Settled<T> =
-  | { kind: 'ok', value: T }
-  | { kind: 'error' | 'rejected' | 'timeout' | 'aborted', reason: string }
+interface Running {
+  bid: Bid
+  controller: AbortController
+  startedAt: number
+  hedge: boolean
+  timers: unknown[]
+  /** Already hedged (a late attempt starts at most one duplicate). */
+  hedged: boolean
+  /** Clock time from which it counts as late (Infinity: never). */
+  lateAt: number
+}
 
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
 /**
- * Tries the bids in order until one attempt succeeds. Each attempt gets its
- * own AbortSignal, aborted (with {@link AttemptTimeoutError}) when
- * `deadlineFor(bid)` elapses on `clock`, at which point the next bidder is
- * tried at once without waiting for the slow one to settle.
+ * Runs a job on the bids in order until one attempt succeeds.
+ *
+ * - Each attempt has its own AbortSignal, aborted with
+ *   {@link AttemptTimeoutError} when `deadlineFor(bid)` elapses; the next
+ *   bidder is tried at once, without waiting for the slow one to settle.
+ * - A failed attempt (error, rejected, invalid, timeout) moves the job to the
+ *   next bidder without a new round trip; when bids run out and `rebid` is
+ *   given, it asks for fresh ones.
+ * - Hedging: an attempt still running at `hedgeAfter(bid)` gets a duplicate
+ *   on the next bidder; the first valid result wins, the loser is aborted.
  *
  * Rejects with {@link DispatchError} (listing every attempt) when bids or
  * attempts run out, and with {@link DispatchAbortedError} when `signal`
- * aborts (the running attempt is aborted and reported as `'error'`).
+ * aborts (running attempts are aborted and reported as `'error'`).
  */
 export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<DispatchResult<T>> {
   const clock = opts.clock ?? systemClock
   const jobId = opts.bids[0]?.jobId
-  const max = Math.min(opts.bids.length, opts.maxAttempts ?? Infinity)
-  const history: DispatchAttempt[] = []
-  const aborted = (): DispatchAbortedError =>
-    new DispatchAbortedError(`dispatch of job ${jobId ?? '?'} aborted`, jobId, history, { cause: opts.signal?.reason })
-
+  const maxAttempts = opts.maxAttempts ?? Infinity
   if (opts.bids.length === 0) throw new DispatchError('no bids', undefined, [])
-  for (let i = 0; i < max; i++) {
-    if (opts.signal?.aborted === true) throw aborted()
-    const bid = opts.bids[i]!
-    const startedAt = clock.now()
-    opts.onAttemptStart?.(bid, i + 1)
-    const settled = await runAttempt(opts, bid, clock)
-    if (settled.kind === 'ok') {
-      opts.onAttempt?.(bid, 'ok', undefined)
-      return { result: settled.value, bid, attempts: i + 1 }
-    }
-    const outcome: AttemptOutcome = settled.kind === 'aborted' ? 'error' : settled.kind
-    history.push({ peerId: bid.peerId, outcome, reason: settled.reason, startedAt, endedAt: clock.now() })
-    opts.onAttempt?.(bid, outcome, settled.reason)
-    if (settled.kind === 'aborted') throw aborted()
-  }
-  const why = max < opts.bids.length ? `all ${max} allowed attempts failed` : `all ${max} bids failed`
-  throw new DispatchError(`job ${jobId ?? '?'}: ${why}`, jobId, history)
-}
 
-/** Runs one attempt, racing it against its deadline and the caller's signal. Never rejects. */
-async function runAttempt<T> (opts: DispatchOptions<T>, bid: Bid, clock: Clock): Promise<Settled<T>> {
-  const controller = new AbortController()
-  const deadline = opts.deadlineFor(bid)
-  let timer: unknown
-  let onAbort: (() => void) | undefined
-  try {
-    return await new Promise<Settled<T>>(resolve => {
-      if (Number.isFinite(deadline)) {
-        timer = clock.setTimeout(() => {
-          timer = undefined
-          const reason = `no result within ${deadline} ms`
-          controller.abort(new AttemptTimeoutError(reason))
-          resolve({ kind: 'timeout', reason })
-        }, Math.max(0, deadline))
+  const queue: Bid[] = [...opts.bids]
+  const tried = new Set<string>()
+  const history: DispatchAttempt[] = []
+  const running = new Set<Running>()
+  let started = 0
+  let rebidding = false
+  let settled = false
+
+  return await new Promise<DispatchResult<T>>((resolve, reject) => {
+    const finish = (fn: () => void): void => {
+      if (settled) return
+      settled = true
+      opts.signal?.removeEventListener('abort', onAbort)
+      fn()
+    }
+
+    const end = (r: Running, outcome: AttemptOutcome, reason?: string): void => {
+      for (const t of r.timers) clock.clearTimeout(t)
+      running.delete(r)
+      if (outcome !== 'ok') history.push({ peerId: r.bid.peerId, outcome, reason: reason ?? '', startedAt: r.startedAt, endedAt: clock.now(), hedge: r.hedge })
+      opts.onAttempt?.(r.bid, outcome, reason)
+    }
+
+    const onAbort = (): void => {
+      for (const r of [...running]) {
+        r.controller.abort(opts.signal?.reason)
+        end(r, 'error', `aborted: ${describe(opts.signal?.reason)}`)
       }
-      if (opts.signal !== undefined) {
-        const signal = opts.signal
-        onAbort = () => {
-          controller.abort(signal.reason)
-          resolve({ kind: 'aborted', reason: `aborted: ${describe(signal.reason)}` })
-        }
-        signal.addEventListener('abort', onAbort, { once: true })
-        if (signal.aborted) { onAbort(); return } // aborted by onAttemptStart: do not start
+      finish(() => { reject(new DispatchAbortedError(`dispatch of job ${jobId ?? '?'} aborted`, jobId, history, { cause: opts.signal?.reason })) })
+    }
+
+    /** Next untried bid, or undefined. */
+    const nextBid = (): Bid | undefined => {
+      while (queue.length > 0) {
+        const b = queue.shift()!
+        if (!tried.has(b.peerId)) return b
+      }
+      return undefined
+    }
+
+    const giveUp = (): void => {
+      const why = started >= maxAttempts ? `all ${started} allowed attempts failed` : `all ${started} bids failed`
+      finish(() => { reject(new DispatchError(`job ${jobId ?? '?'}: ${why}`, jobId, history)) })
+    }
+
+    /** Keeps one attempt running while attempts and bids (or re-bids) remain. */
+    const advance = (): void => {
+      if (settled || rebidding) return
+      if (running.size > 0) {
+        // The survivor of a pair may have turned late while its partner ran: hedge it now.
+        for (const r of running) if (clock.now() >= r.lateAt) hedge(r)
+        return
+      }
+      if (started >= maxAttempts) { giveUp(); return }
+      const b = nextBid()
+      if (b !== undefined) { start(b, false); return }
+      if (opts.rebid === undefined) { giveUp(); return }
+      rebidding = true
+      opts.rebid(tried).then(fresh => {
+        rebidding = false
+        if (settled) return
+        for (const f of fresh) if (!tried.has(f.peerId)) queue.push(f)
+        if (queue.length === 0) { giveUp(); return }
+        advance()
+      }, () => {
+        rebidding = false
+        giveUp()
+      })
+    }
+
+    const hedge = (late: Running): void => {
+      if (settled || late.hedged || !running.has(late) || running.size > 1 || started >= maxAttempts) return
+      const b = nextBid()
+      if (b === undefined) return
+      late.hedged = true
+      start(b, true)
+    }
+
+    const start = (bid: Bid, isHedge: boolean): void => {
+      started++
+      tried.add(bid.peerId)
+      const lateAfter = opts.hedgeAfter?.(bid) ?? Infinity
+      const deadline = opts.deadlineFor(bid)
+      const hedgeable = Number.isFinite(lateAfter) && (!Number.isFinite(deadline) || lateAfter < deadline)
+      const r: Running = { bid, controller: new AbortController(), startedAt: clock.now(), hedge: isHedge, timers: [], hedged: false, lateAt: hedgeable ? clock.now() + Math.max(0, lateAfter) : Infinity }
+      running.add(r)
+      opts.onAttemptStart?.(bid, started, isHedge)
+      if (settled) return // onAttemptStart aborted the dispatch
+      if (Number.isFinite(deadline)) {
+        r.timers.push(clock.setTimeout(() => {
+          if (!running.has(r)) return
+          const reason = `no result within ${deadline} ms`
+          r.controller.abort(new AttemptTimeoutError(reason))
+          end(r, 'timeout', reason)
+          advance()
+        }, Math.max(0, deadline)))
+      }
+      if (hedgeable) {
+        r.timers.push(clock.setTimeout(() => { hedge(r) }, Math.max(0, lateAfter)))
       }
       let pending: Promise<T>
       try {
-        pending = Promise.resolve(opts.attempt(bid, controller.signal))
+        pending = Promise.resolve(opts.attempt(bid, r.controller.signal))
       } catch (err) {
         pending = Promise.reject(err)
       }
-      pending.then(
-        value => { resolve({ kind: 'ok', value }) },
-        (err: unknown) => {
-          resolve(err instanceof AttemptRejectedError
-            ? { kind: 'rejected', reason: describe(err) }
-            : { kind: 'error', reason: describe(err) })
-        })
-    })
-  } finally {
-    if (timer !== undefined) clock.clearTimeout(timer)
-    if (onAbort !== undefined) opts.signal?.removeEventListener('abort', onAbort)
-  }
+      pending.then(value => {
+        if (!running.has(r) || settled) return
+        end(r, 'ok')
+        for (const other of [...running]) {
+          const reason = `a duplicate on ${bid.peerId} finished first`
+          other.controller.abort(new AttemptCancelledError(reason))
+          end(other, 'cancelled', reason)
+        }
+        finish(() => { resolve({ result: value, bid, attempts: started, hedged: r.hedge }) })
+      }, (err: unknown) => {
+        if (!running.has(r) || settled) return
+        const outcome: AttemptOutcome = err instanceof AttemptRejectedError
+          ? 'rejected'
+          : err instanceof AttemptInvalidError ? 'invalid' : 'error'
+        end(r, outcome, describe(err))
+        advance()
+      })
+    }
+
+    if (opts.signal?.aborted === true) {
+      finish(() => { reject(new DispatchAbortedError(`dispatch of job ${jobId ?? '?'} aborted`, jobId, history, { cause: opts.signal?.reason })) })
+      return
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    advance()
+  })
 }

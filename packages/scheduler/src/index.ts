@@ -38,6 +38,7 @@ export {
   type LedgerEvent, type LedgerEventKind
 } from './ledger.js'
 export {
-  AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob,
+  AttemptCancelledError, AttemptInvalidError, AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob,
   type DispatchAttempt, type DispatchOptions, type DispatchResult
 } from './dispatch.js'
+export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'

@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events'
 import { systemClock, type Clock } from './clock.js'
 
 export type JobState = 'announced' | 'bidding' | 'assigned' | 'done' | 'failed' | 'passthrough'
-export type AttemptOutcome = 'ok' | 'timeout' | 'error' | 'rejected'
+/**
+ * How an attempt ended: `ok`; `timeout` (no result by its deadline); `error`
+ * (the worker failed or the stream broke); `rejected` (the worker declined);
+ * `invalid` (the output failed verification: the worker's fault, weighs most);
+ * `cancelled` (a hedged duplicate won the race first: nobody's fault).
+ */
+export type AttemptOutcome = 'ok' | 'timeout' | 'error' | 'rejected' | 'invalid' | 'cancelled'
 
 /** Terminal states: reaching one records `finishedAt` / `durationMs`. */
 export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'passthrough'])

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob, FakeClock, JobLedger,
+  AttemptCancelledError, AttemptInvalidError, AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob, FakeClock, JobLedger,
   type Bid, type Clock
 } from '../src/index.js'
 import { bid } from './helpers.js'
@@ -103,8 +103,8 @@ describe('dispatchJob', () => {
       assert.equal(err.name, 'DispatchError')
       assert.equal(err.jobId, 'job-1')
       assert.deepEqual(err.attempts, [
-        { peerId: 'a', outcome: 'timeout', reason: 'no result within 300 ms', startedAt: 1000, endedAt: 1300 },
-        { peerId: 'b', outcome: 'error', reason: 'no gpu', startedAt: 1300, endedAt: 1300 }
+        { peerId: 'a', outcome: 'timeout', reason: 'no result within 300 ms', startedAt: 1000, endedAt: 1300, hedge: false },
+        { peerId: 'b', outcome: 'error', reason: 'no gpu', startedAt: 1300, endedAt: 1300, hedge: false }
       ])
       assert.match(err.message, /all 2 bids failed: a: timeout .*; b: error \(no gpu\)/)
       return true
@@ -188,5 +188,100 @@ describe('dispatchJob', () => {
     const job = ledger.get('job-1')
     assert.deepEqual([job?.state, job?.worker, job?.attempts, job?.durationMs], ['done', 'b', 2, 150])
     assert.deepEqual(job?.history.map(h => [h.worker, h.outcome, h.startedAt, h.endedAt]), [['a', 'timeout', 0, 100], ['b', 'ok', 100, 150]])
+  })
+
+  it('hedges a late attempt: the duplicate wins, the late one is aborted as cancelled', async () => {
+    const clock = new FakeClock()
+    const signals = new Map<string, AbortSignal>()
+    const events: string[] = []
+    const run = dispatchJob({
+      bids, clock, deadlineFor: () => 5000, hedgeAfter: b => b.estimateMs / 2,
+      attempt: async (b, s) => { signals.set(b.peerId, s); return await work(clock, b.peerId === 'a' ? 4000 : 300, b.peerId, s) },
+      onAttemptStart: (b, n, hedge) => events.push(`start ${b.peerId} #${n}${hedge ? ' hedge' : ''} @${clock.now()}`),
+      onAttempt: (b, outcome) => events.push(`${outcome} ${b.peerId} @${clock.now()}`)
+    })
+    await clock.advanceAsync(800)
+    const out = await run
+    assert.deepEqual([out.result, out.attempts, out.hedged], ['b', 2, true])
+    assert.deepEqual(events, ['start a #1 @0', 'start b #2 hedge @500', 'ok b @800', 'cancelled a @800'])
+    assert.ok(signals.get('a')?.reason instanceof AttemptCancelledError)
+    assert.equal(clock.pendingTimers, 0)
+  })
+
+  it('a late attempt that finishes first still wins; its hedge is cancelled', async () => {
+    const clock = new FakeClock()
+    const run = dispatchJob({
+      bids, clock, deadlineFor: () => 5000, hedgeAfter: () => 100,
+      attempt: async (b, s) => await work(clock, b.peerId === 'a' ? 150 : 1000, b.peerId, s)
+    })
+    await clock.advanceAsync(150)
+    const out = await run
+    assert.deepEqual([out.result, out.attempts, out.hedged], ['a', 2, false])
+  })
+
+  it('hedges at most once per attempt and never runs more than two at once', async () => {
+    const clock = new FakeClock()
+    let concurrent = 0
+    let peak = 0
+    const run = dispatchJob({
+      bids: [bid('a'), bid('b'), bid('c'), bid('d')], clock, deadlineFor: () => 1000, hedgeAfter: () => 100,
+      attempt: async (b, s) => await work(clock, b.peerId === 'd' ? 10 : 10_000, b.peerId, s),
+      onAttemptStart: () => { concurrent++; peak = Math.max(peak, concurrent) },
+      onAttempt: () => { concurrent-- }
+    })
+    // a starts @0, hedge b @100; a times out @1000 → c @1000; b times out @1100, c's hedge d @1100 → d wins @1110
+    await clock.advanceAsync(1110)
+    const out = await run
+    assert.equal(out.result, 'd')
+    assert.equal(peak, 2)
+  })
+
+  it('verification failures are reported as invalid and the next bidder is tried', async () => {
+    const clock = new FakeClock()
+    const outcomes: string[] = []
+    const run = dispatchJob({
+      bids, clock, deadlineFor: () => 1000,
+      attempt: async (b) => { if (b.peerId === 'a') throw new AttemptInvalidError('360p is 640x360'); return b.peerId },
+      onAttempt: (b, outcome, reason) => outcomes.push(`${b.peerId} ${outcome} ${reason ?? ''}`.trim())
+    })
+    const out = await run
+    assert.equal(out.result, 'b')
+    assert.deepEqual(outcomes, ['a invalid 360p is 640x360', 'b ok'])
+  })
+
+  it('asks for fresh bids when the ones in hand are used up, skipping bidders already tried', async () => {
+    const clock = new FakeClock()
+    const asked: string[][] = []
+    const run = dispatchJob({
+      bids: [bid('a')], clock, maxAttempts: 3, deadlineFor: () => 1000,
+      rebid: async (tried) => { asked.push([...tried]); return [bid('a'), bid('z')] },
+      attempt: async (b) => { if (b.peerId === 'a') throw new Error('ffmpeg died'); return b.peerId }
+    })
+    const out = await run
+    assert.deepEqual([out.result, out.attempts], ['z', 2])
+    assert.deepEqual(asked, [['a']])
+  })
+
+  it('gives up when re-bidding finds nobody new', async () => {
+    const clock = new FakeClock()
+    const run = dispatchJob({
+      bids: [bid('a')], clock, maxAttempts: 3, deadlineFor: () => 1000,
+      rebid: async () => [bid('a')],
+      attempt: async () => { throw new Error('nope') }
+    })
+    await assert.rejects(run, (err: DispatchError) => err.attempts.length === 1 && /all 1 bids failed/.test(err.message))
+  })
+
+  it('counts hedges against maxAttempts', async () => {
+    const clock = new FakeClock()
+    const started: string[] = []
+    const run = dispatchJob({
+      bids, clock, maxAttempts: 2, deadlineFor: () => 1000, hedgeAfter: () => 100,
+      attempt: async (b, s) => { started.push(b.peerId); return await work(clock, 10_000, b.peerId, s) }
+    })
+    const rejected = assert.rejects(run, (err: DispatchError) => /all 2 allowed attempts failed/.test(err.message) && err.attempts.every(a => a.outcome === 'timeout'))
+    await clock.advanceAsync(1100)
+    await rejected
+    assert.deepEqual(started, ['a', 'b'])
   })
 })
