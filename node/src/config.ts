@@ -22,6 +22,7 @@ export interface NodeConfig {
   playlistWindow: number
   bidWindowMs: number
   maxQueueSeconds: number
+  spotCheckRate: number
   logLevel: string
 }
 
@@ -51,6 +52,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('playlist-window', { type: 'number', default: 6, describe: 'Segments in each live media playlist (edge role)' })
     .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
+    .option('spot-check-rate', { type: 'number', default: 0.05, describe: 'Share of jobs (0-1) an ingest re-runs on a second worker and compares against the source (PSNR) to catch cheating workers' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -66,6 +68,12 @@ function list (v: unknown): string[] {
 function int (raw: Raw, name: string, min: number, max: number): number {
   const v = Number(raw[name])
   if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`--${name} must be an integer from ${min} to ${max}, got ${String(raw[name])}`)
+  return v
+}
+
+function rate (raw: Raw, name: string): number {
+  const v = Number(raw[name])
+  if (!(v >= 0 && v <= 1)) throw new ConfigError(`--${name} must be a number from 0 to 1, got ${String(raw[name])}`)
   return v
 }
 
@@ -101,6 +109,7 @@ export function toConfig (raw: Raw): NodeConfig {
     playlistWindow: int(raw, 'playlist-window', 3, 10_000),
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
+    spotCheckRate: rate(raw, 'spot-check-rate'),
     logLevel: String(raw['log-level'])
   }
 }

@@ -71,4 +71,7 @@ export function registerStreamRoutes (app: FastifyInstance, node: DistNode): voi
     const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100)))
     return ingestOf(node).ledger.list(limit)
   })
+
+  // Worker reputation as this ingest sees it: best first, with suspension state.
+  app.get('/api/workers', async () => ingestOf(node).workers.list())
 }

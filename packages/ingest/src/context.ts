@@ -1,6 +1,6 @@
 import type { IngestInit } from './ingest.js'
 import type { RungSpec } from '@diststream/media'
-import type { Auction, JobLedger } from '@diststream/scheduler'
+import type { Auction, JobLedger, ReputationBook } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 import type { Counter, Histogram } from 'prom-client'
@@ -11,6 +11,9 @@ export interface IngestMetrics {
   failed: Counter
   reassigned: Counter
   passthrough: Counter
+  hedged: Counter
+  rebids: Counter
+  spotChecks: Counter<'verdict'>
   segmentLatency: Histogram
 }
 
@@ -27,8 +30,10 @@ export interface IngestContext extends Pick<IngestInit, 'gossip' | 'protocols' |
   auctions: Map<string, Auction>
   metrics: IngestMetrics
   fitLadder: (width: number, height: number) => RungSpec[]
-  reputation: (peerId: string) => number
-  recordOutcome: (peerId: string, outcome: string) => void
+  /** Worker reputation (persisted by the ingest). */
+  workers: ReputationBook
+  /** Share of jobs re-run on a second worker and compared (0–1). */
+  spotCheckRate: number
   lastAssigned: (peerId: string) => number | undefined
   markAssigned: (peerId: string) => void
   onSegmentStored: (stream: StreamRecord, segment: SegmentRecord) => Promise<void>

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { truncateUtf8, codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
-import { JobLedger } from '@diststream/scheduler'
+import { JobLedger, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
 import { Counter, Histogram } from 'prom-client'
 import { newStreamId, newStreamKey } from './keys.js'
 import { RtmpServer } from './rtmp.js'
@@ -35,7 +35,10 @@ export interface IngestInit extends PeerComponents {
   maxQueueMs?: number
   /** True when this node runs the worker role too. */
   localWorker?: boolean
+  /** Attempts per job, hedges included (default 4). */
   maxAttempts?: number
+  /** Share of jobs re-run on a second worker and compared by PSNR (0–1, default 0.05). */
+  spotCheckRate?: number
   /** Segments kept in the INDEX an edge gets when it starts following. */
   indexWindow?: number
 }
@@ -47,12 +50,13 @@ export class StreamNotFoundError extends Error {
 
 export class Ingest {
   readonly ledger = new JobLedger()
+  /** Worker reputation, persisted in the store (`workers` table). */
+  readonly workers: ReputationBook
   private readonly rtmp: RtmpServer
   private readonly sessions = new Map<string, PublishSession>()
   private readonly byKey = new Map<string, string>()
   private readonly ctx: IngestContext
   private readonly log: Logger
-  private readonly outcomes = new Map<string, { ok: number, bad: number }>()
   private readonly assigned = new Map<string, number>()
   private announceTimer?: NodeJS.Timeout
 
@@ -64,6 +68,9 @@ export class Ingest {
       completed: new Counter({ name: 'diststream_jobs_completed_total', help: 'Jobs whose renditions came back verified', registers }),
       failed: new Counter({ name: 'diststream_jobs_failed_total', help: 'Jobs every bidder failed (the source passed through)', registers }),
       reassigned: new Counter({ name: 'diststream_jobs_reassigned_total', help: 'Job attempts after the first (timeout, error or rejected output)', registers }),
+      hedged: new Counter({ name: 'diststream_jobs_hedged_total', help: 'Duplicate attempts started because the first worker was late against its own estimate', registers }),
+      rebids: new Counter({ name: 'diststream_jobs_rebid_total', help: 'Jobs re-announced because every bid in hand failed', registers }),
+      spotChecks: new Counter({ name: 'diststream_spot_checks_total', help: 'Jobs re-run on a second worker and compared against the source, by verdict', labelNames: ['verdict'], registers }),
       passthrough: new Counter({ name: 'diststream_jobs_passthrough_total', help: 'Jobs no worker took within the queue limit, or with no worker on the network (the source passed through)', registers }),
       segmentLatency: new Histogram({ name: 'diststream_segment_latency_seconds', help: 'Segment closed at the ingest → renditions stored', buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8], registers })
     }
@@ -78,18 +85,27 @@ export class Ingest {
       bidWindowMs: init.bidWindowMs ?? 150,
       maxQueueMs: init.maxQueueMs ?? init.segmentSeconds * 10_000,
       localWorker: init.localWorker ?? false,
-      maxAttempts: init.maxAttempts ?? 3,
+      maxAttempts: init.maxAttempts ?? 4,
+      spotCheckRate: init.spotCheckRate ?? 0.05,
       ledger: this.ledger,
       auctions: new Map<string, Auction>(),
       metrics,
       fitLadder: (w, h) => ladderForSource(init.ladder, w, h),
-      reputation: (peer) => this.reputation(peer),
-      recordOutcome: (peer, outcome) => { this.recordOutcome(peer, outcome) },
+      workers: undefined as unknown as ReputationBook,
       lastAssigned: (peer) => this.assigned.get(peer),
       markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) },
       onProtocolError: init.onProtocolError
     }
+    this.workers = new ReputationBook({
+      onChange: (r) => { init.store.workers.put(r.peerId, r).catch(err => { this.log.warn({ err }, 'could not persist worker reputation') }) }
+    })
+    this.ctx.workers = this.workers
+    this.ledger.on('change', ({ kind, job }) => {
+      if (kind === 'state' && TERMINAL_STATES.has(job.state)) {
+        init.store.jobs.put(job).catch(err => { this.log.warn({ err }, 'could not persist job') })
+      }
+    })
     this.rtmp = new RtmpServer({
       port: init.rtmpPort,
       host: init.rtmpHost,
@@ -101,6 +117,8 @@ export class Ingest {
   }
 
   async start (): Promise<void> {
+    const restored = { workers: this.workers.restore(await this.init.store.workers.values() as never[]), jobs: this.ledger.restore(await this.init.store.jobs.recent(this.ledger.maxJobs)) }
+    if (restored.workers + restored.jobs > 0) this.log.info(restored, 'restored worker reputation and job history')
     for (const s of await this.init.store.streams.list()) {
       if (s.state !== 'ended') this.byKey.set(s.key, s.id)
       if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle' })
@@ -265,21 +283,6 @@ export class Ingest {
     } catch (err: any) {
       ch.abort(err)
     }
-  }
-
-  private reputation (peer: string): number {
-    const o = this.outcomes.get(peer)
-    // Only failures cost reputation: a worker with a clean record scores 1, so
-    // successes don't starve newcomers of work (exploration spreads the rest).
-    if (o == null) return 1
-    return (o.ok + 1) / (o.ok + o.bad + 1)
-  }
-
-  private recordOutcome (peer: string, outcome: string): void {
-    const o = this.outcomes.get(peer) ?? { ok: 0, bad: 0 }
-    if (outcome === 'ok') o.ok++
-    else o.bad++
-    this.outcomes.set(peer, o)
   }
 }
 

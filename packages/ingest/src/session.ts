@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
-import { probeMedia, Segmenter } from '@diststream/media'
-import { Auction, dispatchJob, rankBids, spreadLoad, systemClock } from '@diststream/scheduler'
+import { measurePsnr, probeMedia, Segmenter } from '@diststream/media'
+import { AttemptInvalidError, Auction, dispatchJob, judgeSpotCheck, LATE_FACTOR, rankBids, shouldSpotCheck, spreadLoad, systemClock } from '@diststream/scheduler'
 import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
+import type { AttemptOutput } from './transcode-client.js'
 import type { JobAnnounce, Rendition, Rung } from '@diststream/protocol'
 import type { ProbeResult, RungSpec, SegmentInfo } from '@diststream/media'
 import type { Bid } from '@diststream/scheduler'
@@ -106,9 +107,9 @@ export class PublishSession {
    * source passes through only when no worker exists at all or the job has
    * waited `maxQueueMs`.
    */
-  private async collectBids (job: JobAnnounce): Promise<Bid[]> {
+  private async collectBids (job: JobAnnounce, maxQueueMs = this.ctx.maxQueueMs): Promise<Bid[]> {
     const ctx = this.ctx
-    const queueUntil = Date.now() + ctx.maxQueueMs
+    const queueUntil = Date.now() + maxQueueMs
     let announced = false
     this.waiting.push(job.seq)
     this.waiting.sort((a, b) => a - b)
@@ -142,7 +143,7 @@ export class PublishSession {
     }
   }
 
-  /** Runs the job market for one segment; returns the verified renditions, or [] to pass the source through. */
+  /** Runs the job market for one segment; returns the verified renditions (stored), or [] to pass the source through. */
   private async transcode (seq: number, durationMs: number, bytes: Uint8Array, src: ProbeResult): Promise<RenditionRecord[]> {
     const ctx = this.ctx
     if (this.ladder.length === 0) return []
@@ -172,36 +173,102 @@ export class PublishSession {
       ctx.metrics.passthrough.inc()
       return []
     }
-    let attempts = 0
+    const order = (list: readonly Bid[]): Bid[] => {
+      // Suspended workers go last: tried only when nobody else can.
+      const ranked = spreadLoad(rankBids(list, { reputation: p => ctx.workers.score(p) }), { reputation: p => ctx.workers.score(p), lastAssigned: ctx.lastAssigned, slackMs: durationMs / 4 })
+      return [...ranked.filter(b => !ctx.workers.suspended(b.peerId)), ...ranked.filter(b => ctx.workers.suspended(b.peerId))]
+    }
+    const ordered = order(bids)
+    const outputs = new Set<AttemptOutput>()
+    const started = new Map<string, number>()
     try {
-      const { result, bid } = await dispatchJob({
-        bids: spreadLoad(rankBids(bids, { reputation: ctx.reputation }), { reputation: ctx.reputation, lastAssigned: ctx.lastAssigned, slackMs: durationMs / 4 }),
+      const { result, bid, hedged } = await dispatchJob({
+        bids: ordered,
         maxAttempts: ctx.maxAttempts,
         clock: systemClock,
         signal: this.abort.signal,
         deadlineFor: (b) => Math.max(b.estimateMs * 3, durationMs * 2) + 2000,
+        // Late against its own estimate (with room for moving the bytes and verifying): hedge.
+        hedgeAfter: (b) => b.estimateMs * LATE_FACTOR + 500 + durationMs / 4,
+        rebid: async (tried) => {
+          ctx.metrics.rebids.inc()
+          const fresh = await this.collectBids({ ...job, jobId }, Math.min(ctx.maxQueueMs, durationMs * 2))
+          return order(fresh.filter(b => !tried.has(b.peerId)))
+        },
         attempt: async (b, signal) => {
-          attempts++
-          if (attempts > 1) ctx.metrics.reassigned.inc()
+          const out = await transcodeOn(ctx, b.peerId, job, bytes, signal)
+          if (signal.aborted) { await out.discard(); throw signal.reason }
+          outputs.add(out)
+          return out
+        },
+        onAttemptStart: (b, n, hedge) => {
+          if (n > 1) ctx.metrics.reassigned.inc()
+          if (hedge) ctx.metrics.hedged.inc()
+          started.set(b.peerId, Date.now())
           ctx.ledger.startAttempt(jobId, b.peerId, Date.now())
           ctx.markAssigned(b.peerId)
-          return await transcodeOn(ctx, b.peerId, job, bytes, signal)
         },
         onAttempt: (b, outcome, reason) => {
-          ctx.ledger.endAttempt(jobId, outcome, reason, Date.now())
-          ctx.recordOutcome(b.peerId, outcome)
+          const at = Date.now()
+          ctx.ledger.endAttempt(jobId, outcome, reason, at, b.peerId)
+          ctx.workers.observe(b.peerId, { outcome, elapsedMs: at - (started.get(b.peerId) ?? at), estimateMs: b.estimateMs })
+          if (outcome !== 'ok' && outcome !== 'cancelled') this.log.info({ seq, worker: b.peerId, outcome, reason }, 'attempt failed')
         }
       })
-      ctx.ledger.complete(jobId, Date.now())
+      const records: RenditionRecord[] = []
+      for (const r of result.renditions) {
+        await ctx.store.files.adopt(r.file, this.stream.id, r.record.name, seq)
+        records.push(r.record)
+      }
+      ctx.ledger.complete(jobId, Date.now(), bid.peerId)
       ctx.metrics.completed.inc()
-      this.log.debug({ seq, worker: bid.peerId }, 'job done')
-      return result
+      this.log.debug({ seq, worker: bid.peerId, hedged }, 'job done')
+      const other = ordered.find(b => b.peerId !== bid.peerId && !ctx.workers.suspended(b.peerId))
+      if (other !== undefined && shouldSpotCheck(ctx.spotCheckRate)) this.track(this.spotCheck(job, bytes, bid.peerId, other))
+      return records
     } catch (err: any) {
       ctx.ledger.fail(jobId, String(err?.message ?? err), Date.now())
       ctx.metrics.failed.inc()
       this.log.warn({ seq, err: err?.message }, 'job failed on every bidder; passing the source through')
       return []
+    } finally {
+      for (const o of outputs) await o.discard()
     }
+  }
+
+  /**
+   * Runs an already-done job again on a second worker and compares both
+   * against the source by PSNR on the smallest rung (cheap, and enough to
+   * tell a transcode of this picture from anything else). The worker that
+   * falls out of line loses reputation; the segment already served stays.
+   */
+  private async spotCheck (job: JobAnnounce, bytes: Uint8Array, first: string, bid: Bid): Promise<void> {
+    const ctx = this.ctx
+    const rung = [...job.ladder].sort((a, b) => a.width * a.height - b.width * b.height)[0]!
+    const source = ctx.store.files.path(job.streamId, 'source', job.seq)
+    const firstFile = ctx.store.files.path(job.streamId, rung.name, job.seq)
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(Math.max(20_000, job.durationMs * 10))])
+    let out: AttemptOutput | undefined
+    let verdict: string
+    try {
+      out = await transcodeOn(ctx, bid.peerId, { ...job, jobId: `${job.jobId.slice(0, 20)}spot` }, bytes, signal)
+      const second = out.renditions.find(r => r.record.name === rung.name)!.file
+      const opts = { ffmpegPath: ctx.ffmpeg.ffmpeg, width: rung.width, height: rung.height, signal }
+      const [a, b] = await Promise.all([measurePsnr(firstFile, source, opts), measurePsnr(second, source, opts)])
+      verdict = judgeSpotCheck(a, b)
+      this.log.info({ seq: job.seq, first, second: bid.peerId, psnr: [a, b], verdict }, 'spot check')
+      if (verdict === 'first-bad' || verdict === 'both-bad') ctx.workers.penalise(first)
+      if (verdict === 'second-bad' || verdict === 'both-bad') ctx.workers.penalise(bid.peerId)
+    } catch (err: any) {
+      if (signal.aborted) return
+      // The checker's own output failed verification: that is its fault, not the first worker's.
+      verdict = err instanceof AttemptInvalidError ? 'second-bad' : 'inconclusive'
+      if (verdict === 'second-bad') ctx.workers.penalise(bid.peerId)
+      this.log.info({ seq: job.seq, first, second: bid.peerId, err: err?.message, verdict }, 'spot check')
+    } finally {
+      await out?.discard()
+    }
+    ctx.metrics.spotChecks.inc({ verdict })
   }
 }
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  measurePsnr,
   ProbeError,
   Segmenter,
   TranscodeError,
@@ -165,6 +168,17 @@ describe('segment → transcode → verify → joins', () => {
     const d = await verifyRendition(rend, { width: 256, height: 144, durationSec: 3 }, { ffprobePath: ffprobe });
     assert.equal(d.ok, false);
     assert.match(d.reason!, /duration/);
+  });
+
+  it('measurePsnr tells an honest rendition from a different picture', async () => {
+    const rend = path.join(dir, 'out', '0', '144p.ts');
+    const honest = await measurePsnr(rend, segments[0]!.path, { ffmpegPath: ff.ffmpeg, width: 256, height: 144 });
+    const fake = path.join(dir, 'fake-144p.ts');
+    await promisify(execFile)(ff.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'smptebars=size=256x144:rate=30', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', fake]);
+    const cheat = await measurePsnr(fake, segments[0]!.path, { ffmpegPath: ff.ffmpeg, width: 256, height: 144 });
+    console.log(`# PSNR honest ${honest.toFixed(1)} dB, different picture ${cheat.toFixed(1)} dB`);
+    assert.ok(honest > 30, `honest ${honest}`);
+    assert.ok(cheat < 20, `cheat ${cheat}`);
   });
 
   it('transcodeSegment fails with TranscodeError and honours abort', async () => {

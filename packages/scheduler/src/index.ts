@@ -42,3 +42,4 @@ export {
   type DispatchAttempt, type DispatchOptions, type DispatchResult
 } from './dispatch.js'
 export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'
+export { judgeSpotCheck, shouldSpotCheck, type SpotCheckOptions, type SpotVerdict } from './spot-check.js'

@@ -142,13 +142,15 @@ export class JobLedger extends EventEmitter<{ change: [LedgerEvent] }> {
 
   /**
    * Ends the latest running attempt (if none is running, records one that
-   * starts and ends at `at`, attributed to the current worker). Does not
+   * starts and ends at `at`, attributed to the current worker); with
+   * `worker`, the latest running attempt of that worker. Does not
    * change the job's state: call {@link complete} / {@link fail} / start the next attempt.
    */
-  endAttempt (jobId: string, outcome: AttemptOutcome, reason?: string, at?: number): boolean {
+  endAttempt (jobId: string, outcome: AttemptOutcome, reason?: string, at?: number, worker?: string): boolean {
     return this.#update(jobId, 'attempt-end', job => {
       const endedAt = at ?? this.#clock.now()
-      let attempt = job.history.findLast(h => h.outcome === null)
+      // With hedging two attempts run at once: end the given worker's.
+      let attempt = job.history.findLast(h => h.outcome === null && (worker === undefined || h.worker === worker))
       if (attempt === undefined) {
         attempt = { worker: job.worker ?? '', outcome: null, reason: null, startedAt: endedAt, endedAt: null }
         job.history.push(attempt)
@@ -160,10 +162,11 @@ export class JobLedger extends EventEmitter<{ change: [LedgerEvent] }> {
     })
   }
 
-  /** Marks the job `'done'`. */
-  complete (jobId: string, at?: number): boolean {
+  /** Marks the job `'done'` (by `worker`, when a hedge made the latest attempt not the winner). */
+  complete (jobId: string, at?: number, worker?: string): boolean {
     return this.#update(jobId, 'state', job => {
       job.state = 'done'
+      if (worker !== undefined) job.worker = worker
       job.reason = null
       this.#finish(job, at)
     })
@@ -176,6 +179,28 @@ export class JobLedger extends EventEmitter<{ change: [LedgerEvent] }> {
       job.reason = reason
       this.#finish(job, at)
     })
+  }
+
+  /**
+   * Loads jobs kept elsewhere (e.g. the finished jobs an ingest persisted
+   * before a restart), oldest first. Malformed records and ids already present
+   * are skipped; emits nothing. Returns how many were loaded.
+   */
+  restore (records: Iterable<unknown>): number {
+    let n = 0
+    for (const r of records) {
+      if (!isJobRecord(r) || this.#jobs.has(r.jobId)) continue
+      this.#jobs.set(r.jobId, snapshot({ ...r, bidders: Array.isArray(r.bidders) ? r.bidders : [] }))
+      n++
+    }
+    if (n > 0) {
+      // Keep creation order, so eviction still drops the oldest.
+      const sorted = [...this.#jobs.values()].sort((x, y) => x.createdAt - y.createdAt)
+      this.#jobs.clear()
+      for (const j of sorted) this.#jobs.set(j.jobId, j)
+    }
+    while (this.#jobs.size > this.maxJobs) this.#jobs.delete(this.#jobs.keys().next().value!)
+    return n
   }
 
   /** A snapshot of one job. */
@@ -208,4 +233,11 @@ export class JobLedger extends EventEmitter<{ change: [LedgerEvent] }> {
   #emit (kind: LedgerEventKind, job: JobRecord): void {
     if (this.listenerCount('change') > 0) this.emit('change', { kind, job: snapshot(job) })
   }
+}
+
+function isJobRecord (r: unknown): r is JobRecord {
+  if (typeof r !== 'object' || r === null) return false
+  const o = r as Record<string, unknown>
+  return typeof o.jobId === 'string' && typeof o.streamId === 'string' && typeof o.state === 'string' &&
+    Number.isSafeInteger(o.seq) && Number.isFinite(o.createdAt) && Array.isArray(o.history)
 }

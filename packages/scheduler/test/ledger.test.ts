@@ -95,4 +95,16 @@ describe('JobLedger', () => {
     events[0]!.job.state = 'failed' // snapshots are independent
     assert.equal(events[1]?.job.state, 'bidding')
   })
+
+  it('restores persisted jobs, skipping malformed ones and known ids, within maxJobs', () => {
+    const a = new JobLedger({ clock: new FakeClock() })
+    a.create({ jobId: 'x', streamId: 's', seq: 1, createdAt: 5 })
+    a.complete('x', 9)
+    const b = new JobLedger({ maxJobs: 2 })
+    b.create({ jobId: 'live', streamId: 's', seq: 9 })
+    const n = b.restore([{ bogus: true }, a.get('x'), { ...a.get('x')!, jobId: 'live' }, { ...a.get('x')!, jobId: 'y' }])
+    assert.equal(n, 2)
+    assert.equal(b.size, 2)
+    assert.deepEqual(b.get('y')?.durationMs, 4)
+  })
 })

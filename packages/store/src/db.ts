@@ -81,10 +81,60 @@ export class SegmentTable {
   }
 }
 
+/** A JSON record per key (e.g. worker reputation by peer id). The caller validates what it reads back. */
+export class RecordTable<V> {
+  constructor (private readonly db: Sub<V>) {}
+  async get (key: string): Promise<V | undefined> { return await this.db.get(key) as V | undefined }
+  async put (key: string, value: V): Promise<void> { await this.db.put(key, value) }
+  async delete (key: string): Promise<void> { await this.db.del(key) }
+  async values (limit = Infinity): Promise<V[]> {
+    const out: V[] = []
+    for await (const v of this.db.values({ limit: Number.isFinite(limit) ? limit : -1 })) out.push(v as V)
+    return out
+  }
+}
+
+/** A finished job as kept in the history (the scheduler's JobRecord, opaque here). */
+export interface JobHistoryEntry { jobId: string, createdAt: number }
+
+const jobKey = (e: JobHistoryEntry): string => `${String(Math.max(0, Math.floor(e.createdAt))).padStart(15, '0')}!${e.jobId}`
+
+/** History of finished jobs, ordered by creation time, pruned to the newest `keep`. */
+export class JobHistoryTable<V extends JobHistoryEntry = JobHistoryEntry> {
+  private puts = 0
+  constructor (private readonly db: Sub<V>, private readonly keep = 5000) {}
+
+  async put (rec: V): Promise<void> {
+    await this.db.put(jobKey(rec), rec)
+    if (++this.puts % 100 === 0) await this.prune()
+  }
+
+  /** The newest `limit`, oldest first. */
+  async recent (limit: number): Promise<V[]> {
+    const out: V[] = []
+    for await (const v of this.db.values({ reverse: true, limit })) out.push(v as V)
+    return out.reverse()
+  }
+
+  async prune (): Promise<void> {
+    let n = 0
+    for await (const k of this.db.keys({ reverse: true })) {
+      if (++n > this.keep) {
+        await this.db.clear({ lte: k })
+        break
+      }
+    }
+  }
+}
+
 export interface Store {
   dataDir: string
   streams: StreamTable
   segments: SegmentTable
+  /** Worker reputation, by peer id (ingest role). */
+  workers: RecordTable<unknown>
+  /** Finished jobs (ingest role). */
+  jobs: JobHistoryTable
   files: SegmentFiles
   close: () => Promise<void>
 }
@@ -111,6 +161,8 @@ export async function openStore (dataDir: string): Promise<Store> {
     dataDir,
     streams,
     segments,
+    workers: new RecordTable(db.sublevel('workers', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
+    jobs: new JobHistoryTable(db.sublevel('jobs', { valueEncoding: 'json' }) as unknown as Sub<JobHistoryEntry>),
     files: new SegmentFiles(join(dataDir, 'segments')),
     close: async () => { await db.close() }
   }

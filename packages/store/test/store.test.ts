@@ -41,6 +41,18 @@ describe('store', () => {
     await store.close()
   })
 
+  it('keeps worker records and a pruned, ordered job history across reopen', async () => {
+    const dir = await tmp()
+    let store = await openStore(dir)
+    await store.workers.put('peerA', { peerId: 'peerA', successes: 3 })
+    for (let i = 0; i < 12; i++) await store.jobs.put({ jobId: `j${i}`, createdAt: 1000 + i })
+    await store.close()
+    store = await openStore(dir)
+    assert.deepEqual(await store.workers.values(), [{ peerId: 'peerA', successes: 3 }])
+    assert.deepEqual((await store.jobs.recent(3)).map(j => j.jobId), ['j9', 'j10', 'j11'])
+    await store.close()
+  })
+
   it('refuses a database of an unknown format version', async () => {
     const dir = await tmp()
     const db = new Level<string, unknown>(join(dir, 'db'), { valueEncoding: 'json' })

@@ -115,7 +115,11 @@ export class Worker {
 
   private async onTranscode (stream: Stream, peer: string): Promise<void> {
     const ch = messageChannel(this.init, stream, 'transcode')
-    const signal = AbortSignal.any([AbortSignal.timeout(120_000), this.shutdown.signal])
+    // The ingest aborts the stream when it gives up on us (deadline, or a
+    // hedged duplicate won): stop ffmpeg at once instead of finishing for nobody.
+    const gone = new AbortController()
+    stream.addEventListener('close', () => { gone.abort(new Error('the ingest closed the stream')) }, { once: true })
+    const signal = AbortSignal.any([AbortSignal.timeout(120_000), this.shutdown.signal, gone.signal])
     let req
     try {
       req = await ch.read(codecs.transcodeRequest, { signal: AbortSignal.any([AbortSignal.timeout(10_000), signal]) })
