@@ -24,7 +24,7 @@ export class NodeProcess {
   readonly info: Promise<NodeInfo>
   private readonly exited: Promise<number | null>
 
-  constructor (readonly name: string, readonly proc: ChildProcess, readonly dataDir: string) {
+  constructor (readonly name: string, readonly proc: ChildProcess, readonly dataDir: string, readonly args: string[] = [], readonly env: NodeJS.ProcessEnv = {}) {
     let resolveInfo!: (i: NodeInfo) => void
     let rejectInfo!: (e: Error) => void
     this.info = new Promise((resolve, reject) => { resolveInfo = resolve; rejectInfo = reject })
@@ -76,11 +76,24 @@ export class Cluster {
     // One promise, so nodes started concurrently share one temp dir.
     this.root ??= mkdtemp(join(tmpdir(), 'ds-cluster-'))
     const dataDir = join(await this.root, name)
+    return await this.spawn(name, dataDir, args, env)
+  }
+
+  /**
+   * Starts a node again with the same name, data dir (so the same peer id),
+   * arguments and environment, after it exited (e.g. after `kill('SIGKILL')`).
+   */
+  async restart (node: NodeProcess, extraArgs: string[] = []): Promise<NodeProcess> {
+    await node.kill('SIGKILL')
+    return await this.spawn(node.name, node.dataDir, [...node.args, ...extraArgs], node.env)
+  }
+
+  private async spawn (name: string, dataDir: string, args: string[], env: NodeJS.ProcessEnv): Promise<NodeProcess> {
     const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', 'debug', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
-    const node = new NodeProcess(name, proc, dataDir)
+    const node = new NodeProcess(name, proc, dataDir, args, env)
     this.nodes.push(node)
     await node.info
     return node

@@ -187,9 +187,12 @@ export class PublishSession {
         maxAttempts: ctx.maxAttempts,
         clock: systemClock,
         signal: this.abort.signal,
-        deadlineFor: (b) => Math.max(b.estimateMs * 3, durationMs * 2) + 2000,
-        // Late against its own estimate (with room for moving the bytes and verifying): hedge.
+        // Late against its own estimate (with room for moving the bytes and verifying):
+        // a duplicate starts on the next bidder and both race. The hard deadline is
+        // far later, so a merely slow worker (an overloaded machine) can still
+        // deliver when nobody else can; a dead one fails at once (broken stream).
         hedgeAfter: (b) => b.estimateMs * LATE_FACTOR + 500 + durationMs / 4,
+        deadlineFor: (b) => Math.max(b.estimateMs * 6, durationMs * 5) + 4000,
         rebid: async (tried) => {
           ctx.metrics.rebids.inc()
           const fresh = await this.collectBids({ ...job, jobId }, Math.min(ctx.maxQueueMs, durationMs * 2))
