@@ -59,6 +59,7 @@ export class Ingest {
   private readonly log: Logger
   private readonly assigned = new Map<string, number>()
   private announceTimer?: NodeJS.Timeout
+  private readonly recovering = new Set<PublishSession>()
 
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
@@ -126,12 +127,14 @@ export class Ingest {
     await this.init.protocols.handle(PROTOCOL_BID, (stream, peer) => { this.onBid(stream, peer).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.rtmp.start()
+    await this.recoverPending()
     this.announceTimer = setInterval(() => { this.announceAll().catch(() => {}) }, 2000)
     this.announceTimer.unref()
   }
 
   async stop (): Promise<void> {
     clearInterval(this.announceTimer)
+    await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))
     await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
     this.sessions.clear()
     await this.rtmp.stop()
@@ -166,6 +169,23 @@ export class Ingest {
     await this.init.store.streams.put(ended)
     await this.announce(ended)
     return ended
+  }
+
+  /**
+   * Segments the last run cut but never finished (it was killed): transcode
+   * and announce them now, in order, so edges get no hole where it died.
+   */
+  private async recoverPending (): Promise<void> {
+    for (const rec of await this.init.store.streams.list()) {
+      const pending = (await this.init.store.segments.recent(rec.id, MAX_INDEX_SEGMENTS)).filter(x => x.pending === true)
+      if (pending.length === 0) continue
+      this.log.info({ streamId: rec.id, seqs: pending.map(p => p.seq) }, 'recovering segments left pending')
+      const session = new PublishSession(this.ctx, rec, '', join(this.init.store.dataDir, 'incoming', rec.id, 'recovery'))
+      this.recovering.add(session)
+      void Promise.allSettled(pending.map(async p => { await session.recover(p) }))
+        .then(async () => { await this.announce(await this.init.store.streams.get(rec.id) ?? rec) })
+        .finally(() => this.recovering.delete(session))
+    }
   }
 
   private async onPublish (key: string): Promise<void> {
@@ -259,7 +279,7 @@ export class Ingest {
       if (rec == null) {
         await notFound('unknown stream')
       } else if (req.kind === FetchRequest.Kind.INDEX) {
-        const segs = await this.init.store.segments.recent(rec.id, Math.min(this.init.indexWindow ?? 64, MAX_INDEX_SEGMENTS))
+        const segs = (await this.init.store.segments.recent(rec.id, Math.min(this.init.indexWindow ?? 64, MAX_INDEX_SEGMENTS))).filter(x => x.pending !== true)
         await ch.write(codecs.fetchResponse, {
           status: FetchResponse.Status.OK,
           error: '',

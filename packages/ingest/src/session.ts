@@ -64,12 +64,7 @@ export class PublishSession {
     const ctx = this.ctx
     const seq = this.nextSeq++
     const bytes = await readFile(seg.path)
-    if (this.source == null) {
-      this.source = await probeMedia(seg.path, { ffprobePath: ctx.ffmpeg.ffprobe, ffmpegPath: ctx.ffmpeg.ffmpeg })
-      this.ladder = ctx.fitLadder(this.source.width, this.source.height)
-      this.stream = { ...this.stream, source: { width: this.source.width, height: this.source.height, videoCodec: this.source.videoCodec, audioCodec: this.source.audioCodec, fpsMilli: this.source.fpsMilli } }
-    }
-    const src = this.source
+    const src = await this.probeSource(seg.path)
     const durationMs = Math.max(1, Math.round(seg.durationSec * 1000))
     this.pdtBase ??= { wall: closedAt - durationMs, startSec: seg.startSec }
     const pdtMs = Math.round(this.pdtBase.wall + (seg.startSec - this.pdtBase.startSec) * 1000)
@@ -83,8 +78,45 @@ export class PublishSession {
       size: bytes.byteLength,
       sha256: createHash('sha256').update(bytes).digest('hex')
     }
-    const renditions = [...await this.transcode(seq, durationMs, bytes, src), source]
-    const record: SegmentRecord = { streamId: this.stream.id, seq, durationMs, pdtMs, discontinuity: seq === this.firstSeq && seq > 0, renditions }
+    // Recorded as pending before any work: if this node dies now, the next
+    // start finds the segment (its source is in the store) and finishes it.
+    const pending: SegmentRecord = { streamId: this.stream.id, seq, durationMs, pdtMs, discontinuity: seq === this.firstSeq && seq > 0, renditions: [source], pending: true }
+    await ctx.store.segments.put(pending)
+    await ctx.onSegmentStored(this.stream, pending)
+    await this.finish(pending, bytes, src, closedAt)
+  }
+
+  /**
+   * Finishes a segment recorded as pending by a run of this node that died
+   * (SIGKILL, power loss) before it was transcoded and announced.
+   */
+  async recover (pending: SegmentRecord): Promise<void> {
+    const bytes = await this.ctx.store.files.read(pending.streamId, 'source', pending.seq)
+    if (bytes == null) {
+      this.log.warn({ seq: pending.seq }, 'pending segment has no source on disk; dropping it')
+      return
+    }
+    const src = await this.probeSource(this.ctx.store.files.path(pending.streamId, 'source', pending.seq))
+    this.log.info({ seq: pending.seq }, 'finishing a segment left pending by the last run')
+    await this.finish({ ...pending, renditions: pending.renditions.filter(r => r.name === 'source') }, bytes, src, Date.now())
+  }
+
+  private async probeSource (file: string): Promise<ProbeResult> {
+    if (this.source == null) {
+      const ctx = this.ctx
+      this.source = await probeMedia(file, { ffprobePath: ctx.ffmpeg.ffprobe, ffmpegPath: ctx.ffmpeg.ffmpeg })
+      this.ladder = ctx.fitLadder(this.source.width, this.source.height)
+      this.stream = { ...this.stream, source: { width: this.source.width, height: this.source.height, videoCodec: this.source.videoCodec, audioCodec: this.source.audioCodec, fpsMilli: this.source.fpsMilli } }
+    }
+    return this.source
+  }
+
+  /** Transcodes (or passes through), stores the final record and announces it to edges. */
+  private async finish (pending: SegmentRecord, bytes: Uint8Array, src: ProbeResult, closedAt: number): Promise<void> {
+    const ctx = this.ctx
+    const { seq, durationMs, pdtMs } = pending
+    const renditions = [...await this.transcode(seq, durationMs, bytes, src), ...pending.renditions]
+    const record: SegmentRecord = { streamId: pending.streamId, seq, durationMs, pdtMs, discontinuity: pending.discontinuity, renditions }
     await ctx.store.segments.put(record)
     ctx.metrics.segmentLatency.observe((Date.now() - closedAt) / 1000)
     await ctx.onSegmentStored(this.stream, record)

@@ -40,6 +40,11 @@ export interface SegmentRecord {
   pdtMs: number
   discontinuity: boolean
   renditions: RenditionRecord[]
+  /**
+   * Cut and its source stored, but not yet transcoded and announced. A node
+   * that restarts finishes these; they are never served in an index.
+   */
+  pending?: boolean
 }
 
 type Sub<V> = ReturnType<Level<string, unknown>['sublevel']> & { get: (k: string) => Promise<V | undefined> }
