@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
 import { measurePsnr, probeMedia, Segmenter } from '@diststream/media'
 import { AttemptInvalidError, Auction, dispatchJob, judgeSpotCheck, LATE_FACTOR, rankBids, shouldSpotCheck, spreadLoad, systemClock } from '@diststream/scheduler'
@@ -7,7 +8,7 @@ import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
 import type { AttemptOutput } from './transcode-client.js'
 import type { JobAnnounce, Rendition, Rung } from '@diststream/protocol'
-import type { ProbeResult, RungSpec, SegmentInfo } from '@diststream/media'
+import type { ProbeResult, RungSpec, SegmentInfo, SegmenterEnd } from '@diststream/media'
 import type { Bid } from '@diststream/scheduler'
 import type { RenditionRecord, SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
@@ -20,7 +21,10 @@ import type { Logger } from 'pino'
  * order; edges put them back in order.
  */
 export class PublishSession {
-  private readonly segmenter: Segmenter
+  private segmenter: Segmenter
+  /** Segmenter runs that failed before their first segment and were started again. */
+  private restarts = 0
+  private stopping = false
   private nextSeq: number
   private readonly firstSeq: number
   private source?: ProbeResult
@@ -34,9 +38,30 @@ export class PublishSession {
   constructor (private readonly ctx: IngestContext, private stream: StreamRecord, rtmpUrl: string, workDir: string) {
     this.log = ctx.logger.child({ streamId: stream.id })
     this.firstSeq = this.nextSeq = (stream.lastSeq ?? -1) + 1
-    this.segmenter = new Segmenter({ ffmpegPath: ctx.ffmpeg.ffmpeg, input: rtmpUrl, outDir: workDir, segmentSeconds: ctx.segmentSeconds })
-    this.segmenter.on('segment', (seg: SegmentInfo) => { this.track(this.onSegment(seg, Date.now())) })
-    this.segmenter.on('end', (...args: unknown[]) => { this.log.info({ exit: args[0] }, 'segmenter ended') })
+    this.segmenter = this.newSegmenter(rtmpUrl, workDir)
+  }
+
+  /**
+   * The segmenter reads the publish back from the local RTMP server. If that
+   * read fails before the first segment (a handshake timeout on a loaded
+   * machine), it is started again, a few times, while the publish lasts.
+   */
+  private newSegmenter (rtmpUrl: string, workDir: string): Segmenter {
+    const seg = new Segmenter({ ffmpegPath: this.ctx.ffmpeg.ffmpeg, input: rtmpUrl, outDir: join(workDir, `run${this.restarts}`), segmentSeconds: this.ctx.segmentSeconds })
+    let cut = 0
+    seg.on('segment', (info: SegmentInfo) => { cut++; this.track(this.onSegment(info, Date.now())) })
+    seg.on('end', (end: SegmenterEnd) => {
+      this.log.info({ exit: end }, 'segmenter ended')
+      if (this.stopping || cut > 0 || end.code === 0 || this.restarts >= MAX_SEGMENTER_RESTARTS) return
+      this.restarts++
+      this.log.warn({ attempt: this.restarts, err: end.stderrTail.slice(-1)[0] }, 'segmenter could not read the publish; starting it again')
+      setTimeout(() => {
+        if (this.stopping) return
+        this.segmenter = this.newSegmenter(rtmpUrl, workDir)
+        this.segmenter.start()
+      }, 500)
+    })
+    return seg
   }
 
   start (): void {
@@ -45,6 +70,7 @@ export class PublishSession {
 
   /** Stops cutting, lets segments in flight finish. */
   async stop (): Promise<void> {
+    this.stopping = true
     await this.segmenter.stop()
     await Promise.allSettled([...this.inflight])
   }
@@ -309,6 +335,7 @@ export class PublishSession {
 
 /** Jobs of this session waiting for bids, oldest first: the queue. */
 const RETRY_MS = 200
+const MAX_SEGMENTER_RESTARTS = 5
 
 export function toWire (r: RenditionRecord): Rendition {
   return { name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, size: r.size, sha256: Buffer.from(r.sha256, 'hex') }
