@@ -312,7 +312,8 @@ export class PublishSession {
     let out: AttemptOutput | undefined
     let verdict: string
     try {
-      out = await transcodeOn(ctx, bid.peerId, { ...job, jobId: `${job.jobId.slice(0, 20)}spot` }, bytes, signal)
+      // The same job id: workers take only jobs they bid on, and this one did.
+      out = await transcodeOn(ctx, bid.peerId, job, bytes, signal)
       const second = out.renditions.find(r => r.record.name === rung.name)!.file
       const opts = { ffmpegPath: ctx.ffmpeg.ffmpeg, width: rung.width, height: rung.height, signal }
       const [a, b] = await Promise.all([measurePsnr(firstFile, source, opts), measurePsnr(second, source, opts)])
@@ -321,10 +322,11 @@ export class PublishSession {
       if (verdict === 'first-bad' || verdict === 'both-bad') ctx.workers.penalise(first)
       if (verdict === 'second-bad' || verdict === 'both-bad') ctx.workers.penalise(bid.peerId)
     } catch (err: any) {
-      if (signal.aborted) return
-      // The checker's own output failed verification: that is its fault, not the first worker's.
+      if (this.abort.signal.aborted) return
+      // The checker's own failure is its fault, not the first worker's: bad output, or no answer in time.
       verdict = err instanceof AttemptInvalidError ? 'second-bad' : 'inconclusive'
       if (verdict === 'second-bad') ctx.workers.penalise(bid.peerId)
+      else if (signal.aborted) ctx.workers.observe(bid.peerId, { outcome: 'timeout' })
       this.log.info({ seq: job.seq, first, second: bid.peerId, err: err?.message, verdict }, 'spot check')
     } finally {
       await out?.discard()

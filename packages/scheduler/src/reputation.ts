@@ -96,17 +96,25 @@ export class ReputationBook {
     return n
   }
 
-  /** Records what an attempt tells about a worker. `'cancelled'` (lost a hedge race) changes nothing. */
+  /**
+   * Records what an attempt tells about a worker. `'cancelled'` (lost a
+   * hedge race) counts only if the worker was late against its own estimate
+   * by then (the hedge was started because of it); otherwise nothing.
+   */
   observe (peerId: string, obs: Observation): WorkerRecord | undefined {
-    if (obs.outcome === 'cancelled') return undefined
+    const late = obs.elapsedMs !== undefined && obs.estimateMs !== undefined && obs.elapsedMs > obs.estimateMs * LATE_FACTOR + 250
+    if (obs.outcome === 'cancelled' && !late) return undefined
     const now = this.#clock.now()
     const r = this.#touch(peerId, now)
     switch (obs.outcome) {
+      case 'cancelled':
+        r.late++
+        break
       case 'ok': {
         r.successes++
         r.totalOk++
         r.consecutiveFailures = 0
-        if (obs.elapsedMs !== undefined && obs.estimateMs !== undefined && obs.elapsedMs > obs.estimateMs * LATE_FACTOR + 250) r.late++
+        if (late) r.late++
         break
       }
       case 'invalid':

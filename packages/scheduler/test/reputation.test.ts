@@ -16,13 +16,14 @@ describe('ReputationBook', () => {
     assert.deepEqual(book.list().map(r => r.peerId), ['good', 'bad'])
   })
 
-  it('weighs invalid output worse than an error, an error worse than lateness, and ignores a cancelled hedge', () => {
+  it('weighs invalid output worse than an error, an error worse than lateness; a lost hedge race counts only when late', () => {
     const book = new ReputationBook({ clock: new FakeClock() })
     book.observe('liar', { outcome: 'invalid' })
     book.observe('crash', { outcome: 'error' })
     book.observe('slow', { outcome: 'ok', elapsedMs: 3000, estimateMs: 1000 })
     book.observe('quick', { outcome: 'ok', elapsedMs: 1100, estimateMs: 1000 })
-    assert.equal(book.observe('lost-race', { outcome: 'cancelled' }), undefined)
+    assert.equal(book.observe('lost-race', { outcome: 'cancelled', elapsedMs: 900, estimateMs: 1000 }), undefined)
+    assert.equal(book.observe('late-loser', { outcome: 'cancelled', elapsedMs: 5000, estimateMs: 1000 })?.late, 1)
     assert.ok(book.score('liar') < book.score('crash'))
     assert.ok(book.score('crash') < book.score('slow'))
     assert.ok(book.score('slow') < book.score('quick'))
