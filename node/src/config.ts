@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { ROLES } from '@diststream/protocol'
 import { parseLadder } from '@diststream/media'
 import yargs from 'yargs'
+import { API_TOKEN_PATTERN } from './http/auth.js'
 import type { Role } from '@diststream/protocol'
 import type { RungSpec } from '@diststream/media'
 import type { Argv } from 'yargs'
@@ -23,6 +24,8 @@ export interface NodeConfig {
   bidWindowMs: number
   maxQueueSeconds: number
   logLevel: string
+  /** Token for the mutating HTTP API; undefined: the one stored in the data dir (generated on first start). */
+  apiToken?: string
 }
 
 export class ConfigError extends Error {
@@ -51,6 +54,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('playlist-window', { type: 'number', default: 6, describe: 'Segments in each live media playlist (edge role)' })
     .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
+    .option('api-token', { type: 'string', describe: 'Bearer token the mutating HTTP API (POST/DELETE under /api) requires; default: generated on first start and stored in <data-dir>/api-token' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -67,6 +71,13 @@ function int (raw: Raw, name: string, min: number, max: number): number {
   const v = Number(raw[name])
   if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`--${name} must be an integer from ${min} to ${max}, got ${String(raw[name])}`)
   return v
+}
+
+function apiToken (v: unknown): string | undefined {
+  if (v == null || v === '') return undefined
+  const s = String(v)
+  if (!API_TOKEN_PATTERN.test(s)) throw new ConfigError('--api-token must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -')
+  return s
 }
 
 /** Turns parsed options into a checked, typed config. */
@@ -101,7 +112,8 @@ export function toConfig (raw: Raw): NodeConfig {
     playlistWindow: int(raw, 'playlist-window', 3, 10_000),
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
-    logLevel: String(raw['log-level'])
+    logLevel: String(raw['log-level']),
+    apiToken: apiToken(raw['api-token'])
   }
 }
 
