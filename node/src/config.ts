@@ -26,6 +26,8 @@ export interface NodeConfig {
   logLevel: string
   /** Token for the mutating HTTP API; undefined: the one stored in the data dir (generated on first start). */
   apiToken?: string
+  /** Largest rendition a worker makes (rungs are also capped at the source size). */
+  maxRungSize: { width: number, height: number }
 }
 
 export class ConfigError extends Error {
@@ -55,6 +57,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
     .option('api-token', { type: 'string', describe: 'Bearer token the mutating HTTP API (POST/DELETE under /api) requires; default: generated on first start and stored in <data-dir>/api-token' })
+    .option('max-rung-size', { type: 'string', default: '1920x1080', describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -71,6 +74,14 @@ function int (raw: Raw, name: string, min: number, max: number): number {
   const v = Number(raw[name])
   if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`--${name} must be an integer from ${min} to ${max}, got ${String(raw[name])}`)
   return v
+}
+
+function size (raw: Raw, name: string): { width: number, height: number } {
+  const m = /^(\d{1,5})x(\d{1,5})$/.exec(String(raw[name]).trim())
+  const width = Number(m?.[1])
+  const height = Number(m?.[2])
+  if (m == null || width < 16 || height < 16 || width > 8192 || height > 8192) throw new ConfigError(`--${name} takes WIDTHxHEIGHT with sides from 16 to 8192, got ${String(raw[name])}`)
+  return { width, height }
 }
 
 function apiToken (v: unknown): string | undefined {
@@ -113,7 +124,8 @@ export function toConfig (raw: Raw): NodeConfig {
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
     logLevel: String(raw['log-level']),
-    apiToken: apiToken(raw['api-token'])
+    apiToken: apiToken(raw['api-token']),
+    maxRungSize: size(raw, 'max-rung-size')
   }
 }
 

@@ -105,7 +105,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     const workDir = join(config.dataDir, 'work')
     await mkdir(workDir, { recursive: true })
     const { Worker } = await import('@diststream/worker')
-    worker = new Worker({ gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
+    worker = new Worker({ gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError, limits: { maxWidth: config.maxRungSize.width, maxHeight: config.maxRungSize.height } })
   }
   const edge = has('edge')
     ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })

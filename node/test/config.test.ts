@@ -12,6 +12,7 @@ describe('config', () => {
     assert.equal(c.segmentSeconds, 2)
     assert.deepEqual(c.ladder.map(r => r.name), ['720p', '480p', '360p'])
     assert.match(c.dataDir, /\.diststream$/)
+    assert.deepEqual(c.maxRungSize, { width: 1920, height: 1080 })
   })
 
   it('takes repeatable flags and DISTSTREAM_* environment variables', async () => {
@@ -38,6 +39,8 @@ describe('config', () => {
       [['--ladder', '4k'], /--ladder/],
       [['--max-jobs', '0'], /--max-jobs/],
       [['--api-token', 'short'], /--api-token/],
+      [['--max-rung-size', '1920'], /--max-rung-size/],
+      [['--max-rung-size', '99999x10'], /--max-rung-size/],
       [['--api-token', 'has spaces in the token here'], /--api-token/]
     ]
     for (const [argv, msg] of bad) {
