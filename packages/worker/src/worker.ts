@@ -101,8 +101,6 @@ export class Worker {
   }
 
   private async onJob (job: JobAnnounce, from: string): Promise<void> {
-    if (this.offers.has(job.jobId) || this.committed() >= this.init.maxJobs) return
-    if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
     // Origin rule: work only for a stream's own ingest (the signer of its StreamAnnounce).
     const ingest = this.origins.ingestOf(job.streamId)
     if (ingest !== from) {
@@ -117,6 +115,8 @@ export class Worker {
       this.log.info({ jobId: job.jobId, streamId: job.streamId, from, why }, 'no bid: job outside this worker\'s limits')
       return
     }
+    if (this.offers.has(job.jobId) || this.committed() >= this.init.maxJobs) return
+    if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
     this.bidBook.record(job, from)
     this.offers.set(job.jobId, Date.now() + OFFER_TTL_MS)
     const bid = {
