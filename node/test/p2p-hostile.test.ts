@@ -358,6 +358,26 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     assert.ok(node.logs.some(l => l.includes('hugejob') && l.includes('exceeds this worker')), 'the reason is logged')
   })
 
+  it('RTMP: a publish with a missing or wrong key is refused and does not disturb the live stream', async () => {
+    const rtmp = `rtmp://127.0.0.1:${(await node.info).rtmpPort}`
+    const seqNow = parseMediaPlaylist((await getText(`${http}/live/${streamId}/source/index.m3u8`)).text).segments.at(-1)?.seq ?? -1
+    const refusedBefore = node.logs.filter(l => l.includes('refused RTMP publish')).length
+    for (const url of [`${rtmp}/live`, `${rtmp}/live/`, `${rtmp}/live/not-a-key`, `${rtmp}/live/${'0'.repeat(32)}`, `${rtmp}/other/${streamId}`, `${rtmp}/live/..%2f..%2fetc`]) {
+      const intruder = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url, width: 160, height: 90, durationSec: 3 })
+      assert.notEqual(await intruder.done, 0, `a publish to ${url} must fail`)
+    }
+    const refusals = node.logs.filter(l => l.includes('refused RTMP publish')).slice(refusedBefore).map(l => JSON.parse(l).path as string)
+    // Each reached the server and was refused there (not merely failed in ffmpeg); node-media-server
+    // reports an empty path for the ones without a usable stream name.
+    assert.equal(refusals.length, 6, JSON.stringify(refusals))
+    for (const p of ['/live/not-a-key', `/live/${'0'.repeat(32)}`, `/other/${streamId}`]) assert.ok(refusals.includes(p), `${p} refused: ${JSON.stringify(refusals)}`)
+    assert.equal(source?.child.exitCode, null, 'the real publisher is still connected')
+    // The live stream goes on: new segments, no discontinuity.
+    await waitUntil(async () => (parseMediaPlaylist((await getText(`${http}/live/${streamId}/source/index.m3u8`)).text).segments.at(-1)?.seq ?? -1) >= seqNow + 3, 30_000, 'the live stream to go on', 500)
+    const media = parseMediaPlaylist((await getText(`${http}/live/${streamId}/source/index.m3u8`)).text)
+    assert.equal(media.segments.filter(x => x.seq > seqNow).some(x => x.discontinuity === true || x.gap === true), false, 'no discontinuity or gap after the intruders')
+  })
+
   it('the node is alive and still serves after all of it', async () => {
     assert.equal(node.proc.exitCode, null, 'still running')
     assert.equal((await getJson(`${http}/healthz`)).status, 200)
