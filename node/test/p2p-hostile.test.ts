@@ -340,6 +340,42 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     await ch.close()
   })
 
+  /** Announces `job` (for the evil peer's own stream) until the node's worker bids on it. */
+  async function winBid (job: JobAnnounce): Promise<void> {
+    await waitUntil(async () => {
+      await gossip.publish(TOPIC_JOBS, codecs.jobAnnounce, { ...job, issuedAtMs: Date.now(), deadlineMs: Date.now() + 60_000 })
+      await new Promise(resolve => setTimeout(resolve, 300))
+      return bidsReceived.has(job.jobId)
+    }, 30_000, `a bid on ${job.jobId}`)
+  }
+
+  it('transcode: a bad body after a proper request is refused, and the worker frees its slot', async () => {
+    const cases: Array<[string, (job: JobAnnounce) => Uint8Array, boolean, string]> = [
+      ['a data frame over MAX_CHUNK_BYTES', job => new Uint8Array([...frame(codecs.transcodeRequest.encode({ job, segmentSize: job.size })), ...frame(randomBytes(300 * 1024))]), false, 'too_large'],
+      ['more bytes than announced', job => new Uint8Array([...frame(codecs.transcodeRequest.encode({ job, segmentSize: job.size })), ...frame(randomBytes(job.size + 10))]), false, 'malformed'],
+      ['an empty data frame', job => new Uint8Array([...frame(codecs.transcodeRequest.encode({ job, segmentSize: job.size })), 0x00]), false, 'malformed'],
+      ['a segment cut short', job => new Uint8Array([...frame(codecs.transcodeRequest.encode({ job, segmentSize: job.size })), ...frame(segment.subarray(0, 1000))]), true, 'unexpected_end'],
+      ['a second request instead of the segment', job => new Uint8Array([...frame(codecs.transcodeRequest.encode({ job, segmentSize: job.size })), ...frame(codecs.transcodeRequest.encode({ job, segmentSize: job.size }))]), true, 'unexpected_end']
+    ]
+    let n = 0
+    for (const [what, bytes, end, reason] of cases) {
+      const job = evilJob({ jobId: `badbody${n++}` })
+      await winBid(job)
+      await abuse(PROTOCOL_TRANSCODE, what, bytes(job), { end, reason: reason === 'unexpected_end' && what.includes('second') ? undefined : reason })
+    }
+    // The worker (max-jobs 1) is free again: it bids on, and does, a proper job.
+    const ok = evilJob({ jobId: 'afterbadbodies' })
+    await winBid(ok)
+    const ch = new MessageChannel(await open(PROTOCOL_TRANSCODE))
+    const signal = AbortSignal.timeout(60_000)
+    await ch.write(codecs.transcodeRequest, { job: ok, segmentSize: segment.byteLength }, { signal })
+    await ch.writeBytes(segment, { signal })
+    const res = await ch.read(codecs.transcodeResponse, { signal })
+    assert.equal(res.status, TranscodeResponse.Status.OK, res.error)
+    await ch.readBytes(res.renditions[0]!.size, { signal })
+    await ch.close()
+  })
+
   it('a job beyond the worker\'s limits gets no bid, with the reason counted', async () => {
     const text0 = (await getText(`${http}/metrics`)).text
     const limits0 = metric(text0, /^diststream_worker_jobs_refused_total\{why="limits"\} (\d+)/m)
