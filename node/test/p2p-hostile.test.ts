@@ -4,7 +4,9 @@
  * with packages/p2p's createP2PNode in this test process. It sends oversized
  * frames, random bytes, valid messages out of protocol order and truncated
  * streams on every stream protocol; forges stream, segment and job
- * announcements over gossip; and asks the worker for work it never bid on.
+ * announcements over gossip; asks the worker for work it never bid on; and,
+ * playing an ingest of its own, answers the node's bids and fetches with junk
+ * and wrong bytes. It also publishes over RTMP with missing and wrong keys.
  * The node must close each bad stream, count it in
  * diststream_protocol_errors_total{reason}, ignore the forgeries, keep
  * serving and not crash.
@@ -123,7 +125,33 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
         try {
           const bid = await ch.read(codecs.bid, { signal: AbortSignal.timeout(5000) })
           bidsReceived.set(bid.jobId, (bidsReceived.get(bid.jobId) ?? 0) + 1)
+          if (bid.jobId.startsWith('junkack')) {
+            // A hostile ingest answers the worker's bid with an oversized frame.
+            stream.send(new Uint8Array([...varint(8 * 1024 * 1024), 1, 2, 3]))
+            return
+          }
           await ch.write(codecs.bidAck, { accepted: true, reason: '' })
+          await ch.close()
+        } catch (err: any) {
+          ch.abort(err)
+        }
+      })()
+    })
+
+    // ... and serves fetches of its own stream as a hostile holder: junk for the index, wrong bytes for
+    // segment 0 (announced with the right hash), the true bytes for segment 1.
+    await evil.handle(PROTOCOL_FETCH, (stream) => {
+      void (async () => {
+        const ch = new MessageChannel(stream)
+        try {
+          const req = await ch.read(codecs.fetchRequest, { signal: AbortSignal.timeout(5000) })
+          if (req.kind === FetchRequest.Kind.INDEX) {
+            stream.send(frame(randomBytes(100)))
+            await stream.close()
+            return
+          }
+          await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.OK, error: '', size: segment.byteLength, sha256: createHash('sha256').update(segment).digest(), segments: [] })
+          await ch.writeBytes(req.seq === 1 ? segment : randomBytes(segment.byteLength))
           await ch.close()
         } catch (err: any) {
           ch.abort(err)
@@ -374,6 +402,49 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     assert.equal(res.status, TranscodeResponse.Status.OK, res.error)
     await ch.readBytes(res.renditions[0]!.size, { signal })
     await ch.close()
+  })
+
+  it('bid, as the client: an ingest that answers a bid with junk is counted; the worker bids on', async () => {
+    const before = await protocolErrors(http)
+    await winBid(evilJob({ jobId: 'junkack1' }))
+    await waitUntil(async () => ((await protocolErrors(http)).too_large ?? 0) > (before.too_large ?? 0), 15_000, 'the junk BidAck to be counted')
+    await winBid(evilJob({ jobId: 'afterjunkack' }))
+  })
+
+  it('fetch, as the client: the edge never serves bytes a hostile holder sent against the announced hash', async () => {
+    const id = 'evilcast'
+    const sha = createHash('sha256').update(segment).digest()
+    const announce = (): Promise<number> => gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, {
+      streamId: id,
+      name: 'evil cast',
+      state: StreamAnnounce.State.LIVE,
+      renditions: [{ name: 'source', width: 320, height: 180, bandwidth: 300_000, codecs: 'avc1.64000d,mp4a.40.2', size: 0, sha256: new Uint8Array(0) }],
+      targetDurationMs: 1000,
+      lastSeq: 1,
+      ingestMultiaddrs: [],
+      updatedAtMs: Date.now()
+    })
+    const before = await protocolErrors(http)
+    await announce()
+    // A viewer asks the node's edge for it: the edge follows it, and its index fetch gets junk.
+    await waitUntil(async () => { await announce(); return (await getText(`${http}/live/${id}/index.m3u8`)).status === 200 }, 20_000, 'the edge to follow the evil stream', 500)
+    await waitUntil(async () => sum(await protocolErrors(http)) > sum(before), 15_000, 'the junk index to be counted')
+    await waitUntil(async () => evil.services.pubsub.getSubscribers(streamTopic(id)).some(p => p.equals(target)), 20_000, 'the edge to subscribe to the evil stream')
+    for (const seq of [0, 1]) {
+      await gossip.publish(streamTopic(id), codecs.segmentAnnounce, { streamId: id, seq, durationMs: 1000, pdtMs: Date.now(), discontinuity: false, renditions: [{ name: 'source', width: 320, height: 180, bandwidth: 300_000, codecs: '', size: segment.byteLength, sha256: sha }] })
+    }
+    const media = await waitUntil(async () => {
+      const p = parseMediaPlaylist((await getText(`${http}/live/${id}/source/index.m3u8`)).text)
+      return p.segments.some(x => x.seq === 0) && p.segments.some(x => x.seq === 1) ? p : undefined
+    }, 30_000, 'both segments in the edge playlist', 500)
+    assert.equal(media.segments.find(x => x.seq === 0)?.gap, true, 'segment 0 (wrong bytes) is a gap')
+    assert.notEqual(media.segments.find(x => x.seq === 1)?.gap, true, 'segment 1 (true bytes) plays')
+    assert.equal((await getJson(`${http}/live/${id}/source/0.ts`)).status, 404, 'the wrong bytes are never served')
+    const res = await fetch(`${http}/live/${id}/source/1.ts`, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(res.status, 200)
+    assert.deepEqual(createHash('sha256').update(new Uint8Array(await res.arrayBuffer())).digest(), sha)
+    const metrics = (await getText(`${http}/metrics`)).text
+    assert.ok(metric(metrics, /^diststream_edge_fetches_total\{outcome="error"\} (\d+)/m) >= 3, 'the bad fetch was tried and failed')
   })
 
   it('a job beyond the worker\'s limits gets no bid, with the reason counted', async () => {
