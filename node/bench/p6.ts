@@ -15,7 +15,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, waitUntil } from '../test/helpers/cluster.js'
+import { callApi, Cluster, getJson, waitUntil } from '../test/helpers/cluster.js'
 import type { NodeProcess } from '../test/helpers/cluster.js'
 import { sleep, stats } from './util.js'
 
@@ -44,7 +44,7 @@ export async function runP6 (kills = 20, log: (s: string) => void = s => { conso
     const workers: NodeProcess[] = await Promise.all(['a', 'b', 'c'].map(async n => await cluster.start(`worker-${n}`, ['--role', 'worker', '--max-jobs', '1', '--bootstrap', boot, ...common])))
     const { http, rtmpPort } = await ingest.info
     await waitUntil(async () => (await getJson(`${http}/api/node`)).body.peers.filter((p: any) => p.roles.includes('worker')).length === 3, 30_000, 'three workers')
-    const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'p6' }) })
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'p6' })
     const streamId: string = created.body.id
     const publishSec = Math.max(60, kills * 4 + 20)
     const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.body.key}`, width: 640, height: 360, fps: 30, gopSeconds: segmentSec, durationSec: publishSec })

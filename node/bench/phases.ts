@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buildTranscodeCommand, probeMedia, testSourceArgs } from '@diststream/media'
 import type { ResolvedFfmpeg, RungSpec } from '@diststream/media'
-import { Cluster, getJson, waitUntil } from '../test/helpers/cluster.js'
+import { callApi, Cluster, getJson, waitUntil } from '../test/helpers/cluster.js'
 import type { NodeProcess } from '../test/helpers/cluster.js'
 import { publishFile } from './publish.js'
 import type { PublishResult } from './publish.js'
@@ -88,7 +88,7 @@ export async function startNetwork (cfg: BenchConfig, tag: string, maxJobs: numb
     const roles: string[] = body.peers.flatMap((p: any) => p.roles)
     return roles.filter(r => r === 'worker').length === 2 && (!withEdge || roles.includes('edge'))
   }, 20_000, 'the ingest to see its workers')
-  const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `bench-${tag}` }) })
+  const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: `bench-${tag}` })
   if (created.status !== 201) throw new Error(`creating a stream failed: ${created.status} ${JSON.stringify(created.body)}`)
   return { cluster, ingest, workers, edge, streamId: created.body.id, rtmpUrl: `rtmp://127.0.0.1:${rtmpPort}/live/${created.body.key}` }
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { ROLES } from '@diststream/protocol'
 import { parseLadder } from '@diststream/media'
 import yargs from 'yargs'
+import { API_TOKEN_PATTERN } from './http/auth.js'
 import type { Role } from '@diststream/protocol'
 import type { RungSpec } from '@diststream/media'
 import type { Argv } from 'yargs'
@@ -24,6 +25,10 @@ export interface NodeConfig {
   maxQueueSeconds: number
   spotCheckRate: number
   logLevel: string
+  /** Token for the mutating HTTP API; undefined: the one stored in the data dir (generated on first start). */
+  apiToken?: string
+  /** Largest rendition a worker makes (rungs are also capped at the source size). */
+  maxRungSize: { width: number, height: number }
 }
 
 export class ConfigError extends Error {
@@ -53,6 +58,8 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
     .option('spot-check-rate', { type: 'number', default: 0.05, describe: 'Share of jobs (0-1) an ingest re-runs on a second worker and compares against the source (PSNR) to catch cheating workers' })
+    .option('api-token', { type: 'string', describe: 'Bearer token the mutating HTTP API (POST/DELETE under /api) requires; default: generated on first start and stored in <data-dir>/api-token' })
+    .option('max-rung-size', { type: 'string', default: '1920x1080', describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -75,6 +82,21 @@ function rate (raw: Raw, name: string): number {
   const v = Number(raw[name])
   if (!(v >= 0 && v <= 1)) throw new ConfigError(`--${name} must be a number from 0 to 1, got ${String(raw[name])}`)
   return v
+}
+
+function size (raw: Raw, name: string): { width: number, height: number } {
+  const m = /^(\d{1,5})x(\d{1,5})$/.exec(String(raw[name]).trim())
+  const width = Number(m?.[1])
+  const height = Number(m?.[2])
+  if (m == null || width < 16 || height < 16 || width > 8192 || height > 8192) throw new ConfigError(`--${name} takes WIDTHxHEIGHT with sides from 16 to 8192, got ${String(raw[name])}`)
+  return { width, height }
+}
+
+function apiToken (v: unknown): string | undefined {
+  if (v == null || v === '') return undefined
+  const s = String(v)
+  if (!API_TOKEN_PATTERN.test(s)) throw new ConfigError('--api-token must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -')
+  return s
 }
 
 /** Turns parsed options into a checked, typed config. */
@@ -110,7 +132,9 @@ export function toConfig (raw: Raw): NodeConfig {
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
     spotCheckRate: rate(raw, 'spot-check-rate'),
-    logLevel: String(raw['log-level'])
+    logLevel: String(raw['log-level']),
+    apiToken: apiToken(raw['api-token']),
+    maxRungSize: size(raw, 'max-rung-size')
   }
 }
 

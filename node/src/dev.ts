@@ -1,6 +1,8 @@
+import { join } from 'node:path'
 import { startTestSource } from '@diststream/media'
 import { toConfig } from './config.js'
 import { createNode } from './node.js'
+import { API_TOKEN_FILE } from './http/auth.js'
 
 /**
  * `pnpm start`: one node with every role on the embedded defaults, a stream
@@ -22,6 +24,7 @@ export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: 
     `  playback:    ${playback}   (hls.js, VLC, Safari; first segments in a few seconds)`,
     `  publish:     ${`rtmp://127.0.0.1:${node.config.rtmpPort}/live/<key>`} (create a stream with POST ${node.httpUrl}/api/streams)`,
     `  peer:        ${node.libp2p.getMultiaddrs()[0]?.toString() ?? ''}`,
+    `  api token:   ${config.apiToken != null ? 'as given by --api-token' : `in ${join(config.dataDir, API_TOKEN_FILE)}`} (send Authorization: Bearer <token> with POST/DELETE under /api)`,
     '  Ctrl+C stops it.',
     ''
   ].join('\n') + '\n')

@@ -8,6 +8,7 @@ import { bootstrapList } from '@diststream/bootstrap'
 import { pino } from 'pino'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import { startHttp } from './http/server.js'
+import { loadOrCreateApiToken } from './http/auth.js'
 import type { NodeConfig } from './config.js'
 import type { Edge } from '@diststream/edge'
 import type { Ingest } from '@diststream/ingest'
@@ -34,6 +35,8 @@ export interface DistNode {
   edge?: Edge
   http: FastifyInstance
   httpUrl: string
+  /** Bearer token the mutating HTTP API requires. */
+  apiToken: string
   startedAt: number
   stop: () => Promise<void>
 }
@@ -63,6 +66,9 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   await mkdir(config.dataDir, { recursive: true })
   const store = await openStore(config.dataDir)
   const privateKey = await loadOrCreatePeerKey(config.dataDir)
+  const apiToken = await loadOrCreateApiToken(config.dataDir, config.apiToken)
+  // Shown once, when generated, so the operator can copy it; later it is only in the file.
+  if (apiToken.created) process.stderr.write(`API token (for POST/DELETE under /api; stored in ${apiToken.file ?? ''}, shown only now): ${apiToken.token}\n`)
 
   let ffmpeg: FfmpegPaths | undefined
   if (has('ingest') || has('worker')) {
@@ -99,7 +105,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     const workDir = join(config.dataDir, 'work')
     await mkdir(workDir, { recursive: true })
     const { Worker } = await import('@diststream/worker')
-    worker = new Worker({ gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
+    worker = new Worker({ gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError, limits: { maxWidth: config.maxRungSize.width, maxHeight: config.maxRungSize.height } })
   }
   const edge = has('edge')
     ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
@@ -123,6 +129,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     edge,
     http: undefined as unknown as FastifyInstance,
     httpUrl: '',
+    apiToken: apiToken.token,
     startedAt,
     stop: async () => {}
   }

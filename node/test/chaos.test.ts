@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, waitUntil } from './helpers/cluster.js'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
@@ -45,7 +45,7 @@ describe('chaos: workers SIGKILLed mid-stream', { timeout: 300_000 }, () => {
   it('plays in full from the edge while workers die', async (t) => {
     const { http } = await ingest.info
     await waitUntil(async () => (await getJson(`${http}/api/node`)).body.peers.filter((p: any) => p.roles.includes('worker')).length === 3, 20_000, 'three workers')
-    const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'chaos' }) })
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'chaos' })
     assert.equal(created.status, 201)
     const streamId: string = created.body.id
     const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.body.key}`, width: 640, height: 360, fps: 30, gopSeconds: SEGMENT_SECONDS, durationSec: PUBLISH_SECONDS })

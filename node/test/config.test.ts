@@ -12,6 +12,7 @@ describe('config', () => {
     assert.equal(c.segmentSeconds, 2)
     assert.deepEqual(c.ladder.map(r => r.name), ['720p', '480p', '360p'])
     assert.match(c.dataDir, /\.diststream$/)
+    assert.deepEqual(c.maxRungSize, { width: 1920, height: 1080 })
   })
 
   it('takes repeatable flags and DISTSTREAM_* environment variables', async () => {
@@ -36,10 +37,26 @@ describe('config', () => {
       [['--http-port', '70000'], /--http-port/],
       [['--segment-seconds', '0'], /--segment-seconds/],
       [['--ladder', '4k'], /--ladder/],
-      [['--max-jobs', '0'], /--max-jobs/]
+      [['--max-jobs', '0'], /--max-jobs/],
+      [['--api-token', 'short'], /--api-token/],
+      [['--max-rung-size', '1920'], /--max-rung-size/],
+      [['--max-rung-size', '99999x10'], /--max-rung-size/],
+      [['--api-token', 'has spaces in the token here'], /--api-token/]
     ]
     for (const [argv, msg] of bad) {
       await assert.rejects(parseConfig(argv), (err: Error) => err.name === ConfigError.NAME && msg.test(err.message), argv.join(' '))
+    }
+  })
+
+  it('takes the API token from --api-token or DISTSTREAM_API_TOKEN, else leaves it to the data dir', async () => {
+    assert.equal((await parseConfig([])).apiToken, undefined)
+    assert.equal((await parseConfig(['--api-token', 'flag-token-0123456789'])).apiToken, 'flag-token-0123456789')
+    process.env.DISTSTREAM_API_TOKEN = 'env-token-0123456789'
+    try {
+      assert.equal((await parseConfig([])).apiToken, 'env-token-0123456789')
+      assert.equal((await parseConfig(['--api-token', 'flag-token-0123456789'])).apiToken, 'flag-token-0123456789', 'a flag beats the environment')
+    } finally {
+      delete process.env.DISTSTREAM_API_TOKEN
     }
   })
 })

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { measureJoins, probeMedia, resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const PUBLISH_SECONDS = 20
@@ -59,7 +59,7 @@ describe('live path: RTMP in → jobs → bids → libp2p transcode → edge HLS
       return roles.filter((r: string) => r === 'worker').length === 2 && roles.includes('edge')
     }, 20_000, 'the ingest to see two workers and an edge')
 
-    const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'e2e' }) })
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'e2e' })
     assert.equal(created.status, 201)
     streamId = created.body.id
     assert.match(created.body.rtmpUrl, /^rtmp:\/\/.+\/live\/[0-9a-f]{32}$/)
@@ -151,12 +151,12 @@ describe('live path: RTMP in → jobs → bids → libp2p transcode → edge HLS
     assert.equal((await getJson(`${edgeHttp}/live/${streamId}/360p/999999.ts`)).status, 404)
     const { http } = await ingest.info
     assert.equal((await getJson(`${http}/api/streams/nosuchstream`)).status, 404)
-    assert.equal((await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": 5}' })).status, 400)
+    assert.equal((await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster.apiToken}` }, body: '{"name": 5}' })).status, 400)
   })
 
   it('ends the playlist when the stream is deleted', async () => {
     const { http } = await ingest.info
-    const del = await getJson(`${http}/api/streams/${streamId}`, { method: 'DELETE' })
+    const del = await callApi(`${http}/api/streams/${streamId}`, 'DELETE', cluster.apiToken)
     assert.equal(del.status, 200)
     assert.equal(del.body.state, 'ended')
     const edgeHttp = (await edge.info).http

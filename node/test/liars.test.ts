@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
@@ -53,7 +53,7 @@ describe('lying workers', { timeout: 300_000 }, () => {
   it('plays in full, and the liars lose reputation', async (t) => {
     const { http } = await ingest.info
     await waitUntil(async () => (await getJson(`${http}/api/node`)).body.peers.filter((p: any) => p.roles.includes('worker')).length === 1 + MODES.length, 30_000, 'all workers')
-    const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'liars' }) })
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'liars' })
     assert.equal(created.status, 201)
     const streamId: string = created.body.id
     const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.body.key}`, width: 640, height: 360, fps: 30, gopSeconds: SEGMENT_SECONDS, durationSec: PUBLISH_SECONDS })
@@ -69,7 +69,7 @@ describe('lying workers', { timeout: 300_000 }, () => {
 
     // Wait for spot checks still running, then read the ingest's view of each worker.
     await new Promise(resolve => setTimeout(resolve, 5000))
-    const table = (await getJson(`${http}/api/workers`)).body as Array<{ peerId: string, score: number, invalid: number, failures: number, totalOk: number, totalFailed: number }>
+    const table = (await getJson(`${http}/api/workers`)).body as Array<{ peerId: string, score: number, invalid: number, failures: number, late: number, totalOk: number, totalFailed: number }>
     const byId = new Map(table.map(w => [w.peerId, w]))
     const honestRec = byId.get((await honest.info).peerId)
     t.diagnostic(`honest: ${JSON.stringify(honestRec)}`)

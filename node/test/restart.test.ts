@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
@@ -58,7 +58,7 @@ describe('restarts: ingest SIGKILL mid-stream, edge SIGKILL', { timeout: 300_000
   it('the playlist continues after the ingest restarts and the broadcaster reconnects', async (t) => {
     const { http, peerId } = await ingest.info
     await waitUntil(async () => (await getJson(`${http}/api/node`)).body.peers.length >= 2, 20_000, 'the worker and the edge')
-    const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'restart' }) })
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'restart' })
     assert.equal(created.status, 201)
     const streamId: string = created.body.id
     const key: string = created.body.key

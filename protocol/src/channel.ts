@@ -44,6 +44,40 @@ export function withTimeout (ms: number, signal?: AbortSignal): AbortSignal {
   return out
 }
 
+/** An error named as lpStream's own, so {@link MessageChannel} maps it the same way. */
+function named (name: string, message: string): Error {
+  const err = new Error(message)
+  err.name = name
+  return err
+}
+
+/**
+ * The frame length decoder. lpStream's default keeps reading an unterminated
+ * varint byte by byte for as long as the peer sends continuation bytes (its
+ * length-of-length check runs only once a varint completes), so a prefix of
+ * 0xff bytes would hold the stream until the deadline. This one refuses a
+ * prefix as soon as it is longer than one for `maxDataLength` can be
+ * (`too_large`), and a non-minimal one (`malformed`, PROTOCOL.md §2).
+ */
+export function boundedLengthDecoder (maxDataLength: number): (data: Uint8ArrayList) => number {
+  let maxLengthLength = 1
+  while (maxDataLength >= 2 ** (7 * maxLengthLength)) maxLengthLength++
+  return (data: Uint8ArrayList): number => {
+    let value = 0
+    for (let i = 0; i < data.byteLength; i++) {
+      if (i >= maxLengthLength) throw named('InvalidDataLengthLengthError', `frame length prefix longer than ${maxLengthLength} bytes`)
+      const b = data.get(i)
+      value += (b & 0x7f) * 2 ** (7 * i)
+      if ((b & 0x80) === 0) {
+        if (b === 0 && i > 0) throw named('InvalidMessageLengthError', 'frame length prefix is not minimally encoded')
+        return value
+      }
+    }
+    // Incomplete: lpStream reads one more byte and asks again.
+    throw new RangeError('incomplete varint')
+  }
+}
+
 /**
  * Typed, length-prefixed messages and chunked bytes over one libp2p stream.
  *
@@ -62,7 +96,8 @@ export class MessageChannel {
     this.stream = stream
     this.onProtocolError = opts.onProtocolError
     const maxBufferSize = opts.maxBufferSize ?? DEFAULT_READ_BUFFER_BYTES
-    this.lp = lpStream(stream, { maxDataLength: opts.maxDataLength ?? MAX_CONTROL_BYTES, maxBufferSize })
+    const maxDataLength = opts.maxDataLength ?? MAX_CONTROL_BYTES
+    this.lp = lpStream(stream, { maxDataLength, maxBufferSize, lengthDecoder: boundedLengthDecoder(maxDataLength) })
     this.pauseWhenIdle = opts.pauseWhenIdle ?? true
     if (this.pauseWhenIdle) {
       if (stream.maxReadBufferLength < maxBufferSize) stream.maxReadBufferLength = maxBufferSize

@@ -81,6 +81,23 @@ describe('MessageChannel over streamPair()', { timeout: 20_000 }, () => {
     await rejectsWith(ch.read(codecs.bid), 'too_large')
   })
 
+  it('an unterminated length prefix is too_large at once, not left to the deadline', async () => {
+    for (const n of [4, 12, 64]) {
+      const [a, b] = await streamPair()
+      const ch = new MessageChannel(b)
+      a.send(new Uint8Array(n).fill(0xff)) // continuation bits forever; the stream stays open
+      // A deadline far beyond the test's: only an early refusal passes.
+      await rejectsWith(ch.read(codecs.bid, { signal: withTimeout(60_000) }), 'too_large')
+    }
+  })
+
+  it('a non-minimal length prefix is malformed', async () => {
+    const [a, b] = await streamPair()
+    const ch = new MessageChannel(b)
+    a.send(new Uint8Array([0x85, 0x00, 1, 2, 3, 4, 5]))
+    await rejectsWith(ch.read(codecs.bid, { signal: withTimeout(60_000) }), 'malformed')
+  })
+
   it('reports every ProtocolError it throws to onProtocolError, and nothing else', async () => {
     const [a, b] = await streamPair()
     const seen: string[] = []

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { codecs, isProtocolError, PROTOCOL_ERROR_REASONS } from '../src/index.js'
+import { streamPair } from '@libp2p/utils'
+import { codecs, isProtocolError, MessageChannel, PROTOCOL_ERROR_REASONS, withTimeout } from '../src/index.js'
 import * as fx from './fixtures.js'
 import type { CheckedCodec } from '../src/index.js'
 
@@ -116,4 +117,30 @@ describe('fuzz: decode never throws anything but ProtocolError', { timeout: 20_0
       for (const s of list) (codecs[name] as CheckedCodec<any>).decode(s)
     }
   })
+})
+
+describe('fuzz: MessageChannel framing over a real stream pair', { timeout: 60_000 }, () => {
+  // Whatever bytes a peer sends before closing, a read ends promptly with a
+  // value or a ProtocolError: never another error, never a hang to the deadline.
+  const prefixed = fc.tuple(fc.uint8Array({ minLength: 0, maxLength: 6 }), fc.uint8Array({ maxLength: 600 })).map(([a, b]) => new Uint8Array([...a, ...b]))
+  const input = fc.oneof(fc.uint8Array({ maxLength: 600 }), prefixed, fc.constantFrom(...Object.values(seeds).flat()).map(s => new Uint8Array([s.byteLength & 0x7f, ...s])))
+  for (const [what, read] of [
+    ['read(jobAnnounce)', async (ch: MessageChannel) => await ch.read(codecs.jobAnnounce, { signal: withTimeout(30_000) })],
+    ['readBytes(1000)', async (ch: MessageChannel) => await ch.readBytes(1000, { signal: withTimeout(30_000) })]
+  ] as const) {
+    it(what, async () => {
+      await fc.assert(fc.asyncProperty(input, async bytes => {
+        const [a, b] = await streamPair()
+        const ch = new MessageChannel(b)
+        if (bytes.byteLength > 0) a.send(bytes)
+        await a.close()
+        try {
+          await read(ch)
+        } catch (err) {
+          assert.ok(isProtocolError(err), `threw ${String(err)} for ${Buffer.from(bytes).toString('hex')}`)
+          assert.notEqual(err.reason, 'timeout', `hung until the deadline on ${Buffer.from(bytes).toString('hex')}`)
+        }
+      }), { numRuns: 150 })
+    })
+  }
 })

@@ -40,10 +40,12 @@ export function registerStreamRoutes (app: FastifyInstance, node: DistNode): voi
         type: 'object',
         required: ['name'],
         additionalProperties: false,
-        properties: { name: { type: 'string', minLength: 1, maxLength: 200 } }
+        // No control characters; lone surrogates are refused in the handler.
+        properties: { name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } }
       }
     }
   }, async (req, reply) => {
+    if (!req.body.name.isWellFormed()) throw new HttpError(400, 'body/name must be well-formed Unicode')
     const s = await ingestOf(node).createStream(req.body.name.trim() === '' ? 'untitled' : req.body.name.trim())
     void reply.code(201)
     return view(node, req, s, true)

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -70,6 +71,8 @@ export class NodeProcess {
 /** Starts and owns the processes of one test network; `stop()` ends them all and removes their data. */
 export class Cluster {
   readonly nodes: NodeProcess[] = []
+  /** The API token every node of this cluster gets (DISTSTREAM_API_TOKEN; a test's env may override it). */
+  readonly apiToken = randomBytes(24).toString('base64url')
   private root?: Promise<string>
 
   async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
@@ -90,7 +93,7 @@ export class Cluster {
 
   private async spawn (name: string, dataDir: string, args: string[], env: NodeJS.ProcessEnv): Promise<NodeProcess> {
     const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', 'debug', ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, DISTSTREAM_API_TOKEN: this.apiToken, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     const node = new NodeProcess(name, proc, dataDir, args, env)
@@ -115,6 +118,15 @@ export async function getJson<T = any> (url: string, init?: RequestInit): Promis
   let body: any = text
   try { body = JSON.parse(text) } catch {}
   return { status: res.status, body }
+}
+
+/** Calls the node's mutating API (POST/DELETE under /api) with `token`, sending `body` as JSON. */
+export async function callApi<T = any> (url: string, method: 'POST' | 'DELETE' | 'PUT' | 'PATCH', token: string, body?: unknown): Promise<{ status: number, body: T }> {
+  return await getJson<T>(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined
+  })
 }
 
 export async function getText (url: string): Promise<{ status: number, text: string }> {

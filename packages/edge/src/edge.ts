@@ -21,6 +21,9 @@ export interface EdgeInit extends PeerComponents {
   discoveryTimeoutMs?: number
 }
 
+/** Most streams the directory remembers (followed streams are never evicted). */
+const MAX_DIRECTORY = 10_000
+
 export class NotFoundError extends Error {
   static readonly NAME = 'NotFoundError'
   override name = NotFoundError.NAME
@@ -124,6 +127,12 @@ export class Edge {
     }
     if (known != null && known.announce.updatedAtMs > msg.updatedAtMs) return
     this.directory.set(msg.streamId, { ingest: from, announce: msg })
+    // Bounded: a peer announcing endless made-up streams evicts the oldest unfollowed entries, not our memory.
+    if (known == null && this.directory.size > MAX_DIRECTORY) {
+      for (const id of this.directory.keys()) {
+        if (!this.followed.has(id)) { this.directory.delete(id); break }
+      }
+    }
     const f = this.followed.get(msg.streamId)
     if (f != null) {
       this.addRenditions(f, msg.renditions)
@@ -292,6 +301,8 @@ export class Edge {
       const finish = (): void => {
         clearTimeout(timer)
         set.delete(check)
+        // Requests for made-up stream ids must not leave entries behind.
+        if (set.size === 0 && this.waiters.get(streamId) === set) this.waiters.delete(streamId)
         resolve()
       }
       const timer = setTimeout(finish, ms)

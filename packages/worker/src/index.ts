@@ -14,3 +14,4 @@
  */
 export * from './worker.js'
 export * from './estimator.js'
+export * from './admission.js'

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
+import { truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, StreamAnnounce, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
 import { transcodeSegment, warmUpFfmpeg } from '@diststream/media'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { Estimator } from './estimator.js'
+import { BidBook, DEFAULT_JOB_LIMITS, refuseJob, StreamOrigins } from './admission.js'
+import type { JobLimits } from './admission.js'
 import type { JobAnnounce, Rendition } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -24,6 +26,8 @@ export interface WorkerInit extends PeerComponents {
   hwKind?: string
   preset?: string
   estimator?: Estimator
+  /** What this worker will spend on one job (rung sizes, segment size and length, ladder length). */
+  limits?: Partial<JobLimits>
 }
 
 /** How long a bid holds a slot: the ingest's bid window plus dispatch, with margin. */
@@ -35,12 +39,21 @@ export class Worker {
   private readonly estimator: Estimator
   private readonly metrics: { bids: Counter, jobs: Counter<'outcome'>, active: Gauge, seconds: Histogram }
   private unsubscribe?: () => void
+  private unsubscribeStreams?: () => void
   private readonly shutdown = new AbortController()
+  private readonly limits: JobLimits
+  /** stream → its ingest (the StreamAnnounce signer): jobs are taken only from a stream's own ingest. */
+  private readonly origins = new StreamOrigins()
+  /** The jobs we bid on and to whom: transcode requests are taken only for those, from that peer. */
+  private readonly bidBook = new BidBook()
+  private readonly refused: Counter<'why'>
 
   constructor (private readonly init: WorkerInit) {
     this.log = init.logger.child({ component: 'worker' })
     this.estimator = init.estimator ?? new Estimator()
+    this.limits = { ...DEFAULT_JOB_LIMITS, ...init.limits }
     const registers = [init.registry]
+    this.refused = new Counter({ name: 'diststream_worker_jobs_refused_total', help: 'Jobs and transcode requests this worker refused: limits (sizes, lengths), unknown_stream, foreign_job (not from the stream\'s ingest), unsolicited (no bid of ours to that peer)', labelNames: ['why'], registers })
     this.metrics = {
       bids: new Counter({ name: 'diststream_worker_bids_total', help: 'Bids this worker sent', registers }),
       jobs: new Counter({ name: 'diststream_worker_jobs_total', help: 'Transcode jobs this worker ran, by outcome', labelNames: ['outcome'], registers }),
@@ -59,6 +72,9 @@ export class Worker {
         this.log.warn({ err, peer }, 'transcode stream failed')
       })
     }, { maxInboundStreams: Math.max(16, this.init.maxJobs * 4) })
+    this.unsubscribeStreams = this.init.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => {
+      if (!this.origins.announce(msg.streamId, from, msg.state === StreamAnnounce.State.ENDED)) this.init.onProtocolError?.('invalid', 'streams:foreign-announce')
+    })
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
       this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') })
     })
@@ -67,6 +83,7 @@ export class Worker {
   async stop (): Promise<void> {
     this.shutdown.abort()
     this.unsubscribe?.()
+    this.unsubscribeStreams?.()
     await this.init.protocols.unhandle(PROTOCOL_TRANSCODE)
   }
 
@@ -84,8 +101,23 @@ export class Worker {
   }
 
   private async onJob (job: JobAnnounce, from: string): Promise<void> {
+    // Origin rule: work only for a stream's own ingest (the signer of its StreamAnnounce).
+    const ingest = this.origins.ingestOf(job.streamId)
+    if (ingest !== from) {
+      if (ingest != null) this.init.onProtocolError?.('invalid', 'jobs:foreign-job')
+      this.refused.inc({ why: ingest == null ? 'unknown_stream' : 'foreign_job' })
+      this.log.debug({ jobId: job.jobId, streamId: job.streamId, from, ingest }, ingest == null ? 'no bid: stream not announced yet' : 'no bid: job not from the stream\'s ingest')
+      return
+    }
+    const why = refuseJob(job, this.limits)
+    if (why != null) {
+      this.refused.inc({ why: 'limits' })
+      this.log.info({ jobId: job.jobId, streamId: job.streamId, from, why }, 'no bid: job outside this worker\'s limits')
+      return
+    }
     if (this.offers.has(job.jobId) || this.committed() >= this.init.maxJobs) return
     if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
+    this.bidBook.record(job, from)
     this.offers.set(job.jobId, Date.now() + OFFER_TTL_MS)
     const bid = {
       jobId: job.jobId,
@@ -128,6 +160,15 @@ export class Worker {
       return
     }
     const job = req.job
+    // Only a job we bid on, from the peer we bid to: anyone else gets a reset (we cannot trust its segment_size).
+    const unsolicited = job != null ? this.bidBook.check(job, peer) : undefined
+    if (unsolicited != null) {
+      this.init.onProtocolError?.('unexpected_message', 'transcode:unsolicited')
+      this.refused.inc({ why: 'unsolicited' })
+      this.log.warn({ peer, jobId: job?.jobId, why: unsolicited }, 'refused transcode request')
+      ch.abort(new Error(unsolicited))
+      return
+    }
     if (job != null) this.offers.delete(job.jobId)
     const refuse = async (status: TranscodeResponse.Status, error: string): Promise<void> => {
       // Drain the segment first: the ingest reads our answer only after sending it.
@@ -138,6 +179,12 @@ export class Worker {
     if (job == null) {
       this.init.onProtocolError?.('invalid', 'transcode')
       await refuse(TranscodeResponse.Status.BAD_REQUEST, 'missing job').catch(err => { ch.abort(err) })
+      return
+    }
+    const outside = refuseJob(job, this.limits)
+    if (outside != null) {
+      this.refused.inc({ why: 'limits' })
+      await refuse(TranscodeResponse.Status.BAD_REQUEST, outside).catch(err => { ch.abort(err) })
       return
     }
     if (this.active >= this.init.maxJobs) {

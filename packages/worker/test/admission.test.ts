@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { BidBook, DEFAULT_JOB_LIMITS, refuseJob, StreamOrigins } from '../src/admission.js'
+import type { JobAnnounce } from '@diststream/protocol'
+
+function job (over: Partial<JobAnnounce> = {}): JobAnnounce {
+  return {
+    jobId: 'job1',
+    streamId: 'stream1',
+    seq: 3,
+    durationMs: 2000,
+    size: 500_000,
+    width: 1280,
+    height: 720,
+    videoCodec: 'h264',
+    audioCodec: 'aac',
+    fpsMilli: 30_000,
+    ladder: [{ name: '720p', width: 1280, height: 720, videoKbps: 2800 }, { name: '360p', width: 640, height: 360, videoKbps: 800 }],
+    deadlineMs: 0,
+    issuedAtMs: 0,
+    ...over
+  }
+}
+
+describe('worker admission: what a worker will spend on a job', () => {
+  it('takes an honest job', () => {
+    assert.equal(refuseJob(job()), undefined)
+    assert.equal(refuseJob(job({ width: 1920, height: 1080, ladder: [{ name: '1080p', width: 1920, height: 1080, videoKbps: 5000 }] })), undefined)
+  })
+
+  it('refuses each kind of excess with a reason that names it', () => {
+    const cases: Array<[Partial<JobAnnounce>, RegExp]> = [
+      [{ ladder: [] }, /empty ladder/],
+      [{ ladder: Array.from({ length: 6 }, (_, i) => ({ name: `r${i}`, width: 640, height: 360, videoKbps: 800 })) }, /6 rungs.*at most 5/],
+      [{ size: 40 * 1024 * 1024 }, /bytes exceeds/],
+      [{ durationMs: 30_000 }, /30000 ms exceeds/],
+      [{ width: 0 }, /source size missing/],
+      [{ fpsMilli: 1_000_000 }, /frame rate/],
+      // Larger than the source: a 1080p rung of a 720p source.
+      [{ ladder: [{ name: '1080p', width: 1920, height: 1080, videoKbps: 5000 }] }, /larger than the source 1280x720/],
+      [{ ladder: [{ name: 'wide', width: 1282, height: 720, videoKbps: 100 }] }, /larger than the source/],
+      // Within the source but over the worker's cap.
+      [{ width: 4096, height: 2160, ladder: [{ name: '4k', width: 3840, height: 2160, videoKbps: 15000 }] }, /exceeds this worker's 1920x1080/],
+      [{ ladder: [{ name: 'odd', width: 641, height: 360, videoKbps: 800 }] }, /not an even, positive size/],
+      [{ ladder: [{ name: 'zero', width: 0, height: 360, videoKbps: 800 }] }, /not an even, positive size/],
+      [{ ladder: [{ name: 'fat', width: 640, height: 360, videoKbps: 100_000 }] }, /kbps exceeds/]
+    ]
+    for (const [over, reason] of cases) {
+      const why = refuseJob(job(over))
+      assert.ok(why != null && reason.test(why), `${JSON.stringify(over).slice(0, 80)} → ${String(why)}`)
+    }
+  })
+
+  it('takes its size cap from the limits', () => {
+    const limits = { ...DEFAULT_JOB_LIMITS, maxWidth: 640, maxHeight: 360 }
+    assert.match(refuseJob(job(), limits) ?? '', /exceeds this worker's 640x360/)
+    assert.equal(refuseJob(job({ ladder: [{ name: '360p', width: 640, height: 360, videoKbps: 800 }] }), limits), undefined)
+  })
+})
+
+describe('origin bookkeeping', () => {
+  it('binds a stream to the first announcer until it ends; others are forgeries', () => {
+    const o = new StreamOrigins()
+    assert.equal(o.announce('s', 'ingest', false), true)
+    assert.equal(o.announce('s', 'evil', false), false)
+    assert.equal(o.ingestOf('s'), 'ingest')
+    assert.equal(o.announce('s', 'evil', true), false, 'a forged ENDED does not unbind')
+    assert.equal(o.ingestOf('s'), 'ingest')
+    assert.equal(o.announce('s', 'ingest', true), true)
+    assert.equal(o.ingestOf('s'), undefined)
+  })
+
+  it('forgets the oldest bindings past its bound', () => {
+    const o = new StreamOrigins(3)
+    for (const id of ['a', 'b', 'c', 'd']) o.announce(id, 'p', false)
+    assert.equal(o.ingestOf('a'), undefined)
+    assert.equal(o.ingestOf('d'), 'p')
+  })
+
+  it('takes a transcode request only for a job we bid on, from the peer we bid to, matching the announcement', () => {
+    let now = 1000
+    const book = new BidBook(5000, 10, () => now)
+    book.record(job(), 'ingest')
+    assert.equal(book.check(job(), 'ingest'), undefined)
+    assert.match(book.check(job(), 'evil') ?? '', /another peer/)
+    assert.match(book.check(job({ jobId: 'other' }), 'ingest') ?? '', /no bid of ours/)
+    assert.match(book.check(job({ streamId: 'stream2' }), 'ingest') ?? '', /does not match/)
+    assert.match(book.check(job({ seq: 4 }), 'ingest') ?? '', /does not match/)
+    now += 6000
+    assert.match(book.check(job(), 'ingest') ?? '', /no bid of ours/, 'expired')
+  })
+})
