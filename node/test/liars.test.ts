@@ -33,11 +33,12 @@ describe('lying workers', { timeout: 300_000 }, () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'ds-liars-'))
     const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p', '--playlist-window', '100']
-    // Every job is spot-checked on a second worker, so the black-picture liar gets caught.
-    ingest = await cluster.start('ingest', ['--role', 'ingest', '--spot-check-rate', '1', ...common])
+    // Half the jobs are spot-checked on a second worker, so the black-picture liar gets caught.
+    ingest = await cluster.start('ingest', ['--role', 'ingest', '--spot-check-rate', '0.5', ...common])
     const boot = await ingest.bootstrapAddr()
     const worker = ['--role', 'worker', '--max-jobs', '1', '--bootstrap', boot, ...common]
-    honest = await cluster.start('honest', worker)
+    // The honest worker has room for the whole stream plus spot checks.
+    honest = await cluster.start('honest', ['--role', 'worker', '--max-jobs', '2', '--bootstrap', boot, ...common])
     await Promise.all(MODES.map(async mode => {
       liars.set(mode, await cluster.start(`liar-${mode}`, worker, { FFMPEG_PATH: LIAR, LIAR_MODE: mode, REAL_FFMPEG: ffmpeg.ffmpeg }))
     }))

@@ -253,7 +253,7 @@ export class PublishSession {
         deadlineFor: (b) => Math.max(b.estimateMs * 6, durationMs * 5) + 4000,
         rebid: async (tried) => {
           ctx.metrics.rebids.inc()
-          const fresh = await this.collectBids({ ...job, jobId }, Math.min(ctx.maxQueueMs, durationMs * 2))
+          const fresh = await this.collectBids({ ...job, jobId }, Math.min(ctx.maxQueueMs, durationMs * 3))
           return order(fresh.filter(b => !tried.has(b.peerId)))
         },
         attempt: async (b, signal) => {
@@ -284,7 +284,8 @@ export class PublishSession {
       ctx.ledger.complete(jobId, Date.now(), bid.peerId)
       ctx.metrics.completed.inc()
       this.log.debug({ seq, worker: bid.peerId, hedged }, 'job done')
-      const other = ordered.find(b => b.peerId !== bid.peerId && !ctx.workers.suspended(b.peerId))
+      // A checker that has not touched this job and had room when it bid; a busy one answers BUSY (inconclusive).
+      const other = ordered.find(b => !started.has(b.peerId) && b.activeJobs < b.maxJobs && !ctx.workers.suspended(b.peerId))
       if (other !== undefined && shouldSpotCheck(ctx.spotCheckRate)) this.track(this.spotCheck(job, bytes, bid.peerId, other))
       return records
     } catch (err: any) {
@@ -313,7 +314,7 @@ export class PublishSession {
     let verdict: string
     try {
       // The same job id: workers take only jobs they bid on, and this one did.
-      out = await transcodeOn(ctx, bid.peerId, job, bytes, signal)
+      out = await transcodeOn(ctx, bid.peerId, job, bytes, signal, 'spot')
       const second = out.renditions.find(r => r.record.name === rung.name)!.file
       const opts = { ffmpegPath: ctx.ffmpeg.ffmpeg, width: rung.width, height: rung.height, signal }
       const [a, b] = await Promise.all([measurePsnr(firstFile, source, opts), measurePsnr(second, source, opts)])

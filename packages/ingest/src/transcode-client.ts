@@ -43,9 +43,9 @@ export function maxRenditionBytes (videoKbps: number, durationMs: number): numbe
  * output, {@link AttemptRejectedError} when the worker declined, and a plain
  * Error for everything else (failed transcode, broken stream).
  */
-export async function transcodeOn (ctx: AttemptContext, worker: string, job: JobAnnounce, segment: Uint8Array, signal: AbortSignal): Promise<AttemptOutput> {
+export async function transcodeOn (ctx: AttemptContext, worker: string, job: JobAnnounce, segment: Uint8Array, signal: AbortSignal, purpose: 'job' | 'spot' = 'job'): Promise<AttemptOutput> {
   const started = Date.now()
-  const dir = join(ctx.store.dataDir, 'staging', `${job.jobId}-${createHash('sha256').update(worker).digest('hex').slice(0, 12)}`)
+  const dir = join(ctx.store.dataDir, 'staging', `${job.jobId}-${purpose}-${createHash('sha256').update(worker).digest('hex').slice(0, 12)}`)
   const discard = async (): Promise<void> => { await rm(dir, { recursive: true, force: true }) }
   await mkdir(dir, { recursive: true })
   const stream = await ctx.protocols.dial(worker, PROTOCOL_TRANSCODE, { signal }).catch(async (err) => { await discard(); throw err })
