@@ -1,5 +1,4 @@
 import { mkdir, readFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { ffmpegVersion, resolveFfmpeg } from '@diststream/media'
 import { createP2PNode, Gossip, PresenceService, Protocols } from '@diststream/p2p'
@@ -8,6 +7,7 @@ import { bootstrapList } from '@diststream/bootstrap'
 import { pino } from 'pino'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import { startHttp } from './http/server.js'
+import { freePort } from './net.js'
 import { loadOrCreateApiToken } from './http/auth.js'
 import type { NodeConfig } from './config.js'
 import type { Edge } from '@diststream/edge'
@@ -39,17 +39,6 @@ export interface DistNode {
   apiToken: string
   startedAt: number
   stop: () => Promise<void>
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => { resolve(port) })
-    })
-  })
 }
 
 export async function createNode (config: NodeConfig, logger: Logger = pino({ level: config.logLevel })): Promise<DistNode> {

@@ -6,7 +6,7 @@
  * within 50 ms.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -36,11 +36,7 @@ describe('chaos: workers SIGKILLed mid-stream', { timeout: 300_000 }, () => {
     edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
   })
 
-  after(async (t) => {
-    if ((t as { passed?: boolean }).passed === false) process.stderr.write(cluster.logs() + '\n')
-    await cluster.stop()
-    await rm(work, { recursive: true, force: true })
-  })
+  after(async (t) => { await cluster.close(t, work) })
 
   it('plays in full from the edge while workers die', async (t) => {
     const { http } = await ingest.info

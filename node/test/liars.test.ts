@@ -6,7 +6,7 @@
  * full from the edge, and every liar's reputation ends below the honest one's.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,11 +45,7 @@ describe('lying workers', { timeout: 300_000 }, () => {
     edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
   })
 
-  after(async (t) => {
-    if ((t as { passed?: boolean }).passed === false) process.stderr.write(cluster.logs() + '\n')
-    await cluster.stop()
-    await rm(work, { recursive: true, force: true })
-  })
+  after(async (t) => { await cluster.close(t, work) })
 
   it('plays in full, and the liars lose reputation', async (t) => {
     const { http } = await ingest.info

@@ -7,29 +7,18 @@
  * cache at once.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
+import { freePort } from '../src/net.js'
 import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const SEGMENT_SECONDS = 2
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => { resolve(port) })
-    })
-  })
-}
 
 describe('restarts: ingest SIGKILL mid-stream, edge SIGKILL', { timeout: 300_000 }, () => {
   const cluster = new Cluster()
@@ -49,11 +38,7 @@ describe('restarts: ingest SIGKILL mid-stream, edge SIGKILL', { timeout: 300_000
     edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
   })
 
-  after(async (t) => {
-    if ((t as { passed?: boolean }).passed === false) process.stderr.write(cluster.logs() + '\n')
-    await cluster.stop()
-    await rm(work, { recursive: true, force: true })
-  })
+  after(async (t) => { await cluster.close(t, work) })
 
   it('the playlist continues after the ingest restarts and the broadcaster reconnects', async (t) => {
     const { http, peerId } = await ingest.info

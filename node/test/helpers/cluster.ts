@@ -102,6 +102,16 @@ export class Cluster {
     return node
   }
 
+  /**
+   * For a suite's `after((t) => cluster.close(t, dir))`: prints every node's
+   * last log lines if the suite failed, stops the nodes, removes `dirs`.
+   */
+  async close (t?: unknown, ...dirs: string[]): Promise<void> {
+    if ((t as { passed?: boolean } | undefined)?.passed === false) process.stderr.write(this.logs() + '\n')
+    await this.stop()
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  }
+
   logs (): string {
     return this.nodes.map(n => n.tail(60)).join('\n')
   }
