@@ -38,7 +38,7 @@ export async function runP6 (kills = 20, log: (s: string) => void = s => { conso
   const segmentSec = 2
   const cluster = new Cluster()
   try {
-    const common = ['--segment-seconds', String(segmentSec), '--ladder', '360p,240p', '--spot-check-rate', '0', '--log-level', 'info']
+    const common = ['--segment-seconds', String(segmentSec), '--ladder', '360p,240p', '--spot-check-rate', '0']
     const ingest = await cluster.start('ingest', ['--role', 'ingest', ...common])
     const boot = await ingest.bootstrapAddr()
     const workers: NodeProcess[] = await Promise.all(['a', 'b', 'c'].map(async n => await cluster.start(`worker-${n}`, ['--role', 'worker', '--max-jobs', '1', '--bootstrap', boot, ...common])))
