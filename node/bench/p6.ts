@@ -46,7 +46,7 @@ export async function runP6 (kills = 20, log: (s: string) => void = s => { conso
     await waitUntil(async () => (await getJson(`${http}/api/node`)).body.peers.filter((p: any) => p.roles.includes('worker')).length === 3, 30_000, 'three workers')
     const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'p6' })
     const streamId: string = created.body.id
-    const publishSec = Math.max(60, kills * 4 + 20)
+    const publishSec = Math.max(60, kills * 5 + 30)
     const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.body.key}`, width: 640, height: 360, fps: 30, gopSeconds: segmentSec, durationSec: publishSec })
     let publishing = true
     void source.done.then(() => { publishing = false })
