@@ -253,7 +253,7 @@ export class PublishSession {
         deadlineFor: (b) => Math.max(b.estimateMs * 6, durationMs * 5) + 4000,
         rebid: async (tried) => {
           ctx.metrics.rebids.inc()
-          const fresh = await this.collectBids({ ...job, jobId }, Math.min(ctx.maxQueueMs, durationMs * 3))
+          const fresh = await this.collectBids(job, Math.min(ctx.maxQueueMs, durationMs * 3))
           return order(fresh.filter(b => !tried.has(b.peerId)))
         },
         attempt: async (b, signal) => {
