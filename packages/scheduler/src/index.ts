@@ -41,3 +41,7 @@ export {
   AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob,
   type DispatchAttempt, type DispatchOptions, type DispatchResult
 } from './dispatch.js'
+export {
+  bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, shardBits, shardOf, shouldBid,
+  type ElectInput, type ShouldBidInput
+} from './bid-policy.js'
