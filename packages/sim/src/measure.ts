@@ -15,6 +15,8 @@
  *    connection, writes a real Bid with the MessageChannel, A decodes it and
  *    answers a BidAck. Timed: open + Bid decoded at A ("bid arrival": what the
  *    auction sees), and open → BidAck read at B.
+ *    Again with `negotiateFully: false` (protocol id sent with the Bid, no
+ *    select round trip before it).
  *  - new connection: B hangs up on A, then dials the bid protocol again
  *    (TCP connect + Noise XX + Yamux + protocol select + bid).
  *  - CPU: process.cpuUsage() (user + system) across a burst of gossip messages
@@ -47,6 +49,8 @@ export interface Measured {
   gossipForwardMs: Summary
   bidArrivalMs: Summary
   bidRoundTripMs: Summary
+  /** Bid arrival with `negotiateFully: false`: the protocol id goes with the Bid. */
+  bidArrivalOptimisticMs: Summary
   newConnBidMs: Summary
   /** New-connection dials that failed (e.g. ECONNRESET while the old one closes); left out of newConnBidMs. */
   newConnFailures: number
@@ -184,9 +188,9 @@ export async function measure (opts: { reps?: number, cpuBurst?: number, log?: (
         } catch { stream.abort(new Error('bad bid')) }
       })()
     })
-    const oneBid = async (jobId: string): Promise<{ arrival: number, rtt: number }> => {
+    const oneBid = async (jobId: string, negotiateFully = true): Promise<{ arrival: number, rtt: number }> => {
       const t0 = performance.now()
-      const stream = await b.dialProtocol(a.peerId, BID)
+      const stream = await b.dialProtocol(a.peerId, BID, { negotiateFully })
       const ch = new MessageChannel(stream)
       await ch.write(codecs.bid, sampleBid(jobId))
       const ack = await ch.read(codecs.bidAck)
@@ -202,6 +206,11 @@ export async function measure (opts: { reps?: number, cpuBurst?: number, log?: (
       const r = await oneBid(`bid${i}`)
       arr.push(r.arrival)
       rtt.push(r.rtt)
+      await sleep(2)
+    }
+    const arrOpt: number[] = []
+    for (let i = 0; i < reps; i++) {
+      arrOpt.push((await oneBid(`opt${i}`, false)).arrival)
       await sleep(2)
     }
     const cpu1 = cpuMs()
@@ -240,6 +249,7 @@ export async function measure (opts: { reps?: number, cpuBurst?: number, log?: (
       gossipForwardMs: summarize(fwd),
       bidArrivalMs: summarize(arr),
       bidRoundTripMs: summarize(rtt),
+      bidArrivalOptimisticMs: summarize(arrOpt),
       newConnBidMs: summarize(fresh),
       newConnFailures: freshFailures,
       cpuPerGossipTransmissionMs: cpuGossip,
