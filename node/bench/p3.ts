@@ -47,7 +47,7 @@ export async function runP3 (ffmpeg: ResolvedFfmpeg, sourceSec: number): Promise
     await waitUntil(async () => {
       const { body } = await getJson(`${http}/api/node`)
       return body.peers.filter((p: any) => p.roles.includes('worker')).length === P3_WORKERS
-    }, 60_000, `the ingest to see its ${P3_WORKERS} workers`, 500)
+    }, 120_000, `the ingest to see its ${P3_WORKERS} workers`, 500)
     const startMs = Date.now() - t0
     const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench-p3' }) })
     if (created.status !== 201) throw new Error(`creating a stream failed: ${created.status} ${JSON.stringify(created.body)}`)

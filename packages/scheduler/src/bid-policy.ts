@@ -107,6 +107,18 @@ export function shouldBid (input: ShouldBidInput): boolean {
 }
 
 /**
+ * The election size for the `announcement`-th announce of the same job
+ * (1 = first): `k`, doubled on each re-announce, capped at `max`. A job
+ * re-announced because nobody bid (the elected workers were busy, or views
+ * were stale) reaches further each time instead of asking the same workers
+ * again; worker and ingest both count the announcements of a job id.
+ */
+export function electionSize (k: number, announcement: number, max = 1024): number {
+  const n = Math.max(1, Math.floor(Number.isFinite(announcement) ? announcement : 1))
+  return Math.min(Math.max(1, max), clampK(k) * 2 ** Math.min(20, n - 1))
+}
+
+/**
  * Shard depth for a network of `workers` workers: the fewest prefix bits that
  * keep shards at or below `target` workers on average (0 = one shard). Powers
  * of two, so a shard splits cleanly in two as the network grows, and nodes

@@ -42,6 +42,6 @@ export {
   type DispatchAttempt, type DispatchOptions, type DispatchResult
 } from './dispatch.js'
 export {
-  bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, shardBits, shardOf, shouldBid,
+  bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, electionSize, shardBits, shardOf, shouldBid,
   type ElectInput, type ShouldBidInput
 } from './bid-policy.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createHash } from 'node:crypto'
-import { bidKey, bidWeight, electBidders, shardBits, shardOf, shouldBid } from '../src/index.js'
+import { bidKey, bidWeight, electBidders, electionSize, shardBits, shardOf, shouldBid } from '../src/index.js'
 
 const workers = Array.from({ length: 50 }, (_, i) => `12D3KooWorker${i}`)
 
@@ -55,6 +55,13 @@ describe('bid policy', () => {
       const c = count.get(w) ?? 0
       assert.ok(c > expected * 0.6 && c < expected * 1.4, `${w} elected ${c} times, expected about ${expected}`)
     }
+  })
+
+  it('widens the election on each re-announce', () => {
+    assert.deepEqual([1, 2, 3, 4].map(n => electionSize(4, n)), [4, 8, 16, 32])
+    assert.equal(electionSize(4, 30, 100), 100)
+    assert.equal(electionSize(0, 0), 1)
+    assert.equal(electionSize(4, NaN), 4)
   })
 
   it('shards: depth from the worker count, shard from the key prefix', () => {

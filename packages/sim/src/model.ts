@@ -1,4 +1,4 @@
-import { bidWeight, electBidders, shardBits, shardOf } from '@diststream/scheduler'
+import { bidWeight, electBidders, electionSize, shardBits, shardOf } from '@diststream/scheduler'
 import { GOSSIP_ENVELOPE_BYTES, MEASURED } from './inputs.js'
 import { buildMesh, gossip, GOSSIPSUB_DEFAULTS, meshConnected } from './overlay.js'
 import { EventQueue } from './queue.js'
@@ -16,7 +16,8 @@ import type { GossipCount, Mesh } from './overlay.js'
  *  - `rendezvous`: every worker hears the job; only the k free workers ranked
  *    first by rendezvous hashing bid (scheduler's `shouldBid`); the ingest
  *    elects the same set from its view (`electBidders`) and closes once
- *    `closeAfter` of them bid, or at the window.
+ *    `closeAfter` of them bid, or at the window. A re-announce (no bid)
+ *    doubles k (`electionSize`).
  *  - `sharded`: as `rendezvous`, but the job goes only to the topic of the
  *    ingest's home shard (`shardOf(ingest)` at `shardBits(workers)`), whose
  *    workers the ingest keeps connections to; worker capacity presence is
@@ -302,14 +303,15 @@ export function simulate (partial: Partial<SimOptions> & Pick<SimOptions, 'nodes
         const p = Math.min(1, o.k * o.oversample / Math.max(1, viewFree.length))
         for (const w of members) if (isFree[w] === 1 && rng.chance(p)) bidders.add(w)
       } else {
-        expected = electBidders({ jobId, freeWorkers: viewFree.map(w => ids[w]!), k: o.k }).length
+        const k = electionSize(o.k, round)
+        expected = electBidders({ jobId, freeWorkers: viewFree.map(w => ids[w]!), k }).length
         // Worker w's own view: each worker ranked before it is believed free with the view error.
         let aheadFree = 0
         let aheadBusy = 0
         for (const w of order) {
-          if (aheadFree >= 2 * o.k + 20) break
+          if (aheadFree >= 2 * k + 20) break
           if (isFree[w] === 1) {
-            if (rng.binomial(aheadFree, 1 - o.staleness) + rng.binomial(aheadBusy, o.staleness) < o.k) bidders.add(w)
+            if (rng.binomial(aheadFree, 1 - o.staleness) + rng.binomial(aheadBusy, o.staleness) < k) bidders.add(w)
             aheadFree++
           } else aheadBusy++
         }
