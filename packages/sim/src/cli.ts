@@ -3,7 +3,7 @@
  * `pnpm sim` (= `node packages/sim/dist/src/cli.js run`): the scale experiment's
  * table. `... cli.js measure`: re-measure the per-hop inputs on real libp2p
  * nodes. Options: --sizes 100,1000,10000 --jobs 200 --seed 1 --rtt 20-150
- * --json --inputs <measured.json>.
+ * --only <part of a design's name> --json --inputs <measured.json>.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -45,7 +45,8 @@ async function main (): Promise<void> {
       seed: { type: 'string', default: '1' },
       rtt: { type: 'string', default: '20-150' },
       inputs: { type: 'string' },
-      json: { type: 'boolean', default: false }
+      json: { type: 'boolean', default: false },
+      only: { type: 'string' }
     }
   })
   const cmd = positionals[0] ?? 'run'
@@ -73,7 +74,7 @@ async function main (): Promise<void> {
     process.stdout.write(HEADER.join('\n') + '\n')
   }
   for (const nodes of sizes) {
-    for (const s of SCENARIOS) {
+    for (const s of SCENARIOS.filter(x => values.only == null || x.name.includes(values.only))) {
       const result = simulate({ ...s.opts, nodes, jobs, seed, rttMinMs, rttMaxMs, inputs })
       out.push({ name: s.name, result })
       if (!values.json) process.stdout.write(row(s.name, result) + '\n')

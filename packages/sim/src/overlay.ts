@@ -89,6 +89,7 @@ export interface GossipCount {
  * its mesh peers except the one it came from and the origin (gossipsub's
  * forwardMessage). IHAVE/IWANT do not add copies here: the mesh is connected,
  * so every member has the message before the heartbeat that would gossip it.
+ * The returned counts fill in as `h.q` runs.
  */
 export function gossip (mesh: Mesh, origin: number, floodTo: readonly number[], start: number, h: GossipHooks): GossipCount {
   const count: GossipCount = { transmissions: 0, duplicates: 0, reached: 0 }
