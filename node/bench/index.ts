@@ -66,7 +66,9 @@
  * realtime (-re) ffmpeg test source for 40 s (about 20 jobs). Per job: first attempt startedAt −
  * createdAt from the ingest's /api/jobs ledger, i.e. job announced → bids collected (the auction
  * closes early once every worker known to have room has bid, else at the 150 ms window) →
- * ranked → the transcode attempt started; the transcode itself is not included. Shown against
+ * ranked → the transcode attempt started; the transcode itself is not included. Jobs passed
+ * through without an attempt are not in it; a job that waited in the ingest's queue because all
+ * 10 workers were busy (only when transcodes run slower than realtime) has that wait in it. Shown against
  * the loopback dispatch target (≤ 50 ms, p95). `node node/dist/bench/index.js --only p3` runs
  * this phase alone.
  *
