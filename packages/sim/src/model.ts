@@ -238,7 +238,9 @@ export function simulate (partial: Partial<SimOptions> & Pick<SimOptions, 'nodes
     copiesPerSec * cpuEnd + messagesPerSec * cpuEnd + Math.max(0, copiesPerSec - messagesPerSec) * dupCpu
   const workerCpu = (perCopy(workerPresence, workerPresenceMsgs) + perCopy(jobCopiesPerWorker, jobsPerSec / shards) + cpuBidEnd * jobsPerSec * bidsPerJob / nWorker) / 1000
   const relayCpu = perCopy(relayPresence, relayPresenceMsgs) / 1000
-  const ingestCpu = (perCopy(workerPresence, workerPresenceMsgs) + (o.streamsPerIngest / o.segmentSec) * (cpuEnd * connsOf(ingests[0]!).size + bidsPerJob * cpuBidEnd)) / 1000
+  // Bidders the ingest holds no connection to also cost it a handshake.
+  const unconnected = 1 - connsOf(ingests[0]!).size / Math.max(1, topicSize)
+  const ingestCpu = (perCopy(workerPresence, workerPresenceMsgs) + (o.streamsPerIngest / o.segmentSec) * (cpuEnd * connsOf(ingests[0]!).size + bidsPerJob * (cpuBidEnd + unconnected * newConnCpu))) / 1000
   const load = {
     worker: { presenceMsgsPerSec: workerPresence, presenceBytesPerSec: workerPresence * envelope(inp.bytes.presence), cpu: workerCpu },
     relay: { presenceMsgsPerSec: relayPresence, presenceBytesPerSec: relayPresence * envelope(inp.bytes.presence), cpu: relayCpu },
