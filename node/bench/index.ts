@@ -61,6 +61,17 @@
  *    target; [A] and the request-received time (the job dir's birth) are shown for context.
  *  - Target ≤ 50 ms on loopback, applied to p95 (p50 shown too).
  *
+ * P3 = dispatch overhead with 10 workers (p3.ts): one ingest + 10 worker processes on loopback,
+ * --max-jobs 1 each, ladder 240p only (one small rung) from a 640x360 source, 2 s segments, a
+ * realtime (-re) ffmpeg test source for 40 s (about 20 jobs). Per job: first attempt startedAt −
+ * createdAt from the ingest's /api/jobs ledger, i.e. job announced → bids collected (the auction
+ * closes early once every worker known to have room has bid, else at the 150 ms window) →
+ * ranked → the transcode attempt started; the transcode itself is not included. Jobs passed
+ * through without an attempt are not in it; a job that waited in the ingest's queue because all
+ * 10 workers were busy (only when transcodes run slower than realtime) has that wait in it. Shown against
+ * the loopback dispatch target (≤ 50 ms, p95). `node node/dist/bench/index.js --only p3` runs
+ * this phase alone.
+ *
  * Idle RSS: a worker-only and an edge-only diststream-node, each alone (no bootstrap), started
  * while the source is being made; VmRSS from /proc/<pid>/status 10 s after both printed
  * "node started". 1 MB = 10^6 bytes (VmRSS kB are KiB). Target ≤ 120 MB each. The RSS of the
@@ -76,10 +87,26 @@ import { ffmpegVersion, ladderForSource, parseLadder, probeMedia, resolveFfmpeg 
 import { runLive } from './live.js'
 import { killAll, makeSource, runBaseline, runNetworkTranscode, startIdle } from './phases.js'
 import type { BenchConfig, NetworkResult } from './phases.js'
+import { reportP3, runP3 } from './p3.js'
+import type { P3Result } from './p3.js'
 import { report } from './report.js'
-import { foreignWork, rssMiB, sleep } from './util.js'
+import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 
 const IDLE_MS = 10_000
+const P3_SOURCE_SEC = 40
+
+/** `--only p3`: the P3 phase alone (about 1.5 minutes). */
+async function onlyP3 (): Promise<void> {
+  console.log(`DistStream benchmark, P3 only; load average ${loadavg().map(x => x.toFixed(2)).join(' ')}; foreign ${(await foreignWork()).join(' ') || 'none'}`)
+  const raw = await runP3(resolveFfmpeg(), P3_SOURCE_SEC)
+  const r = reportP3(raw)
+  console.log(r.lines.join('\n'))
+  console.log(`== Warnings and errors logged by the nodes (${raw.problems.length})`)
+  for (const p of summarizeProblems(raw.problems).slice(0, 25)) console.log(`  ${p}`)
+  for (const j of raw.jobs.filter(j => j.state !== 'done')) console.log(`  job ${j.seq} ${j.state}: ${j.reason ?? ''} ${JSON.stringify(j.history)}`)
+  console.log(`load average after: ${loadavg().map(x => x.toFixed(2)).join(' ')}`)
+  console.log(`BENCH_RESULT ${JSON.stringify({ p3: r.json })}`)
+}
 
 async function main (): Promise<void> {
   const t0 = Date.now()
@@ -133,7 +160,18 @@ async function main (): Promise<void> {
     const live = await runLive(cfg, src.file, liveMaxJobs, ladder[0]!.name)
     log(`  ${live.segments.length} segments, ${live.firstSeen.size} listed at the edge, ${live.gaps.length} GAP entries, ${live.polls} polls; load ${await load()}`)
 
-    const out = report({ cfg, src, ladder, idleRss, baseline, nets, best, live, loads, rendition: ladder[0]!.name, totalSec: (Date.now() - t0) / 1000 })
+    log(`P3: ingest + 10 workers × --max-jobs 1, 240p, -re 40 s source; load ${await load()}`)
+    let p3: P3Result | undefined
+    let p3Error: string | undefined
+    try {
+      p3 = await runP3(ffmpeg, P3_SOURCE_SEC)
+      log(`  ${p3.jobs.length} jobs, ${p3.overheadMs.length} started; load ${await load()}`)
+    } catch (err) {
+      p3Error = (err as Error).message
+      log(`  P3 failed: ${p3Error}`)
+    }
+
+    const out = report({ cfg, src, ladder, idleRss, baseline, nets, best, live, loads, rendition: ladder[0]!.name, totalSec: (Date.now() - t0) / 1000, p3, p3Error })
     process.stdout.write(out + '\n')
   } finally {
     await rm(work, { recursive: true, force: true })
@@ -152,13 +190,15 @@ process.once('SIGINT', () => { killAll(); process.exit(130) })
 
 // Bounded as a whole: a stuck phase cannot hold the bench forever.
 const watchdog = setTimeout(() => {
-  process.stderr.write('bench: watchdog fired after 9 minutes; killing the nodes and exiting\n')
+  process.stderr.write('bench: watchdog fired after 11 minutes; killing the nodes and exiting\n')
   killAll()
   process.exit(3)
-}, 9 * 60_000)
+}, 11 * 60_000)
 watchdog.unref()
 
-main().then(() => { clearTimeout(watchdog) }, (err) => {
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+if (only != null && only !== 'p3') throw new Error(`--only: unknown phase ${only} (p3)`)
+;(only === 'p3' ? onlyP3() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
   process.stderr.write(`bench failed: ${err?.stack ?? String(err)}\n`)
   process.exitCode = 1
 })

@@ -12,7 +12,7 @@ import type { LogLine } from './util.js'
 
 /** Every cluster this bench started and has not stopped yet, for the watchdog. */
 const live = new Set<Cluster>()
-async function newCluster (): Promise<Cluster> {
+export async function newCluster (): Promise<Cluster> {
   const c = new Cluster()
   live.add(c)
   const stop = c.stop.bind(c)

@@ -2,6 +2,8 @@
 import { availableParallelism } from 'node:os'
 import type { RungSpec } from '@diststream/media'
 import type { LiveResult } from './live.js'
+import { reportP3 } from './p3.js'
+import type { P3Result } from './p3.js'
 import type { BenchConfig, NetworkResult } from './phases.js'
 import { r1, r3, stats, summarizeProblems, table } from './util.js'
 
@@ -17,6 +19,9 @@ export interface ReportInput {
   live: LiveResult
   rendition: string
   totalSec: number
+  /** P3 (dispatch overhead with 10 workers); absent if that phase failed. */
+  p3?: P3Result
+  p3Error?: string
 }
 
 const MB = (mib: number): number => mib * 1024 * 1024 / 1e6
@@ -130,6 +135,11 @@ export function report (i: ReportInput): string {
   say(`  [B] segment bytes at the worker (in.ts birth): p50 ${msf(b.p50)}, p95 ${msf(b.p95)}, max ${msf(b.max)} (n=${b.n} of ${live.jobs.length} jobs)`)
   say(`  dispatch overhead p95 [B] = ${msf(b.p95)}; target ≤ 50 ms: ${met(b.n > 0 ? b.p95 <= 50 : null)}`)
 
+  // ---- P3
+  const p3 = i.p3 != null ? reportP3(i.p3) : undefined
+  if (p3 != null) for (const l of p3.lines) say(l)
+  else if (i.p3Error != null) { say(''); say(`== P3: FAILED: ${i.p3Error}`) }
+
   // ---- RSS
   say('')
   say(`== Idle RSS (alone, no bootstrap, ${i.idleRss.idleSec.toFixed(1)} s after start)`)
@@ -137,7 +147,7 @@ export function report (i: ReportInput): string {
   say(`  for context, after the live run: ${Object.entries(live.rssAfterMiB).map(([k, v]) => `${k} ${MB(v).toFixed(1)} MB`).join(', ')}`)
 
   // ---- Problems
-  const problems = [...i.nets.flatMap(n => n.problems), ...live.problems]
+  const problems = [...i.nets.flatMap(n => n.problems), ...live.problems, ...(i.p3?.problems ?? [])]
   say('')
   say(`== Warnings and errors logged by the nodes (${problems.length})`)
   for (const p of summarizeProblems(problems).slice(0, 25)) say(`  ${p}`)
@@ -153,6 +163,7 @@ export function report (i: ReportInput): string {
     ['P2 closed → edge playlist p95', msf(p2.p95), `≤ ${msf(p2Target)}`, met(p2.n > 0 ? p2.p95 <= p2Target : null)],
     ['Dispatch announce → bytes at worker p50', msf(b.p50), '', ''],
     ['Dispatch announce → bytes at worker p95', msf(b.p95), '≤ 50 ms', met(b.n > 0 ? b.p95 <= 50 : null)],
+    ...(p3?.rows ?? []),
     ['Idle RSS worker-only', `${MB(i.idleRss.worker).toFixed(1)} MB`, '≤ 120 MB', met(MB(i.idleRss.worker) <= 120)],
     ['Idle RSS edge-only', `${MB(i.idleRss.edge).toFixed(1)} MB`, '≤ 120 MB', met(MB(i.idleRss.edge) <= 120)]
   ]
@@ -167,6 +178,7 @@ export function report (i: ReportInput): string {
     p2: { p50Ms: Number.isFinite(p2.p50) ? Math.round(p2.p50) : null, p95Ms: Number.isFinite(p2.p95) ? Math.round(p2.p95) : null, n: p2.n, notListed: missing.length, gaps: live.gaps.length, publish: `-re ${cfg.sourceSec} s`, maxJobs: live.maxJobs, targetMs: p2Target, met: p2.n > 0 ? p2.p95 <= p2Target : null },
     dispatch: { bytesAtWorker: { p50Ms: Math.round(b.p50), p95Ms: Math.round(b.p95), n: b.n }, attemptStart: { p50Ms: Math.round(dA.p50), p95Ms: Math.round(dA.p95), n: dA.n }, targetMs: 50, met: b.n > 0 ? b.p95 <= 50 : null },
     idleRssMB: { worker: r1(MB(i.idleRss.worker)), edge: r1(MB(i.idleRss.edge)), target: 120, met: MB(i.idleRss.worker) <= 120 && MB(i.idleRss.edge) <= 120 },
+    p3: p3?.json ?? null,
     problems: problems.length
   }
   say(`BENCH_RESULT ${JSON.stringify(json)}`)

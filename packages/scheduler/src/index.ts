@@ -43,3 +43,7 @@ export {
 } from './dispatch.js'
 export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'
 export { judgeSpotCheck, shouldSpotCheck, type SpotCheckOptions, type SpotVerdict } from './spot-check.js'
+export {
+  bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, electionSize, shardBits, shardOf, shouldBid,
+  type ElectInput, type ShouldBidInput
+} from './bid-policy.js'
