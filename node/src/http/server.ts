@@ -2,6 +2,8 @@ import Fastify from 'fastify'
 import { registerNodeRoutes } from './node-routes.js'
 import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
+import { registerDashboard } from './dashboard.js'
+import { registerEventRoutes } from './events.js'
 import type { DistNode } from '../node.js'
 import type { FastifyError, FastifyInstance } from 'fastify'
 
@@ -24,6 +26,8 @@ export async function startHttp (node: DistNode, version: string): Promise<{ app
   registerNodeRoutes(app, node, version)
   registerStreamRoutes(app, node)
   registerLiveRoutes(app, node)
+  registerEventRoutes(app, node, version)
+  await registerDashboard(app, node.logger)
   const { httpHost, httpPort } = node.config
   await app.listen({ host: httpHost, port: httpPort })
   const addr = app.server.address()
