@@ -93,19 +93,15 @@ describe('dashboard assets', () => {
 
   it('answers 503 with what to do when the assets are missing', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'ds-web-'))
-    const before = process.env.DISTSTREAM_WEB_DIR
-    process.env.DISTSTREAM_WEB_DIR = empty
     const app = Fastify()
     try {
-      await registerDashboard(app, pino({ level: 'silent' }))
+      await registerDashboard(app, pino({ level: 'silent' }), empty)
       for (const url of ['/', '/streams/abc']) {
         const res = await app.inject({ url })
         assert.equal(res.statusCode, 503)
         assert.match(res.body, /pnpm build/)
       }
     } finally {
-      if (before === undefined) delete process.env.DISTSTREAM_WEB_DIR
-      else process.env.DISTSTREAM_WEB_DIR = before
       await app.close()
       await rm(empty, { recursive: true, force: true })
     }

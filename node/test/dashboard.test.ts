@@ -142,7 +142,12 @@ describe('dashboard in a real browser', { timeout: 180_000, skip: existsSync(CHR
     await page.waitForFunction((t) => ((globalThis as any).document.querySelector('video')?.currentTime ?? 0) > t + 1, t1, { timeout: 30_000 })
     // The live latency (from EXT-X-PROGRAM-DATE-TIME) is shown.
     await page.waitForFunction(() => /\d/.test((globalThis as any).document.querySelector('[data-testid=latency]')?.textContent ?? ''), undefined, { timeout: 15_000 })
+    // Rendition switching: pick the 240p rung and hls.js plays it.
     await page.locator('#rendition option', { hasText: '240p' }).waitFor({ state: 'attached' })
+    await page.getByLabel('Rendition').selectOption({ label: '240p' })
+    await page.getByTestId('playing').filter({ hasText: '426×240' }).waitFor({ timeout: 30_000 })
+    const t2 = await video.evaluate((v: any) => v.currentTime as number)
+    await page.waitForFunction((t) => ((globalThis as any).document.querySelector('video')?.currentTime ?? 0) > t + 0.5, t2, { timeout: 30_000 })
     await shot('3-player')
   })
 

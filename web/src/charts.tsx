@@ -3,8 +3,8 @@ import { formatMs, peerHue, shortId } from './api.js'
 import type { LatencyPoint, NodeView, PeerView, WorkerStat } from './api.js'
 import type { JSX } from 'preact'
 
-const W = 560
-const H = 200
+const W = 820
+const H = 220
 const PAD = { l: 48, r: 12, t: 12, b: 28 }
 
 function niceMax (v: number): number {
@@ -64,8 +64,8 @@ export function WorkerBars ({ workers, self }: { workers: WorkerStat[], self?: s
   const max = Math.max(1, ...rows.map(w => w.done + w.failed))
   const rowH = 30
   const h = rows.length * rowH + 8
-  const labelW = 110
-  const barW = W - labelW - 150
+  const labelW = 150
+  const barW = W - labelW - 210
   return (
     <figure class="chart">
       <svg viewBox={`0 0 ${W} ${h}`} role="img" aria-label={`Jobs per worker: ${rows.map(w => `${shortId(w.peerId)} ${w.done} done, ${w.failed} failed`).join('; ')}`}>

@@ -24,9 +24,9 @@ function TokenControl (): JSX.Element {
         <span class={`dot ${saved ? 'ok' : 'off'}`} aria-hidden="true" /> API token{saved ? ' set' : ''}
       </button>
       {open && (
-        <form id="token-form" class="token-form" onSubmit={save}>
+        <form id="token-form" class="token-form" onSubmit={save} onKeyDown={e => { if (e.key === 'Escape') setOpen(false) }}>
           <label for="api-token">API token for stream actions</label>
-          <input id="api-token" type="password" autoComplete="off" value={value} onInput={e => { setValue((e.target as HTMLInputElement).value) }} placeholder="paste the node's token" />
+          <input id="api-token" type="password" autoComplete="off" autoFocus value={value} onInput={e => { setValue((e.target as HTMLInputElement).value) }} placeholder="paste the node's token" />
           <div class="muted small">Kept in this browser only and sent as <code>Authorization: Bearer</code>.</div>
           <div class="row"><button type="submit" class="btn btn-primary btn-small">Save</button>{saved && <button type="button" class="btn btn-ghost btn-small" onClick={() => { setValue(''); setToken(''); setSaved(false); setOpen(false) }}>Forget</button>}</div>
         </form>
@@ -44,7 +44,7 @@ function Header ({ path }: { path: string }): JSX.Element {
       <a class="skip" href="#main">Skip to content</a>
       <Link href="/" class="brand" aria-label="DistStream dashboard home"><span class="logo" aria-hidden="true">◆</span> DistStream</Link>
       <nav aria-label="Sections" class="nav">
-        {nav.map(([href, label]) => <Link key={href} href={href} aria-current={path === href ? 'page' : undefined}>{label}</Link>)}
+        {nav.map(([href, label]) => <Link key={href} href={href} aria-current={path === href || (href !== '/' && path.startsWith(href + '/')) ? 'page' : undefined}>{label}</Link>)}
       </nav>
       <div class="topbar-right">
         {node != null && <span class="node-id mono" title={node.peerId}>{shortId(node.peerId)}</span>}

@@ -170,10 +170,10 @@ function JobRow ({ job, flash }: { job: Job, flash: boolean }): JSX.Element {
   )
 }
 
-export function JobMarket ({ jobs, flashes, limit = 10, isIngest }: { jobs: Job[], flashes: Map<string, number>, limit?: number, isIngest: boolean }): JSX.Element {
+export function JobMarket ({ jobs, flashes, limit = 10, isIngest, title = 'Job market', all = true }: { jobs: Job[], flashes: Map<string, number>, limit?: number, isIngest: boolean, title?: string, all?: boolean }): JSX.Element {
   const now = Date.now()
   return (
-    <Panel title="Job market" id="jobs" wide actions={<Link href="/jobs" class="btn btn-ghost btn-small">All jobs</Link>}>
+    <Panel title={title} id="jobs" wide actions={all ? <Link href="/jobs" class="btn btn-ghost btn-small">All jobs</Link> : undefined}>
       {!isIngest && <p class="muted">This node has no ingest role: the market for a segment runs at its stream's ingest. Open an ingest's dashboard to watch it.</p>}
       {isIngest && jobs.length === 0 && <p class="muted">No jobs yet. Publish a stream over RTMP and each segment appears here as it is announced, bid on, transcoded and done.</p>}
       <ul class="jobs" aria-live="polite" aria-relevant="additions" data-testid="job-list">

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { formatMs, useLive } from './api.js'
 import { Link } from './router.js'
+import { JobMarket } from './panels.js'
 import type { JSX } from 'preact'
 import type HlsType from 'hls.js'
 
@@ -101,13 +102,18 @@ export function PlayerPage ({ id }: { id: string }): JSX.Element {
                 <option value="-1">Auto (adaptive)</option>
                 {levels.map(l => <option key={l.index} value={String(l.index)}>{l.label}</option>)}
               </select>
-              {playing !== '' && <div class="muted small">playing {playing}</div>}
+              {playing !== '' && <div class="muted small" data-testid="playing">playing {playing}</div>}
             </dd>
             {stream != null && <><dt>Viewers here</dt><dd class="num">{stream.viewers}</dd></>}
             <dt>Playback URL</dt><dd><code class="mono small ellipsis" title={location.origin + src}>{location.origin}{src}</code></dd>
           </dl>
         </aside>
       </div>
+      {live.snapshot?.node.roles.includes('ingest') === true && (
+        <div class="player-jobs">
+          <JobMarket title="Segments of this stream" all={false} limit={6} isIngest jobs={live.jobs.filter(j => j.streamId === id)} flashes={live.flashes} />
+        </div>
+      )}
     </main>
   )
 }

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 
@@ -16,7 +15,6 @@ export const DASHBOARD_ROUTES = ['/', '/streams', '/streams/:id', '/network', '/
 
 /** web/dist of the installed `@diststream/web`, or undefined if it cannot be found. */
 export function dashboardDir (): string | undefined {
-  if (process.env.DISTSTREAM_WEB_DIR != null && process.env.DISTSTREAM_WEB_DIR !== '') return process.env.DISTSTREAM_WEB_DIR
   try {
     return join(dirname(createRequire(import.meta.url).resolve('@diststream/web/package.json')), 'dist')
   } catch {
@@ -32,8 +30,7 @@ const missingPage = (dir: string | undefined): string => `<!doctype html>
 Run <code>pnpm build</code> in the repository (it builds <code>web/</code> with Vite), then restart the node.</p>
 <p>The JSON API works without it: <a href="/api/node" style="color:#8ab4ff">/api/node</a>.</p></body></html>`
 
-export async function registerDashboard (app: FastifyInstance, logger: Logger): Promise<void> {
-  const dir = dashboardDir()
+export async function registerDashboard (app: FastifyInstance, logger: Logger, dir = dashboardDir()): Promise<void> {
   const index = dir != null ? join(dir, 'index.html') : undefined
   if (index == null || !existsSync(index)) {
     logger.warn({ dir }, 'dashboard assets missing: run `pnpm build` to build web/; / answers 503 until then')
@@ -46,6 +43,7 @@ export async function registerDashboard (app: FastifyInstance, logger: Logger): 
     return
   }
   const html = await readFile(index, 'utf8')
+  const { default: fastifyStatic } = await import('@fastify/static')
   // Hashed assets under /assets/ are immutable; index.html is always revalidated.
   await app.register(fastifyStatic, {
     root: join(dir!, 'assets'),
