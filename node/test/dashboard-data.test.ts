@@ -77,6 +77,7 @@ describe('ViewerCounter', () => {
     v.seen('s2', 'a')
     assert.equal(v.count('s1'), 2)
     assert.equal(v.total(), 3)
+    assert.deepEqual(v.streams(), [{ id: 's1', viewers: 2 }, { id: 's2', viewers: 1 }])
     now = 20_000
     v.seen('s1', 'b')
     now = 40_000

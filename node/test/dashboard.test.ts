@@ -1,7 +1,7 @@
 /**
  * The browser dashboard, in a real Chromium (playwright-core driving Debian's
  * /usr/bin/chromium, no browser download) against real node processes: one
- * with every role, one more worker. Through the UI: set the API token, create
+ * with every role, one more worker that is also an edge. Through the UI: set the API token, create
  * a stream (its RTMP URL is read from the page and published to with ffmpeg),
  * watch the peer list, a job go from announce to done, the player advance,
  * then stop the stream. Screenshots go to test-artifacts/dashboard/.
@@ -38,7 +38,7 @@ describe('dashboard in a real browser', { timeout: 180_000, skip: existsSync(CHR
     await mkdir(ARTIFACTS, { recursive: true })
     const common = ['--segment-seconds', '2', '--ladder', '240p', '--max-jobs', '1']
     node = await cluster.start('all', ['--role', 'ingest,worker,edge', ...common])
-    worker = await cluster.start('worker', ['--role', 'worker', '--bootstrap', await node.bootstrapAddr(), ...common])
+    worker = await cluster.start('worker', ['--role', 'worker,edge', '--bootstrap', await node.bootstrapAddr(), ...common])
     base = (await node.info).http
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -151,11 +151,27 @@ describe('dashboard in a real browser', { timeout: 180_000, skip: existsSync(CHR
     await shot('3-player')
   })
 
+  it('plays the stream from another node\'s edge, opened by id on its dashboard', async () => {
+    await page.goto((await worker.info).http + '/streams')
+    await page.getByLabel('Watch a stream').fill(streamId)
+    await page.getByRole('button', { name: 'Open player' }).click()
+    await page.waitForURL(`**/streams/${streamId}`)
+    await page.waitForFunction(() => ((globalThis as any).document.querySelector('video')?.currentTime ?? 0) > 0.5, undefined, { timeout: 60_000 })
+    const t1 = await page.getByTestId('video').evaluate((v: any) => v.currentTime as number)
+    await page.waitForFunction((t) => ((globalThis as any).document.querySelector('video')?.currentTime ?? 0) > t + 1, t1, { timeout: 30_000 })
+    // This edge now counts a viewer of the stream (the snapshot is pushed every 2 s).
+    await page.getByRole('link', { name: 'Streams', exact: true }).click()
+    await page.getByRole('link', { name: `Watch ${streamId}` }).waitFor({ timeout: 15_000 })
+    await shot('4-edge')
+  })
+
   it('stops the stream through the UI', async () => {
+    // Back on the ingest's player page, then to its dashboard through the breadcrumb.
+    await page.goto(`${base}/streams/${streamId}`)
     await page.getByRole('link', { name: 'Dashboard', exact: true }).click()
     await page.getByRole('button', { name: 'Stop Browser test show' }).click()
     await page.locator(`[data-testid=stream-table] tr[data-stream="${streamId}"][data-state=ended]`).waitFor({ timeout: 20_000 })
     assert.equal((await getJson(`${base}/api/streams/${streamId}`)).body.state, 'ended')
-    await shot('4-stopped')
+    await shot('5-stopped')
   })
 })

@@ -75,6 +75,8 @@ export interface Snapshot {
   streams: StreamView[]
   workers: WorkerStat[]
   edgeViewers: number | null
+  /** Streams this edge serves to viewers now. */
+  edgeStreams: Array<{ id: string, viewers: number }>
   jobs?: Job[]
 }
 

@@ -62,7 +62,7 @@ function Dashboard ({ section }: { section: 'all' | 'streams' | 'jobs' | 'networ
   const roles = snap.node.roles
   const isIngest = roles.includes('ingest')
   const isEdge = roles.includes('edge')
-  if (section === 'streams') return <main id="main" class="grid"><StreamsPanel streams={snap.streams} isIngest={isIngest} isEdge={isEdge} /></main>
+  if (section === 'streams') return <main id="main" class="grid"><StreamsPanel streams={snap.streams} isIngest={isIngest} isEdge={isEdge} edgeStreams={snap.edgeStreams} /></main>
   if (section === 'jobs') return <main id="main" class="grid"><JobMarket jobs={live.jobs} flashes={live.flashes} limit={100} isIngest={isIngest} /></main>
   if (section === 'network') return <main id="main" class="grid"><PeersPanel snap={snap} /></main>
   return (
@@ -73,7 +73,7 @@ function Dashboard ({ section }: { section: 'all' | 'streams' | 'jobs' | 'networ
         <Panel title="Segment latency" id="latency"><p class="panel-sub">Segment closed at the ingest → every rendition stored, per segment</p><LatencyChart points={live.latency} /></Panel>
         <Panel title="Jobs per worker" id="workers"><p class="panel-sub">Done and failed attempts at this ingest</p><WorkerBars workers={snap.workers} self={snap.node.peerId} /></Panel>
       </div>
-      <StreamsPanel streams={snap.streams} isIngest={isIngest} isEdge={isEdge} />
+      <StreamsPanel streams={snap.streams} isIngest={isIngest} isEdge={isEdge} edgeStreams={snap.edgeStreams} />
       <JobMarket jobs={live.jobs} flashes={live.flashes} isIngest={isIngest} />
       <PeersPanel snap={snap} />
     </main>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks'
 import { api, ApiError, formatBytes, formatDuration, formatMs, peerHue, refreshSnapshot, shortId } from './api.js'
 import { PeerGraph, roleColor } from './charts.js'
-import { Link } from './router.js'
+import { Link, navigate } from './router.js'
 import type { Job, NodeView, PeerView, Snapshot, StreamView } from './api.js'
 import type { ComponentChildren, JSX } from 'preact'
 
@@ -185,7 +185,30 @@ export function JobMarket ({ jobs, flashes, limit = 10, isIngest, title = 'Job m
 
 interface Created { id: string, name: string, key: string, rtmpUrl: string, playbackUrl: string }
 
-export function StreamsPanel ({ streams, isIngest, isEdge }: { streams: StreamView[], isIngest: boolean, isEdge: boolean }): JSX.Element {
+/** On an edge without an ingest: open any stream of the network by id, and see what is watched here. */
+function EdgeStreams ({ watched }: { watched: Array<{ id: string, viewers: number }> }): JSX.Element {
+  const [id, setId] = useState('')
+  const valid = /^[a-z0-9]{1,64}$/.test(id.trim())
+  return (
+    <>
+      <form class="create" onSubmit={e => { e.preventDefault(); if (valid) navigate(`/streams/${id.trim()}`) }}>
+        <label for="watch-id">Watch a stream</label>
+        <input id="watch-id" value={id} placeholder="stream id" autoComplete="off" aria-describedby="watch-help" onInput={e => { setId((e.target as HTMLInputElement).value) }} />
+        <button type="submit" class="btn btn-primary" disabled={!valid}>Open player</button>
+      </form>
+      <p id="watch-help" class="muted small">This edge finds any stream of the network by its id and serves it at <code>/live/&lt;id&gt;/index.m3u8</code>.</p>
+      {watched.length > 0 && (
+        <table class="table">
+          <caption class="sr-only">Streams watched through this edge</caption>
+          <thead><tr><th scope="col">Stream</th><th scope="col">Viewers here</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+          <tbody>{watched.map(s => <tr key={s.id}><td class="mono">{s.id}</td><td class="num">{s.viewers}</td><td class="actions"><Link href={`/streams/${s.id}`} class="btn btn-small" aria-label={`Watch ${s.id}`}>Watch</Link></td></tr>)}</tbody>
+        </table>
+      )}
+    </>
+  )
+}
+
+export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: { streams: StreamView[], isIngest: boolean, isEdge: boolean, edgeStreams?: Array<{ id: string, viewers: number }> }): JSX.Element {
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>()
@@ -237,7 +260,8 @@ export function StreamsPanel ({ streams, isIngest, isEdge }: { streams: StreamVi
           <button type="button" class="btn btn-ghost btn-small" onClick={() => { setCreated(undefined) }}>Dismiss</button>
         </div>
       )}
-      {!isIngest && <p class="muted">This node has no ingest role, so it hosts no streams{isEdge ? '; its edge serves any stream of the network at /live/<id>/index.m3u8' : ''}.</p>}
+      {!isIngest && !isEdge && <p class="muted">This node has neither an ingest nor an edge role, so it hosts and serves no streams.</p>}
+      {!isIngest && isEdge && <EdgeStreams watched={edgeStreams} />}
       {isIngest && (
         <div class="table-wrap">
           <table class="table" data-testid="stream-table">

@@ -4,7 +4,8 @@
  *
  * Events (each `data:` is one JSON object):
  *   - `snapshot` every 2 s (and once on connect): this node, its peers with
- *     ping latency, its streams (ingest) with viewers (edge), per-worker stats;
+ *     ping latency, its streams (ingest) with viewers (edge), the streams
+ *     this edge serves to viewers now, per-worker stats;
  *   - `job` as the ingest's job ledger changes: `{ kind, job }`
  *     (created | state | bid | attempt-start | attempt-end | evicted).
  * One timer and one ledger listener serve every client; both stop when the
@@ -107,7 +108,8 @@ export function registerEventRoutes (app: FastifyInstance, node: DistNode, versi
     peers: peersView(),
     streams: await streamsView(),
     workers: workers.list(),
-    edgeViewers: node.edge != null ? viewers.total() : null
+    edgeViewers: node.edge != null ? viewers.total() : null,
+    edgeStreams: node.edge != null ? viewers.streams().slice(0, 50) : []
   })
 
   app.get('/api/dashboard', async () => await dashboard())

@@ -38,6 +38,11 @@ export class ViewerCounter {
     return n
   }
 
+  /** Streams with viewers now, most watched first. */
+  streams (): Array<{ id: string, viewers: number }> {
+    return [...this.#streams.keys()].map(id => ({ id, viewers: this.count(id) })).filter(s => s.viewers > 0).sort((a, b) => b.viewers - a.viewers)
+  }
+
   #prune (): void {
     for (const id of [...this.#streams.keys()]) if (this.count(id) === 0) this.#streams.delete(id)
   }
