@@ -228,14 +228,18 @@ export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: {
       setBusy(false)
     }
   }
+  const [stopping, setStopping] = useState<Set<string>>(new Set())
   const stop = async (s: StreamView): Promise<void> => {
     setError(undefined)
+    setStopping(prev => new Set(prev).add(s.id))
     try {
       await api('DELETE', `/api/streams/${s.id}`)
       if (created?.id === s.id) setCreated(undefined)
       await refreshSnapshot().catch(() => {})
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err))
+    } finally {
+      setStopping(prev => { const next = new Set(prev); next.delete(s.id); return next })
     }
   }
   const server = created != null ? created.rtmpUrl.slice(0, created.rtmpUrl.length - created.key.length - 1) : ''
@@ -278,7 +282,9 @@ export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: {
                   <td class="num">{isEdge ? s.viewers : '—'}</td>
                   <td class="actions">
                     <Link href={`/streams/${s.id}`} class="btn btn-small" aria-label={`Watch ${s.name}`}>Watch</Link>
-                    {s.state !== 'ended' && <button type="button" class="btn btn-small btn-danger" onClick={() => { void stop(s) }} aria-label={`Stop ${s.name}`}>Stop</button>}
+                    {s.state !== 'ended' && (stopping.has(s.id)
+                      ? <button type="button" class="btn btn-small btn-danger" disabled aria-label={`Stopping ${s.name}`}>Stopping…</button>
+                      : <button type="button" class="btn btn-small btn-danger" onClick={() => { void stop(s) }} aria-label={`Stop ${s.name}`}>Stop</button>)}
                   </td>
                 </tr>
               ))}

@@ -149,7 +149,7 @@ export function registerEventRoutes (app: FastifyInstance, node: DistNode, versi
     clearInterval(snapTimer)
   }
 
-  app.get('/api/events', async (req, reply) => {
+  app.get('/api/events', async (_req, reply) => {
     if (clients.size >= MAX_CLIENTS) {
       void reply.code(503)
       return { error: `too many dashboard clients (${MAX_CLIENTS})` }
@@ -166,16 +166,22 @@ export function registerEventRoutes (app: FastifyInstance, node: DistNode, versi
     const client: Client = { reply }
     if (clients.size === 0) startWatching()
     clients.add(client)
-    const jobs = node.ingest?.ledger.list(100) ?? []
-    reply.raw.write(`event: snapshot\ndata: ${JSON.stringify({ ...(await dashboard()), jobs })}\n\n`)
     const keepAlive = setInterval(() => { reply.raw.write(': ka\n\n') }, 15_000)
     const close = (): void => {
       clearInterval(keepAlive)
       if (!clients.delete(client)) return
       if (clients.size === 0) stopWatching()
     }
-    req.raw.on('close', close)
+    // The response closes when the browser goes away (or the server stops).
+    reply.raw.on('close', close)
     reply.raw.on('error', close)
+    try {
+      const jobs = node.ingest?.ledger.list(100) ?? []
+      reply.raw.write(`event: snapshot\ndata: ${JSON.stringify({ ...(await dashboard()), jobs })}\n\n`)
+    } catch (err) {
+      node.logger.warn({ err }, 'dashboard snapshot failed')
+      reply.raw.end()
+    }
   })
 
   // Before the server closes: open event streams would otherwise keep it open.
