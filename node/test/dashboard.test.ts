@@ -22,7 +22,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url))
 const TOKEN = 'dashboard-test-token'
 
-describe('dashboard in a real browser', { timeout: 180_000, skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
+describe('dashboard in a real browser', { timeout: 360_000, skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
   const cluster = new Cluster()
   const ffmpeg = resolveFfmpeg()
   let node: NodeProcess

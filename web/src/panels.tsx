@@ -176,7 +176,7 @@ export function JobMarket ({ jobs, flashes, limit = 10, isIngest, title = 'Job m
     <Panel title={title} id="jobs" wide actions={all ? <Link href="/jobs" class="btn btn-ghost btn-small">All jobs</Link> : undefined}>
       {!isIngest && <p class="muted">This node has no ingest role: the market for a segment runs at its stream's ingest. Open an ingest's dashboard to watch it.</p>}
       {isIngest && jobs.length === 0 && <p class="muted">No jobs yet. Publish a stream over RTMP and each segment appears here as it is announced, bid on, transcoded and done.</p>}
-      <ul class="jobs" aria-live="polite" aria-relevant="additions" data-testid="job-list">
+      <ul class="jobs" data-testid="job-list">
         {jobs.slice(0, limit).map(j => <JobRow key={j.jobId} job={j} flash={now - (flashes.get(j.jobId) ?? 0) < 800} />)}
       </ul>
     </Panel>

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { acquireClusterLock } from './serial.js'
 import type { ChildProcess } from 'node:child_process'
 
 const BIN = fileURLToPath(new URL('../../../bin/diststream-node.js', import.meta.url))
@@ -72,7 +73,12 @@ export class Cluster {
   readonly nodes: NodeProcess[] = []
   private root?: Promise<string>
 
+  private lock?: Promise<() => void>
+
   async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
+    // One test network at a time in this checkout (see serial.ts).
+    this.lock ??= acquireClusterLock(BIN)
+    await this.lock
     // One promise, so nodes started concurrently share one temp dir.
     this.root ??= mkdtemp(join(tmpdir(), 'ds-cluster-'))
     const dataDir = join(await this.root, name)
@@ -93,6 +99,8 @@ export class Cluster {
   async stop (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async n => { await n.kill() }))
     if (this.root != null) await rm(await this.root, { recursive: true, force: true })
+    if (this.lock != null) (await this.lock)()
+    this.lock = undefined
   }
 }
 
