@@ -65,7 +65,7 @@ export function WorkerBars ({ workers, self }: { workers: WorkerStat[], self?: s
   const rowH = 30
   const h = rows.length * rowH + 8
   const labelW = 150
-  const barW = W - labelW - 210
+  const barW = W - labelW - 260
   return (
     <figure class="chart">
       <svg viewBox={`0 0 ${W} ${h}`} role="img" aria-label={`Jobs per worker: ${rows.map(w => `${shortId(w.peerId)} ${w.done} done, ${w.failed} failed`).join('; ')}`}>
@@ -80,12 +80,12 @@ export function WorkerBars ({ workers, self }: { workers: WorkerStat[], self?: s
               <rect x={labelW} y={y} width={barW} height="20" rx="4" class="track" />
               <rect x={labelW} y={y} width={Math.max(dw, w.done > 0 ? 3 : 0)} height="20" rx="4" class="bar-done" />
               {w.failed > 0 && <rect x={labelW + dw} y={y} width={Math.max(fw, 3)} height="20" rx="4" class="bar-failed" />}
-              <text x={labelW + barW + 10} y={y + 14} class="label"><tspan class="strong">{w.done}</tspan> done{w.failed > 0 ? ` · ${w.failed} failed` : ''}{w.meanTranscodeMs != null ? ` · ${formatMs(w.meanTranscodeMs)}` : ''}</text>
+              <text x={labelW + barW + 10} y={y + 14} class="label"><tspan class="strong">{w.done}</tspan> done{w.failed > 0 ? ` · ${w.failed} failed` : ''}{w.meanTranscodeMs != null ? ` · ${formatMs(w.meanTranscodeMs)}` : ''}{w.successRate != null ? ` · ${Math.round(w.successRate * 100)}% ok` : ''}</text>
             </g>
           )
         })}
       </svg>
-      <figcaption><span><i class="key key-done" /> done</span><span><i class="key key-failed" /> failed attempts</span><span>mean transcode time</span></figcaption>
+      <figcaption><span><i class="key key-done" /> done</span><span><i class="key key-failed" /> failed attempts</span><span>mean transcode time · share of attempts that succeeded</span></figcaption>
     </figure>
   )
 }

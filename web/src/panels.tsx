@@ -104,8 +104,8 @@ export function PeersPanel ({ snap }: { snap: Snapshot }): JSX.Element {
   const peers = [...snap.peers].sort((a, b) => Number(b.connected) - Number(a.connected) || (a.roles[0] ?? '~').localeCompare(b.roles[0] ?? '~'))
   return (
     <Panel title="Network" id="network" wide>
-      <div class="network">
-        <PeerGraph self={snap.node} peers={peers} />
+      <div class={peers.length > 0 ? 'network' : ''}>
+        {peers.length > 0 && <PeerGraph self={snap.node} peers={peers} />}
         <div class="table-wrap">
           <table class="table" data-testid="peer-table">
             <caption class="sr-only">Peers this node knows</caption>
