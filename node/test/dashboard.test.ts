@@ -20,10 +20,11 @@ import type { NodeProcess } from './helpers/cluster.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url))
-const TOKEN = 'dashboard-test-token'
+/** The cluster's API token where the nodes have token auth (Cluster.apiToken), else any: it is sent either way. */
+const tokenOf = (c: Cluster): string => (c as { apiToken?: string }).apiToken ?? 'dashboard-test-token-0123456789'
 
 describe('dashboard in a real browser', { timeout: 360_000, skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster({ exclusive: true })
   const ffmpeg = resolveFfmpeg()
   let node: NodeProcess
   let worker: NodeProcess
@@ -32,6 +33,7 @@ describe('dashboard in a real browser', { timeout: 360_000, skip: existsSync(CHR
   let source: TestSource | undefined
   let base: string
   let streamId: string
+  const TOKEN = tokenOf(cluster)
   const shot = async (name: string): Promise<void> => { await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true }) }
 
   before(async () => {
@@ -69,6 +71,16 @@ describe('dashboard in a real browser', { timeout: 360_000, skip: existsSync(CHR
     await row.waitFor({ timeout: 30_000 })
     assert.match(await row.innerText(), /worker/)
     await page.locator(`[data-testid=peer-table] tr[data-peer="${workerId}"] >> text=connected`).waitFor({ timeout: 20_000 })
+  })
+
+  it('says clearly when the node refuses the token', { skip: (cluster as { apiToken?: string }).apiToken == null ? 'these nodes have no API token auth' : false }, async () => {
+    await page.getByRole('button', { name: /API token/ }).click()
+    await page.getByLabel('API token for stream actions').fill('not-the-right-token-0123456789')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByLabel('New stream').fill('Refused show')
+    await page.getByRole('button', { name: 'Create stream' }).click()
+    await page.getByTestId('stream-error').filter({ hasText: 'refused the API token' }).waitFor()
+    assert.equal(await page.locator('[data-testid=stream-table] tr', { hasText: 'Refused show' }).count(), 0)
   })
 
   it('creates a stream through the UI, with the token, and shows its RTMP URL and key', async () => {

@@ -73,12 +73,9 @@ export class Cluster {
   readonly nodes: NodeProcess[] = []
   private root?: Promise<string>
 
-  private lock?: Promise<() => void>
-
   async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
-    // One test network at a time in this checkout (see serial.ts).
-    this.lock ??= acquireClusterLock(BIN)
-    await this.lock
+    // An exclusive cluster waits for the other exclusive ones of this checkout (see serial.ts).
+    if (this.opts.exclusive === true) await (this.lock ??= acquireClusterLock(BIN))
     // One promise, so nodes started concurrently share one temp dir.
     this.root ??= mkdtemp(join(tmpdir(), 'ds-cluster-'))
     const dataDir = join(await this.root, name)
@@ -95,6 +92,15 @@ export class Cluster {
   logs (): string {
     return this.nodes.map(n => n.tail(60)).join('\n')
   }
+
+  private lock?: Promise<() => void>
+
+  /**
+   * `exclusive`: this test network never runs at the same time as another
+   * exclusive one of this checkout (for the ffmpeg-heavy end-to-end tests,
+   * which the test runner would otherwise overlap on a 2-core machine).
+   */
+  constructor (readonly opts: { exclusive?: boolean } = {}) {}
 
   async stop (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async n => { await n.kill() }))

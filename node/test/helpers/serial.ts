@@ -1,5 +1,5 @@
 /**
- * One multi-process test network at a time per checkout: the end-to-end
+ * One exclusive multi-process test network at a time per checkout: the end-to-end
  * tests (e2e-live, dashboard) each load both cores with ffmpeg, and when the
  * test runner overlaps two of them, neither measures what it means to.
  * A lock directory (atomic mkdir) with the holder's pid; a dead holder's lock
