@@ -204,6 +204,34 @@ export function useLive (): LiveState {
   return state
 }
 
+/** A worker's reputation at this ingest, where the node keeps one (`GET /api/workers`). */
+export interface Reputation { peerId: string, score: number, suspended: boolean }
+
+/**
+ * Reputation from `/api/workers`, refreshed every 10 s while shown; empty
+ * where the node has no such endpoint (no ingest, or an older node).
+ */
+export function useReputation (enabled: boolean): Map<string, Reputation> {
+  const [rep, setRep] = useState<Map<string, Reputation>>(new Map())
+  useEffect(() => {
+    if (!enabled) return
+    let stopped = false
+    const load = async (): Promise<void> => {
+      try {
+        const res = await fetch('/api/workers', { headers: { accept: 'application/json' } })
+        if (!res.ok) return
+        const list = await res.json() as unknown
+        if (!Array.isArray(list) || stopped) return
+        setRep(new Map(list.filter(r => typeof r?.peerId === 'string' && typeof r?.score === 'number').map(r => [r.peerId, { peerId: r.peerId, score: r.score, suspended: r.suspended === true }])))
+      } catch {}
+    }
+    void load()
+    const t = setInterval(() => { void load() }, 10_000)
+    return () => { stopped = true; clearInterval(t) }
+  }, [enabled])
+  return rep
+}
+
 /** Asks for a fresh snapshot now (after an action), instead of waiting for the next push. */
 export async function refreshSnapshot (): Promise<void> {
   const snap = await api<Snapshot>('GET', '/api/dashboard')

@@ -1,6 +1,6 @@
 /** Hand-drawn SVG charts: segment latency over time, jobs per worker, the peer graph. */
 import { formatMs, peerHue, shortId } from './api.js'
-import type { LatencyPoint, NodeView, PeerView, WorkerStat } from './api.js'
+import type { LatencyPoint, NodeView, PeerView, Reputation, WorkerStat } from './api.js'
 import type { JSX } from 'preact'
 
 const W = 820
@@ -58,7 +58,7 @@ export function LatencyChart ({ points }: { points: LatencyPoint[] }): JSX.Eleme
   )
 }
 
-export function WorkerBars ({ workers, self }: { workers: WorkerStat[], self?: string }): JSX.Element {
+export function WorkerBars ({ workers, self, reputation = new Map() }: { workers: WorkerStat[], self?: string, reputation?: Map<string, Reputation> }): JSX.Element {
   const rows = workers.filter(w => w.attempts > 0 || w.bids > 0).slice(0, 8)
   if (rows.length === 0) return <div class="chart-empty">No worker has taken a job from this ingest yet.</div>
   const max = Math.max(1, ...rows.map(w => w.done + w.failed))
@@ -68,7 +68,7 @@ export function WorkerBars ({ workers, self }: { workers: WorkerStat[], self?: s
   const barW = W - labelW - 260
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${h}`} role="img" aria-label={`Jobs per worker: ${rows.map(w => `${shortId(w.peerId)} ${w.done} done, ${w.failed} failed`).join('; ')}`}>
+      <svg viewBox={`0 0 ${W} ${h}`} role="img" aria-label={`Jobs per worker: ${rows.map(w => `${shortId(w.peerId)} ${w.done} done, ${w.failed} failed${reputation.has(w.peerId) ? `, reputation ${reputation.get(w.peerId)!.score.toFixed(2)}` : ''}`).join('; ')}`}>
         {rows.map((w, i) => {
           const y = i * rowH + 6
           const dw = w.done / max * barW
@@ -80,12 +80,12 @@ export function WorkerBars ({ workers, self }: { workers: WorkerStat[], self?: s
               <rect x={labelW} y={y} width={barW} height="20" rx="4" class="track" />
               <rect x={labelW} y={y} width={Math.max(dw, w.done > 0 ? 3 : 0)} height="20" rx="4" class="bar-done" />
               {w.failed > 0 && <rect x={labelW + dw} y={y} width={Math.max(fw, 3)} height="20" rx="4" class="bar-failed" />}
-              <text x={labelW + barW + 10} y={y + 14} class="label"><tspan class="strong">{w.done}</tspan> done{w.failed > 0 ? ` · ${w.failed} failed` : ''}{w.meanTranscodeMs != null ? ` · ${formatMs(w.meanTranscodeMs)}` : ''}{w.successRate != null ? ` · ${Math.round(w.successRate * 100)}% ok` : ''}</text>
+              <text x={labelW + barW + 10} y={y + 14} class="label"><tspan class="strong">{w.done}</tspan> done{w.failed > 0 ? ` · ${w.failed} failed` : ''}{w.meanTranscodeMs != null ? ` · ${formatMs(w.meanTranscodeMs)}` : ''}{w.successRate != null ? ` · ${Math.round(w.successRate * 100)}% ok` : ''}{reputation.has(w.peerId) ? ` · rep ${reputation.get(w.peerId)!.score.toFixed(2)}` : ''}{reputation.get(w.peerId)?.suspended === true ? ' · suspended' : ''}</text>
             </g>
           )
         })}
       </svg>
-      <figcaption><span><i class="key key-done" /> done</span><span><i class="key key-failed" /> failed attempts</span><span>mean transcode time · share of attempts that succeeded</span></figcaption>
+      <figcaption><span><i class="key key-done" /> done</span><span><i class="key key-failed" /> failed attempts</span><span>mean transcode time · share of attempts that succeeded{reputation.size > 0 ? ' · reputation score (0–1)' : ''}</span></figcaption>
     </figure>
   )
 }

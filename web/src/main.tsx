@@ -1,6 +1,6 @@
 import { render } from 'preact'
 import { useState } from 'preact/hooks'
-import { getToken, setToken, shortId, useLive } from './api.js'
+import { getToken, setToken, shortId, useLive, useReputation } from './api.js'
 import { LatencyChart, WorkerBars } from './charts.js'
 import { JobMarket, NodeCard, Panel, PeersPanel, Stats, StreamsPanel } from './panels.js'
 import { PlayerPage } from './player.js'
@@ -58,6 +58,7 @@ function Header ({ path }: { path: string }): JSX.Element {
 function Dashboard ({ section }: { section: 'all' | 'streams' | 'jobs' | 'network' }): JSX.Element {
   const live = useLive()
   const snap = live.snapshot
+  const reputation = useReputation(section === 'all' && snap?.node.roles.includes('ingest') === true)
   if (snap == null) return <main id="main" class="loading" aria-busy="true"><div class="spinner" aria-hidden="true" /> Connecting to the node…</main>
   const roles = snap.node.roles
   const isIngest = roles.includes('ingest')
@@ -71,7 +72,7 @@ function Dashboard ({ section }: { section: 'all' | 'streams' | 'jobs' | 'networ
       <NodeCard node={snap.node} />
       <div class="stack">
         <Panel title="Segment latency" id="latency"><p class="panel-sub">Segment closed at the ingest → every rendition stored, per segment</p><LatencyChart points={live.latency} /></Panel>
-        <Panel title="Jobs per worker" id="workers"><p class="panel-sub">Done and failed attempts at this ingest</p><WorkerBars workers={snap.workers} self={snap.node.peerId} /></Panel>
+        <Panel title="Jobs per worker" id="workers"><p class="panel-sub">Done and failed attempts at this ingest</p><WorkerBars workers={snap.workers} self={snap.node.peerId} reputation={reputation} /></Panel>
       </div>
       <StreamsPanel streams={snap.streams} isIngest={isIngest} isEdge={isEdge} edgeStreams={snap.edgeStreams} />
       <JobMarket jobs={live.jobs} flashes={live.flashes} isIngest={isIngest} />

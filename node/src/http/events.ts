@@ -1,6 +1,6 @@
 /**
  * Live data for the dashboard: `GET /api/events` (server-sent events) and
- * the small JSON endpoints it starts from (`/api/dashboard`, `/api/workers`).
+ * `GET /api/dashboard` (the same snapshot, once).
  *
  * Events (each `data:` is one JSON object):
  *   - `snapshot` every 2 s (and once on connect): this node, its peers with
@@ -113,10 +113,6 @@ export function registerEventRoutes (app: FastifyInstance, node: DistNode, versi
   })
 
   app.get('/api/dashboard', async () => await dashboard())
-  app.get('/api/workers', async () => {
-    if (node.ingest == null) return []
-    return workers.list()
-  })
 
   // Shared timers, running only while someone watches.
   let snapTimer: NodeJS.Timeout | undefined

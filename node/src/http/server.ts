@@ -1,9 +1,9 @@
 import Fastify from 'fastify'
+import { registerDashboard } from './dashboard.js'
+import { registerEventRoutes } from './events.js'
 import { registerNodeRoutes } from './node-routes.js'
 import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
-import { registerDashboard } from './dashboard.js'
-import { registerEventRoutes } from './events.js'
 import type { DistNode } from '../node.js'
 import type { FastifyError, FastifyInstance } from 'fastify'
 
