@@ -16,7 +16,7 @@ export interface Job {
   createdAt: number
   finishedAt: number | null
   reason: string | null
-  history: Array<{ worker: string, outcome: 'ok' | 'timeout' | 'error' | 'rejected' | null, reason: string | null, startedAt: number, endedAt: number | null }>
+  history: Array<{ worker: string, outcome: 'ok' | 'timeout' | 'error' | 'rejected' | 'invalid' | 'cancelled' | null, reason: string | null, startedAt: number, endedAt: number | null }>
 }
 
 export interface NodeView {

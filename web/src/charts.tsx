@@ -18,13 +18,14 @@ export function LatencyChart ({ points }: { points: LatencyPoint[] }): JSX.Eleme
   if (points.length === 0) {
     return <div class="chart-empty">No segment finished yet. Latency appears as jobs complete.</div>
   }
-  const t0 = points[0]!.at
-  const t1 = Math.max(points[points.length - 1]!.at, t0 + 10_000)
+  // Right-anchored: the newest segment at the right edge, at least a minute shown.
+  const t1 = points[points.length - 1]!.at
+  const t0 = Math.min(points[0]!.at, t1 - 60_000)
   const max = niceMax(Math.max(...points.map(p => p.ms)) * 1.1)
   const x = (t: number): number => PAD.l + (t - t0) / (t1 - t0) * (W - PAD.l - PAD.r)
   const y = (ms: number): number => H - PAD.b - ms / max * (H - PAD.t - PAD.b)
   const line = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.at).toFixed(1)},${y(p.ms).toFixed(1)}`).join(' ')
-  const area = `${line} L${x(points[points.length - 1]!.at).toFixed(1)},${y(0)} L${x(t0).toFixed(1)},${y(0)} Z`
+  const area = `${line} L${x(points[points.length - 1]!.at).toFixed(1)},${y(0)} L${x(points[0]!.at).toFixed(1)},${y(0)} Z`
   const sorted = points.map(p => p.ms).sort((a, b) => a - b)
   const p50 = sorted[Math.floor(sorted.length * 0.5)]!
   const p95 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!
@@ -51,7 +52,7 @@ export function LatencyChart ({ points }: { points: LatencyPoint[] }): JSX.Eleme
         <path d={line} class="line" />
         {points.map(p => <circle key={`${p.at}-${p.worker ?? ''}`} cx={x(p.at)} cy={y(p.ms)} r="2.5" class="dot" style={{ fill: p.worker != null ? `hsl(${peerHue(p.worker)} 70% 65%)` : undefined }}><title>{`${new Date(p.at).toLocaleTimeString()}: ${formatMs(p.ms)}${p.worker != null ? ` on ${shortId(p.worker)}` : ''}`}</title></circle>)}
         <text x={PAD.l} y={H - 8} class="axis">−{spanSec}s</text>
-        <text x={W - PAD.r} y={H - 8} text-anchor="end" class="axis">now</text>
+        <text x={W - PAD.r} y={H - 8} text-anchor="end" class="axis">latest</text>
       </svg>
       <figcaption><span>median <strong>{formatMs(p50)}</strong></span><span>p95 <strong>{formatMs(p95)}</strong></span><span>{points.length} segments</span></figcaption>
     </figure>
@@ -95,12 +96,13 @@ export const roleColor = (roles: string[]): string => ROLE_COLORS[roles.find(r =
 
 /** This node in the middle, the peers it knows around it; solid lines are live connections. */
 export function PeerGraph ({ self, peers }: { self: NodeView, peers: PeerView[] }): JSX.Element {
-  const size = 300
+  // Smaller for a few peers, so the panel is not mostly empty.
+  const size = peers.length <= 3 ? 220 : 300
   const c = size / 2
-  const r = 112
+  const r = size * 0.37
   const shown = peers.slice(0, 24)
   return (
-    <svg class="peer-graph" viewBox={`0 0 ${size} ${size}`} role="img" aria-label={`This node and ${peers.length} known peers, ${peers.filter(p => p.connected).length} connected`}>
+    <svg class="peer-graph" width={size} height={size} viewBox={`0 0 ${size} ${size}`} role="img" aria-label={`This node and ${peers.length} known peers, ${peers.filter(p => p.connected).length} connected`}>
       {shown.map((p, i) => {
         const a = (i / Math.max(1, shown.length)) * Math.PI * 2 - Math.PI / 2
         return <line key={`l${p.peerId}`} x1={c} y1={c} x2={c + r * Math.cos(a)} y2={c + r * Math.sin(a)} class={p.connected ? 'link' : 'link link-off'} />

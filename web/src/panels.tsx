@@ -142,7 +142,9 @@ function JobRow ({ job, flash }: { job: Job, flash: boolean }): JSX.Element {
   const at = stepIndex(job.state)
   const terminal = job.state === 'done' || job.state === 'failed' || job.state === 'passthrough'
   const endLabel = job.state === 'failed' ? 'Failed' : job.state === 'passthrough' ? 'Source only' : 'Done'
-  const retries = job.history.filter(h => h.outcome != null && h.outcome !== 'ok')
+  // A cancelled attempt lost a hedge race (another worker finished first): not a failure.
+  const retries = job.history.filter(h => h.outcome != null && h.outcome !== 'ok' && h.outcome !== 'cancelled')
+  const hedged = job.history.some(h => h.outcome === 'cancelled')
   return (
     <li class={`job ${flash ? 'flash' : ''}`} data-job={job.jobId} data-state={job.state}>
       <div class="job-id">
@@ -163,6 +165,7 @@ function JobRow ({ job, flash }: { job: Job, flash: boolean }): JSX.Element {
             {b.peerId === job.worker && <span aria-label="chosen">★ </span>}{shortId(b.peerId)} <span class="muted">{formatMs(b.estimateMs)}</span>
           </span>
         ))}
+        {hedged && <span class="retry hedge" title="Sent to more than one worker; the first good result won">⇉ hedged</span>}
         {retries.length > 0 && <span class="retry" title={retries.map(r => `${shortId(r.worker)}: ${r.outcome} ${r.reason ?? ''}`).join('\n')}>↻ {retries.length} reassigned</span>}
       </div>
       <div class="job-time num">{terminal ? formatMs(job.durationMs) : <span class="pulse">live</span>}</div>
