@@ -19,7 +19,7 @@ const SEGMENT_SECONDS = 2
 const RUNGS: Record<string, [number, number]> = { '360p': [640, 360], '240p': [426, 240] }
 
 describe('live path: RTMP in → jobs → bids → libp2p transcode → edge HLS out', { timeout: 240_000 }, () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster({ exclusive: true })
   const ffmpeg = resolveFfmpeg()
   let ingest: NodeProcess
   let edge: NodeProcess

@@ -1,4 +1,3 @@
-import { dashboardHtml } from './dashboard.js'
 import type { DistNode } from '../node.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -40,10 +39,5 @@ export function registerNodeRoutes (app: FastifyInstance, node: DistNode, versio
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', node.registry.contentType)
     return await node.registry.metrics()
-  })
-
-  app.get('/', async (_req, reply) => {
-    void reply.type('text/html; charset=utf-8')
-    return dashboardHtml
   })
 }

@@ -1,4 +1,6 @@
 import Fastify from 'fastify'
+import { registerDashboard } from './dashboard.js'
+import { registerEventRoutes } from './events.js'
 import { registerNodeRoutes } from './node-routes.js'
 import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
@@ -34,6 +36,8 @@ export async function startHttp (node: DistNode, version: string): Promise<{ app
   registerNodeRoutes(app, node, version)
   registerStreamRoutes(app, node)
   registerLiveRoutes(app, node)
+  registerEventRoutes(app, node, version)
+  await registerDashboard(app, node.logger)
   const { httpHost, httpPort } = node.config
   await app.listen({ host: httpHost, port: httpPort })
   const addr = app.server.address()

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { acquireClusterLock } from './serial.js'
 import type { ChildProcess } from 'node:child_process'
 
 const BIN = fileURLToPath(new URL('../../../bin/diststream-node.js', import.meta.url))
@@ -76,6 +77,8 @@ export class Cluster {
   private root?: Promise<string>
 
   async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
+    // An exclusive cluster waits for the other exclusive ones of this checkout (see serial.ts).
+    if (this.opts.exclusive === true) await (this.lock ??= acquireClusterLock(BIN))
     // One promise, so nodes started concurrently share one temp dir.
     this.root ??= mkdtemp(join(tmpdir(), 'ds-cluster-'))
     const dataDir = join(await this.root, name)
@@ -116,9 +119,20 @@ export class Cluster {
     return this.nodes.map(n => n.tail(60)).join('\n')
   }
 
+  private lock?: Promise<() => void>
+
+  /**
+   * `exclusive`: this test network never runs at the same time as another
+   * exclusive one of this checkout (for the ffmpeg-heavy end-to-end tests,
+   * which the test runner would otherwise overlap on a 2-core machine).
+   */
+  constructor (readonly opts: { exclusive?: boolean } = {}) {}
+
   async stop (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async n => { await n.kill() }))
     if (this.root != null) await rm(await this.root, { recursive: true, force: true })
+    if (this.lock != null) (await this.lock)()
+    this.lock = undefined
   }
 }
 

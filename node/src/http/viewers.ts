@@ -1,0 +1,49 @@
+/**
+ * Viewers of this edge: distinct clients (address + user agent) that fetched
+ * a stream's HLS within the last `windowMs`. Bounded; pure but for the clock.
+ */
+export class ViewerCounter {
+  readonly #streams = new Map<string, Map<string, number>>()
+
+  constructor (readonly windowMs = 30_000, readonly maxPerStream = 10_000, readonly maxStreams = 1000, private readonly now: () => number = Date.now) {}
+
+  seen (streamId: string, client: string): void {
+    let m = this.#streams.get(streamId)
+    if (m == null) {
+      if (this.#streams.size >= this.maxStreams) this.#prune()
+      if (this.#streams.size >= this.maxStreams) return
+      m = new Map()
+      this.#streams.set(streamId, m)
+    }
+    m.delete(client)
+    m.set(client, this.now())
+    if (m.size > this.maxPerStream) m.delete(m.keys().next().value!)
+  }
+
+  count (streamId: string): number {
+    const m = this.#streams.get(streamId)
+    if (m == null) return 0
+    const since = this.now() - this.windowMs
+    // Entries are in last-seen order: drop the stale prefix.
+    for (const [k, at] of m) {
+      if (at >= since) break
+      m.delete(k)
+    }
+    return m.size
+  }
+
+  total (): number {
+    let n = 0
+    for (const id of [...this.#streams.keys()]) n += this.count(id)
+    return n
+  }
+
+  /** Streams with viewers now, most watched first. */
+  streams (): Array<{ id: string, viewers: number }> {
+    return [...this.#streams.keys()].map(id => ({ id, viewers: this.count(id) })).filter(s => s.viewers > 0).sort((a, b) => b.viewers - a.viewers)
+  }
+
+  #prune (): void {
+    for (const id of [...this.#streams.keys()]) if (this.count(id) === 0) this.#streams.delete(id)
+  }
+}
