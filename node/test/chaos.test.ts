@@ -20,7 +20,7 @@ const SEGMENT_SECONDS = 2
 const KILL_EVERY_MS = 15_000
 
 describe('chaos: workers SIGKILLed mid-stream', { timeout: 300_000 }, () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster({ exclusive: true })
   const ffmpeg = resolveFfmpeg()
   let ingest: NodeProcess
   let edge: NodeProcess

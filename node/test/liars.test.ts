@@ -22,7 +22,7 @@ const SEGMENT_SECONDS = 2
 const MODES = ['junk', 'size', 'black', 'hang'] as const
 
 describe('lying workers', { timeout: 300_000 }, () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster({ exclusive: true })
   const ffmpeg = resolveFfmpeg()
   let ingest: NodeProcess
   let edge: NodeProcess

@@ -21,7 +21,7 @@ import type { NodeProcess } from './helpers/cluster.js'
 const SEGMENT_SECONDS = 2
 
 describe('restarts: ingest SIGKILL mid-stream, edge SIGKILL', { timeout: 300_000 }, () => {
-  const cluster = new Cluster()
+  const cluster = new Cluster({ exclusive: true })
   const ffmpeg = resolveFfmpeg()
   let ingest: NodeProcess
   let edge: NodeProcess
