@@ -14,3 +14,5 @@
  */
 export * from './worker.js'
 export * from './estimator.js'
+export * from './calibrate.js'
+export * from './slots.js'

@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
-import { transcodeSegment, warmUpFfmpeg } from '@diststream/media'
+import { DEFAULT_PRESET, Transcoder, warmUpFfmpeg } from '@diststream/media'
 import { Counter, Gauge, Histogram } from 'prom-client'
+import { loadOrCalibrate } from './calibrate.js'
 import { Estimator } from './estimator.js'
+import { BidSlots } from './slots.js'
+import type { Calibration } from './calibrate.js'
+import type { RungSpec } from '@diststream/media'
 import type { JobAnnounce, Rendition } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -20,26 +24,40 @@ export interface WorkerInit extends PeerComponents {
   workDir: string
   logger: Logger
   registry: Registry
-  gpu?: boolean
-  hwKind?: string
   preset?: string
+  /** Runs the transcodes; carries the hardware encoder, if any (default: libx264). */
+  transcoder?: Transcoder
   estimator?: Estimator
+  /** Asking price put in every bid (0 = free). */
+  price?: number
+  /**
+   * Calibrate at start (in the background: bids use the built-in model until it is done),
+   * cached in `dataDir`. Omitted: no calibration.
+   */
+  calibrate?: { dataDir: string, ladder: readonly RungSpec[], ffmpegVersion: string }
+  /** How long a bid holds a slot (default {@link OFFER_TTL_MS}). */
+  offerTtlMs?: number
 }
 
 /** How long a bid holds a slot: the ingest's bid window plus dispatch, with margin. */
-const OFFER_TTL_MS = 500
+export const OFFER_TTL_MS = 500
 
 export class Worker {
-  private active = 0
+  private readonly slots: BidSlots
   private readonly log: Logger
-  private readonly estimator: Estimator
+  readonly estimator: Estimator
+  readonly transcoder: Transcoder
+  private calibrating?: Promise<void>
+  #calibration?: Calibration
   private readonly metrics: { bids: Counter, jobs: Counter<'outcome'>, active: Gauge, seconds: Histogram }
   private unsubscribe?: () => void
   private readonly shutdown = new AbortController()
 
   constructor (private readonly init: WorkerInit) {
     this.log = init.logger.child({ component: 'worker' })
-    this.estimator = init.estimator ?? new Estimator()
+    this.transcoder = init.transcoder ?? new Transcoder({ ffmpegPath: init.ffmpegPath, preset: init.preset, logger: this.log })
+    this.estimator = init.estimator ?? new Estimator({ parallelism: this.transcoder.hw != null ? 2 : 1 })
+    this.slots = new BidSlots({ maxJobs: init.maxJobs, ttlMs: init.offerTtlMs ?? OFFER_TTL_MS })
     const registers = [init.registry]
     this.metrics = {
       bids: new Counter({ name: 'diststream_worker_bids_total', help: 'Bids this worker sent', registers }),
@@ -49,8 +67,18 @@ export class Worker {
     }
   }
 
-  get activeJobs (): number { return this.active }
+  get activeJobs (): number { return this.slots.active }
   get maxJobs (): number { return this.init.maxJobs }
+  /** Video encoder in use: `libx264` or a hardware one (e.g. `h264_nvenc`). */
+  get encoder (): string { return this.transcoder.encoder }
+  /** `cpu` or the hardware kind in use. */
+  get hwKind (): string { return this.transcoder.hwKind }
+  get gpu (): boolean { return this.transcoder.hw != null }
+  get price (): number { return this.init.price ?? 0 }
+  /** The calibration in use, once measured or loaded. */
+  get calibration (): Calibration | undefined { return this.#calibration }
+  /** Settles when the start-up calibration is done (or failed, or was not asked for). */
+  async calibrated (): Promise<void> { await this.calibrating }
 
   async start (): Promise<void> {
     await warmUpFfmpeg(this.init.ffmpegPath)
@@ -62,39 +90,41 @@ export class Worker {
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
       this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') })
     })
+    const cal = this.init.calibrate
+    if (cal != null) {
+      const preset = this.init.preset ?? DEFAULT_PRESET
+      this.calibrating = loadOrCalibrate({ ...cal, ffmpegPath: this.init.ffmpegPath, transcoder: this.transcoder, preset, workDir: this.init.workDir, signal: this.shutdown.signal })
+        .then(({ calibration: c, cached }) => {
+          this.#calibration = c
+          this.estimator.setModel(c)
+          this.log.info({ cached, encoder: c.encoder, fixedMs: c.fixedMs, msPerMediaSec: c.msPerMediaSec, source: `${c.source.width}x${c.source.height}`, ladder: c.ladder.map(r => r.name).join(','), runs: c.runs }, cached ? 'calibration loaded from the data dir' : 'calibrated')
+        }, (err: any) => {
+          if (!this.shutdown.signal.aborted) this.log.warn({ err: err?.message ?? String(err) }, 'calibration failed; estimating with the built-in model')
+        })
+    }
   }
 
   async stop (): Promise<void> {
     this.shutdown.abort()
     this.unsubscribe?.()
+    await this.calibrating
     await this.init.protocols.unhandle(PROTOCOL_TRANSCODE)
   }
 
-  /**
-   * Capacity promised in outstanding bids: jobId → when the promise lapses.
-   * Without it a free worker bids on every job in a burst, wins several and
-   * has to refuse all but one.
-   */
-  private readonly offers = new Map<string, number>()
-
-  private committed (): number {
-    const now = Date.now()
-    for (const [id, until] of this.offers) if (until < now) this.offers.delete(id)
-    return this.active + this.offers.size
-  }
-
   private async onJob (job: JobAnnounce, from: string): Promise<void> {
-    if (this.offers.has(job.jobId) || this.committed() >= this.init.maxJobs) return
+    // Full (running + promised = --max-jobs): no bid at all.
+    if (!this.slots.canBid(job.jobId)) return
     if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
-    this.offers.set(job.jobId, Date.now() + OFFER_TTL_MS)
+    const estimateMs = this.estimator.estimate(job, { active: this.slots.active, pending: this.slots.pending })
+    this.slots.reserve(job.jobId)
     const bid = {
       jobId: job.jobId,
-      estimateMs: this.estimator.estimate(job.durationMs, job.ladder.length, this.active),
-      activeJobs: this.active,
+      estimateMs,
+      activeJobs: this.slots.active,
       maxJobs: this.init.maxJobs,
-      gpu: this.init.gpu ?? false,
-      hwKind: this.init.hwKind ?? 'cpu',
-      price: 0
+      gpu: this.gpu,
+      hwKind: this.hwKind,
+      price: this.price
     }
     const signal = AbortSignal.any([AbortSignal.timeout(2000), this.shutdown.signal])
     const stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
@@ -102,12 +132,12 @@ export class Worker {
     try {
       await ch.write(codecs.bid, bid, { signal })
       const ack = await ch.read(codecs.bidAck, { signal })
-      if (!ack.accepted) this.offers.delete(job.jobId)
+      if (!ack.accepted) this.slots.release(job.jobId)
       this.metrics.bids.inc()
       this.log.debug({ jobId: job.jobId, accepted: ack.accepted, estimateMs: bid.estimateMs }, 'bid sent')
       await ch.close({ signal })
     } catch (err) {
-      this.offers.delete(job.jobId)
+      this.slots.release(job.jobId)
       ch.abort(err as Error)
       throw err
     }
@@ -124,7 +154,7 @@ export class Worker {
       return
     }
     const job = req.job
-    if (job != null) this.offers.delete(job.jobId)
+    if (job != null) this.slots.release(job.jobId)
     const refuse = async (status: TranscodeResponse.Status, error: string): Promise<void> => {
       // Drain the segment first: the ingest reads our answer only after sending it.
       await ch.discardBytes(req.segmentSize, { signal })
@@ -136,13 +166,12 @@ export class Worker {
       await refuse(TranscodeResponse.Status.BAD_REQUEST, 'missing job').catch(err => { ch.abort(err) })
       return
     }
-    if (this.active >= this.init.maxJobs) {
+    if (!this.slots.start()) {
       await refuse(TranscodeResponse.Status.BUSY, 'worker at capacity').catch(err => { ch.abort(err) })
       return
     }
-    this.active++
-    this.metrics.active.set(this.active)
-    const concurrent = this.active
+    this.metrics.active.set(this.slots.active)
+    const concurrent = this.slots.active
     const started = Date.now()
     const dir = await mkdtemp(join(this.init.workDir, `job-${job.jobId}-`))
     const log = this.log.child({ jobId: job.jobId, streamId: job.streamId, seq: job.seq, peer })
@@ -151,14 +180,13 @@ export class Worker {
       const segment = await ch.readBytes(req.segmentSize, { signal })
       const input = join(dir, 'in.ts')
       await writeFile(input, segment)
-      const result = await transcodeSegment({
-        ffmpegPath: this.init.ffmpegPath,
+      const result = await this.transcoder.transcode({
         input,
         outDir: dir,
         ladder: job.ladder.map(r => ({ name: r.name, width: r.width, height: r.height, videoKbps: r.videoKbps })),
         fpsMilli: job.fpsMilli,
         durationSec: job.durationMs / 1000,
-        preset: this.init.preset,
+        sourceCodec: job.videoCodec,
         signal
       })
       const renditions: Rendition[] = []
@@ -182,7 +210,7 @@ export class Worker {
       await this.reply(ch, { status: TranscodeResponse.Status.OK, error: '', renditions, elapsedMs, encoder: result.encoder })
       for (const body of bodies) await ch.writeBytes(body, { signal })
       await ch.close({ signal })
-      this.estimator.observe(job.durationMs, job.ladder.length, elapsedMs, concurrent)
+      this.estimator.observe(job, elapsedMs, concurrent)
       this.metrics.jobs.inc({ outcome: 'ok' })
       this.metrics.seconds.observe(elapsedMs / 1000)
       log.info({ elapsedMs, renditions: renditions.length }, 'segment transcoded')
@@ -201,8 +229,8 @@ export class Worker {
         }
       }
     } finally {
-      this.active--
-      this.metrics.active.set(this.active)
+      this.slots.finish()
+      this.metrics.active.set(this.slots.active)
       await rm(dir, { recursive: true, force: true })
     }
   }
