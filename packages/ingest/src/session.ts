@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
 import { probeMedia, Segmenter } from '@diststream/media'
-import { Auction, dispatchJob, rankBids, spreadLoad, systemClock } from '@diststream/scheduler'
+import { Auction, dispatchJob, selectBids, systemClock } from '@diststream/scheduler'
 import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
 import type { JobAnnounce, Rendition, Rung } from '@diststream/protocol'
@@ -175,7 +175,8 @@ export class PublishSession {
     let attempts = 0
     try {
       const { result, bid } = await dispatchJob({
-        bids: spreadLoad(rankBids(bids, { reputation: ctx.reputation }), { reputation: ctx.reputation, lastAssigned: ctx.lastAssigned, slackMs: durationMs / 4 }),
+        // Weighted random draw by expected completion, reputation and price; ranked fallbacks.
+        bids: selectBids(bids, { reputation: ctx.reputation, slackMs: durationMs / 4, maxMs: durationMs * 2 }),
         maxAttempts: ctx.maxAttempts,
         clock: systemClock,
         signal: this.abort.signal,
