@@ -115,7 +115,8 @@ export async function detectHwEncoder(
     try {
       const r = await runProcess(ffmpegPath, oneFrameTestArgs(c), { signal });
       report.ok = r.code === 0;
-      if (!report.ok) report.error = tailLines(r.stderr, 1)[0] ?? `exit ${r.code ?? r.signal}`;
+      // ffmpeg's first stderr line names the cause (`Cannot load libcuda.so.1`, `No VA display`...).
+      if (!report.ok) report.error = (tailLines(r.stderr, 50)[0] ?? `exit ${r.code ?? r.signal}`).slice(0, 200);
     } catch (err) {
       opts.signal?.throwIfAborted();
       report.error = (err as Error).message;
