@@ -127,7 +127,13 @@ export class Worker {
       price: this.price
     }
     const signal = AbortSignal.any([AbortSignal.timeout(2000), this.shutdown.signal])
-    const stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
+    let stream: Stream
+    try {
+      stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
+    } catch (err) {
+      this.slots.release(job.jobId)
+      throw err
+    }
     const ch = messageChannel(this.init, stream, 'bid')
     try {
       await ch.write(codecs.bid, bid, { signal })
