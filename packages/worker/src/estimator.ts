@@ -19,6 +19,9 @@
  * core; more for a hardware encoder).
  */
 
+/** Bid.estimate_ms is a uint32. */
+export const MAX_ESTIMATE_MS = 0xffff_ffff
+
 /** Relative cost of decoding (and scaling from) one source pixel vs encoding one output pixel. */
 export const DECODE_WEIGHT = 0.25
 
@@ -148,7 +151,7 @@ export class Estimator {
   /** Expected wall ms from the segment's arrival to renditions sent, if bid now under `load`. */
   estimate (job: JobShape, load: Load = { active: 0, pending: 0 }): number {
     const ms = serviceMs(this.#model, job) * this.#correction * loadFactor(load.active + load.pending, this.parallelism)
-    return Math.max(1, Math.round(ms))
+    return Math.min(MAX_ESTIMATE_MS, Math.max(1, Math.round(ms)))
   }
 
   /** Feed back one finished job: `concurrent` jobs (itself included) ran while it did. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { DECODE_WEIGHT, DEFAULT_COST_MODEL, Estimator, fitCostLine, framePixels, loadFactor, serviceMs } from '../src/index.js'
+import { DECODE_WEIGHT, MAX_ESTIMATE_MS, DEFAULT_COST_MODEL, Estimator, fitCostLine, framePixels, loadFactor, serviceMs } from '../src/index.js'
 import type { CostModel, JobShape } from '../src/index.js'
 
 const LADDER_720 = [{ width: 1280, height: 720 }, { width: 854, height: 480 }, { width: 640, height: 360 }]
@@ -52,6 +52,7 @@ describe('Estimator', () => {
     assert.equal(e.estimate(job()), 1000)
     assert.equal(e.estimate(job(), { active: 1, pending: 0 }), 2000)
     assert.equal(e.estimate(job(), { active: 1, pending: 1 }), 3000)
+    assert.equal(e.estimate(job({ durationMs: 60_000, ladder: Array(8).fill({ width: 8192, height: 8192 }) }), { active: 1e6, pending: 0 }), MAX_ESTIMATE_MS, 'fits the wire')
     const gpu = new Estimator({ model, parallelism: 2 })
     assert.equal(gpu.estimate(job(), { active: 1, pending: 0 }), 1000)
   })
