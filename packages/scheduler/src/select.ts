@@ -72,8 +72,10 @@ export function selectionWeights (bids: readonly Bid[], opts: SelectOptions = {}
  * Orders bids for dispatch: the first is drawn at random, the rest follow in {@link rankBids}
  * order as fallbacks (a new array; the input is not modified).
  *
- * Like Livepeer's weighted orchestrator selection (stake, price and a random share), the draw
- * weighs expected completion time, reputation and price ({@link selectionWeights}), so the best
+ * Compare Livepeer's broadcaster (`MinLSSelectorWithRandFreq` in go-livepeer: a fixed share of
+ * uniformly random picks among untried orchestrators, otherwise a stake-weighted draw or the best
+ * latency score). Here one weighted draw covers speed, reputation (our stake) and price
+ * ({@link selectionWeights}), so the best
  * worker wins most jobs but a close competitor, or a newcomer nobody has a record of, still gets
  * some; with probability `explore` the draw is uniform over every eligible bid instead, so a
  * worker whose calibration looks slower than the rest is tried now and then. A bid that is full,
