@@ -104,4 +104,20 @@ describe('a worker node reports its encoder (fake GPU) in /api/node and presence
     }
     assert.deepEqual({ gpu: seen?.gpu, hwKind: seen?.hwKind, maxJobs: seen?.maxJobs }, { gpu: true, hwKind: 'nvenc', maxJobs: 4 })
   })
+
+  it('a GPU that fails real work during calibration: the worker moves to the CPU and reports it', async () => {
+    const lines: string[] = []
+    const logger = pino({ level: 'info' }, { write: (l: string) => { lines.push(l) } })
+    const worker = await createNode(await parseConfig(['--role', 'worker', '--gpu', '--ladder', '240p', '--data-dir', join(dir, 'w2'), '--http-port', '0', '--http-host', '127.0.0.1', '--listen', '/ip4/127.0.0.1/tcp/0']), logger)
+    nodes.push(worker)
+    await worker.worker!.calibrated()
+    const api = await (await fetch(`${worker.httpUrl}/api/node`)).json() as any
+    assert.deepEqual([api.worker.encoder, api.worker.gpu, api.worker.hwKind, api.ffmpeg.encoder], ['libx264', false, 'cpu', 'libx264'])
+    assert.equal(api.worker.maxJobs, 4, 'capacity was set from the detection at start')
+    assert.equal(api.worker.calibration.encoder, 'libx264')
+    assert.deepEqual(api.worker.calibration.ladder, ['240p'])
+    const warnings = lines.map(l => JSON.parse(l)).filter(l => /failed at run time/.test(l.msg))
+    assert.equal(warnings.length, 1)
+    assert.match(warnings[0].msg, /hardware encoder h264_nvenc failed at run time; using the CPU \(libx264\) for this and every later job/)
+  })
 })

@@ -90,6 +90,11 @@ export class Worker {
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
       this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') })
     })
+    this.startCalibration()
+  }
+
+  /** Calibrates (or loads the cached calibration) in the background, when asked to. */
+  private startCalibration (): void {
     const cal = this.init.calibrate
     if (cal != null) {
       const preset = this.init.preset ?? DEFAULT_PRESET
@@ -103,6 +108,20 @@ export class Worker {
         })
     }
   }
+
+  /** After the GPU failed and the transcoder moved to the CPU, measure the CPU (once). */
+  private recalibrateAfterFallback (): void {
+    if (!this.transcoder.fellBack || this.recalibrated || this.#calibration == null || this.#calibration.encoder === this.transcoder.encoder) return
+    this.recalibrated = true
+    const previous = this.calibrating
+    this.calibrating = (async () => {
+      await previous
+      this.startCalibration()
+      await this.calibrating
+    })()
+  }
+
+  private recalibrated = false
 
   async stop (): Promise<void> {
     this.shutdown.abort()
@@ -217,6 +236,7 @@ export class Worker {
       for (const body of bodies) await ch.writeBytes(body, { signal })
       await ch.close({ signal })
       this.estimator.observe(job, elapsedMs, concurrent)
+      this.recalibrateAfterFallback()
       this.metrics.jobs.inc({ outcome: 'ok' })
       this.metrics.seconds.observe(elapsedMs / 1000)
       log.info({ elapsedMs, renditions: renditions.length }, 'segment transcoded')
