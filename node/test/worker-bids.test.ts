@@ -3,11 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { codecs, PROTOCOL_BID, TOPIC_JOBS } from '@diststream/protocol'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
 import { createP2PNode, Gossip, messageChannel, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey } from '@diststream/store'
-import { resolveFfmpeg } from '@diststream/media'
-import { Worker } from '@diststream/worker'
+import { detectHwEncoder, ffmpegVersion, resolveFfmpeg, Transcoder } from '@diststream/media'
+import { calibrationKey, makeCalibrationClip, Worker, writeCalibration } from '@diststream/worker'
+import type { Calibration } from '@diststream/worker'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import type { Bid, JobAnnounce } from '@diststream/protocol'
@@ -83,4 +86,75 @@ describe('worker honours --max-jobs when bidding', () => {
       }
     })
   }
+})
+
+/** The FAKE GPU ffmpeg of the media tests (a wrapper around the real ffmpeg; no GPU here). */
+const FAKE_GPU_FFMPEG = fileURLToPath(new URL('../../../packages/media/test/fixtures/fake-gpu-ffmpeg.sh', import.meta.url))
+
+describe('a worker whose GPU fails on a live job', () => {
+  let dir = ''
+  let libp2p: P2PNode
+  const saved: Record<string, string | undefined> = {}
+  const env: Record<string, string> = { FAKE_GPU_LISTED: 'h264_nvenc', FAKE_GPU_HWACCELS: 'cuda', FAKE_GPU_TEST_PASS: 'h264_nvenc' }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'worker-gpu-'))
+    for (const [k, v] of Object.entries(env)) { saved[k] = process.env[k]; process.env[k] = v }
+    libp2p = await createP2PNode({ privateKey: await loadOrCreatePeerKey(dir), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
+  })
+  after(async () => {
+    await libp2p.stop()
+    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v }
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('transcodes it on the CPU, warns once, bids as cpu from then on, and recalibrates on the CPU', async () => {
+    const logger = pino({ level: process.env.DEBUG_WORKER_TEST ? 'debug' : 'silent' })
+    const warnings: string[] = []
+    const gossip = new Gossip(libp2p, logger)
+    const protocols = new Protocols(libp2p)
+    const detection = await detectHwEncoder(FAKE_GPU_FFMPEG)
+    assert.equal(detection.selected?.encoder, 'h264_nvenc')
+    const transcoder = new Transcoder({ ffmpegPath: FAKE_GPU_FFMPEG, hw: detection.selected, logger: { warn: (_o, msg) => warnings.push(msg) } })
+    const ladder = [{ name: '240p', width: 426, height: 240, videoKbps: 400 }]
+    const version = await ffmpegVersion(resolveFfmpeg().ffmpeg)
+    // A calibration cached earlier for the GPU: the worker starts from it.
+    const gpuKey = calibrationKey({ ffmpegVersion: version, encoder: 'h264_nvenc', preset: 'veryfast', ladder })
+    const cached: Calibration = { key: gpuKey, ffmpegVersion: version, encoder: 'h264_nvenc', preset: 'veryfast', source: { width: 426, height: 240 }, ladder, runs: [], measuredAt: 0, fixedMs: 50, msPerMediaSec: 10, pixelsPerFrame: 130_000, fps: 30 }
+    await writeCalibration(dir, cached)
+    const worker = new Worker({ gossip, protocols, ffmpegPath: FAKE_GPU_FFMPEG, maxJobs: 2, workDir: join(dir, 'work'), logger, registry: new Registry(), transcoder, calibrate: { dataDir: dir, ladder, ffmpegVersion: version } })
+    await worker.start()
+    try {
+      await worker.calibrated()
+      assert.equal(worker.calibration?.encoder, 'h264_nvenc', 'loaded from the cache')
+      assert.deepEqual([worker.gpu, worker.hwKind], [true, 'nvenc'])
+
+      const clip = join(dir, 'seg.ts')
+      await makeCalibrationClip(resolveFfmpeg().ffmpeg, clip, { width: 426, height: 240 }, 1)
+      const segment = await readFile(clip)
+      const job: JobAnnounce = {
+        jobId: 'gpu-job', streamId: 's1', seq: 0, durationMs: 1000, size: segment.byteLength, width: 426, height: 240, videoCodec: 'h264', audioCodec: 'aac', fpsMilli: 30000,
+        ladder, deadlineMs: Date.now() + 60_000, issuedAtMs: Date.now()
+      }
+      const signal = AbortSignal.timeout(60_000)
+      const ch = messageChannel({}, await protocols.dial(libp2p.peerId.toString(), PROTOCOL_TRANSCODE, { signal }), 'transcode')
+      await ch.write(codecs.transcodeRequest, { job, segmentSize: segment.byteLength }, { signal })
+      await ch.writeBytes(segment, { signal })
+      const res = await ch.read(codecs.transcodeResponse, { signal })
+      assert.equal(res.status, TranscodeResponse.Status.OK, res.error)
+      assert.equal(res.encoder, 'libx264')
+      const bytes = await ch.readBytes(res.renditions[0]!.size, { signal })
+      assert.ok(bytes.byteLength > 0)
+      await ch.close({ signal }).catch(() => {})
+
+      assert.equal(warnings.length, 1)
+      assert.match(warnings[0]!, /h264_nvenc failed at run time; using the CPU \(libx264\) for this and every later job/)
+      assert.deepEqual([worker.gpu, worker.hwKind, worker.encoder], [false, 'cpu', 'libx264'])
+      await worker.calibrated()
+      assert.equal(worker.calibration?.encoder, 'libx264', 'measured again on the CPU')
+      assert.ok((worker.calibration?.runs.length ?? 0) > 0)
+    } finally {
+      await worker.stop()
+    }
+  })
 })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
 import { DEFAULT_PRESET, Transcoder, warmUpFfmpeg } from '@diststream/media'
@@ -81,6 +81,7 @@ export class Worker {
   async calibrated (): Promise<void> { await this.calibrating }
 
   async start (): Promise<void> {
+    await mkdir(this.init.workDir, { recursive: true })
     await warmUpFfmpeg(this.init.ffmpegPath)
     await this.init.protocols.handle(PROTOCOL_TRANSCODE, (stream, peer) => {
       this.onTranscode(stream, peer).catch(err => {
