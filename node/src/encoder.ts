@@ -7,6 +7,8 @@ import type { Logger } from 'pino'
 export interface WorkerEncoder {
   transcoder: Transcoder
   maxJobs: number
+  /** Capacity if the GPU fails later and the worker moves to the CPU (unset: keep maxJobs). */
+  cpuMaxJobs?: number
   /** The detection's one-line result (with --gpu). */
   detection?: string
 }
@@ -30,5 +32,6 @@ export async function setUpEncoder (config: NodeConfig, ffmpegPath: string, logg
     else log.warn({ tried }, `--gpu: ${line}`)
   }
   const maxJobs = config.maxJobsSet ? config.maxJobs : defaultMaxJobs(hw != null)
-  return { transcoder: new Transcoder({ ffmpegPath, hw, logger: log }), maxJobs, detection: line }
+  const cpuMaxJobs = config.maxJobsSet ? undefined : defaultMaxJobs(false)
+  return { transcoder: new Transcoder({ ffmpegPath, hw, logger: log }), maxJobs, cpuMaxJobs, detection: line }
 }

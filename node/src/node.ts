@@ -107,6 +107,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     worker = new Worker({
       gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: encoder!.maxJobs, workDir, logger, registry, onProtocolError,
       transcoder: encoder!.transcoder,
+      cpuMaxJobs: encoder!.cpuMaxJobs,
       price: config.price,
       calibrate: config.calibrate ? { dataDir: config.dataDir, ladder: config.ladder, ffmpegVersion: version } : undefined
     })

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import { pino } from 'pino'
-import { parseConfig } from '../src/config.js'
+import { defaultMaxJobs, parseConfig } from '../src/config.js'
 import { createNode } from '../src/node.js'
 import { benchRow, formatBench, rungSets } from '../src/bench-cmd.js'
 import type { DistNode } from '../src/node.js'
@@ -113,7 +113,7 @@ describe('a worker node reports its encoder (fake GPU) in /api/node and presence
     await worker.worker!.calibrated()
     const api = await (await fetch(`${worker.httpUrl}/api/node`)).json() as any
     assert.deepEqual([api.worker.encoder, api.worker.gpu, api.worker.hwKind, api.ffmpeg.encoder], ['libx264', false, 'cpu', 'libx264'])
-    assert.equal(api.worker.maxJobs, 4, 'capacity was set from the detection at start')
+    assert.equal(api.worker.maxJobs, defaultMaxJobs(false), 'back to CPU capacity')
     assert.equal(api.worker.calibration.encoder, 'libx264')
     assert.deepEqual(api.worker.calibration.ladder, ['240p'])
     const warnings = lines.map(l => JSON.parse(l)).filter(l => /failed at run time/.test(l.msg))

@@ -122,12 +122,12 @@ describe('a worker whose GPU fails on a live job', () => {
     const gpuKey = calibrationKey({ ffmpegVersion: version, encoder: 'h264_nvenc', preset: 'veryfast', ladder })
     const cached: Calibration = { key: gpuKey, ffmpegVersion: version, encoder: 'h264_nvenc', preset: 'veryfast', source: { width: 426, height: 240 }, ladder, runs: [], measuredAt: 0, fixedMs: 50, msPerMediaSec: 10, pixelsPerFrame: 130_000, fps: 30 }
     await writeCalibration(dir, cached)
-    const worker = new Worker({ gossip, protocols, ffmpegPath: FAKE_GPU_FFMPEG, maxJobs: 2, workDir: join(dir, 'work'), logger, registry: new Registry(), transcoder, calibrate: { dataDir: dir, ladder, ffmpegVersion: version } })
+    const worker = new Worker({ gossip, protocols, ffmpegPath: FAKE_GPU_FFMPEG, maxJobs: 2, cpuMaxJobs: 1, workDir: join(dir, 'work'), logger, registry: new Registry(), transcoder, calibrate: { dataDir: dir, ladder, ffmpegVersion: version } })
     await worker.start()
     try {
       await worker.calibrated()
       assert.equal(worker.calibration?.encoder, 'h264_nvenc', 'loaded from the cache')
-      assert.deepEqual([worker.gpu, worker.hwKind], [true, 'nvenc'])
+      assert.deepEqual([worker.gpu, worker.hwKind, worker.maxJobs], [true, 'nvenc', 2])
 
       const clip = join(dir, 'seg.ts')
       await makeCalibrationClip(resolveFfmpeg().ffmpeg, clip, { width: 426, height: 240 }, 1)
@@ -149,7 +149,7 @@ describe('a worker whose GPU fails on a live job', () => {
 
       assert.equal(warnings.length, 1)
       assert.match(warnings[0]!, /h264_nvenc failed at run time; using the CPU \(libx264\) for this and every later job/)
-      assert.deepEqual([worker.gpu, worker.hwKind, worker.encoder], [false, 'cpu', 'libx264'])
+      assert.deepEqual([worker.gpu, worker.hwKind, worker.encoder, worker.maxJobs], [false, 'cpu', 'libx264', 1])
       await worker.calibrated()
       assert.equal(worker.calibration?.encoder, 'libx264', 'measured again on the CPU')
       assert.ok((worker.calibration?.runs.length ?? 0) > 0)

@@ -129,7 +129,8 @@ export interface Load {
 export class Estimator {
   #model: CostModel
   #correction = 1
-  readonly parallelism: number
+  /** Jobs run at once without slowing each other; lowered when a GPU worker falls back to the CPU. */
+  parallelism: number
   readonly #alpha: number
 
   constructor (init: EstimatorInit = {}) {

@@ -8,7 +8,8 @@
  * when the promise lapses (another worker won).
  */
 export class BidSlots {
-  readonly maxJobs: number
+  /** Jobs at once at most; may be lowered at run time (running jobs finish, no new bids meanwhile). */
+  maxJobs: number
   readonly #ttlMs: number
   readonly #now: () => number
   readonly #offers = new Map<string, number>()

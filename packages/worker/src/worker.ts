@@ -37,6 +37,8 @@ export interface WorkerInit extends PeerComponents {
   calibrate?: { dataDir: string, ladder: readonly RungSpec[], ffmpegVersion: string }
   /** How long a bid holds a slot (default {@link OFFER_TTL_MS}). */
   offerTtlMs?: number
+  /** Capacity to drop to if the GPU fails and the worker moves to the CPU (default: keep `maxJobs`). */
+  cpuMaxJobs?: number
 }
 
 /** How long a bid holds a slot: the ingest's bid window plus dispatch, with margin. */
@@ -68,7 +70,7 @@ export class Worker {
   }
 
   get activeJobs (): number { return this.slots.active }
-  get maxJobs (): number { return this.init.maxJobs }
+  get maxJobs (): number { return this.slots.maxJobs }
   /** Video encoder in use: `libx264` or a hardware one (e.g. `h264_nvenc`). */
   get encoder (): string { return this.transcoder.encoder }
   /** `cpu` or the hardware kind in use. */
@@ -103,6 +105,7 @@ export class Worker {
         .then(({ calibration: c, cached }) => {
           this.#calibration = c
           this.estimator.setModel(c)
+          this.afterFallback()
           this.log.info({ cached, encoder: c.encoder, fixedMs: c.fixedMs, msPerMediaSec: c.msPerMediaSec, source: `${c.source.width}x${c.source.height}`, ladder: c.ladder.map(r => r.name).join(','), runs: c.runs }, cached ? 'calibration loaded from the data dir' : 'calibrated')
         }, (err: any) => {
           if (!this.shutdown.signal.aborted) this.log.warn({ err: err?.message ?? String(err) }, 'calibration failed; estimating with the built-in model')
@@ -110,10 +113,13 @@ export class Worker {
     }
   }
 
-  /** After the GPU failed and the transcoder moved to the CPU, measure the CPU (once). */
-  private recalibrateAfterFallback (): void {
-    if (!this.transcoder.fellBack || this.recalibrated || this.#calibration == null || this.#calibration.encoder === this.transcoder.encoder) return
-    this.recalibrated = true
+  /** After the GPU failed and the transcoder moved to the CPU: CPU capacity, and measure the CPU (once). */
+  private afterFallback (): void {
+    if (!this.transcoder.fellBack || this.fallbackHandled) return
+    this.fallbackHandled = true
+    this.estimator.parallelism = 1
+    if (this.init.cpuMaxJobs != null) this.slots.maxJobs = Math.min(this.slots.maxJobs, this.init.cpuMaxJobs)
+    if (this.#calibration == null || this.#calibration.encoder === this.transcoder.encoder) return
     const previous = this.calibrating
     this.calibrating = (async () => {
       await previous
@@ -122,7 +128,7 @@ export class Worker {
     })()
   }
 
-  private recalibrated = false
+  private fallbackHandled = false
 
   async stop (): Promise<void> {
     this.shutdown.abort()
@@ -141,7 +147,7 @@ export class Worker {
       jobId: job.jobId,
       estimateMs,
       activeJobs: this.slots.active,
-      maxJobs: this.init.maxJobs,
+      maxJobs: this.slots.maxJobs,
       gpu: this.gpu,
       hwKind: this.hwKind,
       price: this.price
@@ -237,7 +243,7 @@ export class Worker {
       for (const body of bodies) await ch.writeBytes(body, { signal })
       await ch.close({ signal })
       this.estimator.observe(job, elapsedMs, concurrent)
-      this.recalibrateAfterFallback()
+      this.afterFallback()
       this.metrics.jobs.inc({ outcome: 'ok' })
       this.metrics.seconds.observe(elapsedMs / 1000)
       log.info({ elapsedMs, renditions: renditions.length }, 'segment transcoded')
