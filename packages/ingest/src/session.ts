@@ -175,8 +175,8 @@ export class PublishSession {
     let attempts = 0
     try {
       const { result, bid } = await dispatchJob({
-        // Weighted random draw by expected completion, reputation and price; ranked fallbacks.
-        bids: selectBids(bids, { reputation: ctx.reputation, slackMs: durationMs / 4, maxMs: durationMs * 2 }),
+        // Untried workers first, else a weighted random draw by expected completion, reputation and price; ranked fallbacks.
+        bids: selectBids(bids, { reputation: ctx.reputation, lastAssigned: ctx.lastAssigned, slackMs: durationMs / 4, maxMs: durationMs * 2 }),
         maxAttempts: ctx.maxAttempts,
         clock: systemClock,
         signal: this.abort.signal,

@@ -18,6 +18,12 @@ export interface SelectOptions {
   priceExponent?: number
   /** Probability of an exploration draw: uniform over every eligible bid (default 0.1). */
   explore?: number
+  /**
+   * When this ingest last gave the peer a job (undefined: never). With it, a close bid from a
+   * peer never tried wins outright (the best-weighted such bid), so every newcomer that can keep
+   * up is tried at once and gets a record.
+   */
+  lastAssigned?: (peerId: string) => number | undefined
 }
 
 export interface WeightedBid {
@@ -78,10 +84,11 @@ export function selectionWeights (bids: readonly Bid[], opts: SelectOptions = {}
  * ({@link selectionWeights}), so the best
  * worker wins most jobs but a close competitor, or a newcomer nobody has a record of, still gets
  * some; with probability `explore` the draw is uniform over every eligible bid instead, so a
- * worker whose calibration looks slower than the rest is tried now and then. A bid that is full,
+ * worker whose calibration looks slower than the rest is tried now and then; with `lastAssigned`,
+ * a close bid from a worker never tried wins outright. A bid that is full,
  * invalid or over `maxMs` is never drawn. With no eligible bid this is plain {@link rankBids}.
  *
- * Deterministic for a given `random` (two calls per selection).
+ * Deterministic for a given `random` (two calls per selection with an eligible bid).
  */
 export function selectBids (bids: readonly Bid[], opts: SelectOptions = {}): Bid[] {
   const rankOpts: RankOptions = { reputation: opts.reputation }
@@ -92,7 +99,10 @@ export function selectBids (bids: readonly Bid[], opts: SelectOptions = {}): Bid
   const exploring = random() < (opts.explore ?? 0.1)
   const r = random()
   let pick = pool[pool.length - 1]!.bid
-  if (exploring) {
+  const untried = opts.lastAssigned != null ? pool.filter(w => w.weight > 0 && opts.lastAssigned!(w.bid.peerId) === undefined) : []
+  if (untried.length > 0) {
+    pick = untried.reduce((a, b) => (b.weight > a.weight ? b : a)).bid
+  } else if (exploring) {
     pick = pool[Math.min(pool.length - 1, Math.floor(r * pool.length))]!.bid
   } else {
     let acc = 0

@@ -96,6 +96,22 @@ describe('selectBids', () => {
     assert.equal(wins(bids, 500, { reputation, explore: 0 }).get('slow'), undefined)
   })
 
+  it('with lastAssigned, a close bid from a worker never tried wins outright', () => {
+    const last = new Map([['known', 100], ['known2', 50]])
+    const lastAssigned = (p: string): number | undefined => last.get(p)
+    const bids = [bid('known', { estimateMs: 500 }), bid('new', { estimateMs: 900 }), bid('known2', { estimateMs: 400 }), bid('newer', { estimateMs: 700 }), bid('far', { estimateMs: 5000 })]
+    for (const r of [0, 0.5, 0.99]) {
+      // the best-weighted untried close bid, whatever the dice; 'far' (outside the close set) is not eligible for this
+      assert.equal(selectBids(bids, { lastAssigned, random: sequence(r, r) })[0]!.peerId, 'newer')
+    }
+    // once both were tried, the draw is back to weights
+    last.set('new', 200).set('newer', 300)
+    assert.equal(selectBids(bids, { lastAssigned, random: sequence(0.5, 0) })[0]!.peerId, 'known')
+    // an untried worker that is full, or too slow, does not jump the queue
+    const untriedFull = [bid('known', { estimateMs: 500 }), bid('fresh', { estimateMs: 500, activeJobs: 2, maxJobs: 2 }), bid('slowpoke', { estimateMs: 5000 })]
+    assert.equal(selectBids(untriedFull, { lastAssigned, random: sequence(0.5, 0.99) })[0]!.peerId, 'known')
+  })
+
   it('the cheaper of two equally fast workers wins more often', () => {
     const w = wins([bid('cheap', { price: 1 }), bid('dear', { price: 7 })], 2000, { explore: 0 })
     // weights 1 : 2/8 → cheap 80 %
