@@ -70,8 +70,9 @@ export function framePixels (source: Size, ladder: readonly Size[]): number {
 
 /**
  * Fits `elapsed = fixedMs + msPerMediaSec × seconds` to calibration runs (least squares).
- * With one point (or equal durations) the fixed cost is taken as 0. The fixed cost is clamped
- * to [0, shortest run] and the slope to > 0, so noisy runs still give a usable model.
+ * With one point (or equal durations) the fixed cost is taken as 0. When noise gives a negative
+ * fixed cost or slope, the longest run alone sets the slope (fixed cost 0); the fixed cost is
+ * clamped to the shortest run, so noisy runs still give a usable model.
  */
 export function fitCostLine (points: ReadonlyArray<{ durationMs: number, elapsedMs: number }>): { fixedMs: number, msPerMediaSec: number } {
   const ps = points.filter(p => p.durationMs > 0 && Number.isFinite(p.elapsedMs) && p.elapsedMs > 0)
@@ -85,9 +86,11 @@ export function fitCostLine (points: ReadonlyArray<{ durationMs: number, elapsed
   let fixed = sxx > 0 ? my - slope * mx : 0
   const shortest = Math.min(...ys)
   if (fixed < 0 || slope <= 0) {
-    // Noise made the line nonsense: attribute everything to media time.
+    // Noise (a busy machine) made the line nonsense: trust the longest run, the one most like a
+    // real segment, and attribute all of it to media time.
+    const longest = ps.reduce((a, b) => (b.durationMs > a.durationMs ? b : a))
     fixed = 0
-    slope = my / mx
+    slope = longest.elapsedMs / (longest.durationMs / 1000)
   }
   fixed = Math.min(fixed, shortest)
   return { fixedMs: fixed, msPerMediaSec: Math.max(slope, 1e-3) }
