@@ -1,6 +1,7 @@
 import { dashboardHtml } from './dashboard.js'
 import type { DistNode } from '../node.js'
 import type { Worker } from '@diststream/worker'
+import type { FastifyInstance } from 'fastify'
 
 /** The worker's market state: encoder, capacity, price and calibration. */
 function workerInfo (w: Worker): Record<string, unknown> {
@@ -17,7 +18,6 @@ function workerInfo (w: Worker): Record<string, unknown> {
       : null
   }
 }
-import type { FastifyInstance } from 'fastify'
 
 export function registerNodeRoutes (app: FastifyInstance, node: DistNode, version: string): void {
   app.get('/healthz', async () => ({ ok: true }))
