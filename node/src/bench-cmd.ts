@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { DEFAULT_PRESET, ffmpegVersion, resolveFfmpeg } from '@diststream/media'
 import { calibrate, calibrationSource, throughput, writeCalibration } from '@diststream/worker'
 import { pino } from 'pino'
@@ -5,7 +6,6 @@ import { toConfig } from './config.js'
 import { setUpEncoder } from './encoder.js'
 import type { Calibration } from '@diststream/worker'
 import type { RungSpec } from '@diststream/media'
-import { join } from 'node:path'
 
 const REPEATS = 3
 
