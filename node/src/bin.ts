@@ -35,6 +35,10 @@ await nodeOptions(yargs(hideBin(process.argv)))
   .command('dev', 'Run a local network on embedded defaults: one node with every role plus a synthetic broadcaster (ffmpeg test pattern)', () => {}, async (argv) => {
     await runDev(argv as Record<string, unknown>, untilSignal)
   })
+  .command('bench', 'Measure this machine as a worker: the calibration (segments per second and realtime factor per ladder rung set, and the encoder used; --gpu to test the hardware encoder)', () => {}, async (argv) => {
+    const { runBenchCommand } = await import('./bench-cmd.js')
+    await runBenchCommand(argv as Record<string, unknown>)
+  })
   .example('$0 --role worker --gpu --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...', 'Donate a GPU to the network')
   .example('$0 --role ingest,edge --http-port 8080 --rtmp-port 1935', 'Run a broadcaster\'s ingest with its own edge')
   .strict()

@@ -20,6 +20,12 @@ export interface NodeConfig {
   segmentSeconds: number
   ladder: RungSpec[]
   maxJobs: number
+  /** --max-jobs was given (otherwise a worker with a working GPU takes more). */
+  maxJobsSet: boolean
+  /** Asking price in this worker's bids (0 = free). */
+  price: number
+  /** Calibrate the worker at start (cached in the data dir). */
+  calibrate: boolean
   playlistWindow: number
   bidWindowMs: number
   maxQueueSeconds: number
@@ -53,7 +59,9 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('gpu', { type: 'boolean', default: false, describe: 'Use a hardware encoder if ffmpeg has one that works; otherwise say so and use the CPU' })
     .option('segment-seconds', { type: 'number', default: 2, describe: 'Target segment length; segments start on keyframes, so a longer GOP gives longer segments' })
     .option('ladder', { type: 'string', default: '720p,480p,360p', describe: 'ABR ladder: any of 1080p, 720p, 480p, 360p, 240p; rungs above the source are skipped' })
-    .option('max-jobs', { type: 'number', default: Math.max(1, Math.min(2, availableParallelism())), describe: 'Concurrent transcodes this worker accepts' })
+    .option('max-jobs', { type: 'number', describe: `Concurrent transcodes this worker accepts; it stops bidding when full (default ${defaultMaxJobs(false)} here, ${defaultMaxJobs(true)} with a working --gpu)` })
+    .option('price', { type: 'number', default: 0, describe: 'Asking price in this worker\'s bids, an integer in units the network agrees on (0 = free); ingests prefer cheaper bids among similar ones' })
+    .option('calibrate', { type: 'boolean', default: true, describe: 'Measure this worker\'s transcode speed at start (cached in the data dir); --no-calibrate bids with a built-in estimate' })
     .option('playlist-window', { type: 'number', default: 6, describe: 'Segments in each live media playlist (edge role)' })
     .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
@@ -63,6 +71,11 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
+}
+
+/** Default --max-jobs: up to 2 transcodes on the CPU (x264 uses every core), 4 on a hardware encoder. */
+export function defaultMaxJobs (gpu: boolean): number {
+  return gpu ? 4 : Math.max(1, Math.min(2, availableParallelism()))
 }
 
 type Raw = Record<string, unknown>
@@ -127,7 +140,10 @@ export function toConfig (raw: Raw): NodeConfig {
     gpu: raw.gpu === true || raw.gpu === 'true',
     segmentSeconds: seg,
     ladder,
-    maxJobs: int(raw, 'max-jobs', 1, 64),
+    maxJobs: raw['max-jobs'] == null ? defaultMaxJobs(false) : int(raw, 'max-jobs', 1, 64),
+    maxJobsSet: raw['max-jobs'] != null,
+    price: int(raw, 'price', 0, Number.MAX_SAFE_INTEGER),
+    calibrate: raw.calibrate !== false && raw.calibrate !== 'false',
     playlistWindow: int(raw, 'playlist-window', 3, 10_000),
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ffmpegVersion, resolveFfmpeg } from '@diststream/media'
+import { setUpEncoder } from './encoder.js'
 import { createP2PNode, Gossip, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapList } from '@diststream/bootstrap'
@@ -60,11 +61,15 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   if (apiToken.created) process.stderr.write(`API token (for POST/DELETE under /api; stored in ${apiToken.file ?? ''}, shown only now): ${apiToken.token}\n`)
 
   let ffmpeg: FfmpegPaths | undefined
+  let version = ''
   if (has('ingest') || has('worker')) {
     ffmpeg = resolveFfmpeg()
-    logger.info({ ffmpeg: ffmpeg.ffmpeg, ffprobe: ffmpeg.ffprobe, source: ffmpeg.source, version: await ffmpegVersion(ffmpeg.ffmpeg) }, 'ffmpeg')
-    if (config.gpu) logger.warn('--gpu: no working hardware encoder was found in this ffmpeg; using the CPU (libx264)')
+    version = await ffmpegVersion(ffmpeg.ffmpeg)
+    logger.info({ ffmpeg: ffmpeg.ffmpeg, ffprobe: ffmpeg.ffprobe, source: ffmpeg.source, version }, 'ffmpeg')
   }
+  if (config.gpu && !has('worker')) logger.warn('--gpu only matters for the worker role; ignored')
+  // --gpu: a hardware encoder that passes a test encode, or the CPU with one clear log line.
+  const encoder = has('worker') ? await setUpEncoder(config, ffmpeg!.ffmpeg, logger) : undefined
 
   const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap: bootstrapList(config.bootstrap), version: VERSION })
   const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
@@ -78,9 +83,9 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     multiaddrs: libp2p.getMultiaddrs().slice(0, 16).map(m => m.bytes),
     httpUrl,
     activeJobs: worker?.activeJobs ?? 0,
-    maxJobs: has('worker') ? config.maxJobs : 0,
-    gpu: false,
-    hwKind: 'cpu',
+    maxJobs: worker?.maxJobs ?? 0,
+    gpu: worker?.gpu ?? false,
+    hwKind: worker?.hwKind ?? 'cpu',
     agent: `diststream-node/${VERSION}`,
     startedAtMs: startedAt
   }), logger.child({ component: 'presence' }))
@@ -94,7 +99,14 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     const workDir = join(config.dataDir, 'work')
     await mkdir(workDir, { recursive: true })
     const { Worker } = await import('@diststream/worker')
-    worker = new Worker({ gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError, limits: { maxWidth: config.maxRungSize.width, maxHeight: config.maxRungSize.height } })
+    worker = new Worker({
+      gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: encoder!.maxJobs, workDir, logger, registry, onProtocolError,
+      transcoder: encoder!.transcoder,
+      cpuMaxJobs: encoder!.cpuMaxJobs,
+      price: config.price,
+      calibrate: config.calibrate ? { dataDir: config.dataDir, ladder: config.ladder, ffmpegVersion: version } : undefined,
+      limits: { maxWidth: config.maxRungSize.width, maxHeight: config.maxRungSize.height }
+    })
   }
   const edge = has('edge')
     ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })

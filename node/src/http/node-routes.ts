@@ -1,5 +1,22 @@
 import type { DistNode } from '../node.js'
+import type { Worker } from '@diststream/worker'
 import type { FastifyInstance } from 'fastify'
+
+/** The worker's market state: encoder, capacity, price and calibration. */
+function workerInfo (w: Worker): Record<string, unknown> {
+  const c = w.calibration
+  return {
+    activeJobs: w.activeJobs,
+    maxJobs: w.maxJobs,
+    encoder: w.encoder,
+    gpu: w.gpu,
+    hwKind: w.hwKind,
+    price: w.price,
+    calibration: c != null
+      ? { encoder: c.encoder, fixedMs: c.fixedMs, msPerMediaSec: c.msPerMediaSec, source: c.source, ladder: c.ladder.map(r => r.name), runs: c.runs, measuredAt: c.measuredAt }
+      : null
+  }
+}
 
 export function registerNodeRoutes (app: FastifyInstance, node: DistNode, version: string): void {
   app.get('/healthz', async () => ({ ok: true }))
@@ -19,8 +36,8 @@ export function registerNodeRoutes (app: FastifyInstance, node: DistNode, versio
       httpUrl: node.httpUrl,
       rtmpPort: node.ingest != null ? node.config.rtmpPort : undefined,
       uptimeSec: Math.round((Date.now() - node.startedAt) / 1000),
-      ffmpeg: node.ffmpeg != null ? { path: node.ffmpeg.ffmpeg, source: node.ffmpeg.source, encoder: 'libx264' } : undefined,
-      worker: node.worker != null ? { activeJobs: node.worker.activeJobs, maxJobs: node.worker.maxJobs } : undefined,
+      ffmpeg: node.ffmpeg != null ? { path: node.ffmpeg.ffmpeg, source: node.ffmpeg.source, encoder: node.worker?.encoder ?? 'libx264' } : undefined,
+      worker: node.worker != null ? workerInfo(node.worker) : undefined,
       peers: [...known.values()].map(p => ({
         peerId: p.peerId,
         roles: p.roles,
@@ -30,6 +47,7 @@ export function registerNodeRoutes (app: FastifyInstance, node: DistNode, versio
         activeJobs: p.activeJobs,
         maxJobs: p.maxJobs,
         gpu: p.gpu,
+        hwKind: p.hwKind,
         agent: p.agent,
         lastSeen: p.lastSeen
       }))

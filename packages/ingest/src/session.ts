@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
 import { measurePsnr, probeMedia, Segmenter } from '@diststream/media'
-import { AttemptInvalidError, Auction, dispatchJob, judgeSpotCheck, LATE_FACTOR, rankBids, shouldSpotCheck, spreadLoad, systemClock } from '@diststream/scheduler'
+import { AttemptInvalidError, Auction, dispatchJob, judgeSpotCheck, LATE_FACTOR, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
 import type { AttemptOutput } from './transcode-client.js'
@@ -232,8 +232,9 @@ export class PublishSession {
       return []
     }
     const order = (list: readonly Bid[]): Bid[] => {
-      // Suspended workers go last: tried only when nobody else can.
-      const ranked = spreadLoad(rankBids(list, { reputation: p => ctx.workers.score(p) }), { reputation: p => ctx.workers.score(p), lastAssigned: ctx.lastAssigned, slackMs: durationMs / 4 })
+      // Untried workers first, else a weighted random draw by expected completion, reputation
+      // and price, then ranked fallbacks; suspended workers go last: tried only when nobody else can.
+      const ranked = selectBids(list, { reputation: p => ctx.workers.score(p), lastAssigned: ctx.lastAssigned, slackMs: durationMs / 4, maxMs: durationMs * 2 })
       return [...ranked.filter(b => !ctx.workers.suspended(b.peerId)), ...ranked.filter(b => ctx.workers.suspended(b.peerId))]
     }
     const ordered = order(bids)

@@ -55,6 +55,25 @@ export {
   type TranscodeOptions,
   type TranscodeResult,
 } from './transcode.js';
+export {
+  HW_CANDIDATES,
+  describeHwDetection,
+  detectHwEncoder,
+  framesOnDevice,
+  hwFilterGraph,
+  hwInputOptions,
+  hwVideoOptions,
+  oneFrameTestArgs,
+  parseEncoderList,
+  parseHwaccelList,
+  type FilterSpec,
+  type HwDetection,
+  type HwEncoder,
+  type HwEncoderSpec,
+  type HwKind,
+  type HwProbeReport,
+} from './hwaccel.js';
+export { Transcoder, type TranscoderLogger } from './transcoder.js';
 export { verifyRendition, type RenditionExpectation, type VerifyResult } from './verify.js';
 export { measureJoins, type Join, type JoinReport } from './joins.js';
 export {

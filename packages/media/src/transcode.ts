@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { LadderError, TranscodeError } from './errors.js';
+import { hwFilterGraph, hwInputOptions, hwVideoOptions, type HwEncoder } from './hwaccel.js';
 import type { RungSpec } from './ladder.js';
 import { tailLines } from './proc.js';
 
@@ -25,6 +26,10 @@ export interface TranscodeOptions {
   preset?: string;
   /** x264 threads per output (default: ffmpeg's choice). */
   threads?: number;
+  /** Encode (and decode/scale where possible) on this hardware encoder instead of libx264. */
+  hw?: HwEncoder;
+  /** Source video codec (`h264`, `hevc`...): picks the hardware decoder for QSV. Default `h264`. */
+  sourceCodec?: string;
   signal?: AbortSignal;
 }
 
@@ -39,7 +44,8 @@ export interface Rendition {
 export interface TranscodeResult {
   renditions: Rendition[];
   elapsedMs: number;
-  encoder: 'libx264';
+  /** `libx264`, or the hardware encoder used (e.g. `h264_nvenc`). */
+  encoder: string;
 }
 
 /** Frames per segment, used as the fixed GOP length. */
@@ -66,36 +72,36 @@ export function buildTranscodeCommand(
   }
   const gop = gopFrames(opts.fpsMilli, opts.durationSec);
   const preset = opts.preset ?? DEFAULT_PRESET;
+  const hw = opts.hw;
   const command = ffmpeg(opts.input)
     .setFfmpegPath(opts.ffmpegPath)
     // Keep the segment's timestamps so consecutive renditions join without gaps.
-    .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'warning', '-copyts'])
-    .complexFilter([
-      { filter: 'split', options: String(ladder.length), inputs: '0:v:0', outputs: ladder.map((_, i) => `s${i}`) },
-      ...ladder.flatMap((r, i) => [
-        { filter: 'scale', options: { w: r.width, h: r.height }, inputs: `s${i}`, outputs: `z${i}` },
-        { filter: 'setsar', options: '1', inputs: `z${i}`, outputs: `v${i}` },
-      ]),
-    ]);
+    .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'warning', ...(hw ? hwInputOptions(hw, opts.sourceCodec) : []), '-copyts'])
+    .complexFilter(hwFilterGraph(hw, ladder, opts.sourceCodec));
   const outputs = ladder.map((r, i) => {
     const out = path.join(opts.outDir, `${r.name}.ts`);
+    const video = hw
+      ? hwVideoOptions(hw, r, gop, X264_BFRAMES, opts.sourceCodec)
+      : [
+          '-c:v', 'libx264',
+          '-preset', preset,
+          '-profile:v', 'high',
+          '-pix_fmt', 'yuv420p',
+          '-bf', String(X264_BFRAMES),
+          '-g', String(gop),
+          '-keyint_min', String(gop),
+          '-sc_threshold', '0',
+          '-force_key_frames', 'expr:eq(n,0)',
+          '-forced-idr', '1',
+          '-b:v', `${r.videoKbps}k`,
+          '-maxrate', `${r.videoKbps}k`,
+          '-bufsize', `${r.videoKbps * 2}k`,
+          ...(opts.threads ? ['-threads', String(opts.threads)] : []),
+        ];
     command.output(out).outputOptions([
       '-map', `[v${i}]`,
       '-map', '0:a?',
-      '-c:v', 'libx264',
-      '-preset', preset,
-      '-profile:v', 'high',
-      '-pix_fmt', 'yuv420p',
-      '-bf', String(X264_BFRAMES),
-      '-g', String(gop),
-      '-keyint_min', String(gop),
-      '-sc_threshold', '0',
-      '-force_key_frames', 'expr:eq(n,0)',
-      '-forced-idr', '1',
-      '-b:v', `${r.videoKbps}k`,
-      '-maxrate', `${r.videoKbps}k`,
-      '-bufsize', `${r.videoKbps * 2}k`,
-      ...(opts.threads ? ['-threads', String(opts.threads)] : []),
+      ...video,
       '-c:a', 'copy',
       '-muxdelay', '0',
       '-muxpreload', '0',
@@ -165,5 +171,5 @@ export async function transcodeSegment(opts: TranscodeOptions): Promise<Transcod
     if (!st || st.size === 0) throw new TranscodeError(`ffmpeg wrote no output for rung ${o.name} (${o.path})`);
     renditions.push({ name: o.name, path: o.path, width: o.width, height: o.height, size: st.size });
   }
-  return { renditions, elapsedMs: Math.round(performance.now() - t0), encoder: 'libx264' };
+  return { renditions, elapsedMs: Math.round(performance.now() - t0), encoder: opts.hw?.encoder ?? 'libx264' };
 }

@@ -2,7 +2,7 @@
 export interface Bid {
   peerId: string
   jobId: string
-  /** The worker's own estimate of the transcode time if started now, ms. */
+  /** The worker's expected completion time for this job, ms: its calibrated speed under its current load (running jobs and promised slots). */
   estimateMs: number
   /** Jobs the worker is running now. */
   activeJobs: number
@@ -33,20 +33,19 @@ export const NEUTRAL_REPUTATION = 0.5
  * Score of a bid: expected completion time in ms, adjusted; lower is better.
  *
  * ```
- * load     = activeJobs / max(1, maxJobs)
- * expected = estimateMs * (1 + load)           // a busy worker finishes later
- * score    = expected / (0.5 + reputation)     // rep 0.5 -> x1, 1 -> x0.67, 0 -> x2
+ * score    = estimateMs / (0.5 + reputation)   // rep 0.5 -> x1, 1 -> x0.67, 0 -> x2
  * ```
+ *
+ * The worker's estimate already includes its load (see PROTOCOL.md, Bid), so load is not
+ * counted again here.
  *
  * A non-finite or negative `estimateMs` scores `Infinity`; reputation is
  * clamped to [0, 1] (NaN counts as neutral).
  */
 export function scoreBid (bid: Bid, reputation = NEUTRAL_REPUTATION): number {
   if (!Number.isFinite(bid.estimateMs) || bid.estimateMs < 0) return Infinity
-  const maxJobs = Number.isFinite(bid.maxJobs) ? Math.max(1, bid.maxJobs) : 1
-  const active = Number.isFinite(bid.activeJobs) ? Math.max(0, bid.activeJobs) : 0
   const rep = Number.isNaN(reputation) ? NEUTRAL_REPUTATION : Math.min(1, Math.max(0, reputation))
-  return bid.estimateMs * (1 + active / maxJobs) / (0.5 + rep)
+  return bid.estimateMs / (0.5 + rep)
 }
 
 /** True when the worker already runs as many jobs as it accepts (`maxJobs <= 0` is always full). */

@@ -15,3 +15,5 @@
 export * from './worker.js'
 export * from './estimator.js'
 export * from './admission.js'
+export * from './calibrate.js'
+export * from './slots.js'

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, StreamAnnounce, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
-import { transcodeSegment, warmUpFfmpeg } from '@diststream/media'
+import { DEFAULT_PRESET, Transcoder, warmUpFfmpeg } from '@diststream/media'
 import { Counter, Gauge, Histogram } from 'prom-client'
+import { loadOrCalibrate } from './calibrate.js'
 import { Estimator } from './estimator.js'
 import { BidBook, DEFAULT_JOB_LIMITS, refuseJob, StreamOrigins } from './admission.js'
 import type { JobLimits } from './admission.js'
+import { BidSlots } from './slots.js'
+import type { Calibration } from './calibrate.js'
+import type { RungSpec } from '@diststream/media'
 import type { JobAnnounce, Rendition } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -22,21 +26,35 @@ export interface WorkerInit extends PeerComponents {
   workDir: string
   logger: Logger
   registry: Registry
-  gpu?: boolean
-  hwKind?: string
   preset?: string
+  /** Runs the transcodes; carries the hardware encoder, if any (default: libx264). */
+  transcoder?: Transcoder
   estimator?: Estimator
   /** What this worker will spend on one job (rung sizes, segment size and length, ladder length). */
   limits?: Partial<JobLimits>
+  /** Asking price put in every bid (0 = free). */
+  price?: number
+  /**
+   * Calibrate at start (in the background: bids use the built-in model until it is done),
+   * cached in `dataDir`. Omitted: no calibration.
+   */
+  calibrate?: { dataDir: string, ladder: readonly RungSpec[], ffmpegVersion: string }
+  /** How long a bid holds a slot (default {@link OFFER_TTL_MS}). */
+  offerTtlMs?: number
+  /** Capacity to drop to if the GPU fails and the worker moves to the CPU (default: keep `maxJobs`). */
+  cpuMaxJobs?: number
 }
 
 /** How long a bid holds a slot: the ingest's bid window plus dispatch, with margin. */
-const OFFER_TTL_MS = 500
+export const OFFER_TTL_MS = 500
 
 export class Worker {
-  private active = 0
+  private readonly slots: BidSlots
   private readonly log: Logger
-  private readonly estimator: Estimator
+  readonly estimator: Estimator
+  readonly transcoder: Transcoder
+  private calibrating?: Promise<void>
+  #calibration?: Calibration
   private readonly metrics: { bids: Counter, jobs: Counter<'outcome'>, active: Gauge, seconds: Histogram }
   private unsubscribe?: () => void
   private unsubscribeStreams?: () => void
@@ -50,7 +68,9 @@ export class Worker {
 
   constructor (private readonly init: WorkerInit) {
     this.log = init.logger.child({ component: 'worker' })
-    this.estimator = init.estimator ?? new Estimator()
+    this.transcoder = init.transcoder ?? new Transcoder({ ffmpegPath: init.ffmpegPath, preset: init.preset, logger: this.log })
+    this.estimator = init.estimator ?? new Estimator({ parallelism: this.transcoder.hw != null ? 2 : 1 })
+    this.slots = new BidSlots({ maxJobs: init.maxJobs, ttlMs: init.offerTtlMs ?? OFFER_TTL_MS })
     this.limits = { ...DEFAULT_JOB_LIMITS, ...init.limits }
     const registers = [init.registry]
     this.refused = new Counter({ name: 'diststream_worker_jobs_refused_total', help: 'Jobs and transcode requests this worker refused: limits (sizes, lengths), unknown_stream, foreign_job (not from the stream\'s ingest), unsolicited (no bid of ours to that peer)', labelNames: ['why'], registers })
@@ -62,10 +82,21 @@ export class Worker {
     }
   }
 
-  get activeJobs (): number { return this.active }
-  get maxJobs (): number { return this.init.maxJobs }
+  get activeJobs (): number { return this.slots.active }
+  get maxJobs (): number { return this.slots.maxJobs }
+  /** Video encoder in use: `libx264` or a hardware one (e.g. `h264_nvenc`). */
+  get encoder (): string { return this.transcoder.encoder }
+  /** `cpu` or the hardware kind in use. */
+  get hwKind (): string { return this.transcoder.hwKind }
+  get gpu (): boolean { return this.transcoder.hw != null }
+  get price (): number { return this.init.price ?? 0 }
+  /** The calibration in use, once measured or loaded. */
+  get calibration (): Calibration | undefined { return this.#calibration }
+  /** Settles when the start-up calibration is done (or failed, or was not asked for). */
+  async calibrated (): Promise<void> { await this.calibrating }
 
   async start (): Promise<void> {
+    await mkdir(this.init.workDir, { recursive: true })
     await warmUpFfmpeg(this.init.ffmpegPath)
     await this.init.protocols.handle(PROTOCOL_TRANSCODE, (stream, peer) => {
       this.onTranscode(stream, peer).catch(err => {
@@ -78,26 +109,49 @@ export class Worker {
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
       this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') })
     })
+    this.startCalibration()
   }
+
+  /** Calibrates (or loads the cached calibration) in the background, when asked to. */
+  private startCalibration (): void {
+    const cal = this.init.calibrate
+    if (cal != null) {
+      const preset = this.init.preset ?? DEFAULT_PRESET
+      this.calibrating = loadOrCalibrate({ ...cal, ffmpegPath: this.init.ffmpegPath, transcoder: this.transcoder, preset, workDir: this.init.workDir, signal: this.shutdown.signal })
+        .then(({ calibration: c, cached }) => {
+          this.#calibration = c
+          this.estimator.setModel(c)
+          this.afterFallback()
+          this.log.info({ cached, encoder: c.encoder, fixedMs: c.fixedMs, msPerMediaSec: c.msPerMediaSec, source: `${c.source.width}x${c.source.height}`, ladder: c.ladder.map(r => r.name).join(','), runs: c.runs }, cached ? 'calibration loaded from the data dir' : 'calibrated')
+        }, (err: any) => {
+          if (!this.shutdown.signal.aborted) this.log.warn({ err: err?.message ?? String(err) }, 'calibration failed; estimating with the built-in model')
+        })
+    }
+  }
+
+  /** After the GPU failed and the transcoder moved to the CPU: CPU capacity, and measure the CPU (once). */
+  private afterFallback (): void {
+    if (!this.transcoder.fellBack || this.fallbackHandled) return
+    this.fallbackHandled = true
+    this.estimator.parallelism = 1
+    if (this.init.cpuMaxJobs != null) this.slots.maxJobs = Math.min(this.slots.maxJobs, this.init.cpuMaxJobs)
+    if (this.#calibration == null || this.#calibration.encoder === this.transcoder.encoder) return
+    const previous = this.calibrating
+    this.calibrating = (async () => {
+      await previous
+      this.startCalibration()
+      await this.calibrating
+    })()
+  }
+
+  private fallbackHandled = false
 
   async stop (): Promise<void> {
     this.shutdown.abort()
     this.unsubscribe?.()
     this.unsubscribeStreams?.()
+    await this.calibrating
     await this.init.protocols.unhandle(PROTOCOL_TRANSCODE)
-  }
-
-  /**
-   * Capacity promised in outstanding bids: jobId → when the promise lapses.
-   * Without it a free worker bids on every job in a burst, wins several and
-   * has to refuse all but one.
-   */
-  private readonly offers = new Map<string, number>()
-
-  private committed (): number {
-    const now = Date.now()
-    for (const [id, until] of this.offers) if (until < now) this.offers.delete(id)
-    return this.active + this.offers.size
   }
 
   private async onJob (job: JobAnnounce, from: string): Promise<void> {
@@ -115,31 +169,39 @@ export class Worker {
       this.log.info({ jobId: job.jobId, streamId: job.streamId, from, why }, 'no bid: job outside this worker\'s limits')
       return
     }
-    if (this.offers.has(job.jobId) || this.committed() >= this.init.maxJobs) return
+    // Full (running + promised = --max-jobs): no bid at all.
+    if (!this.slots.canBid(job.jobId)) return
     if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
+    const estimateMs = this.estimator.estimate(job, { active: this.slots.active, pending: this.slots.pending })
     this.bidBook.record(job, from)
-    this.offers.set(job.jobId, Date.now() + OFFER_TTL_MS)
+    this.slots.reserve(job.jobId)
     const bid = {
       jobId: job.jobId,
-      estimateMs: this.estimator.estimate(job.durationMs, job.ladder.length, this.active),
-      activeJobs: this.active,
-      maxJobs: this.init.maxJobs,
-      gpu: this.init.gpu ?? false,
-      hwKind: this.init.hwKind ?? 'cpu',
-      price: 0
+      estimateMs,
+      activeJobs: this.slots.active,
+      maxJobs: this.slots.maxJobs,
+      gpu: this.gpu,
+      hwKind: this.hwKind,
+      price: this.price
     }
     const signal = AbortSignal.any([AbortSignal.timeout(2000), this.shutdown.signal])
-    const stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
+    let stream: Stream
+    try {
+      stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
+    } catch (err) {
+      this.slots.release(job.jobId)
+      throw err
+    }
     const ch = messageChannel(this.init, stream, 'bid')
     try {
       await ch.write(codecs.bid, bid, { signal })
       const ack = await ch.read(codecs.bidAck, { signal })
-      if (!ack.accepted) this.offers.delete(job.jobId)
+      if (!ack.accepted) this.slots.release(job.jobId)
       this.metrics.bids.inc()
       this.log.debug({ jobId: job.jobId, accepted: ack.accepted, estimateMs: bid.estimateMs }, 'bid sent')
       await ch.close({ signal })
     } catch (err) {
-      this.offers.delete(job.jobId)
+      this.slots.release(job.jobId)
       ch.abort(err as Error)
       throw err
     }
@@ -169,7 +231,7 @@ export class Worker {
       ch.abort(new Error(unsolicited))
       return
     }
-    if (job != null) this.offers.delete(job.jobId)
+    if (job != null) this.slots.release(job.jobId)
     const refuse = async (status: TranscodeResponse.Status, error: string): Promise<void> => {
       // Drain the segment first: the ingest reads our answer only after sending it.
       await ch.discardBytes(req.segmentSize, { signal })
@@ -187,13 +249,12 @@ export class Worker {
       await refuse(TranscodeResponse.Status.BAD_REQUEST, outside).catch(err => { ch.abort(err) })
       return
     }
-    if (this.active >= this.init.maxJobs) {
+    if (!this.slots.start()) {
       await refuse(TranscodeResponse.Status.BUSY, 'worker at capacity').catch(err => { ch.abort(err) })
       return
     }
-    this.active++
-    this.metrics.active.set(this.active)
-    const concurrent = this.active
+    this.metrics.active.set(this.slots.active)
+    const concurrent = this.slots.active
     const started = Date.now()
     const dir = await mkdtemp(join(this.init.workDir, `job-${job.jobId}-`))
     const log = this.log.child({ jobId: job.jobId, streamId: job.streamId, seq: job.seq, peer })
@@ -202,14 +263,13 @@ export class Worker {
       const segment = await ch.readBytes(req.segmentSize, { signal })
       const input = join(dir, 'in.ts')
       await writeFile(input, segment)
-      const result = await transcodeSegment({
-        ffmpegPath: this.init.ffmpegPath,
+      const result = await this.transcoder.transcode({
         input,
         outDir: dir,
         ladder: job.ladder.map(r => ({ name: r.name, width: r.width, height: r.height, videoKbps: r.videoKbps })),
         fpsMilli: job.fpsMilli,
         durationSec: job.durationMs / 1000,
-        preset: this.init.preset,
+        sourceCodec: job.videoCodec,
         signal
       })
       const renditions: Rendition[] = []
@@ -233,7 +293,8 @@ export class Worker {
       await this.reply(ch, { status: TranscodeResponse.Status.OK, error: '', renditions, elapsedMs, encoder: result.encoder })
       for (const body of bodies) await ch.writeBytes(body, { signal })
       await ch.close({ signal })
-      this.estimator.observe(job.durationMs, job.ladder.length, elapsedMs, concurrent)
+      this.estimator.observe(job, elapsedMs, concurrent)
+      this.afterFallback()
       this.metrics.jobs.inc({ outcome: 'ok' })
       this.metrics.seconds.observe(elapsedMs / 1000)
       log.info({ elapsedMs, renditions: renditions.length }, 'segment transcoded')
@@ -252,8 +313,8 @@ export class Worker {
         }
       }
     } finally {
-      this.active--
-      this.metrics.active.set(this.active)
+      this.slots.finish()
+      this.metrics.active.set(this.slots.active)
       await rm(dir, { recursive: true, force: true })
     }
   }
