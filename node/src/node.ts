@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import { startHttp } from './http/server.js'
 import { freePort } from './net.js'
+import { bidElection } from './bid-election.js'
 import { loadOrCreateApiToken } from './http/auth.js'
 import type { NodeConfig } from './config.js'
 import type { Edge } from '@diststream/edge'
@@ -105,7 +106,8 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
       cpuMaxJobs: encoder!.cpuMaxJobs,
       price: config.price,
       calibrate: config.calibrate ? { dataDir: config.dataDir, ladder: config.ladder, ffmpegVersion: version } : undefined,
-      limits: { maxWidth: config.maxRungSize.width, maxHeight: config.maxRungSize.height }
+      limits: { maxWidth: config.maxRungSize.width, maxHeight: config.maxRungSize.height },
+      elected: bidElection(libp2p.peerId.toString(), presence)
     })
   }
   const edge = has('edge')

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
 import { measurePsnr, probeMedia, Segmenter } from '@diststream/media'
-import { AttemptInvalidError, Auction, dispatchJob, judgeSpotCheck, LATE_FACTOR, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
+import { AttemptInvalidError, Auction, DEFAULT_BID_K, dispatchJob, electionSize, judgeSpotCheck, LATE_FACTOR, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
 import type { AttemptOutput } from './transcode-client.js'
@@ -32,6 +32,8 @@ export class PublishSession {
   private pdtBase?: { wall: number, startSec: number }
   private readonly inflight = new Set<Promise<void>>()
   private readonly waiting: number[] = []
+  /** How often each recent job was announced (the bid election widens with each). */
+  private readonly announcements = new Map<string, number>()
   private readonly log: Logger
   private readonly abort = new AbortController()
 
@@ -178,7 +180,12 @@ export class PublishSession {
         if (known === 0) return []
         if (this.waiting.indexOf(job.seq) < known) {
           const free = workers.filter(p => p.activeJobs < p.maxJobs).length
-          const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: free > 0 && !ctx.localWorker ? free : undefined })
+          // Workers elect k of the free ones to bid (k doubles on each announce of the job): expect that many.
+          const n = (this.announcements.get(job.jobId) ?? 0) + 1
+          this.announcements.set(job.jobId, n)
+          if (this.announcements.size > 1000) this.announcements.delete(this.announcements.keys().next().value!)
+          const expected = Math.min(free, electionSize(DEFAULT_BID_K, n))
+          const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: expected > 0 && !ctx.localWorker ? expected : undefined })
           ctx.auctions.set(job.jobId, auction)
           const now = Date.now()
           if (!announced) ctx.metrics.announced.inc()

@@ -41,6 +41,12 @@ export interface WorkerInit extends PeerComponents {
   calibrate?: { dataDir: string, ladder: readonly RungSpec[], ffmpegVersion: string }
   /** How long a bid holds a slot (default {@link OFFER_TTL_MS}). */
   offerTtlMs?: number
+  /**
+   * Bid throttling: whether this worker is among those elected to bid on the
+   * job (`shouldBid` in the scheduler's bid policy, over the free workers
+   * presence knows). Default: every free worker bids.
+   */
+  elected?: (job: JobAnnounce) => boolean
   /** Capacity to drop to if the GPU fails and the worker moves to the CPU (default: keep `maxJobs`). */
   cpuMaxJobs?: number
 }
@@ -172,6 +178,8 @@ export class Worker {
     // Full (running + promised = --max-jobs): no bid at all.
     if (!this.slots.canBid(job.jobId)) return
     if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
+    // In a large network only the few workers elected for this job bid (bid-policy.ts).
+    if (this.init.elected?.(job) === false) return
     const estimateMs = this.estimator.estimate(job, { active: this.slots.active, pending: this.slots.pending })
     this.bidBook.record(job, from)
     this.slots.reserve(job.jobId)
