@@ -53,20 +53,25 @@ describe('chaos: workers SIGKILLed mid-stream', { timeout: 300_000 }, () => {
     let publishing = true
     void source.done.then(() => { publishing = false })
     const killer = (async () => {
-      let turn = 0
-      while (publishing) {
-        await new Promise(resolve => setTimeout(resolve, KILL_EVERY_MS))
+      const start = Date.now()
+      const restarts: Array<Promise<void>> = []
+      for (let turn = 1; ; turn++) {
+        // On a fixed schedule (~every 15 s from the start), not 15 s after the last restart finished.
+        await new Promise(resolve => setTimeout(resolve, Math.max(0, start + turn * KILL_EVERY_MS - Date.now())))
         if (!publishing) break
         const jobs = (await getJson(`${http}/api/jobs?limit=20`)).body as Array<{ state: string, worker: string | null }>
         const busy = new Set(jobs.filter(j => j.state === 'assigned').map(j => j.worker))
         const ids = await Promise.all(workers.map(async w => (await w.info).peerId))
         let i = ids.findIndex(id => busy.has(id))
         if (i >= 0) midJob++
-        else i = turn++ % workers.length
+        else i = turn % workers.length
         kills++
         t.diagnostic(`kill ${kills}: ${workers[i]!.name}${busy.has(ids[i]!) ? ' (mid-job)' : ''}`)
-        workers[i] = await cluster.restart(workers[i]!)
+        const victim = workers[i]!
+        await victim.kill('SIGKILL')
+        restarts.push(cluster.restart(victim).then(n => { workers[i] = n }))
       }
+      await Promise.all(restarts)
     })()
 
     assert.equal(await source.done, 0, 'the publisher ran to the end')

@@ -222,6 +222,11 @@ export class Ingest {
 
   private async onSegmentStored (stream: StreamRecord, seg: SegmentRecord): Promise<void> {
     const cur = await this.init.store.streams.get(stream.id) ?? stream
+    if (seg.pending === true) {
+      // Only claim the sequence number: its renditions are not known yet.
+      await this.init.store.streams.put({ ...cur, lastSeq: Math.max(cur.lastSeq ?? -1, seg.seq) })
+      return
+    }
     const renditions = seg.renditions.map(r => ({ ...r, size: 0, sha256: '' }))
     const merged = mergeRenditions(cur.renditions ?? [], renditions)
     const next = { ...cur, source: stream.source ?? cur.source, lastSeq: Math.max(cur.lastSeq ?? -1, seg.seq), renditions: merged }

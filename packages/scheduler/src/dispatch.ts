@@ -72,7 +72,7 @@ export interface DispatchOptions<T> {
    * outcome is ignored.
    */
   attempt: (bid: Bid, signal: AbortSignal) => Promise<T>
-  /** Attempts at most, hedges included (default: one per bid). */
+  /** Attempts at most, hedges included, declined ones (busy) not (default: one per bid). */
   maxAttempts?: number
   /** Deadline for an attempt on this bidder, ms from its start (non-finite = none). */
   deadlineFor: (bid: Bid) => number
@@ -151,6 +151,9 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
   const history: DispatchAttempt[] = []
   const running = new Set<Running>()
   let started = 0
+  /** Attempts the worker declined at once (busy): they cost nothing, so they do not count against maxAttempts. */
+  let declined = 0
+  const spent = (): number => started - declined
   let rebidding = false
   let settled = false
 
@@ -187,7 +190,7 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
     }
 
     const giveUp = (): void => {
-      const why = started >= maxAttempts ? `all ${started} allowed attempts failed` : `all ${started} bids failed`
+      const why = spent() >= maxAttempts ? `all ${spent()} allowed attempts failed` : `all ${started} bids failed`
       finish(() => { reject(new DispatchError(`job ${jobId ?? '?'}: ${why}`, jobId, history)) })
     }
 
@@ -199,7 +202,7 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
         for (const r of running) if (clock.now() >= r.lateAt) hedge(r)
         return
       }
-      if (started >= maxAttempts) { giveUp(); return }
+      if (spent() >= maxAttempts) { giveUp(); return }
       const b = nextBid()
       if (b !== undefined) { start(b, false); return }
       if (opts.rebid === undefined) { giveUp(); return }
@@ -217,7 +220,7 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
     }
 
     const hedge = (late: Running): void => {
-      if (settled || late.hedged || !running.has(late) || running.size > 1 || started >= maxAttempts) return
+      if (settled || late.hedged || !running.has(late) || running.size > 1 || spent() >= maxAttempts) return
       const b = nextBid()
       if (b === undefined) return
       late.hedged = true
@@ -266,6 +269,7 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
         const outcome: AttemptOutcome = err instanceof AttemptRejectedError
           ? 'rejected'
           : err instanceof AttemptInvalidError ? 'invalid' : 'error'
+        if (outcome === 'rejected') declined++
         end(r, outcome, describe(err))
         advance()
       })

@@ -284,4 +284,18 @@ describe('dispatchJob', () => {
     await rejected
     assert.deepEqual(started, ['a', 'b'])
   })
+
+  it('a worker that declines (busy) does not use up an attempt', async () => {
+    const clock = new FakeClock()
+    const run = dispatchJob({
+      bids: [bid('busy1'), bid('busy2'), bid('bad'), bid('good')], clock, maxAttempts: 2, deadlineFor: () => 1000,
+      attempt: async (b) => {
+        if (b.peerId.startsWith('busy')) throw new AttemptRejectedError('at capacity')
+        if (b.peerId === 'bad') throw new Error('ffmpeg died')
+        return b.peerId
+      }
+    })
+    const out = await run
+    assert.deepEqual([out.result, out.attempts], ['good', 4])
+  })
 })
