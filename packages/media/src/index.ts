@@ -65,3 +65,4 @@ export {
   type TestSourceOptions,
 } from './test-source.js';
 export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js';
+export { liveFfmpegProcesses, trackProcess } from './proc.js';

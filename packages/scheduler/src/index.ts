@@ -41,3 +41,7 @@ export {
   AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob,
   type DispatchAttempt, type DispatchOptions, type DispatchResult
 } from './dispatch.js'
+export {
+  lifecycleActions, LifecycleSweeper,
+  type LifecycleAction, type LifecyclePolicy, type LifecycleRecord, type LifecycleSweeperInit
+} from './lifecycle.js'

@@ -28,6 +28,10 @@ export interface StreamRecord {
   startedAt?: number
   endedAt?: number
   lastSeq?: number
+  /** When the last segment was stored (ms): stale-stream detection. */
+  lastSegmentAt?: number
+  /** Last `POST /api/streams/:id/heartbeat` (ms): keeps a stream from being ended as stale. */
+  heartbeatAt?: number
   /** Renditions the stream offers (without per-segment size/hash). */
   renditions?: RenditionRecord[]
   source?: { width: number, height: number, videoCodec: string, audioCodec: string | null, fpsMilli: number }
@@ -86,6 +90,8 @@ export interface Store {
   streams: StreamTable
   segments: SegmentTable
   files: SegmentFiles
+  /** True while the database is open (for /readyz). */
+  isOpen: () => boolean
   close: () => Promise<void>
 }
 
@@ -112,6 +118,7 @@ export async function openStore (dataDir: string): Promise<Store> {
     streams,
     segments,
     files: new SegmentFiles(join(dataDir, 'segments')),
+    isOpen: () => db.status === 'open',
     close: async () => { await db.close() }
   }
 }
