@@ -106,10 +106,12 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     startedAtMs: startedAt
   }), logger.child({ component: 'presence' }))
 
+  // Sweep often enough that short limits (tests) act within a quarter of themselves, at most every 5 s.
+  const sweepMs = Math.min(5000, Math.max(250, Math.min(config.staleStreamSeconds, config.dvrRetentionSeconds) * 250))
   const rtmpPort = has('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
   // Roles are loaded only when asked for: an edge never loads the RTMP server.
   const ingest = has('ingest')
-    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), indexWindow: Math.max(64, config.playlistWindow), onProtocolError, lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000 }, onEvent: (type, data) => { webhooks.send(type, data) } })
+    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), indexWindow: Math.max(64, config.playlistWindow), onProtocolError, lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000, sweepMs }, onEvent: (type, data) => { webhooks.send(type, data) } })
     : undefined
   if (has('worker')) {
     const workDir = join(config.dataDir, 'work')
@@ -118,7 +120,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     worker = new Worker({ gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
   }
   const edge = has('edge')
-    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, maxMemoryBytes: config.edgeCacheMb * 1024 * 1024, dvrRetentionMs: config.dvrRetentionSeconds * 1000, staleMs: config.staleStreamSeconds * 1000 })
+    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, maxMemoryBytes: config.edgeCacheMb * 1024 * 1024, dvrRetentionMs: config.dvrRetentionSeconds * 1000, staleMs: config.staleStreamSeconds * 1000, sweepMs })
     : undefined
 
   new Gauge({

@@ -242,10 +242,18 @@ export class Ingest {
     await mkdir(workDir, { recursive: true })
     const session = new PublishSession(this.ctx, live, `rtmp://127.0.0.1:${this.init.rtmpPort}/live/${key}`, workDir)
     this.sessions.set(id, session)
-    this.rtmp.once('unpublish', (k) => {
-      if (k !== key || this.sessions.get(id) !== session) return
+    const onUnpublish = (k: string): void => {
+      if (k !== key) return
+      this.rtmp.off('unpublish', onUnpublish)
+      if (this.sessions.get(id) !== session) return
       void this.endSession(id, session, workDir)
-    })
+    }
+    this.rtmp.on('unpublish', onUnpublish)
+    // The segmenter sees the input end long before node-media-server reports the unpublish (its socket timeout).
+    session.onInputEnd = () => {
+      this.rtmp.off('unpublish', onUnpublish)
+      if (this.sessions.get(id) === session) void this.endSession(id, session, workDir)
+    }
     session.start()
     this.log.info({ streamId: id }, 'publish started')
     await this.announce(live)
@@ -257,7 +265,7 @@ export class Ingest {
     if (this.sessions.get(id) === session) this.sessions.delete(id)
     await rm(workDir, { recursive: true, force: true })
     const rec = await this.init.store.streams.get(id)
-    if (rec?.state === 'live') {
+    if (rec?.state === 'live' && !this.sessions.has(id)) {
       // Over for players (ENDLIST) until published again; the stale sweep ends it for good.
       const idle: StreamRecord = { ...rec, state: 'idle', endedAt: Date.now() }
       await this.init.store.streams.put(idle)

@@ -35,8 +35,14 @@ export class PublishSession {
     this.firstSeq = this.nextSeq = (stream.lastSeq ?? -1) + 1
     this.segmenter = new Segmenter({ ffmpegPath: ctx.ffmpeg.ffmpeg, input: rtmpUrl, outDir: workDir, segmentSeconds: ctx.segmentSeconds })
     this.segmenter.on('segment', (seg: SegmentInfo) => { this.track(this.onSegment(seg, Date.now())) })
-    this.segmenter.on('end', (...args: unknown[]) => { this.log.info({ exit: args[0] }, 'segmenter ended') })
+    this.segmenter.on('end', (...args: unknown[]) => {
+      this.log.info({ exit: args[0] }, 'segmenter ended')
+      this.onInputEnd?.()
+    })
   }
+
+  /** Called once the input is over (the segmenter exited: the publisher left or the input failed). */
+  onInputEnd?: () => void
 
   start (): void {
     this.segmenter.start()
