@@ -45,6 +45,7 @@ describe('edge: CDN-grade HTTP, coalescing, metrics, webhooks', { timeout: 180_0
   let ingest: NodeProcess
   let edge: NodeProcess
   let streamId: string
+  let lastSeq: number
   let base: string
   const hooks: Hook[] = []
   let hookServer: Server
@@ -100,10 +101,11 @@ describe('edge: CDN-grade HTTP, coalescing, metrics, webhooks', { timeout: 180_0
       return body.state === 'idle' ? body : undefined
     }, 30_000, 'the stream to go idle after unpublish')
     assert.ok(s.lastSeq >= 7, `lastSeq ${s.lastSeq}`)
+    lastSeq = s.lastSeq
     await waitUntil(async () => metric(await metrics(ingest), 'diststream_ffmpeg_processes') === 0, 30_000, 'no ffmpeg children left')
   })
 
-  it('ended stream: the media playlist carries EXT-X-ENDLIST, with long caching, the right type and CORS', async () => {
+  it('ended stream: the media playlist is the whole stream as VOD (not the 3-segment live window) with EXT-X-ENDLIST, long caching, the right type and CORS', async () => {
     assert.equal((await getText(`${base}/live/${streamId}/index.m3u8`)).status, 200)
     const res = await waitUntil(async () => {
       const r = await fetch(`${base}/live/${streamId}/source/index.m3u8`)
@@ -114,7 +116,9 @@ describe('edge: CDN-grade HTTP, coalescing, metrics, webhooks', { timeout: 180_0
     assert.equal(res.r.headers.get('cache-control'), 'public, max-age=3600')
     assert.equal(res.r.headers.get('access-control-allow-origin'), '*')
     const pl = parseMediaPlaylist(res.text)
-    assert.ok(pl.segments.length >= 3)
+    assert.ok(pl.ended)
+    assert.deepEqual(pl.segments.map(x => x.seq), Array.from({ length: lastSeq + 1 }, (_, i) => i))
+    assert.ok(pl.segments.every(x => x.gap !== true && x.uri === `${x.seq}.ts`))
   })
 
   it('N concurrent requests for an uncached segment cause one upstream fetch', async () => {

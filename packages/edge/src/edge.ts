@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { ID_PATTERN, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
-import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
+import { LiveWindow, renderMasterPlaylist, renderMediaPlaylist } from '@diststream/hls'
+import type { PlaylistSegment } from '@diststream/hls'
 import { LifecycleSweeper } from '@diststream/scheduler'
 import { Counter } from 'prom-client'
 import { key as cacheKey, SegmentCache } from './cache.js'
@@ -56,6 +57,11 @@ export class NotFoundError extends Error {
 
 interface DirectoryEntry { ingest: string, announce: StreamAnnounce }
 
+interface HistoryEntry { durationSec: number, pdtMs: number, discontinuity: boolean, renditions: Set<string> }
+
+/** Segments an edge remembers per stream for its DVR playlist (12 h of 2 s segments). */
+export const MAX_DVR_SEGMENTS = 21_600
+
 interface Followed {
   id: string
   ingest: string
@@ -75,6 +81,8 @@ interface Followed {
   endedAt?: number
   /** Highest segment seq heard of. */
   maxSeq: number
+  /** Every segment heard of (index and gossip), for the VOD playlist once the stream ends (DVR); bounded. */
+  history: Map<number, HistoryEntry>
   unsubscribe: () => void
   ready: Promise<void>
 }
@@ -164,7 +172,36 @@ export class Edge {
     if (!f.renditions.has(rendition)) throw new NotFoundError(`stream ${streamId} has no rendition ${rendition}`)
     const w = this.windowFor(f, rendition, f.firstSeq ?? 0)
     const targetDurationSec = Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000)
+    if (w.ended && f.history.size > 0) return { body: this.vodPlaylist(f, rendition, targetDurationSec), ended: true, targetDurationSec }
     return { body: w.toPlaylist({ targetDurationSec }), ended: w.ended, targetDurationSec }
+  }
+
+  /**
+   * An ended stream's playlist for DVR: every segment this edge heard of
+   * (not just the live window), segments it cannot serve marked
+   * `EXT-X-GAP`, then `EXT-X-ENDLIST`. Older segments are fetched from the
+   * ingest when first asked for.
+   */
+  private vodPlaylist (f: Followed, rendition: string, targetDurationSec: number): string {
+    const seqs = [...f.history.keys()].sort((a, b) => a - b)
+    const segments: PlaylistSegment[] = []
+    let last: PlaylistSegment | undefined
+    for (let seq = seqs[0]!; seq <= seqs.at(-1)!; seq++) {
+      const h = f.history.get(seq)
+      const seg: PlaylistSegment = h != null
+        ? { seq, durationSec: h.durationSec, uri: `${seq}.ts`, pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
+        : { seq, durationSec: last?.durationSec ?? targetDurationSec, uri: `gap-${seq}.ts`, gap: true }
+      if (seg.gap === true) seg.uri = `gap-${seq}.ts`
+      segments.push(seg)
+      last = seg
+    }
+    return renderMediaPlaylist({ segments, ended: true, targetDurationSec })
+  }
+
+  private remember (f: Followed, seg: SegmentAnnounce): void {
+    if (f.history.has(seg.seq)) return
+    f.history.set(seg.seq, { durationSec: seg.durationMs / 1000, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity, renditions: new Set(seg.renditions.map(r => r.name)) })
+    if (f.history.size > MAX_DVR_SEGMENTS) f.history.delete(Math.min(...f.history.keys()))
   }
 
   /**
@@ -281,6 +318,7 @@ export class Edge {
           ended: false,
           lastActivityAt: Date.now(),
           maxSeq: entry.announce.lastSeq,
+          history: new Map(),
           unsubscribe: () => {},
           ready: Promise.resolve()
         }
@@ -335,7 +373,10 @@ export class Edge {
     if (res.stream != null) this.addRenditions(f, res.stream.renditions)
     await this.backfill(f, res.segments, res.stream != null ? res.stream.lastSeq + 1 : undefined)
     if (res.stream != null) f.maxSeq = Math.max(f.maxSeq, res.stream.lastSeq)
-    for (const s of res.segments) f.maxSeq = Math.max(f.maxSeq, s.seq)
+    for (const s of res.segments) {
+      f.maxSeq = Math.max(f.maxSeq, s.seq)
+      this.remember(f, s)
+    }
     if (res.stream?.state === StreamAnnounce.State.ENDED && !f.ended) {
       f.ended = true
       f.endedAt = Date.now()
@@ -361,6 +402,7 @@ export class Edge {
   private async onSegment (f: Followed, seg: SegmentAnnounce): Promise<void> {
     if (f.seen.has(seg.seq)) return
     f.seen.add(seg.seq)
+    this.remember(f, seg)
     this.addRenditions(f, seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
     const p = Promise.all([...f.renditions.keys()].map(async name => {
       const w = this.windowFor(f, name, seg.seq)
@@ -379,6 +421,7 @@ export class Edge {
         w.add(entry)
       } catch (err: any) {
         this.log.warn({ streamId: f.id, seq: seg.seq, rendition: name, err: err?.message }, 'rendition fetch failed')
+        f.history.get(seg.seq)?.renditions.delete(name)
         w.add({ ...entry, gap: true })
       }
     })).then(() => {})
