@@ -31,10 +31,10 @@ export function registerLiveRoutes (app: FastifyInstance, node: DistNode): void 
   })
   const retentionSec = node.config.dvrRetentionSeconds
 
-  // Every error under /live carries CORS too, so a player on another origin can read it.
-  app.addHook('onSend', async (req, reply, payload) => {
+  // Every response under /live, errors included, carries CORS, so a player on another origin can read it.
+  app.addHook('onRequest', (req, reply, done) => {
     if (req.url.startsWith('/live/')) cors(reply)
-    return payload
+    done()
   })
 
   app.options('/live/*', async (_req, reply) => { void cors(reply).code(204) })
