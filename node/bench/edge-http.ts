@@ -13,8 +13,9 @@
  *    1 worker process, like the edge's one Node process; sendfile on, access log off,
  *    keepalive, the same Cache-Control header), stopped afterwards. Absent nginx: P5 skipped.
  *  - autocannon (in the bench's process), 64 connections, HTTP/1.1 keep-alive, no pipelining,
- *    3 s warm-up then 10 s measured, edge first, then nginx. req/s = autocannon's mean; every
- *    response must be 200 (non-2xx are counted and printed).
+ *    3 s warm-up each, then 3 rounds of (edge 4 s, nginx 4 s) alternating, so a change in the
+ *    machine's load during the run hits both alike. req/s = requests ÷ seconds over the rounds;
+ *    every response must be 200 (non-2xx are counted and printed). The load average is printed.
  *  - Target ≥ 0.8.
  *
  * 1,000 viewers: autocannon with 1,000 connections to the edge, each a viewer fetching the hot
@@ -28,7 +29,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
@@ -41,6 +42,8 @@ export interface LoadFigures { reqPerSec: number, p50Ms: number, p99Ms: number, 
 
 export interface EdgeHttpResult {
   segmentBytes: number
+  loadavg: string[]
+  rounds: Array<{ edge: number, nginx?: number }>
   edge: LoadFigures
   nginx?: LoadFigures
   nginxSkipped?: string
@@ -67,6 +70,21 @@ async function freePort (): Promise<number> {
       srv.close(() => { resolve(port) })
     })
   })
+}
+
+/** Several runs as one: requests ÷ time; latencies and sizes from the worst run (p99) and the mean (p50). */
+function combine (runs: LoadFigures[]): LoadFigures {
+  const sum = (f: (x: LoadFigures) => number): number => runs.reduce((a, x) => a + f(x), 0)
+  return {
+    reqPerSec: sum(x => x.reqPerSec) / runs.length,
+    p50Ms: Math.round(sum(x => x.p50Ms) / runs.length),
+    p99Ms: Math.max(...runs.map(x => x.p99Ms)),
+    non2xx: sum(x => x.non2xx),
+    errors: sum(x => x.errors),
+    timeouts: sum(x => x.timeouts),
+    bytesPerSec: sum(x => x.bytesPerSec) / runs.length,
+    requests: sum(x => x.requests)
+  }
 }
 
 async function load (url: string, o: { connections: number, seconds: number, overallRate?: number }): Promise<LoadFigures> {
@@ -157,11 +175,9 @@ export async function runEdgeHttp (log: (s: string) => void = (s) => { process.s
     const bytes = Buffer.from(await res.arrayBuffer())
     log(`P5: hot segment ${id}/source/1.ts, ${bytes.byteLength} bytes`)
 
-    await load(segUrl, { connections: 64, seconds: 3 })
-    const edge = await load(segUrl, { connections: 64, seconds: 10 })
-    log(`P5: edge ${Math.round(edge.reqPerSec)} req/s (p99 ${edge.p99Ms} ms, non-2xx ${edge.non2xx}, errors ${edge.errors})`)
-
-    let nginx: LoadFigures | undefined
+    const loadavgs = [loadavg().map(x => x.toFixed(1)).join(' ')]
+    let ng: { url: string, stop: () => Promise<void> } | undefined
+    let nginxUrl = ''
     let nginxSkipped: string | undefined
     const bin = NGINX_PATHS.find(p => existsSync(p))
     if (bin == null) {
@@ -173,29 +189,47 @@ export async function runEdgeHttp (log: (s: string) => void = (s) => { process.s
       // nginx's workers run as an unprivileged user when the bench is root: let them read the file.
       for (const d of [root, www, join(www, 'live'), join(www, 'live', id), join(www, 'live', id, 'source')]) await chmod(d, 0o755)
       try {
-        const ng = await startNginx(bin, root, www)
-        try {
-          const url = `${ng.url}/live/${id}/source/1.ts`
-          const check = await fetch(url)
-          const same = Buffer.from(await check.arrayBuffer()).equals(bytes)
-          if (check.status !== 200 || !same) throw new Error(`nginx serves HTTP ${check.status}, same bytes: ${same}`)
-          await load(url, { connections: 64, seconds: 3 })
-          nginx = await load(url, { connections: 64, seconds: 10 })
-          log(`P5: nginx ${Math.round(nginx.reqPerSec)} req/s (p99 ${nginx.p99Ms} ms, non-2xx ${nginx.non2xx}, errors ${nginx.errors})`)
-        } finally {
-          await ng.stop()
-        }
+        ng = await startNginx(bin, root, www)
+        nginxUrl = `${ng.url}/live/${id}/source/1.ts`
+        const check = await fetch(nginxUrl)
+        const same = Buffer.from(await check.arrayBuffer()).equals(bytes)
+        if (check.status !== 200 || !same) throw new Error(`nginx serves HTTP ${check.status}, same bytes: ${same}`)
       } catch (err: any) {
         nginxSkipped = `nginx could not be run: ${String(err?.message ?? err)}`
+        await ng?.stop()
+        ng = undefined
       }
     }
+    let edge: LoadFigures
+    let nginx: LoadFigures | undefined
+    const rounds: Array<{ edge: number, nginx?: number }> = []
+    try {
+      await load(segUrl, { connections: 64, seconds: 3 })
+      if (ng != null) await load(nginxUrl, { connections: 64, seconds: 3 })
+      const edgeRuns: LoadFigures[] = []
+      const nginxRuns: LoadFigures[] = []
+      for (let i = 0; i < 3; i++) {
+        const e = await load(segUrl, { connections: 64, seconds: 4 })
+        edgeRuns.push(e)
+        const n = ng != null ? await load(nginxUrl, { connections: 64, seconds: 4 }) : undefined
+        if (n != null) nginxRuns.push(n)
+        rounds.push({ edge: Math.round(e.reqPerSec), nginx: n != null ? Math.round(n.reqPerSec) : undefined })
+        log(`P5 round ${i + 1}: edge ${Math.round(e.reqPerSec)} req/s${n != null ? `, nginx ${Math.round(n.reqPerSec)} req/s` : ''}`)
+      }
+      edge = combine(edgeRuns)
+      nginx = nginxRuns.length > 0 ? combine(nginxRuns) : undefined
+    } finally {
+      await ng?.stop()
+    }
+    loadavgs.push(loadavg().map(x => x.toFixed(1)).join(' '))
     if (nginxSkipped != null) log(`P5 skipped: ${nginxSkipped}`)
 
     const viewers = await load(segUrl, { connections: 1000, seconds: 10, overallRate: 500 })
+    loadavgs.push(loadavg().map(x => x.toFixed(1)).join(' '))
     log(`1,000 viewers (500 req/s): p50 ${viewers.p50Ms} ms, p99 ${viewers.p99Ms} ms, ${Math.round(viewers.reqPerSec)} req/s, non-2xx ${viewers.non2xx}, errors ${viewers.errors}`)
     const saturation = await load(segUrl, { connections: 1000, seconds: 10 })
     log(`1,000 connections, no rate limit: ${Math.round(saturation.reqPerSec)} req/s, p50 ${saturation.p50Ms} ms, p99 ${saturation.p99Ms} ms`)
-    return { segmentBytes: bytes.byteLength, edge, nginx, nginxSkipped, ratio: nginx != null ? edge.reqPerSec / nginx.reqPerSec : undefined, viewers, saturation }
+    return { segmentBytes: bytes.byteLength, loadavg: loadavgs, rounds, edge, nginx, nginxSkipped, ratio: nginx != null ? edge.reqPerSec / nginx.reqPerSec : undefined, viewers, saturation }
   } finally {
     await cluster.stop()
     clusters.delete(cluster)
@@ -206,7 +240,9 @@ export async function runEdgeHttp (log: (s: string) => void = (s) => { process.s
 /** The printed section for the report. */
 export function reportEdgeHttp (r: EdgeHttpResult): string {
   const f = (x: LoadFigures): string => `${Math.round(x.reqPerSec)} req/s, ${(x.bytesPerSec / 1e6).toFixed(0)} MB/s, latency p50 ${x.p50Ms} ms / p99 ${x.p99Ms} ms, ${x.requests} requests, non-2xx ${x.non2xx}, errors ${x.errors}, timeouts ${x.timeouts}`
-  const out = ['', `== P5: edge req/s ÷ nginx req/s, one hot ${r.segmentBytes}-byte segment, autocannon 64 connections, 10 s each`]
+  const out = ['', `== P5: edge req/s ÷ nginx req/s, one hot ${r.segmentBytes}-byte segment, autocannon 64 connections, 3 alternating rounds of 4 s each`]
+  out.push(`  load average (1/5/15 min) before P5, after P5, after the 1,000 viewers: ${r.loadavg.join(' | ')}`)
+  out.push(`  rounds (req/s): ${r.rounds.map(x => `edge ${x.edge}${x.nginx != null ? ` / nginx ${x.nginx}` : ''}`).join('; ')}`)
   out.push(`  edge:  ${f(r.edge)}`)
   if (r.nginx != null) {
     out.push(`  nginx: ${f(r.nginx)} (1 worker process, sendfile)`)
