@@ -17,6 +17,9 @@
  *    machine's load during the run hits both alike. req/s = requests ÷ seconds over the rounds;
  *    every response must be 200 (non-2xx are counted and printed). The load average is printed.
  *  - Target ≥ 0.8.
+ *  - Also: each server's CPU time per request (utime + stime from /proc/<pid>/stat, the edge's
+ *    process; nginx's master and worker), over the same rounds. Unlike req/s on this shared
+ *    2-core machine, that does not depend on how busy the other processes keep the cores.
  *
  * 1,000 viewers: autocannon with 1,000 connections to the edge, each a viewer fetching the hot
  * segment once per segment duration (2 s): 500 req/s overall (autocannon's overallRate), 10 s.
@@ -27,7 +30,7 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,7 +41,7 @@ import type { ChildProcess } from 'node:child_process'
 
 const NGINX_PATHS = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']
 
-export interface LoadFigures { reqPerSec: number, p50Ms: number, p99Ms: number, non2xx: number, errors: number, timeouts: number, bytesPerSec: number, requests: number }
+export interface LoadFigures { cpuMsPerRequest?: number, reqPerSec: number, p50Ms: number, p99Ms: number, non2xx: number, errors: number, timeouts: number, bytesPerSec: number, requests: number }
 
 export interface EdgeHttpResult {
   segmentBytes: number
@@ -53,6 +56,33 @@ export interface EdgeHttpResult {
 }
 
 const running = new Set<ChildProcess>()
+
+/** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat (Linux; 0 elsewhere). */
+async function cpuMs (pid: number | undefined): Promise<number> {
+  if (pid == null) return 0
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10 // fields 14, 15 in clock ticks (100 Hz)
+  } catch {
+    return 0
+  }
+}
+
+/** The pid and its direct children (nginx: the master and its worker). */
+async function withChildren (pid: number | undefined): Promise<number[]> {
+  if (pid == null) return []
+  const out = [pid]
+  for (const d of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(d)) continue
+    const stat = await readFile(`/proc/${d}/stat`, 'utf8').catch(() => '')
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    if (ppid === pid) out.push(Number(d))
+  }
+  return out
+}
+
+const cpuOf = async (pids: number[]): Promise<number> => (await Promise.all(pids.map(cpuMs))).reduce((a, b) => a + b, 0)
 const clusters = new Set<Cluster>()
 
 /** SIGKILLs what this phase started (watchdog / Ctrl-C path). */
@@ -83,7 +113,8 @@ function combine (runs: LoadFigures[]): LoadFigures {
     errors: sum(x => x.errors),
     timeouts: sum(x => x.timeouts),
     bytesPerSec: sum(x => x.bytesPerSec) / runs.length,
-    requests: sum(x => x.requests)
+    requests: sum(x => x.requests),
+    cpuMsPerRequest: runs.every(x => x.cpuMsPerRequest != null) ? sum(x => x.cpuMsPerRequest! * x.requests) / Math.max(1, sum(x => x.requests)) : undefined
   }
 }
 
@@ -128,7 +159,7 @@ http {
 `
 }
 
-async function startNginx (bin: string, root: string, www: string): Promise<{ url: string, stop: () => Promise<void> }> {
+async function startNginx (bin: string, root: string, www: string): Promise<{ url: string, pid?: number, stop: () => Promise<void> }> {
   const port = await freePort()
   const conf = join(root, 'nginx.conf')
   await writeFile(conf, nginxConf(root, www, port))
@@ -146,6 +177,7 @@ async function startNginx (bin: string, root: string, www: string): Promise<{ ur
   }
   return {
     url,
+    pid: proc.pid,
     stop: async () => {
       proc.kill('SIGQUIT')
       const t = setTimeout(() => proc.kill('SIGKILL'), 5000)
@@ -176,7 +208,7 @@ export async function runEdgeHttp (log: (s: string) => void = (s) => { process.s
     log(`P5: hot segment ${id}/source/1.ts, ${bytes.byteLength} bytes`)
 
     const loadavgs = [loadavg().map(x => x.toFixed(1)).join(' ')]
-    let ng: { url: string, stop: () => Promise<void> } | undefined
+    let ng: { url: string, pid?: number, stop: () => Promise<void> } | undefined
     let nginxUrl = ''
     let nginxSkipped: string | undefined
     const bin = NGINX_PATHS.find(p => existsSync(p))
@@ -208,10 +240,17 @@ export async function runEdgeHttp (log: (s: string) => void = (s) => { process.s
       if (ng != null) await load(nginxUrl, { connections: 64, seconds: 3 })
       const edgeRuns: LoadFigures[] = []
       const nginxRuns: LoadFigures[] = []
+      const edgePids = [node.proc.pid!]
+      const nginxPids = await withChildren(ng?.pid)
+      const measured = async (url: string, pids: number[]): Promise<LoadFigures> => {
+        const c0 = await cpuOf(pids)
+        const r = await load(url, { connections: 64, seconds: 4 })
+        return { ...r, cpuMsPerRequest: r.requests > 0 ? (await cpuOf(pids) - c0) / r.requests : undefined }
+      }
       for (let i = 0; i < 3; i++) {
-        const e = await load(segUrl, { connections: 64, seconds: 4 })
+        const e = await measured(segUrl, edgePids)
         edgeRuns.push(e)
-        const n = ng != null ? await load(nginxUrl, { connections: 64, seconds: 4 }) : undefined
+        const n = ng != null ? await measured(nginxUrl, nginxPids) : undefined
         if (n != null) nginxRuns.push(n)
         rounds.push({ edge: Math.round(e.reqPerSec), nginx: n != null ? Math.round(n.reqPerSec) : undefined })
         log(`P5 round ${i + 1}: edge ${Math.round(e.reqPerSec)} req/s${n != null ? `, nginx ${Math.round(n.reqPerSec)} req/s` : ''}`)
@@ -247,6 +286,9 @@ export function reportEdgeHttp (r: EdgeHttpResult): string {
   if (r.nginx != null) {
     out.push(`  nginx: ${f(r.nginx)} (1 worker process, sendfile)`)
     out.push(`  P5 = ${r.ratio!.toFixed(3)} (target ≥ 0.8: ${r.ratio! >= 0.8 ? 'met' : 'MISSED'})`)
+    if (r.edge.cpuMsPerRequest != null && r.nginx.cpuMsPerRequest != null) {
+      out.push(`  server CPU per request (from /proc, independent of how busy the machine is): edge ${r.edge.cpuMsPerRequest.toFixed(3)} ms, nginx ${r.nginx.cpuMsPerRequest.toFixed(3)} ms → nginx ÷ edge = ${(r.nginx.cpuMsPerRequest / r.edge.cpuMsPerRequest).toFixed(3)} (the req/s ratio two idle cores would give if both were CPU-bound)`)
+    }
   } else {
     out.push(`  P5 skipped: ${r.nginxSkipped ?? ''}`)
   }
@@ -254,7 +296,7 @@ export function reportEdgeHttp (r: EdgeHttpResult): string {
   out.push(`  ${f(r.viewers)}`)
   out.push(`  p99 ${r.viewers.p99Ms} ms (target < 100 ms: ${r.viewers.p99Ms < 100 && r.viewers.non2xx === 0 && r.viewers.errors === 0 ? 'met' : 'MISSED'})`)
   out.push(`  context, the same 1,000 connections without a rate limit: ${f(r.saturation)}`)
-  out.push(`BENCH_P5 ${JSON.stringify({ segmentBytes: r.segmentBytes, edgeReqPerSec: r.edge.reqPerSec, nginxReqPerSec: r.nginx?.reqPerSec ?? null, p5: r.ratio ?? null, skipped: r.nginxSkipped ?? null, viewersP99Ms: r.viewers.p99Ms, viewersP50Ms: r.viewers.p50Ms, saturationReqPerSec: r.saturation.reqPerSec })}`)
+  out.push(`BENCH_P5 ${JSON.stringify({ edgeCpuMsPerRequest: r.edge.cpuMsPerRequest ?? null, nginxCpuMsPerRequest: r.nginx?.cpuMsPerRequest ?? null, segmentBytes: r.segmentBytes, edgeReqPerSec: r.edge.reqPerSec, nginxReqPerSec: r.nginx?.reqPerSec ?? null, p5: r.ratio ?? null, skipped: r.nginxSkipped ?? null, viewersP99Ms: r.viewers.p99Ms, viewersP50Ms: r.viewers.p50Ms, saturationReqPerSec: r.saturation.reqPerSec })}`)
   return out.join('\n')
 }
 
