@@ -156,7 +156,8 @@ export class Ingest {
   async start (): Promise<void> {
     for (const s of await this.init.store.streams.list()) {
       if (s.state !== 'ended') this.byKey.set(s.key, s.id)
-      if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle' })
+      // Its publish session died with the previous process: over for players until published again.
+      if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle', endedAt: Date.now() })
     }
     await this.init.protocols.handle(PROTOCOL_BID, (stream, peer) => { this.onBid(stream, peer).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
