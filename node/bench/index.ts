@@ -90,6 +90,7 @@ import type { BenchConfig, NetworkResult } from './phases.js'
 import { reportP3, runP3 } from './p3.js'
 import type { P3Result } from './p3.js'
 import { report } from './report.js'
+import { killEdgeHttp, reportEdgeHttp, runEdgeHttp } from './edge-http.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 
 const IDLE_MS = 10_000
@@ -173,6 +174,10 @@ async function main (): Promise<void> {
 
     const out = report({ cfg, src, ladder, idleRss, baseline, nets, best, live, loads, rendition: ladder[0]!.name, totalSec: (Date.now() - t0) / 1000, p3, p3Error })
     process.stdout.write(out + '\n')
+
+    // P5 and 1,000 viewers (method in edge-http.ts).
+    log(`P5: edge vs nginx for a hot segment, then 1,000 viewers; load ${await load()}`)
+    process.stdout.write(reportEdgeHttp(await runEdgeHttp(log)) + '\n')
   } finally {
     await rm(work, { recursive: true, force: true })
   }
@@ -186,12 +191,13 @@ export function countStates (jobs: Array<{ state: string }>): Record<string, num
   return c
 }
 
-process.once('SIGINT', () => { killAll(); process.exit(130) })
+process.once('SIGINT', () => { killAll(); killEdgeHttp(); process.exit(130) })
 
 // Bounded as a whole: a stuck phase cannot hold the bench forever.
 const watchdog = setTimeout(() => {
   process.stderr.write('bench: watchdog fired after 11 minutes; killing the nodes and exiting\n')
   killAll()
+  killEdgeHttp()
   process.exit(3)
 }, 11 * 60_000)
 watchdog.unref()

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { ROLES } from '@diststream/protocol'
 import { parseLadder } from '@diststream/media'
+import { WEBHOOK_EVENTS } from '@diststream/webhooks'
 import yargs from 'yargs'
 import { API_TOKEN_PATTERN } from './http/auth.js'
 import type { Role } from '@diststream/protocol'
@@ -35,6 +36,18 @@ export interface NodeConfig {
   apiToken?: string
   /** Largest rendition a worker makes (rungs are also capped at the source size). */
   maxRungSize: { width: number, height: number }
+  /** How long an ended stream stays as VOD (DVR) before it is removed (s). */
+  dvrRetentionSeconds: number
+  /** A stream with no segment and no heartbeat for this long is ended (s). */
+  staleStreamSeconds: number
+  /** The edge's in-memory segment cache (MiB). */
+  edgeCacheMb: number
+  /** Webhook receivers (URLs). */
+  webhooks: string[]
+  /** HMAC-SHA256 key for webhook signatures ('' = unsigned). */
+  webhookSecret: string
+  /** Webhook event types to send. */
+  webhookEvents: string[]
 }
 
 export class ConfigError extends Error {
@@ -68,6 +81,12 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('spot-check-rate', { type: 'number', default: 0.05, describe: 'Share of jobs (0-1) an ingest re-runs on a second worker and compares against the source (PSNR) to catch cheating workers' })
     .option('api-token', { type: 'string', describe: 'Bearer token the mutating HTTP API (POST/DELETE under /api) requires; default: generated on first start and stored in <data-dir>/api-token' })
     .option('max-rung-size', { type: 'string', default: '1920x1080', describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
+    .option('dvr-retention-seconds', { type: 'number', default: 3600, describe: 'How long an ended stream stays playable as VOD (its playlist has EXT-X-ENDLIST) before the ingest and edges remove it' })
+    .option('stale-stream-seconds', { type: 'number', default: 120, describe: 'A stream with no segment and no heartbeat (POST /api/streams/:id/heartbeat) for this long is ended' })
+    .option('edge-cache-mb', { type: 'number', default: 256, describe: 'Memory for hot segments on an edge (MiB); the rest stay on disk' })
+    .option('webhook', { type: 'string', array: true, default: [] as string[], describe: 'URL that receives stream events as signed JSON POSTs (repeatable)' })
+    .option('webhook-secret', { type: 'string', default: '', describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
+    .option('webhook-events', { type: 'string', default: 'stream.started,stream.ended,vod.ready', describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -129,6 +148,15 @@ export function toConfig (raw: Raw): NodeConfig {
   } catch (err: any) {
     throw new ConfigError(`--ladder: ${err.message}`)
   }
+  const webhooks = list(raw.webhook)
+  for (const u of webhooks) {
+    let url: URL | undefined
+    try { url = new URL(u) } catch {}
+    if (url == null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`--webhook ${u} must be an http(s) URL`)
+  }
+  const webhookEvents = list(raw['webhook-events'])
+  const badEvents = webhookEvents.filter(e => !(WEBHOOK_EVENTS as readonly string[]).includes(e))
+  if (badEvents.length > 0) throw new ConfigError(`--webhook-events takes a comma list of ${WEBHOOK_EVENTS.join(', ')}; got ${badEvents.join(', ')}`)
   return {
     roles: [...new Set(roles)] as Role[],
     dataDir: resolve(String(raw['data-dir'])),
@@ -148,9 +176,15 @@ export function toConfig (raw: Raw): NodeConfig {
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
     spotCheckRate: rate(raw, 'spot-check-rate'),
-    logLevel: String(raw['log-level']),
     apiToken: apiToken(raw['api-token']),
-    maxRungSize: size(raw, 'max-rung-size')
+    maxRungSize: size(raw, 'max-rung-size'),
+    logLevel: String(raw['log-level']),
+    dvrRetentionSeconds: int(raw, 'dvr-retention-seconds', 1, 30 * 86_400),
+    staleStreamSeconds: int(raw, 'stale-stream-seconds', 1, 30 * 86_400),
+    edgeCacheMb: int(raw, 'edge-cache-mb', 1, 1_048_576),
+    webhooks,
+    webhookSecret: String(raw['webhook-secret'] ?? ''),
+    webhookEvents
   }
 }
 

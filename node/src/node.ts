@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ffmpegVersion, resolveFfmpeg } from '@diststream/media'
+import { ffmpegVersion, liveFfmpegProcesses, resolveFfmpeg } from '@diststream/media'
+import { WebhookSender } from '@diststream/webhooks'
 import { setUpEncoder } from './encoder.js'
 import { createP2PNode, Gossip, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
@@ -16,6 +17,7 @@ import type { Edge } from '@diststream/edge'
 import type { Ingest } from '@diststream/ingest'
 import type { Worker } from '@diststream/worker'
 import type { FfmpegPaths } from '@diststream/media'
+import type { WebhookEventType } from '@diststream/webhooks'
 import type { P2PNode } from '@diststream/p2p'
 import type { Store } from '@diststream/store'
 import type { FastifyInstance } from 'fastify'
@@ -40,6 +42,9 @@ export interface DistNode {
   /** Bearer token the mutating HTTP API requires. */
   apiToken: string
   startedAt: number
+  webhooks: WebhookSender
+  /** libp2p started, every role started, store open (for /readyz); the reasons when not. */
+  notReady: () => string[]
   stop: () => Promise<void>
 }
 
@@ -75,6 +80,17 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap: bootstrapList(config.bootstrap), version: VERSION })
   const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
   const protocols = new Protocols(libp2p)
+  new Gauge({ name: 'diststream_ffmpeg_processes', help: 'ffmpeg/ffprobe child processes running now', registers: [registry], collect () { this.set(liveFfmpegProcesses()) } })
+  const webhookDeliveries = new Counter({ name: 'diststream_webhook_deliveries_total', help: 'Webhook deliveries by event type and outcome (delivered, failed after retries, dropped)', labelNames: ['event', 'outcome'], registers: [registry] })
+  const webhooks = new WebhookSender({
+    urls: config.webhooks,
+    secret: config.webhookSecret,
+    events: config.webhookEvents as WebhookEventType[],
+    onResult: (r) => {
+      webhookDeliveries.inc({ event: r.type, outcome: r.outcome })
+      if (r.outcome !== 'delivered') logger.warn({ url: r.url, event: r.type, attempts: r.attempts, err: r.error }, 'webhook not delivered')
+    }
+  })
   new Gauge({ name: 'diststream_peers', help: 'Connected libp2p peers', registers: [registry], collect () { this.set(libp2p.getPeers().length) } })
 
   let worker: Worker | undefined
@@ -91,10 +107,12 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     startedAtMs: startedAt
   }), logger.child({ component: 'presence' }))
 
+  // Sweep often enough that short limits (tests) act within a quarter of themselves, at most every 5 s.
+  const sweepMs = Math.min(5000, Math.max(250, Math.min(config.staleStreamSeconds, config.dvrRetentionSeconds) * 250))
   const rtmpPort = has('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
   // Roles are loaded only when asked for: an edge never loads the RTMP server.
   const ingest = has('ingest')
-    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), spotCheckRate: config.spotCheckRate, indexWindow: Math.max(64, config.playlistWindow), onProtocolError })
+    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), spotCheckRate: config.spotCheckRate, indexWindow: Math.max(64, config.playlistWindow), onProtocolError, lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000, sweepMs }, onEvent: (type, data) => { webhooks.send(type, data) } })
     : undefined
   if (has('worker')) {
     const workDir = join(config.dataDir, 'work')
@@ -111,13 +129,21 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     })
   }
   const edge = has('edge')
-    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
+    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, maxMemoryBytes: config.edgeCacheMb * 1024 * 1024, dvrRetentionMs: config.dvrRetentionSeconds * 1000, staleMs: config.staleStreamSeconds * 1000, sweepMs })
     : undefined
+
+  new Gauge({
+    name: 'diststream_active_streams',
+    help: 'Streams live on this node: being published (ingest) or followed and not ended (edge)',
+    registers: [registry],
+    collect () { this.set(new Set([...(ingest?.activeStreams() ?? []), ...(edge?.activeStreams() ?? [])]).size) }
+  })
 
   await edge?.start()
   await worker?.start()
   await ingest?.start()
   presence.start()
+  let rolesStarted = true
 
   const node: DistNode = {
     config: { ...config, rtmpPort },
@@ -134,6 +160,15 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     httpUrl: '',
     apiToken: apiToken.token,
     startedAt,
+    webhooks,
+    notReady: () => [
+      ...(libp2p.status !== 'started' ? [`libp2p ${libp2p.status}`] : []),
+      ...(!store.isOpen() ? ['store closed'] : []),
+      ...(ingest != null && !ingest.ready ? ['ingest not started'] : []),
+      ...(edge != null && !edge.ready ? ['edge not started'] : []),
+      ...(!rolesStarted ? ['roles not started'] : []),
+      ...(node.http?.server.listening !== true ? ['http not listening'] : [])
+    ],
     stop: async () => {}
   }
   const http = await startHttp(node, VERSION)
@@ -145,10 +180,12 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   node.stop = async () => {
     stopping ??= (async () => {
       presence.stop()
+      rolesStarted = false
       await Promise.resolve(node.http.close()).catch(() => {})
       await ingest?.stop().catch(err => { logger.warn({ err }, 'ingest stop') })
       await worker?.stop().catch(() => {})
       await edge?.stop().catch(() => {})
+      await webhooks.stop().catch(() => {})
       await Promise.resolve(libp2p.stop()).catch(() => {})
       await store.close().catch(() => {})
     })()

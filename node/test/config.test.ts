@@ -60,3 +60,38 @@ describe('config', () => {
     }
   })
 })
+
+describe('config: delivery, lifecycle and webhook options', () => {
+  it('has defaults and takes repeatable webhooks and the secret from the environment', async () => {
+    const d = await parseConfig([])
+    assert.equal(d.dvrRetentionSeconds, 3600)
+    assert.equal(d.staleStreamSeconds, 120)
+    assert.equal(d.edgeCacheMb, 256)
+    assert.deepEqual(d.webhooks, [])
+    assert.deepEqual(d.webhookEvents, ['stream.started', 'stream.ended', 'vod.ready'])
+    process.env.DISTSTREAM_WEBHOOK_SECRET = 's3cret'
+    try {
+      const c = await parseConfig(['--webhook', 'http://127.0.0.1:9/a', '--webhook', 'https://example.com/b', '--webhook-events', 'stream.ended,segment.ready', '--dvr-retention-seconds', '60'])
+      assert.deepEqual(c.webhooks, ['http://127.0.0.1:9/a', 'https://example.com/b'])
+      assert.equal(c.webhookSecret, 's3cret')
+      assert.deepEqual(c.webhookEvents, ['stream.ended', 'segment.ready'])
+      assert.equal(c.dvrRetentionSeconds, 60)
+    } finally {
+      delete process.env.DISTSTREAM_WEBHOOK_SECRET
+    }
+  })
+
+  it('rejects bad values with a clear message', async () => {
+    const bad: Array<[string[], RegExp]> = [
+      [['--webhook', 'ftp://example.com/x'], /--webhook/],
+      [['--webhook', 'not a url'], /--webhook/],
+      [['--webhook-events', 'stream.started,stream.exploded'], /--webhook-events.*stream\.exploded/],
+      [['--dvr-retention-seconds', '0'], /--dvr-retention-seconds/],
+      [['--stale-stream-seconds', '-1'], /--stale-stream-seconds/],
+      [['--edge-cache-mb', '0'], /--edge-cache-mb/]
+    ]
+    for (const [argv, msg] of bad) {
+      await assert.rejects(parseConfig(argv), (err: Error) => err.name === ConfigError.NAME && msg.test(err.message), argv.join(' '))
+    }
+  })
+})

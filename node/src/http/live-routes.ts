@@ -1,4 +1,5 @@
 import { ID_PATTERN } from '@diststream/protocol'
+import { CONTENT_TYPES, CORS_HEADERS, playlistCacheControl, segmentResponse } from '@diststream/edge'
 import { HttpError } from './server.js'
 import type { DistNode } from '../node.js'
 import type { Edge } from '@diststream/edge'
@@ -6,30 +7,44 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 
 /** Stream ids and rendition names, as the wire protocol allows them. */
 const NAME = ID_PATTERN.source
-const PLAYLIST = 'application/vnd.apple.mpegurl'
 
 function edgeOf (node: DistNode): Edge {
   if (node.edge == null) throw new HttpError(404, 'this node has no edge role')
   return node.edge
 }
 
-function cors (reply: FastifyReply): void {
-  void reply.header('access-control-allow-origin', '*')
+function cors (reply: FastifyReply): FastifyReply {
+  return reply.headers(CORS_HEADERS)
 }
 
-/** HLS out: master and media playlists, and segments, under /live/:streamId/. */
+const header = (v: string | string[] | undefined): string | undefined => Array.isArray(v) ? v.join(', ') : v
+
+/**
+ * HLS out: master and media playlists, and segments, under /live/:streamId/,
+ * with CDN-grade HTTP: immutable caching, strong ETags (the segment's
+ * sha256), conditional requests, byte ranges, CORS, HEAD (fastify answers
+ * HEAD from the GET handlers, with the same headers and no body).
+ */
 export function registerLiveRoutes (app: FastifyInstance, node: DistNode): void {
   const params = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     params: { type: 'object', properties: { id: { type: 'string', pattern: NAME }, rendition: { type: 'string', pattern: NAME }, ...extra } }
   })
+  const retentionSec = node.config.dvrRetentionSeconds
+
+  // Every response under /live, errors included, carries CORS, so a player on another origin can read it.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.url.startsWith('/live/')) cors(reply)
+    done()
+  })
+
+  app.options('/live/*', async (_req, reply) => { void cors(reply).code(204) })
 
   app.get<{ Params: { id: string } }>('/live/:id/index.m3u8', { schema: params() }, async (req, reply) => {
     const edge = edgeOf(node)
     try {
       const body = await edge.masterPlaylist(req.params.id)
       edge.recordRequest('master', 200)
-      cors(reply)
-      void reply.type(PLAYLIST).header('cache-control', 'max-age=1')
+      void reply.type(CONTENT_TYPES.m3u8).header('cache-control', 'public, max-age=1')
       return body
     } catch (err) {
       edge.recordRequest('master', 404)
@@ -40,11 +55,10 @@ export function registerLiveRoutes (app: FastifyInstance, node: DistNode): void 
   app.get<{ Params: { id: string, rendition: string } }>('/live/:id/:rendition/index.m3u8', { schema: params() }, async (req, reply) => {
     const edge = edgeOf(node)
     try {
-      const body = await edge.mediaPlaylist(req.params.id, req.params.rendition)
+      const view = await edge.mediaPlaylist(req.params.id, req.params.rendition)
       edge.recordRequest('playlist', 200)
-      cors(reply)
-      void reply.type(PLAYLIST).header('cache-control', `max-age=${Math.max(1, Math.floor(node.config.segmentSeconds / 2))}`)
-      return body
+      void reply.type(CONTENT_TYPES.m3u8).header('cache-control', playlistCacheControl({ ended: view.ended, targetDurationSec: view.targetDurationSec, retentionSec }))
+      return view.body
     } catch (err) {
       edge.recordRequest('playlist', 404)
       throw err
@@ -54,15 +68,20 @@ export function registerLiveRoutes (app: FastifyInstance, node: DistNode): void 
   app.get<{ Params: { id: string, rendition: string, seg: string } }>('/live/:id/:rendition/:seg', { schema: params({ seg: { type: 'string', pattern: '^[0-9]{1,12}\\.ts$' } }) }, async (req, reply) => {
     const edge = edgeOf(node)
     const seq = Number.parseInt(req.params.seg, 10)
+    let served
     try {
-      const { data } = await edge.segment(req.params.id, req.params.rendition, seq)
-      edge.recordRequest('segment', 200, data.byteLength)
-      cors(reply)
-      void reply.type('video/mp2t').header('cache-control', 'public, max-age=31536000, immutable')
-      return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    } catch (err) {
-      edge.recordRequest('segment', 404)
+      served = await edge.segment(req.params.id, req.params.rendition, seq)
+    } catch (err: any) {
+      edge.recordRequest('segment', err?.statusCode ?? 404)
       throw err
     }
+    const res = segmentResponse(served.entry, CONTENT_TYPES.ts, {
+      ifNoneMatch: header(req.headers['if-none-match']),
+      range: header(req.headers.range),
+      ifRange: header(req.headers['if-range'])
+    })
+    edge.recordRequest('segment', res.status, req.method === 'HEAD' ? 0 : res.body?.byteLength ?? 0)
+    void reply.code(res.status).headers(res.headers)
+    return res.body ?? ''
   })
 }

@@ -21,6 +21,13 @@ function workerInfo (w: Worker): Record<string, unknown> {
 export function registerNodeRoutes (app: FastifyInstance, node: DistNode, version: string): void {
   app.get('/healthz', async () => ({ ok: true }))
 
+  // Ready to serve: libp2p started, every role started, the store open. 503 with the reasons otherwise.
+  app.get('/readyz', async (_req, reply) => {
+    const reasons = node.notReady()
+    if (reasons.length > 0) void reply.code(503)
+    return { ready: reasons.length === 0, reasons }
+  })
+
   app.get('/api/node', async () => {
     const self = node.libp2p.peerId.toString()
     const known = new Map(node.presence.peers().map(p => [p.peerId, p]))

@@ -67,6 +67,12 @@ export function registerStreamRoutes (app: FastifyInstance, node: DistNode): voi
     return view(node, req, await ingest.deleteStream(req.params.id))
   })
 
+  // Keeps a stream from being ended as stale (no segment for --stale-stream-seconds); 409 once it has ended.
+  app.post<{ Params: { id: string } }>('/api/streams/:id/heartbeat', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
+    const s = await ingestOf(node).heartbeat(req.params.id)
+    return { ...view(node, req, s), heartbeatAt: new Date(s.heartbeatAt ?? Date.now()).toISOString() }
+  })
+
   app.get<{ Querystring: { limit?: string } }>('/api/jobs', {
     schema: { querystring: { type: 'object', properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } } } }
   }, async (req) => {

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { ID_PATTERN, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
-import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
+import { LiveWindow, renderMasterPlaylist, renderMediaPlaylist } from '@diststream/hls'
+import type { PlaylistSegment } from '@diststream/hls'
+import { LifecycleSweeper } from '@diststream/scheduler'
 import { Counter } from 'prom-client'
-import { SegmentCache } from './cache.js'
+import { key as cacheKey, SegmentCache } from './cache.js'
+import { SingleFlight } from './single-flight.js'
+import type { CachedSegment } from './cache.js'
+import type { LifecycleAction, LifecycleRecord } from '@diststream/scheduler'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -19,6 +24,30 @@ export interface EdgeInit extends PeerComponents {
   maxMemoryBytes?: number
   /** How long a request for an unknown stream waits for it to appear. */
   discoveryTimeoutMs?: number
+  /** How long an ended stream stays served as VOD (DVR) before it is dropped from the cache (ms). Default 1 hour. */
+  dvrRetentionMs?: number
+  /** A followed stream with no segment or live announcement for this long is ended (its ingest is gone) (ms). Default 60 s. */
+  staleMs?: number
+  /** How often the lifecycle sweep runs (ms). Default 5 s. */
+  sweepMs?: number
+}
+
+/** The upstream (ingest) could not deliver a segment the edge knows of. */
+export class UpstreamError extends Error {
+  static readonly NAME = 'UpstreamError'
+  override name = UpstreamError.NAME
+  readonly statusCode = 502
+}
+
+export interface ServedSegment {
+  entry: CachedSegment
+  from: 'memory' | 'disk' | 'network'
+}
+
+export interface MediaPlaylistView {
+  body: string
+  ended: boolean
+  targetDurationSec: number
 }
 
 /** Most streams the directory remembers (followed streams are never evicted). */
@@ -30,6 +59,11 @@ export class NotFoundError extends Error {
 }
 
 interface DirectoryEntry { ingest: string, announce: StreamAnnounce }
+
+interface HistoryEntry { durationSec: number, pdtMs: number, discontinuity: boolean, renditions: Set<string> }
+
+/** Segments an edge remembers per stream for its DVR playlist (12 h of 2 s segments). */
+export const MAX_DVR_SEGMENTS = 21_600
 
 interface Followed {
   id: string
@@ -45,6 +79,13 @@ interface Followed {
   /** The index was loaded (or failed to): gossip goes straight to the windows. */
   indexed: boolean
   ended: boolean
+  /** Last segment or live announcement (ms). */
+  lastActivityAt: number
+  endedAt?: number
+  /** Highest segment seq heard of. */
+  maxSeq: number
+  /** Every segment heard of (index and gossip), for the VOD playlist once the stream ends (DVR); bounded. */
+  history: Map<number, HistoryEntry>
   unsubscribe: () => void
   ready: Promise<void>
 }
@@ -57,8 +98,13 @@ export class Edge {
   private readonly cache: SegmentCache
   private readonly log: Logger
   private readonly window: number
-  private readonly metrics: { fetches: Counter<'outcome'>, requests: Counter<'type' | 'status'>, hits: Counter, bytes: Counter }
+  private readonly metrics: { fetches: Counter<'outcome'>, upstream: Counter, requests: Counter<'type' | 'status'>, hits: Counter, bytes: Counter }
+  private readonly flight = new SingleFlight<ServedSegment>()
+  private readonly removed = new Map<string, number>()
+  private readonly sweeper: LifecycleSweeper
   private unsubscribe?: () => void
+  private started = false
+  readonly dvrRetentionMs: number
 
   constructor (private readonly init: EdgeInit) {
     this.log = init.logger.child({ component: 'edge' })
@@ -67,17 +113,38 @@ export class Edge {
     const registers = [init.registry]
     this.metrics = {
       fetches: new Counter({ name: 'diststream_edge_fetches_total', help: 'Rendition fetches over libp2p, by outcome', labelNames: ['outcome'], registers }),
+      upstream: new Counter({ name: 'diststream_edge_upstream_fetches_total', help: 'Segment fetches started towards the ingest over libp2p (each attempt; concurrent requests for one segment share one)', registers }),
       requests: new Counter({ name: 'diststream_edge_requests_total', help: 'HTTP requests for HLS, by type and status', labelNames: ['type', 'status'], registers }),
       hits: new Counter({ name: 'diststream_edge_cache_hits_total', help: 'Segment requests served from the memory cache', registers }),
       bytes: new Counter({ name: 'diststream_edge_bytes_sent_total', help: 'Segment bytes served to viewers', registers })
     }
+    this.dvrRetentionMs = init.dvrRetentionMs ?? 3_600_000
+    this.sweeper = new LifecycleSweeper({
+      policy: { staleMs: init.staleMs ?? 60_000, retentionMs: this.dvrRetentionMs },
+      everyMs: init.sweepMs ?? 5000,
+      records: () => this.lifecycleRecords(),
+      apply: async (a) => { await this.applyLifecycle(a) },
+      onError: (err, a) => { this.log.warn({ err, streamId: a?.id }, 'lifecycle action failed') }
+    })
   }
 
   async start (): Promise<void> {
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => { this.onStreamAnnounce(msg, from) })
+    this.sweeper.start()
+    this.started = true
+  }
+
+  /** Started and not stopped (for /readyz). */
+  get ready (): boolean { return this.started }
+
+  /** Followed streams that have not ended. */
+  activeStreams (): string[] {
+    return [...this.followed.values()].filter(f => !f.ended).map(f => f.id)
   }
 
   async stop (): Promise<void> {
+    this.started = false
+    await this.sweeper.stop()
     this.unsubscribe?.()
     for (const f of this.followed.values()) f.unsubscribe()
     this.followed.clear()
@@ -102,20 +169,70 @@ export class Edge {
     })))
   }
 
-  async mediaPlaylist (streamId: string, rendition: string): Promise<string> {
+  async mediaPlaylist (streamId: string, rendition: string): Promise<MediaPlaylistView> {
     if (!ID_PATTERN.test(rendition)) throw new NotFoundError('no such rendition')
     const f = await this.follow(streamId)
     if (!f.renditions.has(rendition)) throw new NotFoundError(`stream ${streamId} has no rendition ${rendition}`)
     const w = this.windowFor(f, rendition, f.firstSeq ?? 0)
-    return w.toPlaylist({ targetDurationSec: Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000) })
+    const targetDurationSec = Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000)
+    if (w.ended && f.history.size > 0) return { body: this.vodPlaylist(f, rendition, targetDurationSec), ended: true, targetDurationSec }
+    return { body: w.toPlaylist({ targetDurationSec }), ended: w.ended, targetDurationSec }
   }
 
-  async segment (streamId: string, rendition: string, seq: number): Promise<{ data: Uint8Array, from: 'memory' | 'disk' }> {
+  /**
+   * An ended stream's playlist for DVR: every segment this edge heard of
+   * (not just the live window), segments it cannot serve marked
+   * `EXT-X-GAP`, then `EXT-X-ENDLIST`. Older segments are fetched from the
+   * ingest when first asked for.
+   */
+  private vodPlaylist (f: Followed, rendition: string, targetDurationSec: number): string {
+    const seqs = [...f.history.keys()].sort((a, b) => a - b)
+    const segments: PlaylistSegment[] = []
+    let last: PlaylistSegment | undefined
+    for (let seq = seqs[0]!; seq <= seqs.at(-1)!; seq++) {
+      const h = f.history.get(seq)
+      const seg: PlaylistSegment = h != null
+        ? { seq, durationSec: h.durationSec, uri: `${seq}.ts`, pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
+        : { seq, durationSec: last?.durationSec ?? targetDurationSec, uri: `gap-${seq}.ts`, gap: true }
+      if (seg.gap === true) seg.uri = `gap-${seq}.ts`
+      segments.push(seg)
+      last = seg
+    }
+    return renderMediaPlaylist({ segments, ended: true, targetDurationSec })
+  }
+
+  private remember (f: Followed, seg: SegmentAnnounce): void {
+    if (f.history.has(seg.seq)) return
+    f.history.set(seg.seq, { durationSec: seg.durationMs / 1000, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity, renditions: new Set(seg.renditions.map(r => r.name)) })
+    if (f.history.size > MAX_DVR_SEGMENTS) f.history.delete(Math.min(...f.history.keys()))
+  }
+
+  /**
+   * A segment for a viewer: from memory when hot (no disk, no libp2p, no
+   * await), else from disk, else fetched from the ingest. Concurrent
+   * requests for one segment that is not in memory share one disk read or
+   * one upstream fetch (and share the fetch the edge started itself when
+   * the segment was announced).
+   */
+  async segment (streamId: string, rendition: string, seq: number): Promise<ServedSegment> {
     if (!ID_PATTERN.test(streamId) || !ID_PATTERN.test(rendition) || !Number.isSafeInteger(seq) || seq < 0) throw new NotFoundError('no such segment')
-    const hit = await this.cache.get(streamId, rendition, seq)
-    if (hit == null) throw new NotFoundError('no such segment')
-    if (hit.from === 'memory') this.metrics.hits.inc()
-    return hit
+    const hot = this.cache.hot(streamId, rendition, seq)
+    if (hot != null) {
+      this.metrics.hits.inc()
+      return { entry: hot, from: 'memory' }
+    }
+    return await this.flight.do(cacheKey(streamId, rendition, seq), async () => {
+      const cached = await this.cache.get(streamId, rendition, seq)
+      if (cached != null) return cached
+      const f = await this.follow(streamId)
+      if (!f.renditions.has(rendition) || seq > f.maxSeq) throw new NotFoundError('no such segment')
+      try {
+        return { entry: await this.fetchRendition(f, seq, rendition), from: 'network' as const }
+      } catch (err: any) {
+        if (err?.name === NotFoundError.NAME) throw err
+        throw new UpstreamError(`segment ${rendition}/${seq} could not be fetched from the ingest: ${String(err?.message)}`)
+      }
+    })
   }
 
   private onStreamAnnounce (msg: StreamAnnounce, from: string): void {
@@ -126,6 +243,9 @@ export class Edge {
       return
     }
     if (known != null && known.announce.updatedAtMs > msg.updatedAtMs) return
+    // A stream this edge dropped after its retention is not taken back by a late "ended" announcement.
+    if (this.removed.has(msg.streamId) && msg.state === StreamAnnounce.State.ENDED) return
+    this.removed.delete(msg.streamId)
     this.directory.set(msg.streamId, { ingest: from, announce: msg })
     // Bounded: a peer announcing endless made-up streams evicts the oldest unfollowed entries, not our memory.
     if (known == null && this.directory.size > MAX_DIRECTORY) {
@@ -133,15 +253,53 @@ export class Edge {
         if (!this.followed.has(id)) { this.directory.delete(id); break }
       }
     }
-    const f = this.followed.get(msg.streamId)
+    let f = this.followed.get(msg.streamId)
+    if (f != null && f.ended && msg.state === StreamAnnounce.State.LIVE) {
+      // Published again after it ended: follow it afresh on the next request (the cache stays).
+      this.unfollow(f)
+      f = undefined
+    }
     if (f != null) {
+      f.maxSeq = Math.max(f.maxSeq, msg.lastSeq)
       this.addRenditions(f, msg.renditions)
-      if (msg.state === StreamAnnounce.State.ENDED && !f.ended) {
-        f.ended = true
-        void Promise.allSettled([...f.pending]).then(() => { for (const w of f.windows.values()) w.end() })
-      }
+      if (msg.state === StreamAnnounce.State.ENDED) this.endFollowed(f)
+      else f.lastActivityAt = Date.now()
     }
     this.wake(msg.streamId)
+  }
+
+  /** Ends a followed stream's playlists (`EXT-X-ENDLIST`) once its pending fetches settle. */
+  private endFollowed (f: Followed): void {
+    if (f.ended) return
+    f.ended = true
+    f.endedAt = Date.now()
+    void Promise.allSettled([...f.pending]).then(() => { for (const w of f.windows.values()) w.end() })
+  }
+
+  private unfollow (f: Followed): void {
+    f.unsubscribe()
+    if (this.followed.get(f.id) === f) this.followed.delete(f.id)
+  }
+
+  private lifecycleRecords (): LifecycleRecord[] {
+    return [...this.followed.values()].map(f => ({ id: f.id, ended: f.ended, lastActivityAt: f.lastActivityAt, endedAt: f.endedAt }))
+  }
+
+  /** Stale (its ingest went quiet): end its playlists. Past the retention: forget it and drop its cache. */
+  private async applyLifecycle (a: LifecycleAction): Promise<void> {
+    const f = this.followed.get(a.id)
+    if (f == null) return
+    if (a.action === 'end') {
+      this.log.info({ streamId: a.id, reason: a.reason }, 'stream ended')
+      this.endFollowed(f)
+      return
+    }
+    this.unfollow(f)
+    this.directory.delete(a.id)
+    this.removed.set(a.id, Date.now())
+    if (this.removed.size > 10_000) this.removed.delete(this.removed.keys().next().value!)
+    await this.cache.removeStream(a.id)
+    this.log.info({ streamId: a.id }, 'stream removed after its DVR retention')
   }
 
   private async follow (streamId: string): Promise<Followed> {
@@ -167,6 +325,9 @@ export class Edge {
           early: [],
           indexed: false,
           ended: false,
+          lastActivityAt: Date.now(),
+          maxSeq: entry.announce.lastSeq,
+          history: new Map(),
           unsubscribe: () => {},
           ready: Promise.resolve()
         }
@@ -176,6 +337,8 @@ export class Edge {
             this.init.onProtocolError?.('invalid', 'stream:foreign-segment')
             return
           }
+          nf.lastActivityAt = Date.now()
+          nf.maxSeq = Math.max(nf.maxSeq, seg.seq)
           if (!nf.indexed) nf.early.push(seg)
           else void this.onSegment(nf, seg)
         })
@@ -218,8 +381,14 @@ export class Edge {
     if (res.status !== FetchResponse.Status.OK) throw new Error(`index: ${res.error}`)
     if (res.stream != null) this.addRenditions(f, res.stream.renditions)
     await this.backfill(f, res.segments, res.stream != null ? res.stream.lastSeq + 1 : undefined)
+    if (res.stream != null) f.maxSeq = Math.max(f.maxSeq, res.stream.lastSeq)
+    for (const s of res.segments) {
+      f.maxSeq = Math.max(f.maxSeq, s.seq)
+      this.remember(f, s)
+    }
     if (res.stream?.state === StreamAnnounce.State.ENDED && !f.ended) {
       f.ended = true
+      f.endedAt = Date.now()
       for (const w of f.windows.values()) w.end()
     }
   }
@@ -242,6 +411,7 @@ export class Edge {
   private async onSegment (f: Followed, seg: SegmentAnnounce): Promise<void> {
     if (f.seen.has(seg.seq)) return
     f.seen.add(seg.seq)
+    this.remember(f, seg)
     this.addRenditions(f, seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
     const p = Promise.all([...f.renditions.keys()].map(async name => {
       const w = this.windowFor(f, name, seg.seq)
@@ -252,10 +422,15 @@ export class Edge {
         return
       }
       try {
-        await this.fetchRendition(f, seg.seq, r)
+        await this.flight.do(cacheKey(f.id, name, seg.seq), async () => {
+          const cached = await this.cache.get(f.id, name, seg.seq)
+          if (cached != null) return cached
+          return { entry: await this.fetchRendition(f, seg.seq, name, r), from: 'network' as const }
+        })
         w.add(entry)
       } catch (err: any) {
         this.log.warn({ streamId: f.id, seq: seg.seq, rendition: name, err: err?.message }, 'rendition fetch failed')
+        f.history.get(seg.seq)?.renditions.delete(name)
         w.add({ ...entry, gap: true })
       }
     })).then(() => {})
@@ -264,29 +439,39 @@ export class Edge {
     await p
   }
 
-  private async fetchRendition (f: Followed, seq: number, r: Rendition, attempt = 0): Promise<void> {
+  /**
+   * Fetches one rendition of one segment from the ingest and caches it.
+   * The bytes must match the announced hash when the edge heard the
+   * announcement, else the hash the ingest sends with them.
+   */
+  private async fetchRendition (f: Followed, seq: number, name: string, announced?: Rendition, attempt = 0): Promise<CachedSegment> {
     try {
+      this.metrics.upstream.inc()
       const ch = messageChannel(this.init, await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
       const signal = AbortSignal.timeout(20_000)
       try {
-        await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.SEGMENT, streamId: f.id, rendition: r.name, seq }, { signal })
+        await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.SEGMENT, streamId: f.id, rendition: name, seq }, { signal })
         const res = await ch.read(codecs.fetchResponse, { signal })
-        if (res.status !== FetchResponse.Status.OK) throw new Error(`fetch ${r.name}/${seq}: ${res.error}`)
-        if (res.size !== r.size) throw new Error(`fetch ${r.name}/${seq}: size ${res.size}, announced ${r.size}`)
+        if (res.status === FetchResponse.Status.NOT_FOUND) throw new NotFoundError(`fetch ${name}/${seq}: ${res.error}`)
+        if (res.status !== FetchResponse.Status.OK) throw new Error(`fetch ${name}/${seq}: ${res.error}`)
+        if (announced != null && res.size !== announced.size) throw new Error(`fetch ${name}/${seq}: size ${res.size}, announced ${announced.size}`)
+        const expected = Buffer.from(announced?.sha256 ?? res.sha256)
+        if (expected.byteLength !== 32) throw new Error(`fetch ${name}/${seq}: no sha256`)
         const data = await ch.readBytes(res.size, { signal })
-        if (!createHash('sha256').update(data).digest().equals(r.sha256)) throw new Error(`fetch ${r.name}/${seq}: hash mismatch`)
+        if (!createHash('sha256').update(data).digest().equals(expected)) throw new Error(`fetch ${name}/${seq}: hash mismatch`)
         await ch.close().catch(() => {})
-        await this.cache.put(f.id, r.name, seq, data)
+        const entry = await this.cache.put(f.id, name, seq, data, expected.toString('hex'))
         this.metrics.fetches.inc({ outcome: 'ok' })
+        return entry
       } catch (err: any) {
         ch.abort(err)
         throw err
       }
-    } catch (err) {
+    } catch (err: any) {
       this.metrics.fetches.inc({ outcome: 'error' })
-      if (attempt >= 2) throw err
+      if (attempt >= 2 || err?.name === NotFoundError.NAME) throw err
       await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1)))
-      await this.fetchRendition(f, seq, r, attempt + 1)
+      return await this.fetchRendition(f, seq, name, announced, attempt + 1)
     }
   }
 

@@ -16,3 +16,5 @@
  */
 export * from './edge.js'
 export * from './cache.js'
+export * from './http.js'
+export * from './single-flight.js'

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { truncateUtf8, codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
-import { JobLedger, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
+import { JobLedger, LifecycleSweeper, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
 import { Counter, Histogram } from 'prom-client'
 import { newStreamId, newStreamKey } from './keys.js'
 import { RtmpServer } from './rtmp.js'
@@ -11,7 +11,8 @@ import type { IngestContext, IngestMetrics } from './context.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import { messageChannel } from '@diststream/p2p'
 import type { P2PNode, PeerComponents, PresenceService } from '@diststream/p2p'
-import type { Auction } from '@diststream/scheduler'
+import type { Auction, LifecycleAction, LifecycleRecord } from '@diststream/scheduler'
+import type { WebhookEventData, WebhookEventType } from '@diststream/webhooks'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
 import type { Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -41,6 +42,31 @@ export interface IngestInit extends PeerComponents {
   spotCheckRate?: number
   /** Segments kept in the INDEX an edge gets when it starts following. */
   indexWindow?: number
+  /** Stream lifecycle: stale streams are ended, ended ones removed after the DVR retention. Off when absent. */
+  lifecycle?: { staleMs: number, retentionMs: number, sweepMs?: number }
+  /** Stream events (for webhooks). */
+  onEvent?: <T extends WebhookEventType>(type: T, data: WebhookEventData[T]) => void
+}
+
+export class StreamEndedError extends Error {
+  static readonly NAME = 'StreamEndedError'
+  override name = StreamEndedError.NAME
+  readonly statusCode = 409
+}
+
+/** The wire state of a stream: a stream whose publisher left is over for players (ENDLIST) until it is published again. */
+export function isEndedForPlayers (s: StreamRecord): boolean {
+  return s.state === 'ended' || (s.state === 'idle' && s.endedAt != null && s.endedAt >= (s.startedAt ?? 0))
+}
+
+/** What the lifecycle rules see of a stream record. */
+export function lifecycleRecord (s: StreamRecord): LifecycleRecord {
+  return {
+    id: s.id,
+    ended: s.state === 'ended',
+    lastActivityAt: Math.max(s.createdAt, s.startedAt ?? 0, s.endedAt ?? 0, s.lastSegmentAt ?? 0, s.heartbeatAt ?? 0),
+    endedAt: s.endedAt
+  }
 }
 
 export class StreamNotFoundError extends Error {
@@ -60,6 +86,8 @@ export class Ingest {
   private readonly assigned = new Map<string, number>()
   private announceTimer?: NodeJS.Timeout
   private readonly recovering = new Set<PublishSession>()
+  private readonly sweeper?: LifecycleSweeper
+  private started = false
 
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
@@ -115,6 +143,31 @@ export class Ingest {
       authorizePublish: (key) => this.byKey.has(key)
     })
     this.rtmp.on('publish', (key) => { this.onPublish(key).catch(err => { this.log.error({ err }, 'publish failed') }) })
+    if (init.lifecycle != null) {
+      this.sweeper = new LifecycleSweeper({
+        policy: init.lifecycle,
+        everyMs: init.lifecycle.sweepMs ?? 5000,
+        records: async () => (await this.init.store.streams.list()).map(lifecycleRecord),
+        apply: async (a) => { await this.applyLifecycle(a) },
+        onError: (err, a) => { this.log.warn({ err, streamId: a?.id }, 'lifecycle action failed') }
+      })
+    }
+  }
+
+  /** Started and not stopped (for /readyz). */
+  get ready (): boolean { return this.started }
+
+  /** Streams being published right now. */
+  activeStreams (): string[] { return [...this.sessions.keys()] }
+
+  /** Keeps a stream from being ended as stale. */
+  async heartbeat (id: string): Promise<StreamRecord> {
+    const rec = await this.init.store.streams.get(id)
+    if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
+    if (rec.state === 'ended') throw new StreamEndedError(`stream ${id} has ended`)
+    const next = { ...rec, heartbeatAt: Date.now() }
+    await this.init.store.streams.put(next)
+    return next
   }
 
   async start (): Promise<void> {
@@ -122,7 +175,8 @@ export class Ingest {
     if (restored.workers + restored.jobs > 0) this.log.info(restored, 'restored worker reputation and job history')
     for (const s of await this.init.store.streams.list()) {
       if (s.state !== 'ended') this.byKey.set(s.key, s.id)
-      if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle' })
+      // Its publish session died with the previous process: over for players until published again.
+      if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle', endedAt: Date.now() })
     }
     await this.init.protocols.handle(PROTOCOL_BID, (stream, peer) => { this.onBid(stream, peer).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
@@ -130,9 +184,13 @@ export class Ingest {
     await this.recoverPending()
     this.announceTimer = setInterval(() => { this.announceAll().catch(() => {}) }, 2000)
     this.announceTimer.unref()
+    this.sweeper?.start()
+    this.started = true
   }
 
   async stop (): Promise<void> {
+    this.started = false
+    await this.sweeper?.stop()
     clearInterval(this.announceTimer)
     await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))
     await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
@@ -158,16 +216,20 @@ export class Ingest {
   }
 
   /** Stops a stream for good: disconnects its publisher, ends its playlist. */
-  async deleteStream (id: string): Promise<StreamRecord> {
+  async deleteStream (id: string, reason: 'deleted' | 'stale' = 'deleted'): Promise<StreamRecord> {
     const rec = await this.init.store.streams.get(id)
     if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
     this.byKey.delete(rec.key)
     const session = this.sessions.get(id)
     this.sessions.delete(id)
     await session?.stop()
-    const ended: StreamRecord = { ...(await this.init.store.streams.get(id) ?? rec), state: 'ended', endedAt: Date.now() }
+    const cur = await this.init.store.streams.get(id) ?? rec
+    // A stream whose publisher already left ended then (for players and for its retention).
+    const endedAt = isEndedForPlayers(cur) && cur.endedAt != null ? cur.endedAt : Date.now()
+    const ended: StreamRecord = { ...cur, state: 'ended', endedAt }
     await this.init.store.streams.put(ended)
     await this.announce(ended)
+    if (!isEndedForPlayers(cur)) this.emitEnded(ended, reason)
     return ended
   }
 
@@ -188,6 +250,25 @@ export class Ingest {
     }
   }
 
+  private emitEnded (s: StreamRecord, reason: 'unpublished' | 'deleted' | 'stale'): void {
+    this.init.onEvent?.('stream.ended', { streamId: s.id, name: s.name, endedAt: new Date(s.endedAt ?? Date.now()).toISOString(), lastSeq: s.lastSeq ?? null, reason })
+  }
+
+  /** Stale: ended as if deleted. Past the DVR retention: the record, segment index and files go. */
+  private async applyLifecycle (a: LifecycleAction): Promise<void> {
+    if (a.action === 'end') {
+      this.log.info({ streamId: a.id, reason: a.reason }, 'ending stream')
+      await this.deleteStream(a.id, 'stale')
+      return
+    }
+    const rec = await this.init.store.streams.get(a.id)
+    if (rec == null || rec.state !== 'ended') return
+    await this.init.store.streams.delete(a.id)
+    await this.init.store.segments.deleteStream(a.id)
+    await this.init.store.files.removeStream(a.id)
+    this.log.info({ streamId: a.id }, 'stream removed after its DVR retention')
+  }
+
   private async onPublish (key: string): Promise<void> {
     const id = this.byKey.get(key)
     if (id == null) return
@@ -200,13 +281,22 @@ export class Ingest {
     await mkdir(workDir, { recursive: true })
     const session = new PublishSession(this.ctx, live, `rtmp://127.0.0.1:${this.init.rtmpPort}/live/${key}`, workDir)
     this.sessions.set(id, session)
-    this.rtmp.once('unpublish', (k) => {
-      if (k !== key || this.sessions.get(id) !== session) return
+    const onUnpublish = (k: string): void => {
+      if (k !== key) return
+      this.rtmp.off('unpublish', onUnpublish)
+      if (this.sessions.get(id) !== session) return
       void this.endSession(id, session, workDir)
-    })
+    }
+    this.rtmp.on('unpublish', onUnpublish)
+    // The segmenter sees the input end long before node-media-server reports the unpublish (its socket timeout).
+    session.onInputEnd = () => {
+      this.rtmp.off('unpublish', onUnpublish)
+      if (this.sessions.get(id) === session) void this.endSession(id, session, workDir)
+    }
     session.start()
     this.log.info({ streamId: id }, 'publish started')
     await this.announce(live)
+    this.init.onEvent?.('stream.started', { streamId: id, name: live.name, startedAt: new Date(live.startedAt!).toISOString() })
   }
 
   private async endSession (id: string, session: PublishSession, workDir: string): Promise<void> {
@@ -214,9 +304,12 @@ export class Ingest {
     if (this.sessions.get(id) === session) this.sessions.delete(id)
     await rm(workDir, { recursive: true, force: true })
     const rec = await this.init.store.streams.get(id)
-    if (rec?.state === 'live') {
-      await this.init.store.streams.put({ ...rec, state: 'idle' })
-      await this.announce({ ...rec, state: 'idle' })
+    if (rec?.state === 'live' && !this.sessions.has(id)) {
+      // Over for players (ENDLIST) until published again; the stale sweep ends it for good.
+      const idle: StreamRecord = { ...rec, state: 'idle', endedAt: Date.now() }
+      await this.init.store.streams.put(idle)
+      await this.announce(idle)
+      this.emitEnded(idle, 'unpublished')
     }
   }
 
@@ -229,14 +322,15 @@ export class Ingest {
     }
     const renditions = seg.renditions.map(r => ({ ...r, size: 0, sha256: '' }))
     const merged = mergeRenditions(cur.renditions ?? [], renditions)
-    const next = { ...cur, source: stream.source ?? cur.source, lastSeq: Math.max(cur.lastSeq ?? -1, seg.seq), renditions: merged }
+    const next = { ...cur, source: stream.source ?? cur.source, lastSeq: Math.max(cur.lastSeq ?? -1, seg.seq), lastSegmentAt: Date.now(), renditions: merged }
     await this.init.store.streams.put(next)
+    this.init.onEvent?.('segment.ready', { streamId: seg.streamId, seq: seg.seq, durationMs: seg.durationMs, pdtMs: seg.pdtMs, renditions: seg.renditions.map(r => ({ name: r.name, size: r.size, sha256: r.sha256 })) })
     if (merged.some((r, i) => r.bandwidth !== cur.renditions?.[i]?.bandwidth)) await this.announce(next)
   }
 
   private async announceAll (): Promise<void> {
     for (const s of await this.init.store.streams.list()) {
-      if (s.state === 'live' || (s.state === 'ended' && Date.now() - (s.endedAt ?? 0) < 60_000)) await this.announce(s)
+      if (s.state === 'live' || (isEndedForPlayers(s) && Date.now() - (s.endedAt ?? 0) < 60_000)) await this.announce(s)
     }
   }
 
@@ -244,7 +338,7 @@ export class Ingest {
     return {
       streamId: s.id,
       name: truncateUtf8(s.name, 200),
-      state: s.state === 'ended' ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
+      state: isEndedForPlayers(s) ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
       renditions: (s.renditions ?? []).map(r => ({ ...toWire(r), size: 0, sha256: new Uint8Array(0) })),
       targetDurationMs: this.init.segmentSeconds * 1000,
       lastSeq: s.lastSeq ?? 0,

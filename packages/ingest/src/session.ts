@@ -54,7 +54,10 @@ export class PublishSession {
     seg.on('segment', (info: SegmentInfo) => { cut++; this.track(this.onSegment(info, Date.now())) })
     seg.on('end', (end: SegmenterEnd) => {
       this.log.info({ exit: end }, 'segmenter ended')
-      if (this.stopping || cut > 0 || end.code === 0 || this.restarts >= MAX_SEGMENTER_RESTARTS) return
+      if (this.stopping || cut > 0 || end.code === 0 || this.restarts >= MAX_SEGMENTER_RESTARTS) {
+        this.onInputEnd?.()
+        return
+      }
       this.restarts++
       this.log.warn({ attempt: this.restarts, err: end.stderrTail.slice(-1)[0] }, 'segmenter could not read the publish; starting it again')
       setTimeout(() => {
@@ -65,6 +68,9 @@ export class PublishSession {
     })
     return seg
   }
+
+  /** Called once the input is over (the segmenter exited: the publisher left or the input failed). */
+  onInputEnd?: () => void
 
   start (): void {
     this.segmenter.start()

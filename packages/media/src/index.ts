@@ -85,3 +85,4 @@ export {
 } from './test-source.js';
 export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js';
 export { measurePsnr } from './psnr.js';
+export { liveFfmpegProcesses, trackProcess } from './proc.js';

@@ -7,6 +7,46 @@ export interface RunResult {
   stderr: string;
 }
 
+let liveProcesses = 0;
+
+/** ffmpeg/ffprobe children of this process that are running now (process-wide, for the `diststream_ffmpeg_processes` gauge). */
+export function liveFfmpegProcesses(): number {
+  return liveProcesses;
+}
+
+/** Counts `child` in {@link liveFfmpegProcesses} until it exits (or fails to spawn). Every ffmpeg spawn goes through this. */
+export function trackProcess<T extends ChildProcess>(child: T): T {
+  liveProcesses++;
+  let done = false;
+  const release = (): void => {
+    if (done) return;
+    done = true;
+    liveProcesses--;
+  };
+  child.once('exit', release);
+  child.once('error', release);
+  return child;
+}
+
+/**
+ * For processes started by fluent-ffmpeg (which hides the child): call the
+ * returned `started()` on its `start` event and `ended()` on `end`/`error`.
+ */
+export function trackExternalProcess(): { started: () => void; ended: () => void } {
+  let state: 'new' | 'running' | 'done' = 'new';
+  return {
+    started: () => {
+      if (state !== 'new') return;
+      state = 'running';
+      liveProcesses++;
+    },
+    ended: () => {
+      if (state === 'running') liveProcesses--;
+      state = 'done';
+    },
+  };
+}
+
 /** Keeps the last `max` lines pushed into it (for stderr tails). */
 export class LineTail {
   private lines: string[] = [];
@@ -47,7 +87,7 @@ export function runProcess(
   const { signal, maxStdoutBytes = 256 * 1024 * 1024 } = opts;
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackProcess(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     const out: Buffer[] = [];
     let outBytes = 0;
     const err: Buffer[] = [];

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { LineTail } from './proc.js';
+import { LineTail, trackProcess } from './proc.js';
 import { readTsVideoTimes, videoSpanSec } from './ts-pts.js';
 
 /** Minimal logger shape (console works). */
@@ -124,7 +124,7 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
     mkdirSync(o.outDir, { recursive: true });
     const args = this.args();
     o.logger?.debug?.(`segmenter: ${o.ffmpegPath} ${args.join(' ')}`);
-    const child = spawn(o.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackProcess(spawn(o.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.child = child;
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => this.stderr.push(s));

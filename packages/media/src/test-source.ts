@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { LineTail } from './proc.js';
+import { LineTail, trackProcess } from './proc.js';
 
 export interface TestSourceOptions {
   ffmpegPath: string;
@@ -84,7 +84,7 @@ export function testSourceArgs(o: TestSourceOptions & { overlay: boolean }): str
 export function startTestSource(opts: TestSourceOptions): TestSource {
   const overlay = opts.overlay ?? hasWorkingDrawtext(opts.ffmpegPath);
   const args = testSourceArgs({ ...opts, overlay });
-  const child = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = trackProcess(spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
   const tail = new LineTail(20);
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (s: string) => tail.push(s));

@@ -4,7 +4,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import { LadderError, TranscodeError } from './errors.js';
 import { hwFilterGraph, hwInputOptions, hwVideoOptions, type HwEncoder } from './hwaccel.js';
 import type { RungSpec } from './ladder.js';
-import { tailLines } from './proc.js';
+import { tailLines, trackExternalProcess } from './proc.js';
 
 /** B-frames used by every worker: mixing B-frame settings across workers makes DTS jump at joins. */
 export const X264_BFRAMES = 2;
@@ -144,11 +144,13 @@ export async function transcodeSegment(opts: TranscodeOptions): Promise<Transcod
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     let started = false;
+    const proc = trackExternalProcess();
     const onAbort = (): void => {
       if (started) command.kill('SIGKILL');
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (err?: Error): void => {
+      proc.ended();
       signal?.removeEventListener('abort', onAbort);
       if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
       else if (err) reject(err);
@@ -157,6 +159,7 @@ export async function transcodeSegment(opts: TranscodeOptions): Promise<Transcod
     command
       .on('start', () => {
         started = true;
+        proc.started();
         if (signal?.aborted) command.kill('SIGKILL');
       })
       .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {

@@ -48,3 +48,7 @@ export {
   bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, electionSize, shardBits, shardOf, shouldBid,
   type ElectInput, type ShouldBidInput
 } from './bid-policy.js'
+export {
+  lifecycleActions, LifecycleSweeper,
+  type LifecycleAction, type LifecyclePolicy, type LifecycleRecord, type LifecycleSweeperInit
+} from './lifecycle.js'

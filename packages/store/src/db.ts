@@ -28,6 +28,10 @@ export interface StreamRecord {
   startedAt?: number
   endedAt?: number
   lastSeq?: number
+  /** When the last segment was stored (ms): stale-stream detection. */
+  lastSegmentAt?: number
+  /** Last `POST /api/streams/:id/heartbeat` (ms): keeps a stream from being ended as stale. */
+  heartbeatAt?: number
   /** Renditions the stream offers (without per-segment size/hash). */
   renditions?: RenditionRecord[]
   source?: { width: number, height: number, videoCodec: string, audioCodec: string | null, fpsMilli: number }
@@ -141,6 +145,8 @@ export interface Store {
   /** Finished jobs (ingest role). */
   jobs: JobHistoryTable
   files: SegmentFiles
+  /** True while the database is open (for /readyz). */
+  isOpen: () => boolean
   close: () => Promise<void>
 }
 
@@ -169,6 +175,7 @@ export async function openStore (dataDir: string): Promise<Store> {
     workers: new RecordTable(db.sublevel('workers', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
     jobs: new JobHistoryTable(db.sublevel('jobs', { valueEncoding: 'json' }) as unknown as Sub<JobHistoryEntry>),
     files: new SegmentFiles(join(dataDir, 'segments')),
+    isOpen: () => db.status === 'open',
     close: async () => { await db.close() }
   }
 }
