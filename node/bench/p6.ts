@@ -2,8 +2,8 @@
  * P6: the cost of a worker dying mid-job. One ingest and three workers
  * (--max-jobs 1), separate processes; a live 640x360 test pattern over RTMP
  * with -re, 2 s segments, ladder 360p,240p. The bench polls the ingest's
- * /api/jobs every 50 ms; when a job has had an attempt running for at least
- * 300 ms (its worker is transcoding), it SIGKILLs that worker and restarts it
+ * workers' diststream_worker_active_jobs every 50 ms; when one is transcoding
+ * a job whose attempt has run for at least 300 ms (ledger), it SIGKILLs it and restarts it
  * with its data dir; then waits ≥ 3 s before the next kill, until `kills`
  * kills are done. Per killed job: extra delay = its announce → done time
  * (ledger durationMs) − the median of the jobs no kill touched; reported as
@@ -15,7 +15,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { callApi, Cluster, getJson, waitUntil } from '../test/helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitUntil } from '../test/helpers/cluster.js'
 import type { NodeProcess } from '../test/helpers/cluster.js'
 import { sleep, stats } from './util.js'
 
@@ -57,13 +57,17 @@ export async function runP6 (kills = 20, log: (s: string) => void = s => { conso
     while (publishing && done < kills) {
       await sleep(50)
       if (Date.now() - lastKill < 3000) continue
+      // A worker that is transcoding now (its own gauge), and the job it runs (the ledger).
+      const active = await Promise.all(workers.map(async w => {
+        try { return Number(/^diststream_worker_active_jobs (\d+)/m.exec((await getText(`${(await w.info).http}/metrics`)).text)?.[1] ?? 0) } catch { return 0 }
+      }))
+      const i = active.findIndex(n => n > 0)
+      if (i < 0) continue
+      const peer = (await workers[i]!.info).peerId
       const jobs = (await getJson(`${http}/api/jobs?limit=10`)).body as Job[]
-      const ids = await Promise.all(workers.map(async w => (await w.info).peerId))
       const now = Date.now()
-      const victim = jobs.find(j => j.state === 'assigned' && !killed.has(j.jobId) && j.history.some(h => h.outcome === null && now - h.startedAt >= 300 && ids.includes(h.worker)))
+      const victim = jobs.find(j => j.state === 'assigned' && !killed.has(j.jobId) && j.history.some(h => h.outcome === null && h.worker === peer && now - h.startedAt >= 300))
       if (victim === undefined) continue
-      const peer = victim.history.find(h => h.outcome === null)!.worker
-      const i = ids.indexOf(peer)
       killed.set(victim.jobId, now)
       lastKill = now
       done++

@@ -9,15 +9,24 @@ import assert from 'node:assert/strict'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { callApi, Cluster, getJson, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const PUBLISH_SECONDS = 60
 const SEGMENT_SECONDS = 2
 const KILL_EVERY_MS = 15_000
+
+/** Transcodes a worker is running now, from its own /metrics (0 if it does not answer). */
+async function activeJobs (http: string): Promise<number> {
+  try {
+    return Number(/^diststream_worker_active_jobs (\d+)/m.exec((await getText(`${http}/metrics`)).text)?.[1] ?? 0)
+  } catch {
+    return 0
+  }
+}
 
 describe('chaos: workers SIGKILLed mid-stream', { timeout: 300_000 }, () => {
   const cluster = new Cluster({ exclusive: true })
@@ -36,7 +45,10 @@ describe('chaos: workers SIGKILLed mid-stream', { timeout: 300_000 }, () => {
     edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
   })
 
-  after(async (t) => { await cluster.close(t, work) })
+  // On a failure, show what the nodes logged: that is where the reason is.
+  let failed = false
+  afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
+  after(async () => { await cluster.close(failed, work) })
 
   it('plays in full from the edge while workers die', async (t) => {
     const { http } = await ingest.info
@@ -59,14 +71,14 @@ describe('chaos: workers SIGKILLed mid-stream', { timeout: 300_000 }, () => {
         // On a fixed schedule (~every 15 s from the start), not 15 s after the last restart finished.
         await new Promise(resolve => setTimeout(resolve, Math.max(0, start + turn * KILL_EVERY_MS - Date.now())))
         if (!publishing) break
-        const jobs = (await getJson(`${http}/api/jobs?limit=20`)).body as Array<{ state: string, worker: string | null }>
-        const busy = new Set(jobs.filter(j => j.state === 'assigned').map(j => j.worker))
-        const ids = await Promise.all(workers.map(async w => (await w.info).peerId))
-        let i = ids.findIndex(id => busy.has(id))
-        if (i >= 0) midJob++
+        // A worker that is transcoding right now (its own gauge), else the next in turn.
+        const active = await Promise.all(workers.map(async w => await activeJobs((await w.info).http)))
+        let i = active.findIndex(n => n > 0)
+        const mid = i >= 0
+        if (mid) midJob++
         else i = turn % workers.length
         kills++
-        t.diagnostic(`kill ${kills}: ${workers[i]!.name}${busy.has(ids[i]!) ? ' (mid-job)' : ''}`)
+        t.diagnostic(`kill ${kills}: ${workers[i]!.name}${mid ? ' (mid-job)' : ''}`)
         const victim = workers[i]!
         await victim.kill('SIGKILL')
         restarts.push(cluster.restart(victim).then(n => { workers[i] = n }))

@@ -15,7 +15,7 @@ import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { verifyWebhook } from '@diststream/webhooks'
-import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { Server } from 'node:http'
 
@@ -83,7 +83,7 @@ describe('edge: CDN-grade HTTP, coalescing, metrics, webhooks', { timeout: 180_0
 
   it('publishes a short stream; the ingest counts its ffmpeg children while it runs', async () => {
     const { http, rtmpPort } = await ingest.info
-    const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'cdn' }) })
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'cdn' })
     assert.equal(created.status, 201)
     streamId = created.body.id
     const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.body.key}`, width: 320, height: 180, fps: 25, gopSeconds: 1, durationSec: 10 })
@@ -244,7 +244,7 @@ describe('stream lifecycle: stale streams ended, heartbeats, DVR retention then 
   })
 
   const create = async (name: string): Promise<{ id: string, key: string }> => {
-    const r = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) })
+    const r = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name })
     assert.equal(r.status, 201)
     return r.body
   }
@@ -260,7 +260,7 @@ describe('stream lifecycle: stale streams ended, heartbeats, DVR retention then 
     let beat = true
     const beats = (async () => {
       while (beat) {
-        const r = await getJson(`${http}/api/streams/${beating.id}/heartbeat`, { method: 'POST' })
+        const r = await callApi(`${http}/api/streams/${beating.id}/heartbeat`, 'POST', cluster.apiToken)
         assert.equal(r.status, 200)
         await new Promise(resolve => setTimeout(resolve, 400))
       }
@@ -298,7 +298,7 @@ describe('stream lifecycle: stale streams ended, heartbeats, DVR retention then 
     }
     // Without heartbeats it goes stale too; a heartbeat for an ended stream is refused.
     await waitUntil(async () => await state(beating.id) === 'ended', 30_000, 'the formerly beating stream to be ended')
-    assert.equal((await getJson(`${http}/api/streams/${beating.id}/heartbeat`, { method: 'POST' })).status, 409)
-    assert.equal((await getJson(`${http}/api/streams/nosuchstream/heartbeat`, { method: 'POST' })).status, 404)
+    assert.equal((await callApi(`${http}/api/streams/${beating.id}/heartbeat`, 'POST', cluster.apiToken)).status, 409)
+    assert.equal((await callApi(`${http}/api/streams/nosuchstream/heartbeat`, 'POST', cluster.apiToken)).status, 404)
   })
 })

@@ -10,7 +10,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { after, before, describe, it } from 'node:test'
+import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
@@ -45,7 +45,10 @@ describe('lying workers', { timeout: 300_000 }, () => {
     edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
   })
 
-  after(async (t) => { await cluster.close(t, work) })
+  // On a failure, show what the nodes logged: that is where the reason is.
+  let failed = false
+  afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
+  after(async () => { await cluster.close(failed, work) })
 
   it('plays in full, and the liars lose reputation', async (t) => {
     const { http } = await ingest.info

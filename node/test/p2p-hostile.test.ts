@@ -439,7 +439,8 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     }, 30_000, 'both segments in the edge playlist', 500)
     assert.equal(media.segments.find(x => x.seq === 0)?.gap, true, 'segment 0 (wrong bytes) is a gap')
     assert.notEqual(media.segments.find(x => x.seq === 1)?.gap, true, 'segment 1 (true bytes) plays')
-    assert.equal((await getJson(`${http}/live/${id}/source/0.ts`)).status, 404, 'the wrong bytes are never served')
+    // A gap is not served: 404, or 502 when the edge tries the holder again on demand and the bytes fail the hash again.
+    assert.ok([404, 502].includes((await getJson(`${http}/live/${id}/source/0.ts`)).status), 'the wrong bytes are never served')
     const res = await fetch(`${http}/live/${id}/source/1.ts`, { signal: AbortSignal.timeout(10_000) })
     assert.equal(res.status, 200)
     assert.deepEqual(createHash('sha256').update(new Uint8Array(await res.arrayBuffer())).digest(), sha)

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { freePort } from '../src/net.js'
@@ -38,7 +38,10 @@ describe('restarts: ingest SIGKILL mid-stream, edge SIGKILL', { timeout: 300_000
     edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
   })
 
-  after(async (t) => { await cluster.close(t, work) })
+  // On a failure, show what the nodes logged: that is where the reason is.
+  let failed = false
+  afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
+  after(async () => { await cluster.close(failed, work) })
 
   it('the playlist continues after the ingest restarts and the broadcaster reconnects', async (t) => {
     const { http, peerId } = await ingest.info

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TranscodeResponse } from '@diststream/protocol'
+import { codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, StreamAnnounce, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
 import { createP2PNode, Gossip, messageChannel, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey } from '@diststream/store'
 import { detectHwEncoder, ffmpegVersion, resolveFfmpeg, Transcoder } from '@diststream/media'
@@ -15,6 +15,13 @@ import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import type { Bid, JobAnnounce } from '@diststream/protocol'
 import type { P2PNode } from '@diststream/p2p'
+
+/** This node announces stream `s1` as its ingest: workers take jobs only from a stream's own ingest. */
+async function announceStream (gossip: Gossip, streamId = 's1'): Promise<void> {
+  await gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, {
+    streamId, name: 'test', state: StreamAnnounce.State.LIVE, renditions: [], targetDurationMs: 2000, lastSeq: 0, ingestMultiaddrs: [], updatedAtMs: Date.now()
+  })
+}
 
 /**
  * A real worker on a real libp2p node, bidding to this test acting as the ingest (roles on one
@@ -60,6 +67,7 @@ describe('worker honours --max-jobs when bidding', () => {
       bids.length = 0
       const worker = new Worker({ gossip, protocols, ffmpegPath: resolveFfmpeg().ffmpeg, maxJobs, workDir: dir, logger, registry: new Registry(), price: 5, offerTtlMs: 600_000 })
       await worker.start()
+      await announceStream(gossip)
       const seen: string[] = []
       const unsubscribe = gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (j) => { seen.push(j.jobId) })
       try {
@@ -137,6 +145,21 @@ describe('a worker whose GPU fails on a live job', () => {
         ladder, deadlineMs: Date.now() + 60_000, issuedAtMs: Date.now()
       }
       const signal = AbortSignal.timeout(60_000)
+      // As an ingest would: announce the stream and the job, take the worker's bid, then send the segment.
+      const bid = new Promise<void>((resolve) => {
+        void protocols.handle(PROTOCOL_BID, (stream) => {
+          const bc = messageChannel({}, stream, 'bid')
+          void (async () => {
+            await bc.read(codecs.bid, { signal })
+            await bc.write(codecs.bidAck, { accepted: true, reason: '' })
+            await bc.close()
+            resolve()
+          })().catch(err => { bc.abort(err) })
+        })
+      })
+      await announceStream(gossip)
+      await gossip.publish(TOPIC_JOBS, codecs.jobAnnounce, job)
+      await bid
       const ch = messageChannel({}, await protocols.dial(libp2p.peerId.toString(), PROTOCOL_TRANSCODE, { signal }), 'transcode')
       await ch.write(codecs.transcodeRequest, { job, segmentSize: segment.byteLength }, { signal })
       await ch.writeBytes(segment, { signal })

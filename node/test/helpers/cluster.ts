@@ -106,11 +106,11 @@ export class Cluster {
   }
 
   /**
-   * For a suite's `after((t) => cluster.close(t, dir))`: prints every node's
-   * last log lines if the suite failed, stops the nodes, removes `dirs`.
+   * For a suite's `after(() => cluster.close(failed, dir))`: prints every
+   * node's last log lines if a test failed, stops the nodes, removes `dirs`.
    */
-  async close (t?: unknown, ...dirs: string[]): Promise<void> {
-    if ((t as { passed?: boolean } | undefined)?.passed === false) process.stderr.write(this.logs() + '\n')
+  async close (failed: boolean, ...dirs: string[]): Promise<void> {
+    if (failed) process.stderr.write(this.logs() + '\n')
     await this.stop()
     for (const d of dirs) await rm(d, { recursive: true, force: true })
   }
