@@ -3,6 +3,7 @@ import { registerNodeRoutes } from './node-routes.js'
 import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
 import { registerApiAuth } from './auth.js'
+import { registerUploadRoutes } from './upload-routes.js'
 import type { DistNode } from '../node.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -33,6 +34,7 @@ export async function startHttp (node: DistNode, version: string): Promise<{ app
   registerApiAuth(app, node.apiToken)
   registerNodeRoutes(app, node, version)
   registerStreamRoutes(app, node)
+  registerUploadRoutes(app, node)
   registerLiveRoutes(app, node)
   const { httpHost, httpPort } = node.config
   await app.listen({ host: httpHost, port: httpPort })

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { ID_PATTERN, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
+import { ID_PATTERN, MAX_INDEX_SEGMENTS, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
 import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
 import { Counter } from 'prom-client'
 import { SegmentCache } from './cache.js'
@@ -45,6 +45,8 @@ interface Followed {
   /** The index was loaded (or failed to): gossip goes straight to the windows. */
   indexed: boolean
   ended: boolean
+  /** A finished VOD: every segment in the playlist, EXT-X-PLAYLIST-TYPE:VOD. */
+  vod: boolean
   unsubscribe: () => void
   ready: Promise<void>
 }
@@ -107,7 +109,7 @@ export class Edge {
     const f = await this.follow(streamId)
     if (!f.renditions.has(rendition)) throw new NotFoundError(`stream ${streamId} has no rendition ${rendition}`)
     const w = this.windowFor(f, rendition, f.firstSeq ?? 0)
-    return w.toPlaylist({ targetDurationSec: Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000) })
+    return w.toPlaylist({ targetDurationSec: Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000), ...(f.vod ? { playlistType: 'VOD' as const } : {}) })
   }
 
   async segment (streamId: string, rendition: string, seq: number): Promise<{ data: Uint8Array, from: 'memory' | 'disk' }> {
@@ -154,6 +156,8 @@ export class Edge {
         entry = this.directory.get(streamId)
       }
       if (entry == null) throw new NotFoundError(`stream ${streamId} not found on the network`)
+      // A VOD plays once it is ready (ENDED), never as a partial live window.
+      if (entry.announce.vod === true && entry.announce.state !== StreamAnnounce.State.ENDED) throw new NotFoundError(`VOD ${streamId} is still processing`)
       f = this.followed.get(streamId)
       if (f == null) {
         const ingest = entry.ingest
@@ -167,6 +171,7 @@ export class Edge {
           early: [],
           indexed: false,
           ended: false,
+          vod: entry.announce.vod === true,
           unsubscribe: () => {},
           ready: Promise.resolve()
         }
@@ -203,7 +208,7 @@ export class Edge {
   private windowFor (f: Followed, name: string, seq: number): LiveWindow {
     let w = f.windows.get(name)
     if (w == null) {
-      w = new LiveWindow({ windowSize: this.window, firstSeq: Math.min(f.firstSeq ?? seq, seq) })
+      w = new LiveWindow({ windowSize: f.vod ? MAX_INDEX_SEGMENTS : this.window, firstSeq: Math.min(f.firstSeq ?? seq, seq), ...(f.vod ? { maxHoldSegments: MAX_INDEX_SEGMENTS } : {}) })
       f.windows.set(name, w)
     }
     return w
@@ -231,10 +236,17 @@ export class Edge {
    * window's hold limit and turn into gaps).
    */
   private async backfill (f: Followed, index: SegmentAnnounce[], nextSeq?: number): Promise<void> {
-    const all = [...index, ...f.early.splice(0)].sort((x, y) => x.seq - y.seq).slice(-(this.window + 3))
+    const sorted = [...index, ...f.early.splice(0)].sort((x, y) => x.seq - y.seq)
+    const all = f.vod ? sorted : sorted.slice(-(this.window + 3))
     f.firstSeq = all[0]?.seq ?? nextSeq
     if (f.firstSeq != null) for (const name of f.renditions.keys()) this.windowFor(f, name, f.firstSeq)
-    for (const s of all) await this.onSegment(f, s).catch(() => {})
+    if (f.vod) {
+      // A VOD's segments are all there: fetch a few at once (its window holds them all, in any order).
+      let i = 0
+      await Promise.all(Array.from({ length: 4 }, async () => { while (i < all.length) await this.onSegment(f, all[i++]!).catch(() => {}) }))
+    } else {
+      for (const s of all) await this.onSegment(f, s).catch(() => {})
+    }
     f.indexed = true
     for (const s of f.early.splice(0)) void this.onSegment(f, s)
   }

@@ -7,6 +7,8 @@ import { Counter, Histogram } from 'prom-client'
 import { newStreamId, newStreamKey } from './keys.js'
 import { RtmpServer } from './rtmp.js'
 import { PublishSession, toWire } from './session.js'
+import { checkPullSource, parseSourceUrl } from './sources.js'
+import type { SessionEnd, SessionOptions } from './session.js'
 import type { IngestContext, IngestMetrics } from './context.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import { messageChannel } from '@diststream/p2p'
@@ -60,6 +62,8 @@ export class Ingest {
   private readonly assigned = new Map<string, number>()
   private announceTimer?: NodeJS.Timeout
   private readonly recovering = new Set<PublishSession>()
+  /** VOD progress, in memory while processing (persisted once done). */
+  private readonly progress = new Map<string, NonNullable<StreamRecord['progress']>>()
 
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
@@ -121,13 +125,18 @@ export class Ingest {
     const restored = { workers: this.workers.restore(await this.init.store.workers.values() as never[]), jobs: this.ledger.restore(await this.init.store.jobs.recent(this.ledger.maxJobs)) }
     if (restored.workers + restored.jobs > 0) this.log.info(restored, 'restored worker reputation and job history')
     for (const s of await this.init.store.streams.list()) {
-      if (s.state !== 'ended') this.byKey.set(s.key, s.id)
-      if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle' })
+      if (s.sourceUrl == null && s.vod !== true && s.state !== 'ended') this.byKey.set(s.key, s.id)
+      if (s.state === 'live' && s.sourceUrl == null) await this.init.store.streams.put({ ...s, state: 'idle' })
+      if (s.state === 'processing') await this.init.store.streams.put({ ...s, state: 'failed', error: 'the ingest restarted while processing this VOD; upload it again', endedAt: Date.now() })
     }
     await this.init.protocols.handle(PROTOCOL_BID, (stream, peer) => { this.onBid(stream, peer).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.rtmp.start()
     await this.recoverPending()
+    // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
+    for (const s of await this.init.store.streams.list()) {
+      if (s.state === 'live' && s.sourceUrl != null) await this.startPull(s, s.sourceUrl).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
+    }
     this.announceTimer = setInterval(() => { this.announceAll().catch(() => {}) }, 2000)
     this.announceTimer.unref()
   }
@@ -149,12 +158,106 @@ export class Ingest {
     return rec
   }
 
+  /**
+   * A stream pulled from `sourceUrl` (RTMP, RTSP, HLS, an HTTP or file URL,
+   * an absolute path: anything ffmpeg reads; see sources.ts) through the
+   * same segmenter and job market as an RTMP publish. Live until the source
+   * ends (`ended`), or `failed` with ffmpeg's reason if it cannot be read.
+   * Throws SourceUrlError for a refused URL.
+   */
+  async createPullStream (name: string, sourceUrl: string): Promise<StreamRecord> {
+    const src = parseSourceUrl(sourceUrl)
+    await checkPullSource(src)
+    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl }
+    await this.init.store.streams.put(rec)
+    await this.startPull(rec, sourceUrl)
+    return rec
+  }
+
+  private async startPull (rec: StreamRecord, sourceUrl: string): Promise<void> {
+    const src = parseSourceUrl(sourceUrl)
+    const live: StreamRecord = { ...rec, state: 'live', startedAt: Date.now() }
+    await this.init.store.streams.put(live)
+    await this.runSession(live, src.input, { inputArgs: src.realtime ? ['-re'] : [], maxRestarts: 2 }, async (end) => {
+      const cur = await this.init.store.streams.get(rec.id) ?? live
+      if (cur.state !== 'live') return
+      const next: StreamRecord = end.error != null
+        ? { ...cur, state: 'failed', error: `cannot read the source: ${end.error}`, endedAt: Date.now() }
+        : { ...cur, state: 'ended', endedAt: Date.now() }
+      await this.init.store.streams.put(next)
+      await this.announce(next)
+      this.log.info({ streamId: rec.id, state: next.state, segments: end.segments, err: end.error }, 'pulled source ended')
+    })
+  }
+
+  /**
+   * A video on demand from a file (or any source ffmpeg reads): cut at once
+   * (not at the native rate), every segment a job on the network at once,
+   * bounded by the workers there are (the session's queue). `processing`
+   * until every segment is finished, then `ready` (edges serve a VOD
+   * playlist), or `failed` with the reason. `deleteAfter` removes the input
+   * file when done (an upload).
+   */
+  async createVod (name: string, input: string, opts: { deleteAfter?: boolean } = {}): Promise<StreamRecord> {
+    const src = parseSourceUrl(input)
+    await checkPullSource(src)
+    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input }
+    await this.init.store.streams.put(rec)
+    this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
+    await this.runSession(rec, src.input, {
+      rwTimeoutMs: 0,
+      maxRestarts: 0,
+      // Every segment waits its turn in the queue however long the file is; with no worker at all the source passes through.
+      maxQueueMs: 3_600_000,
+      onProgress: ({ cut, done }) => { this.progress.set(rec.id, { segments: cut, done, cutDone: false }) }
+    }, async (end) => {
+      this.progress.delete(rec.id)
+      if (opts.deleteAfter === true && src.file != null) await rm(src.file, { force: true })
+      const cur = await this.init.store.streams.get(rec.id) ?? rec
+      if (cur.state !== 'processing') return
+      const error = end.error != null
+        ? `cannot read the file: ${end.error}`
+        : end.segments === 0
+          ? 'the file has no video'
+          : end.segments > MAX_INDEX_SEGMENTS ? `the video has ${end.segments} segments; a VOD may have at most ${MAX_INDEX_SEGMENTS}` : undefined
+      const next: StreamRecord = error != null
+        ? { ...cur, state: 'failed', error, endedAt: Date.now() }
+        : { ...cur, state: 'ready', endedAt: Date.now(), progress: { segments: end.segments, done: end.segments, cutDone: true } }
+      await this.init.store.streams.put(next)
+      await this.announce(next)
+      this.log.info({ streamId: rec.id, state: next.state, segments: end.segments, err: error }, 'VOD done')
+    })
+    return rec
+  }
+
+  /** Runs a session on `input` until it is over, then `onEnd` (unless the stream was stopped meanwhile). */
+  private async runSession (rec: StreamRecord, input: string, opts: SessionOptions, onEnd: (end: SessionEnd) => Promise<void>): Promise<void> {
+    const workDir = join(this.init.store.dataDir, 'incoming', rec.id, String(Date.now()))
+    await mkdir(workDir, { recursive: true })
+    const session = new PublishSession(this.ctx, rec, input, workDir, opts)
+    this.sessions.set(rec.id, session)
+    session.start()
+    await this.announce(rec)
+    void session.finished().then(async (end) => {
+      if (this.sessions.get(rec.id) !== session) return
+      this.sessions.delete(rec.id)
+      await onEnd(end)
+      await rm(workDir, { recursive: true, force: true })
+    }).catch(err => { this.log.error({ err, streamId: rec.id }, 'session end failed') })
+  }
+
   async listStreams (): Promise<StreamRecord[]> {
-    return (await this.init.store.streams.list()).sort((a, b) => b.createdAt - a.createdAt)
+    return (await this.init.store.streams.list()).map(s => this.withProgress(s)).sort((a, b) => b.createdAt - a.createdAt)
   }
 
   async getStream (id: string): Promise<StreamRecord | undefined> {
-    return await this.init.store.streams.get(id)
+    const s = await this.init.store.streams.get(id)
+    return s == null ? undefined : this.withProgress(s)
+  }
+
+  private withProgress (s: StreamRecord): StreamRecord {
+    const p = this.progress.get(s.id)
+    return p == null ? s : { ...s, progress: p }
   }
 
   /** Stops a stream for good: disconnects its publisher, ends its playlist. */
@@ -165,7 +268,12 @@ export class Ingest {
     const session = this.sessions.get(id)
     this.sessions.delete(id)
     await session?.stop()
-    const ended: StreamRecord = { ...(await this.init.store.streams.get(id) ?? rec), state: 'ended', endedAt: Date.now() }
+    const cur = await this.init.store.streams.get(id) ?? rec
+    // A VOD stays what it is; a VOD stopped while processing has failed.
+    const ended: StreamRecord = cur.vod === true
+      ? (cur.state === 'processing' ? { ...cur, state: 'failed', error: 'stopped by DELETE while processing', endedAt: Date.now() } : cur)
+      : { ...cur, state: cur.state === 'failed' ? 'failed' : 'ended', endedAt: cur.endedAt ?? Date.now() }
+    this.progress.delete(id)
     await this.init.store.streams.put(ended)
     await this.announce(ended)
     return ended
@@ -204,6 +312,9 @@ export class Ingest {
       if (k !== key || this.sessions.get(id) !== session) return
       void this.endSession(id, session, workDir)
     })
+    // The segmenter ends by itself once the publisher is gone (read timeout): the stream is idle
+    // as soon as its last segment is finished, not when the RTMP server notices (about 30 s later).
+    void session.finished().then(() => { if (this.sessions.get(id) === session) void this.endSession(id, session, workDir) })
     session.start()
     this.log.info({ streamId: id }, 'publish started')
     await this.announce(live)
@@ -231,7 +342,8 @@ export class Ingest {
 
   private async announceAll (): Promise<void> {
     for (const s of await this.init.store.streams.list()) {
-      if (s.state === 'live' || (s.state === 'ended' && Date.now() - (s.endedAt ?? 0) < 60_000)) await this.announce(s)
+      // Ready VODs are announced for as long as they are kept, so edges can find them.
+      if (s.state === 'live' || s.state === 'processing' || s.state === 'ready' || ((s.state === 'ended' || s.state === 'failed') && Date.now() - (s.endedAt ?? 0) < 60_000)) await this.announce(s)
     }
   }
 
@@ -239,7 +351,9 @@ export class Ingest {
     return {
       streamId: s.id,
       name: truncateUtf8(s.name, 200),
-      state: s.state === 'ended' ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
+      // A VOD is LIVE while processing (workers take jobs only for live streams), ENDED once ready.
+      state: s.state === 'ended' || s.state === 'ready' || s.state === 'failed' ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
+      vod: s.vod === true,
       renditions: (s.renditions ?? []).map(r => ({ ...toWire(r), size: 0, sha256: new Uint8Array(0) })),
       targetDurationMs: this.init.segmentSeconds * 1000,
       lastSeq: s.lastSeq ?? 0,
@@ -279,7 +393,8 @@ export class Ingest {
       if (rec == null) {
         await notFound('unknown stream')
       } else if (req.kind === FetchRequest.Kind.INDEX) {
-        const segs = (await this.init.store.segments.recent(rec.id, Math.min(this.init.indexWindow ?? 64, MAX_INDEX_SEGMENTS))).filter(x => x.pending !== true)
+        // A VOD's index is every segment (at most MAX_INDEX_SEGMENTS, enforced when it is made).
+        const segs = (await this.init.store.segments.recent(rec.id, rec.vod === true ? MAX_INDEX_SEGMENTS : Math.min(this.init.indexWindow ?? 64, MAX_INDEX_SEGMENTS))).filter(x => x.pending !== true)
         await ch.write(codecs.fetchResponse, {
           status: FetchResponse.Status.OK,
           error: '',
