@@ -154,6 +154,19 @@ describe('ingest sources: pull, VOD publish, HTTP upload', { timeout: 420_000 },
     }, 60_000, 'the junk source to fail')
     assert.equal(s.state, 'failed')
     assert.match(String(s.error), /cannot read the source: .*Invalid data/)
+
+    // A network source that refuses: failed too, and its credentials never show in the public API.
+    const rtsp = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'cam', source_url: 'rtsp://user:s3cret@127.0.0.1:1/cam?token=t0ken' })
+    assert.equal(rtsp.status, 201)
+    const cam = await waitUntil(async () => {
+      const b = (await getJson(`${http}/api/streams/${rtsp.body.id as string}`)).body
+      return b.state !== 'live' ? b : undefined
+    }, 60_000, 'the refused RTSP source to fail')
+    assert.equal(cam.state, 'failed')
+    assert.match(String(cam.error), /cannot read the source: .*refused/i)
+    assert.equal(cam.sourceUrl, 'rtsp://127.0.0.1:1/cam')
+    const listed = JSON.stringify((await getJson(`${http}/api/streams`)).body)
+    assert.doesNotMatch(listed, /s3cret|t0ken/)
   })
 
   it('publishes a file as a VOD with `diststream-node publish --vod`: every segment at the edge, all decode', async () => {

@@ -10,6 +10,21 @@ const SOURCE_URL_ERROR = 'SourceUrlError'
 
 const ID = { type: 'string', pattern: '^[a-z0-9]{1,64}$' } as const
 
+/**
+ * A source URL as the (public) GET API shows it: no credentials, query or
+ * fragment (RTSP passwords, signed-URL tokens), and an upload's path inside
+ * the data dir hidden.
+ */
+export function publicSourceUrl (node: Pick<DistNode, 'config'>, raw: string): string {
+  if (raw.startsWith('/')) return raw.startsWith(node.config.dataDir + '/') ? 'upload' : raw
+  try {
+    const u = new URL(raw)
+    return `${u.protocol}//${u.host}${u.pathname}`
+  } catch {
+    return ''
+  }
+}
+
 function hostOf (req: FastifyRequest): string {
   const h = req.hostname.replace(/:\d+$/, '')
   return /^[A-Za-z0-9.\-[\]:]{1,255}$/.test(h) ? h : '127.0.0.1'
@@ -27,7 +42,7 @@ export function view (node: DistNode, req: FastifyRequest, s: StreamRecord, with
     lastSeq: s.lastSeq ?? null,
     renditions: (s.renditions ?? []).map(r => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs })),
     source: s.source ?? null,
-    ...(s.sourceUrl != null ? { sourceUrl: s.sourceUrl } : {}),
+    ...(s.sourceUrl != null ? { sourceUrl: publicSourceUrl(node, s.sourceUrl) } : {}),
     ...(s.vod === true ? { vod: true, progress: s.progress ?? null } : {}),
     ...(s.error != null ? { error: s.error } : {}),
     ...(withKey ? { key: s.key, rtmpUrl: `rtmp://${host}:${node.config.rtmpPort}/live/${s.key}` } : {}),

@@ -7,7 +7,7 @@ import { Counter, Histogram } from 'prom-client'
 import { newStreamId, newStreamKey } from './keys.js'
 import { RtmpServer } from './rtmp.js'
 import { PublishSession, toWire } from './session.js'
-import { checkPullSource, parseSourceUrl } from './sources.js'
+import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
 import type { SessionEnd, SessionOptions } from './session.js'
 import type { IngestContext, IngestMetrics } from './context.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
@@ -44,6 +44,9 @@ export interface IngestInit extends PeerComponents {
   /** Segments kept in the INDEX an edge gets when it starts following. */
   indexWindow?: number
 }
+
+/** Segments of a VOD read and on the market at once (the rest wait on disk). */
+const VOD_MAX_INFLIGHT = 8
 
 export class StreamNotFoundError extends Error {
   static readonly NAME = 'StreamNotFoundError'
@@ -178,15 +181,16 @@ export class Ingest {
     const src = parseSourceUrl(sourceUrl)
     const live: StreamRecord = { ...rec, state: 'live', startedAt: Date.now() }
     await this.init.store.streams.put(live)
-    await this.runSession(live, src.input, { inputArgs: src.realtime ? ['-re'] : [], maxRestarts: 2 }, async (end) => {
+    await this.runSession(live, src.input, { inputArgs: src.realtime ? ['-re'] : [], maxRestarts: 2 }, async (end, current) => {
+      if (!current) return
       const cur = await this.init.store.streams.get(rec.id) ?? live
       if (cur.state !== 'live') return
       const next: StreamRecord = end.error != null
-        ? { ...cur, state: 'failed', error: `cannot read the source: ${end.error}`, endedAt: Date.now() }
+        ? { ...cur, state: 'failed', error: `cannot read the source: ${redactSourceText(end.error, sourceUrl, src)}`, endedAt: Date.now() }
         : { ...cur, state: 'ended', endedAt: Date.now() }
       await this.init.store.streams.put(next)
       await this.announce(next)
-      this.log.info({ streamId: rec.id, state: next.state, segments: end.segments, err: end.error }, 'pulled source ended')
+      this.log.info({ streamId: rec.id, state: next.state, segments: end.segments, err: next.error }, 'pulled source ended')
     })
   }
 
@@ -204,22 +208,30 @@ export class Ingest {
     const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input }
     await this.init.store.streams.put(rec)
     this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
-    await this.runSession(rec, src.input, {
+    let tooLong = false
+    const session = await this.runSession(rec, src.input, {
       rwTimeoutMs: 0,
       maxRestarts: 0,
       // Every segment waits its turn in the queue however long the file is; with no worker at all the source passes through.
       maxQueueMs: 3_600_000,
-      onProgress: ({ cut, done }) => { this.progress.set(rec.id, { segments: cut, done, cutDone: false }) }
-    }, async (end) => {
+      // The whole file is cut at once: segments wait on disk, a few in memory and on the market.
+      maxInflight: VOD_MAX_INFLIGHT,
+      onProgress: ({ cut, done }) => {
+        this.progress.set(rec.id, { segments: cut, done, cutDone: false })
+        // Longer than an INDEX can list: stop now rather than transcode what can never be served.
+        if (cut > MAX_INDEX_SEGMENTS && !tooLong) { tooLong = true; void session.kill() }
+      }
+    }, async (end, current) => {
       this.progress.delete(rec.id)
       if (opts.deleteAfter === true && src.file != null) await rm(src.file, { force: true })
+      if (!current) return
       const cur = await this.init.store.streams.get(rec.id) ?? rec
       if (cur.state !== 'processing') return
       const error = end.error != null
         ? `cannot read the file: ${end.error}`
         : end.segments === 0
           ? 'the file has no video'
-          : end.segments > MAX_INDEX_SEGMENTS ? `the video has ${end.segments} segments; a VOD may have at most ${MAX_INDEX_SEGMENTS}` : undefined
+          : tooLong || end.segments > MAX_INDEX_SEGMENTS ? `the video is longer than ${MAX_INDEX_SEGMENTS} segments, the most a VOD may have` : undefined
       const next: StreamRecord = error != null
         ? { ...cur, state: 'failed', error, endedAt: Date.now() }
         : { ...cur, state: 'ready', endedAt: Date.now(), progress: { segments: end.segments, done: end.segments, cutDone: true } }
@@ -230,8 +242,8 @@ export class Ingest {
     return rec
   }
 
-  /** Runs a session on `input` until it is over, then `onEnd` (unless the stream was stopped meanwhile). */
-  private async runSession (rec: StreamRecord, input: string, opts: SessionOptions, onEnd: (end: SessionEnd) => Promise<void>): Promise<void> {
+  /** Runs a session on `input` until it is over, then `onEnd` (`current` false if the stream was stopped meanwhile). */
+  private async runSession (rec: StreamRecord, input: string, opts: SessionOptions, onEnd: (end: SessionEnd, current: boolean) => Promise<void>): Promise<PublishSession> {
     const workDir = join(this.init.store.dataDir, 'incoming', rec.id, String(Date.now()))
     await mkdir(workDir, { recursive: true })
     const session = new PublishSession(this.ctx, rec, input, workDir, opts)
@@ -239,11 +251,12 @@ export class Ingest {
     session.start()
     await this.announce(rec)
     void session.finished().then(async (end) => {
-      if (this.sessions.get(rec.id) !== session) return
-      this.sessions.delete(rec.id)
-      await onEnd(end)
+      const current = this.sessions.get(rec.id) === session
+      if (current) this.sessions.delete(rec.id)
+      await onEnd(end, current)
       await rm(workDir, { recursive: true, force: true })
     }).catch(err => { this.log.error({ err, streamId: rec.id }, 'session end failed') })
+    return session
   }
 
   async listStreams (): Promise<StreamRecord[]> {
@@ -267,12 +280,14 @@ export class Ingest {
     this.byKey.delete(rec.key)
     const session = this.sessions.get(id)
     this.sessions.delete(id)
-    await session?.stop()
+    // A VOD's queued segments are abandoned; a live stream's segments in flight are finished.
+    if (rec.state === 'processing') await session?.kill()
+    else await session?.stop()
     const cur = await this.init.store.streams.get(id) ?? rec
-    // A VOD stays what it is; a VOD stopped while processing has failed.
-    const ended: StreamRecord = cur.vod === true
-      ? (cur.state === 'processing' ? { ...cur, state: 'failed', error: 'stopped by DELETE while processing', endedAt: Date.now() } : cur)
-      : { ...cur, state: cur.state === 'failed' ? 'failed' : 'ended', endedAt: cur.endedAt ?? Date.now() }
+    // A VOD stopped while processing has failed; a ready one is no longer announced (edges keep what they have).
+    const ended: StreamRecord = cur.state === 'processing'
+      ? { ...cur, state: 'failed', error: 'stopped by DELETE while processing', endedAt: Date.now() }
+      : { ...cur, state: cur.state === 'failed' ? 'failed' : 'ended', endedAt: cur.state === 'ready' || cur.endedAt == null ? Date.now() : cur.endedAt }
     this.progress.delete(id)
     await this.init.store.streams.put(ended)
     await this.announce(ended)

@@ -23,6 +23,12 @@ export interface SessionOptions {
   maxQueueMs?: number
   /** Segmenter runs started again after failing before their first segment (default 5). */
   maxRestarts?: number
+  /**
+   * Most segments read and in the market at once (default unbounded: a live
+   * input is paced by itself). A VOD is cut all at once; this keeps its
+   * segments on disk, not in memory, until their turn.
+   */
+  maxInflight?: number
   /** Called after each segment is cut (`cut` so far) and after each is finished (`done`). */
   onProgress?: (p: { cut: number, done: number }) => void
 }
@@ -141,9 +147,37 @@ export class PublishSession {
   }
 
   private async onSegment (seg: SegmentInfo, closedAt: number): Promise<void> {
-    const ctx = this.ctx
     const seq = this.nextSeq++
     this.opts.onProgress?.({ cut: this.cut, done: this.done })
+    await this.slot()
+    try {
+      await this.process(seg, seq, closedAt)
+    } finally {
+      this.release()
+    }
+    this.done++
+    this.opts.onProgress?.({ cut: this.cut, done: this.done })
+  }
+
+  private active = 0
+  private readonly slotWaiters: Array<() => void> = []
+
+  /** Waits for a free processing slot (`maxInflight`), first come first served. */
+  private async slot (): Promise<void> {
+    const max = this.opts.maxInflight ?? Infinity
+    if (this.active < max && this.slotWaiters.length === 0) { this.active++; return }
+    await new Promise<void>(resolve => { this.slotWaiters.push(resolve) })
+  }
+
+  private release (): void {
+    const next = this.slotWaiters.shift()
+    if (next != null) next()
+    else this.active--
+  }
+
+  private async process (seg: SegmentInfo, seq: number, closedAt: number): Promise<void> {
+    const ctx = this.ctx
+    if (this.abort.signal.aborted) throw new Error('session killed')
     const bytes = await readFile(seg.path)
     const src = await this.probeSource(seg.path)
     const durationMs = Math.max(1, Math.round(seg.durationSec * 1000))
@@ -165,8 +199,6 @@ export class PublishSession {
     await ctx.store.segments.put(pending)
     await ctx.onSegmentStored(this.stream, pending)
     await this.finish(pending, bytes, src, closedAt)
-    this.done++
-    this.opts.onProgress?.({ cut: this.cut, done: this.done })
   }
 
   /**

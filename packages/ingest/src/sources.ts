@@ -67,3 +67,20 @@ export async function checkPullSource (src: PullSource): Promise<void> {
   if (st == null) throw new SourceUrlError(`source file ${src.file} does not exist`)
   if (!st.isFile()) throw new SourceUrlError(`source ${src.file} is not a regular file`)
 }
+
+/** A URL without credentials, query or fragment (for logs and errors a viewer may see). */
+export function redactSourceUrl (raw: string): string {
+  if (raw.startsWith('/') || raw.startsWith('file:')) return raw
+  try {
+    const u = new URL(raw)
+    return `${u.protocol}//${u.host}${u.pathname}`
+  } catch {
+    return '<source>'
+  }
+}
+
+/** `text` with every appearance of the source URL (as given, and as ffmpeg got it) redacted. */
+export function redactSourceText (text: string, raw: string, src: PullSource): string {
+  const safe = redactSourceUrl(raw)
+  return text.replaceAll(raw, safe).replaceAll(src.input, safe)
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { checkPullSource, MAX_SOURCE_URL_LENGTH, parseSourceUrl, SourceUrlError } from '../src/sources.js'
+import { checkPullSource, MAX_SOURCE_URL_LENGTH, parseSourceUrl, redactSourceText, redactSourceUrl, SourceUrlError } from '../src/sources.js'
 
 describe('parseSourceUrl', () => {
   it('takes rtmp, rtmps, rtsp, http(s) and file URLs and absolute paths', () => {
@@ -37,5 +37,14 @@ describe('checkPullSource', () => {
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('redactSourceUrl', () => {
+  it('drops credentials, query and fragment; keeps paths', () => {
+    assert.equal(redactSourceUrl('rtsp://admin:pw@cam.local:554/s1?auth=x#f'), 'rtsp://cam.local:554/s1')
+    assert.equal(redactSourceUrl('/media/a.mp4'), '/media/a.mp4')
+    const raw = 'rtsp://admin:pw@cam.local/s1'
+    assert.equal(redactSourceText(`${raw}: Connection refused`, raw, parseSourceUrl(raw)), 'rtsp://cam.local/s1: Connection refused')
   })
 })
