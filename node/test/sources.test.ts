@@ -201,6 +201,43 @@ describe('ingest sources: pull, VOD publish, HTTP upload', { timeout: 420_000 },
     await checkVod(id, CLIP_SEGMENTS)
   })
 
+  it('resumes an interrupted upload (Upload-Length, PATCH with Upload-Offset, HEAD) into a ready VOD', async () => {
+    const bytes = await readFile(clip)
+    const half = Math.floor(bytes.byteLength / 2)
+    const auth = { authorization: `Bearer ${cluster.apiToken}` }
+    const created = await getJson(`${http}/api/uploads?name=resumed`, { method: 'POST', headers: { ...auth, 'upload-length': String(bytes.byteLength) } })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const uploadId = created.body.uploadId as string
+    assert.deepEqual([created.body.offset, created.body.length], [0, bytes.byteLength])
+    const patch = async (offset: number, body: Buffer): Promise<Response> => await fetch(`${http}/api/uploads/${uploadId}`, {
+      method: 'PATCH', headers: { ...auth, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) }, body, signal: AbortSignal.timeout(15_000)
+    })
+    const first = await patch(0, bytes.subarray(0, half))
+    assert.equal(first.status, 204)
+    assert.equal(first.headers.get('upload-offset'), String(half))
+    // The client lost track: a wrong offset is refused with the right one; HEAD says where to resume.
+    const wrong = await patch(0, bytes.subarray(0, 10))
+    assert.equal(wrong.status, 409)
+    assert.equal(wrong.headers.get('upload-offset'), String(half))
+    const head = await fetch(`${http}/api/uploads/${uploadId}`, { method: 'HEAD' })
+    assert.deepEqual([head.status, head.headers.get('upload-offset'), head.headers.get('upload-length')], [204, String(half), String(bytes.byteLength)])
+    const tooMuch = await patch(half, Buffer.concat([bytes.subarray(half), Buffer.alloc(10)]))
+    assert.equal(tooMuch.status, 413, 'more than Upload-Length')
+    const again = await fetch(`${http}/api/uploads/${uploadId}`, { method: 'HEAD' })
+    const resumeAt = Number(again.headers.get('upload-offset'))
+    const last = await patch(resumeAt, bytes.subarray(resumeAt))
+    assert.equal(last.status, 201, await last.clone().text())
+    const stream = await last.json() as { id: string, state: string }
+    assert.equal(stream.state, 'processing')
+    const ready = await waitUntil(async () => {
+      const b = (await getJson(`${http}/api/streams/${stream.id}`)).body
+      return b.state !== 'processing' ? b : undefined
+    }, 120_000, 'the resumed upload to be ready')
+    assert.equal(ready.state, 'ready', JSON.stringify(ready))
+    await checkVod(stream.id, CLIP_SEGMENTS)
+    assert.equal((await fetch(`${http}/api/uploads/${uploadId}`, { method: 'HEAD' })).status, 404, 'a finished upload is gone')
+  })
+
   it('refuses uploads: no token 401, wrong type 415, over --max-upload-mb 413 (declared or streamed), junk → failed', async () => {
     const small = await readFile(clip)
     const noToken = await getJson(`${http}/api/uploads`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: small })
