@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -16,6 +16,22 @@ const UPLOAD_ID = { type: 'string', pattern: '^[a-f0-9]{32}$' } as const
 const NAME = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } as const
 
 class TooLargeError extends Error {}
+
+/** An upload not touched for this long is removed (a resumable one can no longer be resumed). */
+export const UPLOAD_TTL_MS = 24 * 3_600_000
+
+/** Removes files in `dir` not modified for `ttlMs`. */
+export async function sweepUploads (dir: string, ttlMs: number, now = Date.now()): Promise<number> {
+  let removed = 0
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    const st = await stat(join(dir, f)).catch(() => undefined)
+    if (st != null && now - st.mtimeMs > ttlMs) {
+      await rm(join(dir, f), { force: true })
+      removed++
+    }
+  }
+  return removed
+}
 
 /** A resumable upload's record, next to its bytes (`<id>.upload`; the offset is that file's size). */
 interface ResumableUpload { length: number, name: string, createdAt: number }
@@ -87,6 +103,12 @@ export function registerUploadRoutes (app: FastifyInstance, node: DistNode): voi
     }
   }
 
+  // Abandoned uploads (a resumable one never finished, a file left by a crash) expire after a day.
+  const sweep = setInterval(() => { void sweepUploads(dir, UPLOAD_TTL_MS) }, 3_600_000)
+  sweep.unref()
+  app.addHook('onClose', async () => { clearInterval(sweep) })
+  void sweepUploads(dir, UPLOAD_TTL_MS)
+
   void app.register(async (scope) => {
     // Only video bodies here (others: 415), handed over unread.
     scope.removeAllContentTypeParsers()
@@ -153,6 +175,8 @@ export function registerUploadRoutes (app: FastifyInstance, node: DistNode): voi
           })
         }
         const now = (await stat(file)).size
+        const t = new Date()
+        await utimes(join(dir, `${id}.json`), t, t).catch(() => {}) // still alive: not swept
         void reply.header('upload-offset', String(now))
         if (now < meta.length) {
           void reply.code(204)
