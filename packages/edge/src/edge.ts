@@ -47,6 +47,10 @@ interface Followed {
   ended: boolean
   /** A finished VOD: every segment in the playlist, EXT-X-PLAYLIST-TYPE:VOD. */
   vod: boolean
+  /** VOD: each segment's renditions (with hashes) from the INDEX, fetched when first asked for. */
+  vodSegments: Map<number, SegmentAnnounce>
+  /** VOD: fetches in progress, by `rendition/seq` (concurrent requests share one). */
+  vodFetches: Map<string, Promise<void>>
   unsubscribe: () => void
   ready: Promise<void>
 }
@@ -114,7 +118,7 @@ export class Edge {
 
   async segment (streamId: string, rendition: string, seq: number): Promise<{ data: Uint8Array, from: 'memory' | 'disk' }> {
     if (!ID_PATTERN.test(streamId) || !ID_PATTERN.test(rendition) || !Number.isSafeInteger(seq) || seq < 0) throw new NotFoundError('no such segment')
-    const hit = await this.cache.get(streamId, rendition, seq)
+    const hit = await this.cache.get(streamId, rendition, seq) ?? await this.vodOnDemand(streamId, rendition, seq)
     if (hit == null) throw new NotFoundError('no such segment')
     if (hit.from === 'memory') this.metrics.hits.inc()
     return hit
@@ -172,6 +176,8 @@ export class Edge {
           indexed: false,
           ended: false,
           vod: entry.announce.vod === true,
+          vodSegments: new Map(),
+          vodFetches: new Map(),
           unsubscribe: () => {},
           ready: Promise.resolve()
         }
@@ -241,9 +247,20 @@ export class Edge {
     f.firstSeq = all[0]?.seq ?? nextSeq
     if (f.firstSeq != null) for (const name of f.renditions.keys()) this.windowFor(f, name, f.firstSeq)
     if (f.vod) {
-      // A VOD's segments are all there: fetch a few at once (its window holds them all, in any order).
-      let i = 0
-      await Promise.all(Array.from({ length: 4 }, async () => { while (i < all.length) await this.onSegment(f, all[i++]!).catch(() => {}) }))
+      // A VOD's segments are all known (hashes from the INDEX): list them at once, fetch each when
+      // first asked for, and warm the cache in the background, two at a time.
+      for (const seg of all) {
+        f.seen.add(seg.seq)
+        f.vodSegments.set(seg.seq, seg)
+        for (const name of f.renditions.keys()) {
+          const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, uri: `${seg.seq}.ts`, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
+          this.windowFor(f, name, seg.seq).add(seg.renditions.some(r => r.name === name) ? entry : { ...entry, gap: true })
+        }
+      }
+      const queue = all.flatMap(seg => seg.renditions.map(r => [r.name, seg.seq] as const))
+      void Promise.all([0, 1].map(async () => {
+        for (let next = queue.shift(); next != null && this.followed.get(f.id) === f; next = queue.shift()) await this.vodFetch(f, next[0], next[1]).catch(() => {})
+      }))
     } else {
       for (const s of all) await this.onSegment(f, s).catch(() => {})
     }
@@ -273,6 +290,29 @@ export class Edge {
     })).then(() => {})
     f.pending.add(p)
     void p.finally(() => f.pending.delete(p))
+    await p
+  }
+
+  /** A VOD segment not in the cache yet: fetched now (once, however many ask), then served. */
+  private async vodOnDemand (streamId: string, rendition: string, seq: number): Promise<{ data: Uint8Array, from: 'memory' | 'disk' } | undefined> {
+    const f = this.followed.get(streamId)
+    if (f == null || !f.vod || !f.vodSegments.has(seq)) return undefined
+    await this.vodFetch(f, rendition, seq).catch(() => {})
+    return await this.cache.get(streamId, rendition, seq)
+  }
+
+  private async vodFetch (f: Followed, rendition: string, seq: number): Promise<void> {
+    const k = `${rendition}/${seq}`
+    let p = f.vodFetches.get(k)
+    if (p == null) {
+      const r = f.vodSegments.get(seq)?.renditions.find(x => x.name === rendition)
+      if (r == null) return
+      // Registered before any await, so concurrent callers share it.
+      p = (async () => {
+        if (await this.cache.get(f.id, rendition, seq) == null) await this.fetchRendition(f, seq, r)
+      })().finally(() => f.vodFetches.delete(k))
+      f.vodFetches.set(k, p)
+    }
     await p
   }
 

@@ -368,7 +368,7 @@ export class Ingest {
       name: truncateUtf8(s.name, 200),
       // A VOD is LIVE while processing (workers take jobs only for live streams), ENDED once ready.
       state: s.state === 'ended' || s.state === 'ready' || s.state === 'failed' ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
-      vod: s.vod === true,
+      ...(s.vod === true ? { vod: true } : {}),
       renditions: (s.renditions ?? []).map(r => ({ ...toWire(r), size: 0, sha256: new Uint8Array(0) })),
       targetDurationMs: this.init.segmentSeconds * 1000,
       lastSeq: s.lastSeq ?? 0,
