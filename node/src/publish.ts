@@ -6,6 +6,9 @@ import { Readable, Transform } from 'node:stream'
 import { probeMedia, resolveFfmpeg } from '@diststream/media'
 import { API_TOKEN_FILE } from './http/auth.js'
 
+/** How long no new segment must appear after a live publish before the stream is ended. */
+const LAST_SEGMENT_WAIT_MS = 10_000
+
 export class PublishError extends Error {
   static readonly NAME = 'PublishError'
   override name = PublishError.NAME
@@ -136,11 +139,16 @@ export async function publishFile (opts: PublishOptions): Promise<{ id: string, 
     child.on('error', reject)
     child.on('exit', (c) => { clearInterval(timer); opts.signal?.removeEventListener('abort', onAbort); resolve(c) })
   })
-  // The file is over: once the ingest has finished its last segment (the stream leaves `live`,
-  // or at most 30 s), end the stream, so its playlists get EXT-X-ENDLIST.
-  for (let i = 0; i < 60; i++) {
+  // The file is over. The ingest's segmenter sees the end of an RTMP publish only by a read
+  // timeout (a few seconds) and then cuts the last segment: wait until no new segment came for
+  // LAST_SEGMENT_WAIT_MS (at most 40 s), then end the stream; the DELETE lets the segments in
+  // flight finish, and the playlists get EXT-X-ENDLIST.
+  let lastSeq: unknown
+  let since = Date.now()
+  for (const until = Date.now() + 40_000; Date.now() < until && Date.now() - since < LAST_SEGMENT_WAIT_MS;) {
     const s = await api(opts, 'GET', `/api/streams/${String(created.id)}`)
-    if (s.state !== 'live') break
+    if (s.lastSeq !== lastSeq) { lastSeq = s.lastSeq; since = Date.now() }
+    progress.update('waiting for the last segment', Math.round((Date.now() - since) / 1000), LAST_SEGMENT_WAIT_MS / 1000)
     await new Promise(resolve => setTimeout(resolve, 500))
   }
   const ended = await api(opts, 'DELETE', `/api/streams/${String(created.id)}`)

@@ -100,8 +100,11 @@ describe('ingest sources: pull, VOD publish, HTTP upload', { timeout: 420_000 },
   /** Checks a ready VOD at the edge: VOD playlists with every segment, every one decodes. */
   async function checkVod (id: string, segments: number): Promise<void> {
     for (const [rendition, size] of [['240p', R240], ['source', SOURCE]] as const) {
-      const r = await getText(`${edgeHttp}/live/${id}/${rendition}/index.m3u8`)
-      assert.equal(r.status, 200, `${rendition} playlist: ${r.text}`)
+      // The edge hears `ready` by gossip, a moment after the ingest's API says so: 404 until then.
+      const r = await waitUntil(async () => {
+        const t = await getText(`${edgeHttp}/live/${id}/${rendition}/index.m3u8`)
+        return t.status === 200 ? t : undefined
+      }, 30_000, `the edge to serve the ${rendition} VOD playlist`, 500)
       assert.match(r.text, /^#EXT-X-PLAYLIST-TYPE:VOD$/m, `${rendition}: a VOD playlist`)
       assert.match(r.text, /#EXT-X-ENDLIST\n$/, `${rendition}: ended`)
       const p = parseMediaPlaylist(r.text)
@@ -136,7 +139,7 @@ describe('ingest sources: pull, VOD publish, HTTP upload', { timeout: 420_000 },
       return s.state !== 'live' ? s : undefined
     }, 90_000, 'the pulled stream to end')
     assert.equal(ended.state, 'ended', JSON.stringify(ended))
-    const playlist = await settledPlaylist(edgeHttp, id, '240p', CLIP_SEGMENTS, 60_000, 1000)
+    const playlist = await settledPlaylist(edgeHttp, id, '240p', CLIP_SEGMENTS, 120_000, 1000)
     assert.ok(playlist.ended, 'the playlist is ended')
     assert.deepEqual(assertContiguous(playlist.segments, '240p'), [0, 1, 2, 3])
     await checkSegments({ edgeHttp, streamId: id, rendition: '240p', segments: playlist.segments, dir: work, ffmpeg, size: R240 })

@@ -229,7 +229,8 @@ export class Edge {
     if (res.status !== FetchResponse.Status.OK) throw new Error(`index: ${res.error}`)
     if (res.stream != null) this.addRenditions(f, res.stream.renditions)
     await this.backfill(f, res.segments, res.stream != null ? res.stream.lastSeq + 1 : undefined)
-    if (res.stream?.state === StreamAnnounce.State.ENDED && !f.ended) {
+    // Also when an ENDED announcement came while the index was loading: it found no windows to end yet.
+    if (res.stream?.state === StreamAnnounce.State.ENDED || f.ended) {
       f.ended = true
       for (const w of f.windows.values()) w.end()
     }

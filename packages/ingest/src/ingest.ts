@@ -327,9 +327,6 @@ export class Ingest {
       if (k !== key || this.sessions.get(id) !== session) return
       void this.endSession(id, session, workDir)
     })
-    // The segmenter ends by itself once the publisher is gone (read timeout): the stream is idle
-    // as soon as its last segment is finished, not when the RTMP server notices (about 30 s later).
-    void session.finished().then(() => { if (this.sessions.get(id) === session) void this.endSession(id, session, workDir) })
     session.start()
     this.log.info({ streamId: id }, 'publish started')
     await this.announce(live)
