@@ -3,6 +3,7 @@ import yargs from 'yargs'
 import { nodeOptions, toConfig } from './config.js'
 import { createNode, VERSION } from './node.js'
 import { runDev } from './dev.js'
+import { publishFile, publishToken } from './publish.js'
 
 /**
  * Runs `fn` until SIGINT/SIGTERM, then stops gracefully; a second signal
@@ -39,6 +40,27 @@ await nodeOptions(yargs(hideBin(process.argv)))
     const { runBenchCommand } = await import('./bench-cmd.js')
     await runBenchCommand(argv as Record<string, unknown>)
   })
+  .command('publish <file>', 'Push a local video file to an ingest: as a live stream (RTMP at its native rate, ended when the file ends) or, with --vod, as a VOD transcoded by the network at once (upload, progress, VOD playlist when ready)', (y) => y
+    .positional('file', { type: 'string', demandOption: true, describe: 'The video file' })
+    .option('ingest', { type: 'string', default: 'http://127.0.0.1:8080', describe: 'The ingest\'s HTTP API base URL' })
+    .option('vod', { type: 'boolean', default: false, describe: 'Video on demand: every segment transcoded at once across the network, a VOD playlist when done' })
+    .option('name', { type: 'string', describe: 'Stream name (default: the file name)' }), async (argv) => {
+    const ingest = String(argv.ingest)
+    if (!/^https?:\/\/[^\s]+$/.test(ingest)) throw new Error(`--ingest must be an http(s) URL, got ${ingest}`)
+    const ac = new AbortController()
+    process.once('SIGINT', () => { ac.abort() })
+    const res = await publishFile({
+      file: String(argv.file),
+      ingest,
+      apiToken: await publishToken(argv['api-token'], String(argv['data-dir'])),
+      vod: argv.vod === true,
+      ...(typeof argv.name === 'string' ? { name: argv.name } : {}),
+      segmentSeconds: Number(argv['segment-seconds']),
+      signal: ac.signal
+    })
+    process.stdout.write(JSON.stringify(res) + '\n')
+  })
+  .example('$0 publish talk.mp4 --vod --ingest http://127.0.0.1:8080 --api-token $TOKEN', 'Transcode a file as a VOD across the network')
   .example('$0 --role worker --gpu --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...', 'Donate a GPU to the network')
   .example('$0 --role ingest,edge --http-port 8080 --rtmp-port 1935', 'Run a broadcaster\'s ingest with its own edge')
   .strict()

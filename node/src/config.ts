@@ -48,6 +48,8 @@ export interface NodeConfig {
   webhookSecret: string
   /** Webhook event types to send. */
   webhookEvents: string[]
+  /** Largest body `POST /api/uploads` takes, in MiB. */
+  maxUploadMb: number
 }
 
 export class ConfigError extends Error {
@@ -79,6 +81,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
     .option('spot-check-rate', { type: 'number', default: 0.05, describe: 'Share of jobs (0-1) an ingest re-runs on a second worker and compares against the source (PSNR) to catch cheating workers' })
+    .option('max-upload-mb', { type: 'number', default: 2048, describe: 'Largest video file POST /api/uploads accepts, in MiB (bigger: 413)' })
     .option('api-token', { type: 'string', describe: 'Bearer token the mutating HTTP API (POST/DELETE under /api) requires; default: generated on first start and stored in <data-dir>/api-token' })
     .option('max-rung-size', { type: 'string', default: '1920x1080', describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
     .option('dvr-retention-seconds', { type: 'number', default: 3600, describe: 'How long an ended stream stays playable as VOD (its playlist has EXT-X-ENDLIST) before the ingest and edges remove it' })
@@ -184,7 +187,8 @@ export function toConfig (raw: Raw): NodeConfig {
     edgeCacheMb: int(raw, 'edge-cache-mb', 1, 1_048_576),
     webhooks,
     webhookSecret: String(raw['webhook-secret'] ?? ''),
-    webhookEvents
+    webhookEvents,
+    maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576)
   }
 }
 

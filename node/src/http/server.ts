@@ -5,6 +5,7 @@ import { registerNodeRoutes } from './node-routes.js'
 import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
 import { registerApiAuth } from './auth.js'
+import { registerUploadRoutes } from './upload-routes.js'
 import type { DistNode } from '../node.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -35,6 +36,7 @@ export async function startHttp (node: DistNode, version: string): Promise<{ app
   registerApiAuth(app, node.apiToken)
   registerNodeRoutes(app, node, version)
   registerStreamRoutes(app, node)
+  registerUploadRoutes(app, node)
   registerLiveRoutes(app, node)
   registerEventRoutes(app, node, version)
   await registerDashboard(app, node.logger)

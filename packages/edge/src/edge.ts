@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { ID_PATTERN, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
+import { ID_PATTERN, MAX_INDEX_SEGMENTS, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
 import { LiveWindow, renderMasterPlaylist, renderMediaPlaylist } from '@diststream/hls'
 import type { PlaylistSegment } from '@diststream/hls'
 import { LifecycleSweeper } from '@diststream/scheduler'
@@ -86,6 +86,10 @@ interface Followed {
   maxSeq: number
   /** Every segment heard of (index and gossip), for the VOD playlist once the stream ends (DVR); bounded. */
   history: Map<number, HistoryEntry>
+  /** A finished VOD: every segment in the playlist, EXT-X-PLAYLIST-TYPE:VOD. */
+  vod: boolean
+  /** VOD: each segment's renditions (with hashes) from the INDEX, fetched when first asked for. */
+  vodSegments: Map<number, SegmentAnnounce>
   unsubscribe: () => void
   ready: Promise<void>
 }
@@ -176,7 +180,7 @@ export class Edge {
     const w = this.windowFor(f, rendition, f.firstSeq ?? 0)
     const targetDurationSec = Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000)
     if (w.ended && f.history.size > 0) return { body: this.vodPlaylist(f, rendition, targetDurationSec), ended: true, targetDurationSec }
-    return { body: w.toPlaylist({ targetDurationSec }), ended: w.ended, targetDurationSec }
+    return { body: w.toPlaylist({ targetDurationSec, ...(f.vod ? { playlistType: 'VOD' as const } : {}) }), ended: w.ended, targetDurationSec }
   }
 
   /**
@@ -227,7 +231,9 @@ export class Edge {
       const f = await this.follow(streamId)
       if (!f.renditions.has(rendition) || seq > f.maxSeq) throw new NotFoundError('no such segment')
       try {
-        return { entry: await this.fetchRendition(f, seq, rendition), from: 'network' as const }
+        // A VOD's hashes are known from its INDEX: the bytes must match them.
+        const announced = f.vodSegments.get(seq)?.renditions.find(r => r.name === rendition)
+        return { entry: await this.fetchRendition(f, seq, rendition, announced), from: 'network' as const }
       } catch (err: any) {
         if (err?.name === NotFoundError.NAME) throw err
         throw new UpstreamError(`segment ${rendition}/${seq} could not be fetched from the ingest: ${String(err?.message)}`)
@@ -312,6 +318,8 @@ export class Edge {
         entry = this.directory.get(streamId)
       }
       if (entry == null) throw new NotFoundError(`stream ${streamId} not found on the network`)
+      // A VOD plays once it is ready (ENDED), never as a partial live window.
+      if (entry.announce.vod === true && entry.announce.state !== StreamAnnounce.State.ENDED) throw new NotFoundError(`VOD ${streamId} is still processing`)
       f = this.followed.get(streamId)
       if (f == null) {
         const ingest = entry.ingest
@@ -328,6 +336,8 @@ export class Edge {
           lastActivityAt: Date.now(),
           maxSeq: entry.announce.lastSeq,
           history: new Map(),
+          vod: entry.announce.vod === true,
+          vodSegments: new Map(),
           unsubscribe: () => {},
           ready: Promise.resolve()
         }
@@ -366,7 +376,7 @@ export class Edge {
   private windowFor (f: Followed, name: string, seq: number): LiveWindow {
     let w = f.windows.get(name)
     if (w == null) {
-      w = new LiveWindow({ windowSize: this.window, firstSeq: Math.min(f.firstSeq ?? seq, seq) })
+      w = new LiveWindow({ windowSize: f.vod ? MAX_INDEX_SEGMENTS : this.window, firstSeq: Math.min(f.firstSeq ?? seq, seq), ...(f.vod ? { maxHoldSegments: MAX_INDEX_SEGMENTS } : {}) })
       f.windows.set(name, w)
     }
     return w
@@ -386,7 +396,8 @@ export class Edge {
       f.maxSeq = Math.max(f.maxSeq, s.seq)
       this.remember(f, s)
     }
-    if (res.stream?.state === StreamAnnounce.State.ENDED && !f.ended) {
+    // Also when an ENDED announcement came while the index was loading: it found no windows to end yet.
+    if (res.stream?.state === StreamAnnounce.State.ENDED || f.ended) {
       f.ended = true
       f.endedAt = Date.now()
       for (const w of f.windows.values()) w.end()
@@ -400,10 +411,28 @@ export class Edge {
    * window's hold limit and turn into gaps).
    */
   private async backfill (f: Followed, index: SegmentAnnounce[], nextSeq?: number): Promise<void> {
-    const all = [...index, ...f.early.splice(0)].sort((x, y) => x.seq - y.seq).slice(-(this.window + 3))
+    const sorted = [...index, ...f.early.splice(0)].sort((x, y) => x.seq - y.seq)
+    const all = f.vod ? sorted : sorted.slice(-(this.window + 3))
     f.firstSeq = all[0]?.seq ?? nextSeq
     if (f.firstSeq != null) for (const name of f.renditions.keys()) this.windowFor(f, name, f.firstSeq)
-    for (const s of all) await this.onSegment(f, s).catch(() => {})
+    if (f.vod) {
+      // A VOD's segments are all known (hashes from the INDEX): list them at once, fetch each when
+      // first asked for, and warm the cache in the background, two at a time.
+      for (const seg of all) {
+        f.seen.add(seg.seq)
+        f.vodSegments.set(seg.seq, seg)
+        for (const name of f.renditions.keys()) {
+          const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, uri: `${seg.seq}.ts`, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
+          this.windowFor(f, name, seg.seq).add(seg.renditions.some(r => r.name === name) ? entry : { ...entry, gap: true })
+        }
+      }
+      const queue = all.flatMap(seg => seg.renditions.map(r => [r.name, seg.seq] as const))
+      void Promise.all([0, 1].map(async () => {
+        for (let next = queue.shift(); next != null && this.followed.get(f.id) === f; next = queue.shift()) await this.segment(f.id, next[0], next[1]).catch(() => {})
+      }))
+    } else {
+      for (const s of all) await this.onSegment(f, s).catch(() => {})
+    }
     f.indexed = true
     for (const s of f.early.splice(0)) void this.onSegment(f, s)
   }

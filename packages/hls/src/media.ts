@@ -40,6 +40,12 @@ export interface MediaPlaylistOptions {
    * are given it must equal the first seq (or be omitted).
    */
   mediaSequence?: number
+  /**
+   * `#EXT-X-PLAYLIST-TYPE`. `'VOD'` needs `ended` (a VOD playlist never
+   * changes) and a playlist that starts at the first segment of the stream
+   * (no sliding window); `'EVENT'` is a playlist that only grows.
+   */
+  playlistType?: 'VOD' | 'EVENT'
 }
 
 /** Throws {@link PlaylistValidationError} unless `s` is a well-formed segment. */
@@ -77,6 +83,11 @@ export function renderMediaPlaylist (opts: MediaPlaylistOptions): string {
     throw new PlaylistValidationError(`mediaSequence must be a non-negative integer, got ${opts.mediaSequence}`)
   }
 
+  if (opts.playlistType !== undefined && opts.playlistType !== 'VOD' && opts.playlistType !== 'EVENT') {
+    throw new PlaylistValidationError(`playlistType must be 'VOD' or 'EVENT', got ${String(opts.playlistType)}`)
+  }
+  if (opts.playlistType === 'VOD' && !ended) throw new PlaylistValidationError('a VOD playlist must be ended')
+
   let target = opts.targetDurationSec === undefined ? 0 : Math.ceil(opts.targetDurationSec)
   segments.forEach((s, i) => {
     validateSegment(s)
@@ -101,6 +112,7 @@ export function renderMediaPlaylist (opts: MediaPlaylistOptions): string {
     `#EXT-X-MEDIA-SEQUENCE:${first?.seq ?? opts.mediaSequence ?? 0}`
   ]
   if (discontinuitySequence !== 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`)
+  if (opts.playlistType !== undefined) lines.push(`#EXT-X-PLAYLIST-TYPE:${opts.playlistType}`)
   for (const s of segments) {
     if (s.discontinuity === true) lines.push('#EXT-X-DISCONTINUITY')
     if (s.pdtMs !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${formatProgramDateTime(s.pdtMs)}`)

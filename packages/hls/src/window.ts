@@ -160,7 +160,7 @@ export class LiveWindow {
   }
 
   /** Renders the window; the target duration is at least every duration published so far, so it never shrinks. */
-  toPlaylist (opts: { targetDurationSec?: number, version?: number } = {}): string {
+  toPlaylist (opts: { targetDurationSec?: number, version?: number, playlistType?: 'VOD' | 'EVENT' } = {}): string {
     const target = Math.max(opts.targetDurationSec ?? 0, this.#maxTargetDuration)
     return renderMediaPlaylist({
       segments: this.#exposed,
@@ -168,7 +168,9 @@ export class LiveWindow {
       discontinuitySequence: this.#discontinuitySequence,
       mediaSequence: this.mediaSequence,
       ...(target > 0 ? { targetDurationSec: target } : {}),
-      ...(opts.version !== undefined ? { version: opts.version } : {})
+      ...(opts.version !== undefined ? { version: opts.version } : {}),
+      // VOD only once ended (a VOD playlist must never change).
+      ...(opts.playlistType === 'VOD' ? (this.#ended ? { playlistType: 'VOD' as const } : {}) : opts.playlistType !== undefined ? { playlistType: opts.playlistType } : {})
     })
   }
 

@@ -176,3 +176,42 @@ describe('renderMasterPlaylist', () => {
     }
   })
 })
+
+describe('renderMediaPlaylist: playlist types', () => {
+  it('renders a VOD playlist: PLAYLIST-TYPE before the segments, ENDLIST after (golden)', () => {
+    const text = renderMediaPlaylist({
+      ended: true,
+      playlistType: 'VOD',
+      targetDurationSec: 2,
+      segments: [
+        { seq: 0, durationSec: 2, uri: '0.ts' },
+        { seq: 1, durationSec: 1.5, uri: '1.ts' }
+      ]
+    })
+    assert.equal(text, [
+      '#EXTM3U',
+      '#EXT-X-VERSION:3',
+      '#EXT-X-INDEPENDENT-SEGMENTS',
+      '#EXT-X-TARGETDURATION:2',
+      '#EXT-X-MEDIA-SEQUENCE:0',
+      '#EXT-X-PLAYLIST-TYPE:VOD',
+      '#EXTINF:2.000,',
+      '0.ts',
+      '#EXTINF:1.500,',
+      '1.ts',
+      '#EXT-X-ENDLIST',
+      ''
+    ].join('\n'))
+  })
+
+  it('refuses a VOD playlist that is not ended, and unknown types', () => {
+    assert.throws(() => renderMediaPlaylist({ ended: false, playlistType: 'VOD', segments: [] }), PlaylistValidationError)
+    assert.throws(() => renderMediaPlaylist({ ended: true, playlistType: 'LIVE' as never, segments: [] }), PlaylistValidationError)
+  })
+
+  it('renders EVENT without ENDLIST while it grows', () => {
+    const text = renderMediaPlaylist({ ended: false, playlistType: 'EVENT', segments: [{ seq: 0, durationSec: 2, uri: '0.ts' }] })
+    assert.match(text, /#EXT-X-PLAYLIST-TYPE:EVENT\n/)
+    assert.doesNotMatch(text, /ENDLIST/)
+  })
+})

@@ -207,3 +207,16 @@ describe('LiveWindow', () => {
     assert.deepEqual(parsed.segments, [])
   })
 })
+
+describe('LiveWindow: VOD', () => {
+  it('writes PLAYLIST-TYPE:VOD only once the window has ended', () => {
+    const w = new LiveWindow({ windowSize: 10, firstSeq: 0 })
+    w.add({ seq: 1, durationSec: 2, uri: '1.ts' })
+    w.add({ seq: 0, durationSec: 2, uri: '0.ts' })
+    assert.doesNotMatch(w.toPlaylist({ playlistType: 'VOD' }), /PLAYLIST-TYPE/)
+    w.end()
+    const text = w.toPlaylist({ playlistType: 'VOD' })
+    assert.match(text, /#EXT-X-PLAYLIST-TYPE:VOD\n/)
+    assert.match(text, /0\.ts\n#EXTINF:2\.000,\n1\.ts\n#EXT-X-ENDLIST\n$/)
+  })
+})

@@ -18,3 +18,5 @@
 export * from './ingest.js'
 export * from './rtmp.js'
 export * from './keys.js'
+export * from './sources.js'
+export type { SessionEnd, SessionOptions } from './session.js'

@@ -7,6 +7,8 @@ import { Counter, Histogram } from 'prom-client'
 import { newStreamId, newStreamKey } from './keys.js'
 import { RtmpServer } from './rtmp.js'
 import { PublishSession, toWire } from './session.js'
+import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
+import type { SessionEnd, SessionOptions } from './session.js'
 import type { IngestContext, IngestMetrics } from './context.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import { messageChannel } from '@diststream/p2p'
@@ -69,6 +71,9 @@ export function lifecycleRecord (s: StreamRecord): LifecycleRecord {
   }
 }
 
+/** Segments of a VOD read and on the market at once (the rest wait on disk). */
+const VOD_MAX_INFLIGHT = 8
+
 export class StreamNotFoundError extends Error {
   static readonly NAME = 'StreamNotFoundError'
   override name = StreamNotFoundError.NAME
@@ -88,6 +93,8 @@ export class Ingest {
   private readonly recovering = new Set<PublishSession>()
   private readonly sweeper?: LifecycleSweeper
   private started = false
+  /** VOD progress, in memory while processing (persisted once done). */
+  private readonly progress = new Map<string, NonNullable<StreamRecord['progress']>>()
 
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
@@ -174,14 +181,19 @@ export class Ingest {
     const restored = { workers: this.workers.restore(await this.init.store.workers.values() as never[]), jobs: this.ledger.restore(await this.init.store.jobs.recent(this.ledger.maxJobs)) }
     if (restored.workers + restored.jobs > 0) this.log.info(restored, 'restored worker reputation and job history')
     for (const s of await this.init.store.streams.list()) {
-      if (s.state !== 'ended') this.byKey.set(s.key, s.id)
+      if (s.sourceUrl == null && s.vod !== true && s.state !== 'ended') this.byKey.set(s.key, s.id)
       // Its publish session died with the previous process: over for players until published again.
-      if (s.state === 'live') await this.init.store.streams.put({ ...s, state: 'idle', endedAt: Date.now() })
+      if (s.state === 'live' && s.sourceUrl == null) await this.init.store.streams.put({ ...s, state: 'idle', endedAt: Date.now() })
+      if (s.state === 'processing') await this.init.store.streams.put({ ...s, state: 'failed', error: 'the ingest restarted while processing this VOD; upload it again', endedAt: Date.now() })
     }
     await this.init.protocols.handle(PROTOCOL_BID, (stream, peer) => { this.onBid(stream, peer).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.rtmp.start()
     await this.recoverPending()
+    // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
+    for (const s of await this.init.store.streams.list()) {
+      if (s.state === 'live' && s.sourceUrl != null) await this.startPull(s, s.sourceUrl).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
+    }
     this.announceTimer = setInterval(() => { this.announceAll().catch(() => {}) }, 2000)
     this.announceTimer.unref()
     this.sweeper?.start()
@@ -207,12 +219,116 @@ export class Ingest {
     return rec
   }
 
+  /**
+   * A stream pulled from `sourceUrl` (RTMP, RTSP, HLS, an HTTP or file URL,
+   * an absolute path: anything ffmpeg reads; see sources.ts) through the
+   * same segmenter and job market as an RTMP publish. Live until the source
+   * ends (`ended`), or `failed` with ffmpeg's reason if it cannot be read.
+   * Throws SourceUrlError for a refused URL.
+   */
+  async createPullStream (name: string, sourceUrl: string): Promise<StreamRecord> {
+    const src = parseSourceUrl(sourceUrl)
+    await checkPullSource(src)
+    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl }
+    await this.init.store.streams.put(rec)
+    await this.startPull(rec, sourceUrl)
+    return rec
+  }
+
+  private async startPull (rec: StreamRecord, sourceUrl: string): Promise<void> {
+    const src = parseSourceUrl(sourceUrl)
+    const live: StreamRecord = { ...rec, state: 'live', startedAt: Date.now() }
+    await this.init.store.streams.put(live)
+    await this.runSession(live, src.input, { inputArgs: src.realtime ? ['-re'] : [], maxRestarts: 2 }, async (end, current) => {
+      if (!current) return
+      const cur = await this.init.store.streams.get(rec.id) ?? live
+      if (cur.state !== 'live') return
+      const next: StreamRecord = end.error != null
+        ? { ...cur, state: 'failed', error: `cannot read the source: ${redactSourceText(end.error, sourceUrl, src)}`, endedAt: Date.now() }
+        : { ...cur, state: 'ended', endedAt: Date.now() }
+      await this.init.store.streams.put(next)
+      await this.announce(next)
+      this.log.info({ streamId: rec.id, state: next.state, segments: end.segments, err: next.error }, 'pulled source ended')
+    })
+  }
+
+  /**
+   * A video on demand from a file (or any source ffmpeg reads): cut at once
+   * (not at the native rate), every segment a job on the network at once,
+   * bounded by the workers there are (the session's queue). `processing`
+   * until every segment is finished, then `ready` (edges serve a VOD
+   * playlist), or `failed` with the reason. `deleteAfter` removes the input
+   * file when done (an upload).
+   */
+  async createVod (name: string, input: string, opts: { deleteAfter?: boolean } = {}): Promise<StreamRecord> {
+    const src = parseSourceUrl(input)
+    await checkPullSource(src)
+    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input }
+    await this.init.store.streams.put(rec)
+    this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
+    let tooLong = false
+    const session = await this.runSession(rec, src.input, {
+      rwTimeoutMs: 0,
+      maxRestarts: 0,
+      // Every segment waits its turn in the queue however long the file is; with no worker at all the source passes through.
+      maxQueueMs: 3_600_000,
+      // The whole file is cut at once: segments wait on disk, a few in memory and on the market.
+      maxInflight: VOD_MAX_INFLIGHT,
+      onProgress: ({ cut, done }) => {
+        this.progress.set(rec.id, { segments: cut, done, cutDone: false })
+        // Longer than an INDEX can list: stop now rather than transcode what can never be served.
+        if (cut > MAX_INDEX_SEGMENTS && !tooLong) { tooLong = true; void session.kill() }
+      }
+    }, async (end, current) => {
+      this.progress.delete(rec.id)
+      if (opts.deleteAfter === true && src.file != null) await rm(src.file, { force: true })
+      if (!current) return
+      const cur = await this.init.store.streams.get(rec.id) ?? rec
+      if (cur.state !== 'processing') return
+      const error = end.error != null
+        ? `cannot read the file: ${end.error}`
+        : end.segments === 0
+          ? 'the file has no video'
+          : tooLong || end.segments > MAX_INDEX_SEGMENTS ? `the video is longer than ${MAX_INDEX_SEGMENTS} segments, the most a VOD may have` : undefined
+      const next: StreamRecord = error != null
+        ? { ...cur, state: 'failed', error, endedAt: Date.now() }
+        : { ...cur, state: 'ready', endedAt: Date.now(), progress: { segments: end.segments, done: end.segments, cutDone: true } }
+      await this.init.store.streams.put(next)
+      await this.announce(next)
+      this.log.info({ streamId: rec.id, state: next.state, segments: end.segments, err: error }, 'VOD done')
+    })
+    return rec
+  }
+
+  /** Runs a session on `input` until it is over, then `onEnd` (`current` false if the stream was stopped meanwhile). */
+  private async runSession (rec: StreamRecord, input: string, opts: SessionOptions, onEnd: (end: SessionEnd, current: boolean) => Promise<void>): Promise<PublishSession> {
+    const workDir = join(this.init.store.dataDir, 'incoming', rec.id, String(Date.now()))
+    await mkdir(workDir, { recursive: true })
+    const session = new PublishSession(this.ctx, rec, input, workDir, opts)
+    this.sessions.set(rec.id, session)
+    session.start()
+    await this.announce(rec)
+    void session.finished().then(async (end) => {
+      const current = this.sessions.get(rec.id) === session
+      if (current) this.sessions.delete(rec.id)
+      await onEnd(end, current)
+      await rm(workDir, { recursive: true, force: true })
+    }).catch(err => { this.log.error({ err, streamId: rec.id }, 'session end failed') })
+    return session
+  }
+
   async listStreams (): Promise<StreamRecord[]> {
-    return (await this.init.store.streams.list()).sort((a, b) => b.createdAt - a.createdAt)
+    return (await this.init.store.streams.list()).map(s => this.withProgress(s)).sort((a, b) => b.createdAt - a.createdAt)
   }
 
   async getStream (id: string): Promise<StreamRecord | undefined> {
-    return await this.init.store.streams.get(id)
+    const s = await this.init.store.streams.get(id)
+    return s == null ? undefined : this.withProgress(s)
+  }
+
+  private withProgress (s: StreamRecord): StreamRecord {
+    const p = this.progress.get(s.id)
+    return p == null ? s : { ...s, progress: p }
   }
 
   /** Stops a stream for good: disconnects its publisher, ends its playlist. */
@@ -222,11 +338,16 @@ export class Ingest {
     this.byKey.delete(rec.key)
     const session = this.sessions.get(id)
     this.sessions.delete(id)
-    await session?.stop()
+    // A VOD's queued segments are abandoned; a live stream's segments in flight are finished.
+    if (rec.state === 'processing') await session?.kill()
+    else await session?.stop()
     const cur = await this.init.store.streams.get(id) ?? rec
+    // A VOD stopped while processing has failed; a ready one is no longer announced (edges keep what they have).
     // A stream whose publisher already left ended then (for players and for its retention).
-    const endedAt = isEndedForPlayers(cur) && cur.endedAt != null ? cur.endedAt : Date.now()
-    const ended: StreamRecord = { ...cur, state: 'ended', endedAt }
+    const ended: StreamRecord = cur.state === 'processing'
+      ? { ...cur, state: 'failed', error: 'stopped by DELETE while processing', endedAt: Date.now() }
+      : { ...cur, state: cur.state === 'failed' ? 'failed' : 'ended', endedAt: cur.state !== 'ready' && isEndedForPlayers(cur) && cur.endedAt != null ? cur.endedAt : Date.now() }
+    this.progress.delete(id)
     await this.init.store.streams.put(ended)
     await this.announce(ended)
     if (!isEndedForPlayers(cur)) this.emitEnded(ended, reason)
@@ -330,7 +451,8 @@ export class Ingest {
 
   private async announceAll (): Promise<void> {
     for (const s of await this.init.store.streams.list()) {
-      if (s.state === 'live' || (isEndedForPlayers(s) && Date.now() - (s.endedAt ?? 0) < 60_000)) await this.announce(s)
+      // Ready VODs are announced for as long as they are kept, so edges can find them.
+      if (s.state === 'live' || s.state === 'processing' || s.state === 'ready' || ((isEndedForPlayers(s) || s.state === 'failed') && Date.now() - (s.endedAt ?? 0) < 60_000)) await this.announce(s)
     }
   }
 
@@ -338,7 +460,9 @@ export class Ingest {
     return {
       streamId: s.id,
       name: truncateUtf8(s.name, 200),
-      state: isEndedForPlayers(s) ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
+      // A VOD is LIVE while processing (workers take jobs only for live streams), ENDED once ready.
+      state: s.state === 'ready' || s.state === 'failed' || isEndedForPlayers(s) ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
+      ...(s.vod === true ? { vod: true } : {}),
       renditions: (s.renditions ?? []).map(r => ({ ...toWire(r), size: 0, sha256: new Uint8Array(0) })),
       targetDurationMs: this.init.segmentSeconds * 1000,
       lastSeq: s.lastSeq ?? 0,
@@ -378,7 +502,8 @@ export class Ingest {
       if (rec == null) {
         await notFound('unknown stream')
       } else if (req.kind === FetchRequest.Kind.INDEX) {
-        const segs = (await this.init.store.segments.recent(rec.id, Math.min(this.init.indexWindow ?? 64, MAX_INDEX_SEGMENTS))).filter(x => x.pending !== true)
+        // A VOD's index is every segment (at most MAX_INDEX_SEGMENTS, enforced when it is made).
+        const segs = (await this.init.store.segments.recent(rec.id, rec.vod === true ? MAX_INDEX_SEGMENTS : Math.min(this.init.indexWindow ?? 64, MAX_INDEX_SEGMENTS))).filter(x => x.pending !== true)
         await ch.write(codecs.fetchResponse, {
           status: FetchResponse.Status.OK,
           error: '',

@@ -13,6 +13,33 @@ import type { Bid } from '@diststream/scheduler'
 import type { RenditionRecord, SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
+/** How a session reads its input (defaults: an RTMP publish read back from the local server). */
+export interface SessionOptions {
+  /** Extra ffmpeg input options before `-i` (e.g. `['-re']` to read a file at its native rate). */
+  inputArgs?: string[]
+  /** ffmpeg `-rw_timeout` (ms); default 3000. */
+  rwTimeoutMs?: number
+  /** How long a job may wait for a free worker (ms); default the ingest's. A VOD waits longer. */
+  maxQueueMs?: number
+  /** Segmenter runs started again after failing before their first segment (default 5). */
+  maxRestarts?: number
+  /**
+   * Most segments read and in the market at once (default unbounded: a live
+   * input is paced by itself). A VOD is cut all at once; this keeps its
+   * segments on disk, not in memory, until their turn.
+   */
+  maxInflight?: number
+  /** Called after each segment is cut (`cut` so far) and after each is finished (`done`). */
+  onProgress?: (p: { cut: number, done: number }) => void
+}
+
+/** How a session ended: segments it cut, and why it failed when it cut none. */
+export interface SessionEnd {
+  segments: number
+  /** Set when ffmpeg could not read the input at all (its last stderr line). */
+  error?: string
+}
+
 /**
  * One publish of one stream: reads the RTMP stream back from the local
  * server with ffmpeg, cuts it into segments, and takes each segment through
@@ -36,11 +63,34 @@ export class PublishSession {
   private readonly announcements = new Map<string, number>()
   private readonly log: Logger
   private readonly abort = new AbortController()
+  private done = 0
+  private readonly ended: Promise<SessionEnd>
+  private resolveEnded!: (end: SessionEnd) => void
 
-  constructor (private readonly ctx: IngestContext, private stream: StreamRecord, rtmpUrl: string, workDir: string) {
+  constructor (private readonly ctx: IngestContext, private stream: StreamRecord, rtmpUrl: string, workDir: string, private readonly opts: SessionOptions = {}) {
     this.log = ctx.logger.child({ streamId: stream.id })
     this.firstSeq = this.nextSeq = (stream.lastSeq ?? -1) + 1
+    this.ended = new Promise(resolve => { this.resolveEnded = resolve })
     this.segmenter = this.newSegmenter(rtmpUrl, workDir)
+  }
+
+  /** Segments cut so far. */
+  get cut (): number { return this.nextSeq - this.firstSeq }
+
+  /**
+   * Resolves once the input is over (the segmenter exited for good: end of
+   * the source, an unreadable source, or {@link stop}) and every segment cut
+   * was finished (transcoded or passed through, stored, announced).
+   */
+  async finished (): Promise<SessionEnd> {
+    return await this.ended
+  }
+
+  private async settle (end: SegmenterEnd): Promise<void> {
+    // Segments are emitted before 'end', so every segment is tracked by now; spot checks may add more.
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
+    const failed = this.cut === 0 && !this.stopping && end.code !== 0
+    this.resolveEnded({ segments: this.cut, ...(failed ? { error: (end.stderrTail.filter(l => l.trim() !== '').slice(-1)[0] ?? `ffmpeg exited with code ${String(end.code)}`).slice(0, 500) } : {}) })
   }
 
   /**
@@ -49,19 +99,27 @@ export class PublishSession {
    * machine), it is started again, a few times, while the publish lasts.
    */
   private newSegmenter (rtmpUrl: string, workDir: string): Segmenter {
-    const seg = new Segmenter({ ffmpegPath: this.ctx.ffmpeg.ffmpeg, input: rtmpUrl, outDir: join(workDir, `run${this.restarts}`), segmentSeconds: this.ctx.segmentSeconds })
+    const seg = new Segmenter({
+      ffmpegPath: this.ctx.ffmpeg.ffmpeg,
+      input: rtmpUrl,
+      outDir: join(workDir, `run${this.restarts}`),
+      segmentSeconds: this.ctx.segmentSeconds,
+      ...(this.opts.inputArgs != null ? { inputArgs: this.opts.inputArgs } : {}),
+      ...(this.opts.rwTimeoutMs != null ? { rwTimeoutMs: this.opts.rwTimeoutMs } : {})
+    })
     let cut = 0
     seg.on('segment', (info: SegmentInfo) => { cut++; this.track(this.onSegment(info, Date.now())) })
     seg.on('end', (end: SegmenterEnd) => {
       this.log.info({ exit: end }, 'segmenter ended')
-      if (this.stopping || cut > 0 || end.code === 0 || this.restarts >= MAX_SEGMENTER_RESTARTS) {
+      if (this.stopping || cut > 0 || end.code === 0 || this.restarts >= (this.opts.maxRestarts ?? MAX_SEGMENTER_RESTARTS)) {
         this.onInputEnd?.()
+        void this.settle(end)
         return
       }
       this.restarts++
       this.log.warn({ attempt: this.restarts, err: end.stderrTail.slice(-1)[0] }, 'segmenter could not read the publish; starting it again')
       setTimeout(() => {
-        if (this.stopping) return
+        if (this.stopping) { void this.settle(end); return }
         this.segmenter = this.newSegmenter(rtmpUrl, workDir)
         this.segmenter.start()
       }, 500)
@@ -95,8 +153,37 @@ export class PublishSession {
   }
 
   private async onSegment (seg: SegmentInfo, closedAt: number): Promise<void> {
-    const ctx = this.ctx
     const seq = this.nextSeq++
+    this.opts.onProgress?.({ cut: this.cut, done: this.done })
+    await this.slot()
+    try {
+      await this.process(seg, seq, closedAt)
+    } finally {
+      this.release()
+    }
+    this.done++
+    this.opts.onProgress?.({ cut: this.cut, done: this.done })
+  }
+
+  private active = 0
+  private readonly slotWaiters: Array<() => void> = []
+
+  /** Waits for a free processing slot (`maxInflight`), first come first served. */
+  private async slot (): Promise<void> {
+    const max = this.opts.maxInflight ?? Infinity
+    if (this.active < max && this.slotWaiters.length === 0) { this.active++; return }
+    await new Promise<void>(resolve => { this.slotWaiters.push(resolve) })
+  }
+
+  private release (): void {
+    const next = this.slotWaiters.shift()
+    if (next != null) next()
+    else this.active--
+  }
+
+  private async process (seg: SegmentInfo, seq: number, closedAt: number): Promise<void> {
+    const ctx = this.ctx
+    if (this.abort.signal.aborted) throw new Error('session killed')
     const bytes = await readFile(seg.path)
     const src = await this.probeSource(seg.path)
     const durationMs = Math.max(1, Math.round(seg.durationSec * 1000))
@@ -238,7 +325,7 @@ export class PublishSession {
     }
     ctx.ledger.create({ jobId, streamId: this.stream.id, seq, createdAt: now })
     ctx.ledger.setState(jobId, 'bidding')
-    const bids = await this.collectBids(job)
+    const bids = await this.collectBids(job, this.opts.maxQueueMs ?? ctx.maxQueueMs)
     if (bids.length === 0) {
       ctx.ledger.setState(jobId, 'passthrough')
       ctx.metrics.passthrough.inc()

@@ -7,7 +7,12 @@ import { SegmentFiles } from './files.js'
 /** Bump when the on-disk layout changes incompatibly. */
 export const STORE_VERSION = 1
 
-export type StreamState = 'idle' | 'live' | 'ended'
+/**
+ * `idle`/`live`/`ended`: a live stream (RTMP publish or pulled `sourceUrl`);
+ * `failed`: a pulled source or a VOD that could not be read (see `error`);
+ * `processing` → `ready`: a VOD being transcoded, then complete.
+ */
+export type StreamState = 'idle' | 'live' | 'ended' | 'failed' | 'processing' | 'ready'
 
 export interface RenditionRecord {
   name: string
@@ -35,6 +40,14 @@ export interface StreamRecord {
   /** Renditions the stream offers (without per-segment size/hash). */
   renditions?: RenditionRecord[]
   source?: { width: number, height: number, videoCodec: string, audioCodec: string | null, fpsMilli: number }
+  /** A pulled stream: the URL (or file path) the ingest reads. */
+  sourceUrl?: string
+  /** A video on demand (a file cut and transcoded at once), not a live stream. */
+  vod?: boolean
+  /** Why the stream failed (state `failed`). */
+  error?: string
+  /** VOD progress: segments cut so far (final once cutting is over), segments finished. */
+  progress?: { segments: number, done: number, cutDone: boolean }
 }
 
 export interface SegmentRecord {

@@ -1112,6 +1112,7 @@ export interface StreamAnnounce {
   lastSeq: number
   ingestMultiaddrs: Uint8Array<ArrayBuffer>[]
   updatedAtMs: number
+  vod?: boolean
 }
 
 export namespace StreamAnnounce {
@@ -1184,6 +1185,11 @@ export namespace StreamAnnounce {
           w.uint64Number(obj.updatedAtMs)
         }
 
+        if (obj.vod != null) {
+          w.uint32(72)
+          w.bool(obj.vod)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1245,6 +1251,10 @@ export namespace StreamAnnounce {
             }
             case 8: {
               obj.updatedAtMs = reader.uint64Number()
+              break
+            }
+            case 9: {
+              obj.vod = reader.bool()
               break
             }
             default: {
@@ -1342,6 +1352,13 @@ export namespace StreamAnnounce {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.vod`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1432,6 +1449,11 @@ export namespace StreamAnnounce {
     value: number
   }
 
+  export interface StreamAnnounceVodFieldEvent {
+    field: '$.vod'
+    value: boolean
+  }
+
   export function encode (obj: Partial<StreamAnnounce>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StreamAnnounce.codec())
   }
@@ -1440,7 +1462,7 @@ export namespace StreamAnnounce {
     return decodeMessage(buf, StreamAnnounce.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamAnnounce>): Generator<StreamAnnounceStreamIdFieldEvent | StreamAnnounceNameFieldEvent | StreamAnnounceStateFieldEvent | StreamAnnounceRenditionsNameFieldEvent | StreamAnnounceRenditionsWidthFieldEvent | StreamAnnounceRenditionsHeightFieldEvent | StreamAnnounceRenditionsBandwidthFieldEvent | StreamAnnounceRenditionsCodecsFieldEvent | StreamAnnounceRenditionsSizeFieldEvent | StreamAnnounceRenditionsSha256FieldEvent | StreamAnnounceTargetDurationMsFieldEvent | StreamAnnounceLastSeqFieldEvent | StreamAnnounceIngestMultiaddrsFieldEvent | StreamAnnounceUpdatedAtMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamAnnounce>): Generator<StreamAnnounceStreamIdFieldEvent | StreamAnnounceNameFieldEvent | StreamAnnounceStateFieldEvent | StreamAnnounceRenditionsNameFieldEvent | StreamAnnounceRenditionsWidthFieldEvent | StreamAnnounceRenditionsHeightFieldEvent | StreamAnnounceRenditionsBandwidthFieldEvent | StreamAnnounceRenditionsCodecsFieldEvent | StreamAnnounceRenditionsSizeFieldEvent | StreamAnnounceRenditionsSha256FieldEvent | StreamAnnounceTargetDurationMsFieldEvent | StreamAnnounceLastSeqFieldEvent | StreamAnnounceIngestMultiaddrsFieldEvent | StreamAnnounceUpdatedAtMsFieldEvent | StreamAnnounceVodFieldEvent> {
     return streamMessage(buf, StreamAnnounce.codec(), opts)
   }
 }
@@ -2978,6 +3000,11 @@ export namespace FetchResponse {
     value: number
   }
 
+  export interface FetchResponseStreamVodFieldEvent {
+    field: '$.stream.vod'
+    value: boolean
+  }
+
   export interface FetchResponseSegmentsStreamIdFieldEvent {
     field: '$.segments[].streamId'
     value: string
@@ -3058,7 +3085,7 @@ export namespace FetchResponse {
     return decodeMessage(buf, FetchResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent> {
     return streamMessage(buf, FetchResponse.codec(), opts)
   }
 }
