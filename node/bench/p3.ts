@@ -21,6 +21,8 @@ export interface P3Result {
   workers: number
   /** Workers the ingest's presence table listed when the stream started. */
   workersSeen: number
+  /** Workers missing from the ingest's table, with what they see themselves. */
+  unseen: string[]
   sourceSec: number
   jobs: JobView[]
   /** ms, per job with an attempt: first attempt startedAt − createdAt */
@@ -55,6 +57,19 @@ export async function runP3 (ffmpeg: ResolvedFfmpeg, sourceSec: number): Promise
       return seen === P3_WORKERS
     }, 120_000, `the ingest to see its ${P3_WORKERS} workers`, 500).catch(() => {})
     if (seen === 0) throw new Error(`the ingest saw none of its ${P3_WORKERS} workers in 120 s`)
+    // For a worker the ingest does not list: what the worker itself sees.
+    const unseen: string[] = []
+    if (seen < P3_WORKERS) {
+      const listed = new Set(((await getJson(`${http}/api/node`)).body.peers as any[]).filter(p => p.roles.includes('worker')).map(p => p.peerId))
+      const ingestId = (await ingest.info).peerId
+      for (const w of workers) {
+        const wi = await w.info
+        if (listed.has(wi.peerId)) continue
+        const body = (await getJson(`${wi.http}/api/node`).catch(() => ({ body: null }))).body
+        const peers: any[] = body?.peers ?? []
+        unseen.push(`${w.name}: ${peers.filter(p => p.connected).length} connected peers, ingest ${peers.some(p => p.peerId === ingestId && p.connected) ? 'connected' : 'NOT connected'}`)
+      }
+    }
     const startMs = Date.now() - t0
     const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench-p3' }) })
     if (created.status !== 201) throw new Error(`creating a stream failed: ${created.status} ${JSON.stringify(created.body)}`)
@@ -67,6 +82,7 @@ export async function runP3 (ffmpeg: ResolvedFfmpeg, sourceSec: number): Promise
     return {
       workers: P3_WORKERS,
       workersSeen: seen,
+      unseen,
       sourceSec,
       jobs,
       overheadMs: started.map(j => j.history[0]!.startedAt - j.createdAt),
@@ -94,6 +110,7 @@ export function reportP3 (r: P3Result): { lines: string[], rows: string[][], jso
       '',
       `== P3: dispatch overhead with ${r.workers} workers (loopback; ingest + ${r.workers} worker processes, --max-jobs 1, ladder 240p, -re source ${r.sourceSec} s 640x360)`,
       `  nodes up in ${(r.startMs / 1000).toFixed(1)} s, ${r.workersSeen} of ${r.workers} workers in the ingest's presence table at the start${r.workersSeen < r.workers ? ' (FEWER: the machine is overloaded)' : ''}; source ffmpeg exit ${r.sourceCode}; jobs ${r.jobs.length} (${[...states].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), run by ${r.workersUsed} distinct workers`,
+      ...(r.unseen.length > 0 ? [`  workers the ingest did not list: ${r.unseen.join('; ')}`] : []),
       `  job announced (ledger createdAt) → first attempt started (auction closed, bids ranked): p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, min ${ms(s.min)}, max ${ms(s.max)} (n=${s.n})`,
       `  bids per job: p50 ${bids.p50}, min ${bids.min}, max ${bids.max}`,
       `  per job (ms): ${r.overheadMs.map(x => Math.round(x)).join(' ')}`,
