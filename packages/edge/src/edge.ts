@@ -202,7 +202,8 @@ export class Edge {
       segments.push(seg)
       last = seg
     }
-    return renderMediaPlaylist({ segments, ended: true, targetDurationSec })
+    // A VOD (a file transcoded at once) says so; an ended live stream (DVR) is just ended.
+    return renderMediaPlaylist({ segments, ended: true, targetDurationSec, ...(f.vod ? { playlistType: 'VOD' as const } : {}) })
   }
 
   private remember (f: Followed, seg: SegmentAnnounce): void {
