@@ -18,3 +18,4 @@
 export * from './ingest.js'
 export * from './rtmp.js'
 export * from './keys.js'
+export * from './upload-limit.js'

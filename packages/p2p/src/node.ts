@@ -5,12 +5,13 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
-import type { PrivateKey, Libp2p } from '@libp2p/interface'
+import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 
@@ -32,6 +33,16 @@ export interface P2PInit {
   /** Our version, sent in identify's agent string. */
   version?: string
   maxConnections?: number
+  /** Find peers on the local network with mDNS (multicast DNS); off by default. */
+  mdns?: boolean
+}
+
+/** The peer discovery modules for `init`: the bootstrap list, and mDNS when asked for. */
+export function peerDiscoveryFor (init: Pick<P2PInit, 'bootstrap' | 'mdns'>): Array<(components: any) => PeerDiscovery> {
+  return [
+    ...(init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap, timeout: 100 })] : []),
+    ...(init.mdns === true ? [mdns({ serviceTag: 'diststream.local' })] : [])
+  ]
 }
 
 /** Creates and starts the libp2p node. */
@@ -42,7 +53,7 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap, timeout: 100 })] : [],
+    peerDiscovery: peerDiscoveryFor(init),
     connectionManager: { maxConnections: init.maxConnections ?? 100 },
     nodeInfo: { name: 'diststream-node', version: init.version ?? '0.0.0', userAgent: `diststream-node/${init.version ?? '0.0.0'}` },
     services: {
