@@ -23,6 +23,8 @@ export interface NodeConfig {
   bidWindowMs: number
   maxQueueSeconds: number
   logLevel: string
+  /** Find peers on the LAN with mDNS. */
+  mdns: boolean
 }
 
 export class ConfigError extends Error {
@@ -51,6 +53,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('playlist-window', { type: 'number', default: 6, describe: 'Segments in each live media playlist (edge role)' })
     .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
+    .option('mdns', { type: 'boolean', default: false, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -101,7 +104,8 @@ export function toConfig (raw: Raw): NodeConfig {
     playlistWindow: int(raw, 'playlist-window', 3, 10_000),
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
-    logLevel: String(raw['log-level'])
+    logLevel: String(raw['log-level']),
+    mdns: raw.mdns === true || raw.mdns === 'true'
   }
 }
 

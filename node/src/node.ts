@@ -2,9 +2,9 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { ffmpegVersion, resolveFfmpeg } from '@diststream/media'
-import { createP2PNode, Gossip, PresenceService, Protocols } from '@diststream/p2p'
+import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
-import { bootstrapList } from '@diststream/bootstrap'
+import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
 import { pino } from 'pino'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import { startHttp } from './http/server.js'
@@ -71,7 +71,11 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     if (config.gpu) logger.warn('--gpu: no working hardware encoder was found in this ffmpeg; using the CPU (libx264)')
   }
 
-  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap: bootstrapList(config.bootstrap), version: VERSION })
+  const bootstrap = bootstrapList(config.bootstrap)
+  const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
+  logger[advice.level]({ bootstrap }, advice.msg)
+  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns })
+  const discovery = new NetworkDiscovery(libp2p, logger.child({ component: 'discovery' }))
   const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
   const protocols = new Protocols(libp2p)
   new Gauge({ name: 'diststream_peers', help: 'Connected libp2p peers', registers: [registry], collect () { this.set(libp2p.getPeers().length) } })
@@ -93,7 +97,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   const rtmpPort = has('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
   // Roles are loaded only when asked for: an edge never loads the RTMP server.
   const ingest = has('ingest')
-    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), indexWindow: Math.max(64, config.playlistWindow), onProtocolError })
+    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), indexWindow: Math.max(64, config.playlistWindow), onProtocolError, discovery })
     : undefined
   if (has('worker')) {
     const workDir = join(config.dataDir, 'work')
@@ -102,9 +106,12 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     worker = new Worker({ gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: config.maxJobs, workDir, logger, registry, onProtocolError })
   }
   const edge = has('edge')
-    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError })
+    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, discovery, serveFetch: !has('ingest') })
     : undefined
 
+  const relay = has('bootstrap') ? new GossipRelay({ gossip, logger }) : undefined
+  relay?.start()
+  discovery.start()
   await edge?.start()
   await worker?.start()
   await ingest?.start()
@@ -135,6 +142,8 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   node.stop = async () => {
     stopping ??= (async () => {
       presence.stop()
+      discovery.stop()
+      relay?.stop()
       await Promise.resolve(node.http.close()).catch(() => {})
       await ingest?.stop().catch(err => { logger.warn({ err }, 'ingest stop') })
       await worker?.stop().catch(() => {})

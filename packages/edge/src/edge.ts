@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { ID_PATTERN, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
 import { LiveWindow, renderMasterPlaylist } from '@diststream/hls'
 import { Counter } from 'prom-client'
 import { SegmentCache } from './cache.js'
+import { Swarm } from './swarm.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -19,6 +19,10 @@ export interface EdgeInit extends PeerComponents {
   maxMemoryBytes?: number
   /** How long a request for an unknown stream waits for it to appear. */
   discoveryTimeoutMs?: number
+  /** Serve cached segments to other edges over /diststream/fetch (false when this node's ingest serves them). */
+  serveFetch?: boolean
+  /** Swarming: fall back to the ingest after this long without a copy from a holder. */
+  swarmFallbackMs?: number
 }
 
 export class NotFoundError extends Error {
@@ -56,6 +60,8 @@ export class Edge {
   private readonly window: number
   private readonly metrics: { fetches: Counter<'outcome'>, requests: Counter<'type' | 'status'>, hits: Counter, bytes: Counter }
   private unsubscribe?: () => void
+  private readonly swarm: Swarm
+  private readonly lookups: Counter<'outcome'>
 
   constructor (private readonly init: EdgeInit) {
     this.log = init.logger.child({ component: 'edge' })
@@ -68,14 +74,22 @@ export class Edge {
       hits: new Counter({ name: 'diststream_edge_cache_hits_total', help: 'Segment requests served from the memory cache', registers }),
       bytes: new Counter({ name: 'diststream_edge_bytes_sent_total', help: 'Segment bytes served to viewers', registers })
     }
+    this.lookups = new Counter({ name: 'diststream_edge_stream_lookups_total', help: 'DHT lookups of streams this edge had not heard of, by outcome (found, not_found)', labelNames: ['outcome'], registers })
+    this.swarm = new Swarm({ ...init, logger: this.log, fallbackMs: init.swarmFallbackMs })
   }
 
   async start (): Promise<void> {
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => { this.onStreamAnnounce(msg, from) })
+    if (this.init.serveFetch !== false) {
+      await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => {
+        void this.swarm.serve(stream, async (s, r, q) => (await this.cache.get(s, r, q))?.data)
+      }, { maxInboundStreams: 256 })
+    }
   }
 
   async stop (): Promise<void> {
     this.unsubscribe?.()
+    if (this.init.serveFetch !== false) await this.init.protocols.unhandle(PROTOCOL_FETCH).catch(() => {})
     for (const f of this.followed.values()) f.unsubscribe()
     this.followed.clear()
   }
@@ -141,6 +155,8 @@ export class Edge {
     if (f == null) {
       let entry = this.directory.get(streamId)
       if (entry == null) {
+        // Gossip (the directory topic) or the DHT (the stream's provider record), whichever answers first.
+        void this.lookup(streamId)
         await this.waitFor(streamId, () => this.directory.has(streamId), this.init.discoveryTimeoutMs ?? 5000)
         entry = this.directory.get(streamId)
       }
@@ -162,7 +178,7 @@ export class Edge {
           ready: Promise.resolve()
         }
         this.followed.set(streamId, nf)
-        nf.unsubscribe = this.init.gossip.subscribe(streamTopic(streamId), codecs.segmentAnnounce, (seg, from) => {
+        const offSegments = this.init.gossip.subscribe(streamTopic(streamId), codecs.segmentAnnounce, (seg, from) => {
           if (from !== ingest || seg.streamId !== streamId) {
             this.init.onProtocolError?.('invalid', 'stream:foreign-segment')
             return
@@ -170,6 +186,8 @@ export class Edge {
           if (!nf.indexed) nf.early.push(seg)
           else void this.onSegment(nf, seg)
         })
+        const offHave = this.swarm.join(streamId)
+        nf.unsubscribe = () => { offSegments(); offHave() }
         this.addRenditions(nf, entry.announce.renditions)
         nf.ready = this.loadIndex(nf).catch(async err => {
           // Without the index, play from what gossip brings: the window starts at the first segment heard.
@@ -234,6 +252,7 @@ export class Edge {
     if (f.seen.has(seg.seq)) return
     f.seen.add(seg.seq)
     this.addRenditions(f, seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
+    const held: string[] = []
     const p = Promise.all([...f.renditions.keys()].map(async name => {
       const w = this.windowFor(f, name, seg.seq)
       const r = seg.renditions.find(x => x.name === name)
@@ -244,41 +263,59 @@ export class Edge {
       }
       try {
         await this.fetchRendition(f, seg.seq, r)
+        held.push(name)
         w.add(entry)
       } catch (err: any) {
         this.log.warn({ streamId: f.id, seq: seg.seq, rendition: name, err: err?.message }, 'rendition fetch failed')
         w.add({ ...entry, gap: true })
       }
-    })).then(() => {})
+    })).then(async () => { await this.swarm.announce(f.id, seg.seq, held) })
     f.pending.add(p)
     void p.finally(() => f.pending.delete(p))
     await p
   }
 
-  private async fetchRendition (f: Followed, seq: number, r: Rendition, attempt = 0): Promise<void> {
+  private async fetchRendition (f: Followed, seq: number, r: Rendition): Promise<void> {
     try {
-      const ch = messageChannel(this.init, await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
-      const signal = AbortSignal.timeout(20_000)
-      try {
-        await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.SEGMENT, streamId: f.id, rendition: r.name, seq }, { signal })
-        const res = await ch.read(codecs.fetchResponse, { signal })
-        if (res.status !== FetchResponse.Status.OK) throw new Error(`fetch ${r.name}/${seq}: ${res.error}`)
-        if (res.size !== r.size) throw new Error(`fetch ${r.name}/${seq}: size ${res.size}, announced ${r.size}`)
-        const data = await ch.readBytes(res.size, { signal })
-        if (!createHash('sha256').update(data).digest().equals(r.sha256)) throw new Error(`fetch ${r.name}/${seq}: hash mismatch`)
-        await ch.close().catch(() => {})
-        await this.cache.put(f.id, r.name, seq, data)
-        this.metrics.fetches.inc({ outcome: 'ok' })
-      } catch (err: any) {
-        ch.abort(err)
-        throw err
-      }
+      const data = await this.swarm.fetch({ streamId: f.id, ingest: f.ingest, seq, rendition: r })
+      await this.cache.put(f.id, r.name, seq, data)
+      this.metrics.fetches.inc({ outcome: 'ok' })
     } catch (err) {
       this.metrics.fetches.inc({ outcome: 'error' })
-      if (attempt >= 2) throw err
-      await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1)))
-      await this.fetchRendition(f, seq, r, attempt + 1)
+      throw err
     }
+  }
+
+  /**
+   * Looks a stream up on the DHT (its ingest provides the stream's key) and,
+   * from the first provider, takes the stream's announcement out of an INDEX
+   * answer: the directory entry a StreamAnnounce would have made, with the
+   * provider as the stream's ingest.
+   */
+  private async lookup (streamId: string): Promise<void> {
+    const d = this.init.discovery
+    if (d == null) return
+    const providers = await d.findStreamProviders(streamId, { timeoutMs: this.init.discoveryTimeoutMs ?? 5000, max: 1 }).catch(() => [])
+    for (const peer of providers) {
+      try {
+        const ch = messageChannel(this.init, await this.init.protocols.dial(peer, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
+        const signal = AbortSignal.timeout(10_000)
+        await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.INDEX, streamId, rendition: '', seq: 0 }, { signal })
+        const res = await ch.read(codecs.fetchResponse, { signal })
+        await ch.close().catch(() => {})
+        if (res.status !== FetchResponse.Status.OK || res.stream?.streamId !== streamId) continue
+        this.lookups.inc({ outcome: 'found' })
+        this.log.info({ streamId, ingest: peer }, 'stream found on the DHT')
+        if (!this.directory.has(streamId)) {
+          this.directory.set(streamId, { ingest: peer, announce: res.stream })
+          this.wake(streamId)
+        }
+        return
+      } catch (err: any) {
+        this.log.debug({ streamId, peer, err: err?.message }, 'DHT provider did not give the stream')
+      }
+    }
+    this.lookups.inc({ outcome: 'not_found' })
   }
 
   private async waitFor (streamId: string, done: () => boolean, ms: number): Promise<void> {

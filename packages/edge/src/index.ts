@@ -16,3 +16,4 @@
  */
 export * from './edge.js'
 export * from './cache.js'
+export * from './swarm.js'
