@@ -65,8 +65,17 @@ describe('edge swarming: one ingest, six edges', { timeout: 300_000 }, () => {
       holdings = await ingestHoldings(ingest.dataDir, stream.id)
       const sig = [...holdings].map(([r, m]) => `${r}:${m.size}`).join(',')
       if (sig !== last) { last = sig; stableSince = Date.now() }
-      return holdings.size > 0 && Date.now() - stableSince > 5000
+      return holdings.size > 0 && Date.now() - stableSince > 9000
     }, 60_000, 'the ingest to store its last segment', 500)
+
+    // A late edge, after the publisher left: the stream is no longer announced on gossip (it is idle),
+    // so only its DHT provider record leads there.
+    const late = await cluster.start('edge-late', ['--role', 'edge', '--bootstrap', await cluster.nodes[0]!.bootstrapAddr(), ...COMMON])
+    const lateHttp = (await late.info).http
+    await waitUntil(async () => (await getText(`${lateHttp}/live/${stream.id}/index.m3u8`)).status === 200, 40_000, 'the late edge to find the stream on the DHT', 500)
+    assert.ok(metric((await getText(`${lateHttp}/metrics`)).text, 'diststream_edge_stream_lookups_total', 'outcome="found"') >= 1, 'the late edge found the stream through the DHT')
+    edges.push(late)
+
     assert.equal((await getJson(`${http}/api/streams/${stream.id}`, { method: 'DELETE' })).status, 200)
     const renditions = [...holdings.keys()].sort()
     assert.deepEqual(renditions, ['240p', 'source'])

@@ -54,7 +54,13 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: peerDiscoveryFor(init),
-    connectionManager: { maxConnections: init.maxConnections ?? 100 },
+    connectionManager: {
+      maxConnections: init.maxConnections ?? 100,
+      // libp2p refuses more than 5 inbound connections a second from one host: every node of a
+      // loopback network is one host, and so are peers behind one NAT. Loopback is not limited.
+      inboundConnectionThreshold: 25,
+      allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+    },
     nodeInfo: { name: 'diststream-node', version: init.version ?? '0.0.0', userAgent: `diststream-node/${init.version ?? '0.0.0'}` },
     services: {
       identify: identify(),
