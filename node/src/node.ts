@@ -75,7 +75,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
   logger[advice.level]({ bootstrap }, advice.msg)
   const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns })
-  const discovery = new NetworkDiscovery(libp2p, logger.child({ component: 'discovery' }))
+  const discovery = new NetworkDiscovery(libp2p, logger.child({ component: 'discovery' }), { bootstrap })
   const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
   const protocols = new Protocols(libp2p)
   new Gauge({ name: 'diststream_peers', help: 'Connected libp2p peers', registers: [registry], collect () { this.set(libp2p.getPeers().length) } })

@@ -72,11 +72,14 @@ export class Cluster {
   readonly nodes: NodeProcess[] = []
   private root?: Promise<string>
 
+  /** `logLevel`: the nodes' --log-level (debug by default; info keeps big networks' logging cheap). */
+  constructor (private readonly opts: { logLevel?: string } = {}) {}
+
   async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
     // One promise, so nodes started concurrently share one temp dir.
     this.root ??= mkdtemp(join(tmpdir(), 'ds-cluster-'))
     const dataDir = join(await this.root, name)
-    const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', 'debug', ...args], {
+    const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', this.opts.logLevel ?? 'debug', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })

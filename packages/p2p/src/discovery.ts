@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { streamKeyString } from '@diststream/protocol'
+import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -30,6 +31,10 @@ export interface NetworkDiscoveryInit {
   /** First random walk this long after start, then every `walkIntervalMs` while below target. */
   firstWalkMs?: number
   walkIntervalMs?: number
+  /** Bootstrap multiaddrs, dialled again whenever the node has no connection at all. */
+  bootstrap?: string[]
+  /** How often to check for that. */
+  rejoinIntervalMs?: number
 }
 
 /**
@@ -42,6 +47,7 @@ export interface NetworkDiscoveryInit {
  */
 export class NetworkDiscovery implements StreamDiscovery {
   private timer?: NodeJS.Timeout
+  private rejoinTimer?: NodeJS.Timeout
   private readonly target: number
   private readonly firstWalkMs: number
   private readonly walkIntervalMs: number
@@ -49,7 +55,7 @@ export class NetworkDiscovery implements StreamDiscovery {
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => { void this.maybeDial(evt.detail.id) }
   walks = 0
 
-  constructor (private readonly libp2p: P2PNode, private readonly log: GossipLogger, init: NetworkDiscoveryInit = {}) {
+  constructor (private readonly libp2p: P2PNode, private readonly log: GossipLogger, private readonly init: NetworkDiscoveryInit = {}) {
     this.target = init.targetConnections ?? 24
     this.firstWalkMs = init.firstWalkMs ?? 1000
     this.walkIntervalMs = init.walkIntervalMs ?? 30_000
@@ -66,11 +72,26 @@ export class NetworkDiscovery implements StreamDiscovery {
       this.timer.unref()
     }
     tick(this.firstWalkMs)
+    // @libp2p/bootstrap dials once: a node whose first dial failed (a busy bootstrap, a network
+    // blip) or that lost every connection would stay alone. Dial the list again then.
+    const list = this.init.bootstrap ?? []
+    if (list.length > 0) {
+      this.rejoinTimer = setInterval(() => {
+        if (this.libp2p.getConnections().length > 0) return
+        this.log.warn({ bootstrap: list }, 'no connections: dialling the bootstrap peers again')
+        for (const a of list) {
+          this.libp2p.dial(multiaddr(a), { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)]) })
+            .catch((err: any) => { this.log.debug({ addr: a, err: err?.message }, 'bootstrap dial failed') })
+        }
+      }, this.init.rejoinIntervalMs ?? 5000)
+      this.rejoinTimer.unref()
+    }
   }
 
   stop (): void {
     this.controller.abort()
     clearTimeout(this.timer)
+    clearInterval(this.rejoinTimer)
     this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
   }
 
