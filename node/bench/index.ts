@@ -66,6 +66,8 @@
  * "node started". 1 MB = 10^6 bytes (VmRSS kB are KiB). Target ≤ 120 MB each. The RSS of the
  * live run's workers and edge after the run is shown for context (not a target).
  *
+ * Swarming: see swarm.ts (ingest upload bytes per segment ÷ rendition bytes, with 6 edges).
+ *
  * Noise. These 2 cores may be shared: before each phase the bench prints the load average and
  * any ffmpeg / diststream / node-test processes it did not start, and flags the run as skewed.
  */
@@ -77,6 +79,7 @@ import { runLive } from './live.js'
 import { killAll, makeSource, runBaseline, runNetworkTranscode, startIdle } from './phases.js'
 import type { BenchConfig, NetworkResult } from './phases.js'
 import { report } from './report.js'
+import { runSwarm, swarmReport } from './swarm.js'
 import { foreignWork, rssMiB, sleep } from './util.js'
 
 const IDLE_MS = 10_000
@@ -97,6 +100,12 @@ async function main (): Promise<void> {
   try {
     console.log('DistStream benchmark')
     console.log(`  machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ffmpeg ${await ffmpegVersion(ffmpeg.ffmpeg)} at ${ffmpeg.ffmpeg}`)
+    if (process.argv.includes('--swarm-only')) {
+      // `node node/dist/bench/index.js --swarm-only`: just the swarming figure (about a minute)
+      log(`swarming: 1 ingest, 1 worker, 6 edges; load ${await load()}`)
+      process.stdout.write(swarmReport(await runSwarm(cfg)) + '\n')
+      return
+    }
     console.log(`  source: ${cfg.sourceSec} s ${cfg.width}x${cfg.height} ${cfg.fps} fps testsrc2 + sine, GOP ${cfg.segmentSec} s; ladder ${cfg.ladderSpec}; segments ${cfg.segmentSec} s`)
 
     log(`starting idle worker-only and edge-only nodes; making the source file; load average ${await load()}`)
@@ -133,8 +142,12 @@ async function main (): Promise<void> {
     const live = await runLive(cfg, src.file, liveMaxJobs, ladder[0]!.name)
     log(`  ${live.segments.length} segments, ${live.firstSeen.size} listed at the edge, ${live.gaps.length} GAP entries, ${live.polls} polls; load ${await load()}`)
 
+    log(`swarming: 1 ingest, 1 worker, 6 edges; load ${await load()}`)
+    const swarm = await runSwarm(cfg)
+    log(`  ingest uploaded ${swarm.servedCopies} copies of ${swarm.renditionSegments} rendition segments`)
+
     const out = report({ cfg, src, ladder, idleRss, baseline, nets, best, live, loads, rendition: ladder[0]!.name, totalSec: (Date.now() - t0) / 1000 })
-    process.stdout.write(out + '\n')
+    process.stdout.write(out + '\n' + swarmReport(swarm) + '\n')
   } finally {
     await rm(work, { recursive: true, force: true })
   }
@@ -152,10 +165,10 @@ process.once('SIGINT', () => { killAll(); process.exit(130) })
 
 // Bounded as a whole: a stuck phase cannot hold the bench forever.
 const watchdog = setTimeout(() => {
-  process.stderr.write('bench: watchdog fired after 9 minutes; killing the nodes and exiting\n')
+  process.stderr.write('bench: watchdog fired after 12 minutes; killing the nodes and exiting\n')
   killAll()
   process.exit(3)
-}, 9 * 60_000)
+}, 12 * 60_000)
 watchdog.unref()
 
 main().then(() => { clearTimeout(watchdog) }, (err) => {
