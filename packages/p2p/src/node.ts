@@ -72,7 +72,11 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
         // Small networks: publish to every subscribed peer we know, not only
         // mesh peers, so a fresh subscriber gets jobs before the mesh forms.
         floodPublish: true,
-        heartbeatInterval: 700
+        heartbeatInterval: 700,
+        // gossipsub penalises more than 10 peers on one IP (IP colocation, P6): past ~11 they
+        // are graylisted and their messages ignored. Every node of a loopback network is on
+        // 127.0.0.1, so loopback is exempt (a 30-node local network had no gossip at all).
+        scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
       }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
