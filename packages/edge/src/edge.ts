@@ -297,8 +297,9 @@ export class Edge {
     if (d == null) return
     const providers = await d.findStreamProviders(streamId, { timeoutMs: this.init.discoveryTimeoutMs ?? 5000, max: 1 }).catch(() => [])
     for (const peer of providers) {
+      let ch: ReturnType<typeof messageChannel> | undefined
       try {
-        const ch = messageChannel(this.init, await this.init.protocols.dial(peer, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
+        ch = messageChannel(this.init, await this.init.protocols.dial(peer, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
         const signal = AbortSignal.timeout(10_000)
         await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.INDEX, streamId, rendition: '', seq: 0 }, { signal })
         const res = await ch.read(codecs.fetchResponse, { signal })
@@ -312,6 +313,7 @@ export class Edge {
         }
         return
       } catch (err: any) {
+        ch?.abort(err)
         this.log.debug({ streamId, peer, err: err?.message }, 'DHT provider did not give the stream')
       }
     }

@@ -61,6 +61,10 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
       inboundConnectionThreshold: 25,
       allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
     },
+    // libp2p pings every connection each 10 s and aborts it when a ping takes longer than an
+    // adaptive timeout of at least 5 s: on a busy machine (many nodes on few cores) a stalled
+    // event loop then cut every connection at once. Dead peers are still dropped, after 20 s.
+    connectionMonitor: { pingTimeout: { minTimeout: 20_000 } },
     nodeInfo: { name: 'diststream-node', version: init.version ?? '0.0.0', userAgent: `diststream-node/${init.version ?? '0.0.0'}` },
     services: {
       identify: identify(),
