@@ -21,7 +21,7 @@ const EDGES = 22
 const PUBLISH_SECONDS = 8
 const COMMON = ['--segment-seconds', '2', '--ladder', '240p', '--playlist-window', '60']
 
-describe('30 nodes on loopback: every stream plays from every edge', { timeout: 420_000 }, () => {
+describe('30 nodes on loopback: every stream plays from every edge', { timeout: 840_000 }, () => {
   const cluster = new Cluster({ logLevel: 'info' })
   const ffmpeg = resolveFfmpeg()
   const ingests: NodeProcess[] = []
@@ -59,7 +59,7 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
       await waitUntil(async () => {
         const { body } = await getJson(`${http}/api/node`)
         return ingestIds.every(id => body.peers.some((p: any) => p.peerId === id && p.roles.includes('ingest')))
-      }, 60_000, `${n.name} to know both ingests`, 1000)
+      }, 120_000, `${n.name} to know both ingests`, 1000)
     }
   })
 
@@ -70,7 +70,7 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
     // Every edge is asked for both streams, without being told where they are.
     await Promise.all(edges.map(async e => {
       const { http } = await e.info
-      for (const s of streams) await waitUntil(async () => (await getText(`${http}/live/${s.id}/index.m3u8`)).status === 200, 60_000, `${e.name} to serve ${s.id}`, 1000)
+      for (const s of streams) await waitUntil(async () => (await getText(`${http}/live/${s.id}/index.m3u8`)).status === 200, 120_000, `${e.name} to serve ${s.id}`, 1000)
     }))
     for (const src of sources) assert.equal(await src.done, 0, 'publisher ran to the end')
 
@@ -97,7 +97,7 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
         await waitUntil(async () => {
           const l = await edgeListing(http, s.id)
           return l.ended && missing(h, l).length === 0
-        }, 60_000, `${e.name} to list every segment of ${s.id}`, 1000)
+        }, 120_000, `${e.name} to list every segment of ${s.id}`, 1000)
         for (const [r, seqs] of h) {
           for (const [seq, hash] of seqs) {
             assert.equal(await edgeSegmentHash(http, s.id, r, seq), hash, `${e.name} ${s.id} ${r}/${seq}`)
