@@ -65,7 +65,12 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
 
   it('two streams, published at once, play from all 22 edges', async (t) => {
     const streams = await Promise.all(ingests.map(async (n, i) => ({ node: n, ...(await createStream((await n.info).http, `net30-${i}`)) })))
-    const sources = await Promise.all(streams.map(async s => startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await s.node.info).rtmpPort}/live/${s.key}`, width: 426, height: 240, fps: 15, gopSeconds: 2, durationSec: PUBLISH_SECONDS })))
+    // one publisher at a time: an ingest's segmenter gives up on its RTMP handshake after 3 s
+    const sources = []
+    for (const s of streams) {
+      sources.push(startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await s.node.info).rtmpPort}/live/${s.key}`, width: 426, height: 240, fps: 15, gopSeconds: 2, durationSec: PUBLISH_SECONDS }))
+      await waitUntil(async () => (await getJson(`${(await s.node.info).http}/api/streams/${s.id}`)).body.state === 'live', 30_000, `${s.node.name} to go live`, 250)
+    }
 
     // Every edge is asked for both streams, without being told where they are.
     await Promise.all(edges.map(async e => {
