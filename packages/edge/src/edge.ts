@@ -62,6 +62,8 @@ export class Edge {
   private unsubscribe?: () => void
   private readonly swarm: Swarm
   private readonly lookups: Counter<'outcome'>
+  /** When each stream's last DHT lookup started: one at a time, at most one per 5 s (viewers retrying an unknown stream must not flood the DHT). */
+  private readonly lookedUp = new Map<string, number>()
 
   constructor (private readonly init: EdgeInit) {
     this.log = init.logger.child({ component: 'edge' })
@@ -295,6 +297,10 @@ export class Edge {
   private async lookup (streamId: string): Promise<void> {
     const d = this.init.discovery
     if (d == null) return
+    const last = this.lookedUp.get(streamId)
+    if (last != null && Date.now() - last < 5000) return
+    this.lookedUp.set(streamId, Date.now())
+    if (this.lookedUp.size > 1024) this.lookedUp.delete(this.lookedUp.keys().next().value as string)
     const providers = await d.findStreamProviders(streamId, { timeoutMs: this.init.discoveryTimeoutMs ?? 5000, max: 1 }).catch(() => [])
     for (const peer of providers) {
       let ch: ReturnType<typeof messageChannel> | undefined
