@@ -36,7 +36,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, waitUntil } from '../test/helpers/cluster.js'
+import { callApi, Cluster, getJson, waitUntil } from '../test/helpers/cluster.js'
 import type { ChildProcess } from 'node:child_process'
 
 const NGINX_PATHS = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']
@@ -195,7 +195,7 @@ export async function runEdgeHttp (log: (s: string) => void = (s) => { process.s
   try {
     const node = await cluster.start('edge', ['--role', 'ingest,edge', '--segment-seconds', '2', '--ladder', '360p'])
     const { http, rtmpPort } = await node.info
-    const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'p5' }) })
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'p5' })
     const id: string = created.body.id
     const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.body.key as string}`, width: 640, height: 360, fps: 30, gopSeconds: 2, durationSec: 6 })
     await source.done

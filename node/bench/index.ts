@@ -77,6 +77,8 @@
  * "node started". 1 MB = 10^6 bytes (VmRSS kB are KiB). Target ≤ 120 MB each. The RSS of the
  * live run's workers and edge after the run is shown for context (not a target).
  *
+ * Swarming: see swarm.ts (ingest upload bytes per segment ÷ rendition bytes, with 6 edges).
+ *
  * Noise. These 2 cores may be shared: before each phase the bench prints the load average and
  * any ffmpeg / diststream / node-test processes it did not start, and flags the run as skewed.
  */
@@ -91,6 +93,7 @@ import { reportP3, runP3 } from './p3.js'
 import type { P3Result } from './p3.js'
 import { report } from './report.js'
 import { killEdgeHttp, reportEdgeHttp, runEdgeHttp } from './edge-http.js'
+import { runSwarm, swarmReport } from './swarm.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 
 const IDLE_MS = 10_000
@@ -125,6 +128,12 @@ async function main (): Promise<void> {
   try {
     console.log('DistStream benchmark')
     console.log(`  machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ffmpeg ${await ffmpegVersion(ffmpeg.ffmpeg)} at ${ffmpeg.ffmpeg}`)
+    if (process.argv.includes('--swarm-only')) {
+      // `node node/dist/bench/index.js --swarm-only`: just the swarming figure (about a minute)
+      log(`swarming: 1 ingest, 1 worker, 6 edges; load ${await load()}`)
+      process.stdout.write(swarmReport(await runSwarm(cfg)) + '\n')
+      return
+    }
     console.log(`  source: ${cfg.sourceSec} s ${cfg.width}x${cfg.height} ${cfg.fps} fps testsrc2 + sine, GOP ${cfg.segmentSec} s; ladder ${cfg.ladderSpec}; segments ${cfg.segmentSec} s`)
 
     log(`starting idle worker-only and edge-only nodes; making the source file; load average ${await load()}`)
@@ -172,8 +181,12 @@ async function main (): Promise<void> {
       log(`  P3 failed: ${p3Error}`)
     }
 
+    log(`swarming: 1 ingest, 1 worker, 6 edges; load ${await load()}`)
+    const swarm = await runSwarm(cfg)
+    log(`  ingest uploaded ${swarm.servedCopies} copies of ${swarm.renditionSegments} rendition segments`)
+
     const out = report({ cfg, src, ladder, idleRss, baseline, nets, best, live, loads, rendition: ladder[0]!.name, totalSec: (Date.now() - t0) / 1000, p3, p3Error })
-    process.stdout.write(out + '\n')
+    process.stdout.write(out + '\n' + swarmReport(swarm) + '\n')
 
     // P5 and 1,000 viewers (method in edge-http.ts).
     log(`P5: edge vs nginx for a hot segment, then 1,000 viewers; load ${await load()}`)
@@ -195,11 +208,11 @@ process.once('SIGINT', () => { killAll(); killEdgeHttp(); process.exit(130) })
 
 // Bounded as a whole: a stuck phase cannot hold the bench forever.
 const watchdog = setTimeout(() => {
-  process.stderr.write('bench: watchdog fired after 11 minutes; killing the nodes and exiting\n')
+  process.stderr.write('bench: watchdog fired after 25 minutes; killing the nodes and exiting\n')
   killAll()
   killEdgeHttp()
   process.exit(3)
-}, 11 * 60_000)
+}, 25 * 60_000)
 watchdog.unref()
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined

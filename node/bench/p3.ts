@@ -9,7 +9,7 @@
  */
 import { startTestSource } from '@diststream/media'
 import type { ResolvedFfmpeg } from '@diststream/media'
-import { getJson, waitUntil } from '../test/helpers/cluster.js'
+import { callApi, getJson, waitUntil } from '../test/helpers/cluster.js'
 import { drain, newCluster } from './phases.js'
 import type { JobView } from './phases.js'
 import { LogTap, stats } from './util.js'
@@ -71,7 +71,7 @@ export async function runP3 (ffmpeg: ResolvedFfmpeg, sourceSec: number): Promise
       }
     }
     const startMs = Date.now() - t0
-    const created = await getJson(`${http}/api/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench-p3' }) })
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'bench-p3' })
     if (created.status !== 201) throw new Error(`creating a stream failed: ${created.status} ${JSON.stringify(created.body)}`)
     const src = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.body.key}`, width: 640, height: 360, fps: 30, gopSeconds: 2, durationSec: sourceSec, overlay: false })
     const watchdog = setTimeout(() => { void src.stop() }, (sourceSec + 30) * 1000)

@@ -12,8 +12,8 @@ import type { LogLine } from './util.js'
 
 /** Every cluster this bench started and has not stopped yet, for the watchdog. */
 const live = new Set<Cluster>()
-export async function newCluster (): Promise<Cluster> {
-  const c = new Cluster()
+export async function newCluster (opts: { logLevel?: string } = {}): Promise<Cluster> {
+  const c = new Cluster(opts)
   live.add(c)
   const stop = c.stop.bind(c)
   c.stop = async () => { live.delete(c); await stop() }

@@ -50,6 +50,8 @@ export interface NodeConfig {
   webhookEvents: string[]
   /** Largest body `POST /api/uploads` takes, in MiB. */
   maxUploadMb: number
+  /** Find peers on the LAN with mDNS. */
+  mdns: boolean
 }
 
 export class ConfigError extends Error {
@@ -90,6 +92,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('webhook', { type: 'string', array: true, default: [] as string[], describe: 'URL that receives stream events as signed JSON POSTs (repeatable)' })
     .option('webhook-secret', { type: 'string', default: '', describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
     .option('webhook-events', { type: 'string', default: 'stream.started,stream.ended,vod.ready', describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
+    .option('mdns', { type: 'boolean', default: false, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -188,7 +191,8 @@ export function toConfig (raw: Raw): NodeConfig {
     webhooks,
     webhookSecret: String(raw['webhook-secret'] ?? ''),
     webhookEvents,
-    maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576)
+    maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
+    mdns: raw.mdns === true || raw.mdns === 'true'
   }
 }
 

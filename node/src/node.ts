@@ -3,9 +3,9 @@ import { join } from 'node:path'
 import { ffmpegVersion, liveFfmpegProcesses, resolveFfmpeg } from '@diststream/media'
 import { WebhookSender } from '@diststream/webhooks'
 import { setUpEncoder } from './encoder.js'
-import { createP2PNode, Gossip, PresenceService, Protocols } from '@diststream/p2p'
+import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
-import { bootstrapList } from '@diststream/bootstrap'
+import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
 import { pino } from 'pino'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import { startHttp } from './http/server.js'
@@ -77,7 +77,11 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   // --gpu: a hardware encoder that passes a test encode, or the CPU with one clear log line.
   const encoder = has('worker') ? await setUpEncoder(config, ffmpeg!.ffmpeg, logger) : undefined
 
-  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap: bootstrapList(config.bootstrap), version: VERSION })
+  const bootstrap = bootstrapList(config.bootstrap)
+  const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
+  logger[advice.level]({ bootstrap }, advice.msg)
+  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns })
+  const discovery = new NetworkDiscovery(libp2p, logger.child({ component: 'discovery' }), { bootstrap })
   const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
   const protocols = new Protocols(libp2p)
   new Gauge({ name: 'diststream_ffmpeg_processes', help: 'ffmpeg/ffprobe child processes running now', registers: [registry], collect () { this.set(liveFfmpegProcesses()) } })
@@ -112,7 +116,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   const rtmpPort = has('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
   // Roles are loaded only when asked for: an edge never loads the RTMP server.
   const ingest = has('ingest')
-    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), spotCheckRate: config.spotCheckRate, indexWindow: Math.max(64, config.playlistWindow), onProtocolError, lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000, sweepMs }, onEvent: (type, data) => { webhooks.send(type, data) } })
+    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), spotCheckRate: config.spotCheckRate, indexWindow: Math.max(64, config.playlistWindow), onProtocolError, lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000, sweepMs }, onEvent: (type, data) => { webhooks.send(type, data) }, discovery })
     : undefined
   if (has('worker')) {
     const workDir = join(config.dataDir, 'work')
@@ -129,8 +133,12 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     })
   }
   const edge = has('edge')
-    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, maxMemoryBytes: config.edgeCacheMb * 1024 * 1024, dvrRetentionMs: config.dvrRetentionSeconds * 1000, staleMs: config.staleStreamSeconds * 1000, sweepMs })
+    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, maxMemoryBytes: config.edgeCacheMb * 1024 * 1024, dvrRetentionMs: config.dvrRetentionSeconds * 1000, staleMs: config.staleStreamSeconds * 1000, sweepMs, discovery, serveFetch: !has('ingest') })
     : undefined
+
+  const relay = has('bootstrap') ? new GossipRelay({ gossip, logger }) : undefined
+  relay?.start()
+  discovery.start()
 
   new Gauge({
     name: 'diststream_active_streams',
@@ -181,6 +189,8 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     stopping ??= (async () => {
       presence.stop()
       rolesStarted = false
+      discovery.stop()
+      relay?.stop()
       await Promise.resolve(node.http.close()).catch(() => {})
       await ingest?.stop().catch(err => { logger.warn({ err }, 'ingest stop') })
       await worker?.stop().catch(() => {})

@@ -1,13 +1,13 @@
 import { ProtocolError, isProtocolError } from './errors.js'
 import {
-  MAX_CONTROL_BYTES, MAX_GOSSIP_BYTES, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS, MAX_RENDITIONS, MAX_ROLES
+  MAX_CONTROL_BYTES, MAX_GOSSIP_BYTES, MAX_HOLDERS, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS, MAX_RENDITIONS, MAX_ROLES
 } from './limits.js'
 import {
-  Bid, BidAck, FetchRequest, FetchResponse, JobAnnounce, Presence, SegmentAnnounce, StreamAnnounce,
+  Bid, BidAck, FetchRequest, FetchResponse, Have, JobAnnounce, Presence, SegmentAnnounce, StreamAnnounce,
   TranscodeRequest, TranscodeResponse
 } from './pb/messages.js'
 import {
-  validateBid, validateBidAck, validateFetchRequest, validateFetchResponse, validateJobAnnounce,
+  validateBid, validateBidAck, validateFetchRequest, validateFetchResponse, validateHave, validateJobAnnounce,
   validatePresence, validateSegmentAnnounce, validateStreamAnnounce, validateTranscodeRequest,
   validateTranscodeResponse
 } from './validate.js'
@@ -127,8 +127,11 @@ export const codecs = {
   fetchResponse: makeCodec<FetchResponse>('FetchResponse', MAX_CONTROL_BYTES, FetchResponse, {
     stream: streamLimits,
     segments: MAX_INDEX_SEGMENTS,
-    segments$: renditionsLimit
-  }, m => { validateFetchResponse(m) })
+    segments$: renditionsLimit,
+    busy: { holders: MAX_HOLDERS }
+  }, m => { validateFetchResponse(m) }),
+  /** gossip haveTopic(id), edge → edges */
+  have: makeCodec<Have>('Have', MAX_GOSSIP_BYTES, Have, renditionsLimit, m => { validateHave(m) })
 } as const
 
 export type Codecs = typeof codecs

@@ -35,6 +35,28 @@ export function streamTopic (streamId: string): string {
   return `/diststream/stream/${streamId}/1.0.0`
 }
 
+/**
+ * Gossip topic of one stream's have-lists: Have from peers (edges) that hold
+ * verified renditions of its segments and serve them over PROTOCOL_FETCH.
+ * A topic of its own (not the stream topic) because every topic carries one
+ * message type and the stream topic is the ingest's alone.
+ *
+ * @throws {ProtocolError} `invalid` if `streamId` does not match ID_PATTERN
+ */
+export function haveTopic (streamId: string): string {
+  streamTopic(streamId) // validates the id
+  return `/diststream/have/${streamId}/1.0.0`
+}
+
+/**
+ * The DHT key an ingest provides for each live stream (a provider record),
+ * and edges look up: sha256 of this string, as a CIDv1 with the raw codec.
+ */
+export function streamKeyString (streamId: string): string {
+  streamTopic(streamId) // validates the id
+  return `diststream/stream/${streamId}`
+}
+
 /** The roles a node may announce in Presence.roles. */
 export const ROLES = ['ingest', 'worker', 'edge', 'bootstrap'] as const
 export type Role = typeof ROLES[number]

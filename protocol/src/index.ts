@@ -43,5 +43,5 @@ export { utf8Length, truncateUtf8 } from './validate.js'
 export type { RenditionScope } from './validate.js'
 export {
   Rung, Rendition, Presence, JobAnnounce, StreamAnnounce, SegmentAnnounce, Bid, BidAck,
-  TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse
+  TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse, Have
 } from './pb/messages.js'

@@ -29,6 +29,10 @@ export const MAX_MULTIADDRS = 16
 export const MAX_STRING = 256
 /** Stream ids, job ids and rendition names. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+/** Most peer ids in a BUSY FetchResponse's `holders`. */
+export const MAX_HOLDERS = 8
+/** Peer ids in `holders`: base58btc (the string form of libp2p peer ids). */
+export const PEER_ID_PATTERN = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
 /** Largest width or height in pixels. */
 export const MAX_DIMENSION = 8192
 /** Longest segment (or target) duration. */

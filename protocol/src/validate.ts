@@ -2,11 +2,11 @@ import { ProtocolError } from './errors.js'
 import { isRole } from './constants.js'
 import {
   ID_PATTERN, MAX_DIMENSION, MAX_DURATION_MS, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS,
-  MAX_RENDITIONS, MAX_ROLES, MAX_SEGMENT_BYTES, MAX_STRING, SHA256_BYTES
+  MAX_RENDITIONS, MAX_ROLES, MAX_SEGMENT_BYTES, MAX_STRING, SHA256_BYTES, MAX_HOLDERS, PEER_ID_PATTERN
 } from './limits.js'
 import { FetchRequest, FetchResponse, StreamAnnounce, TranscodeResponse } from './pb/messages.js'
 import type {
-  Bid, BidAck, JobAnnounce, Presence, Rendition, Rung, SegmentAnnounce, TranscodeRequest
+  Bid, BidAck, Have, JobAnnounce, Presence, Rendition, Rung, SegmentAnnounce, TranscodeRequest
 } from './pb/messages.js'
 
 /**
@@ -220,6 +220,13 @@ export function validateFetchRequest (m: FetchRequest, path = 'FetchRequest'): v
 export function validateFetchResponse (m: FetchResponse, path = 'FetchResponse'): void {
   checkEnum(m.status, FetchResponse.Status, `${path}.status`)
   checkString(m.error, `${path}.error`)
+  if (m.busy != null) {
+    if (m.status !== FetchResponse.Status.BUSY) fail(`${path}.busy`, 'must be absent unless BUSY')
+    const holders = m.busy.holders
+    checkCount(holders, `${path}.busy.holders`, 0, MAX_HOLDERS)
+    holders.forEach((h, i) => { if (!PEER_ID_PATTERN.test(h)) fail(`${path}.busy.holders[${i}]`, `must match ${String(PEER_ID_PATTERN)}`) })
+    checkUnique(holders, `${path}.busy.holders`)
+  }
   if (m.status !== FetchResponse.Status.OK) {
     checkInt(m.size, `${path}.size`, 0, 0)
     checkBytes(m.sha256, `${path}.sha256`, 0, 0)
@@ -242,4 +249,12 @@ export function validateFetchResponse (m: FetchResponse, path = 'FetchResponse')
       prev = s.seq
     })
   }
+}
+
+export function validateHave (m: Have, path = 'Have'): void {
+  checkId(m.streamId, `${path}.streamId`)
+  checkInt(m.seq, `${path}.seq`)
+  checkCount(m.renditions, `${path}.renditions`, 1, MAX_RENDITIONS)
+  m.renditions.forEach((r, i) => { checkId(r, `${path}.renditions[${i}]`) })
+  checkUnique(m.renditions, `${path}.renditions`)
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { Uint8ArrayList } from 'uint8arraylist'
 import {
   codecs, isProtocolError, MAX_CONTROL_BYTES, MAX_GOSSIP_BYTES, ProtocolError, streamTopic, truncateUtf8,
-  utf8Length, FetchResponse, PROTOCOL_BID, TOPIC_PRESENCE, ROLES, agentString
+  utf8Length, FetchResponse, PROTOCOL_BID, haveTopic, streamKeyString, TOPIC_PRESENCE, ROLES, agentString
 } from '../src/index.js'
 import * as pb from '../src/pb/messages.js'
 import * as fx from './fixtures.js'
@@ -22,7 +22,8 @@ const raw: Record<CodecName, { encode: (m: any) => Uint8Array }> = {
   transcodeRequest: pb.TranscodeRequest,
   transcodeResponse: pb.TranscodeResponse,
   fetchRequest: pb.FetchRequest,
-  fetchResponse: pb.FetchResponse
+  fetchResponse: pb.FetchResponse,
+  have: pb.Have
 }
 
 export function expectReason (fn: () => unknown, reason: ProtocolErrorReason, label = ''): void {
@@ -61,6 +62,14 @@ describe('codecs: round trip', () => {
     assert.equal(codecs.bidAck.encode(nack).byteLength, 0)
     assert.deepEqual(codecs.bidAck.decode(new Uint8Array(0)), nack)
   })
+  it('BUSY with holders, and accept_busy (swarming)', () => {
+    const busy = fx.fetchBusyResponse()
+    assert.deepEqual(codecs.fetchResponse.decode(codecs.fetchResponse.encode(busy)), busy)
+    const req = { ...fx.fetchRequest(), acceptBusy: true }
+    assert.deepEqual(codecs.fetchRequest.decode(codecs.fetchRequest.encode(req)), req)
+    // a request without the field (an older edge) decodes with acceptBusy unset
+    assert.equal(codecs.fetchRequest.decode(codecs.fetchRequest.encode(fx.fetchRequest())).acceptBusy, undefined)
+  })
   it('unknown fields are skipped (forward compatible)', () => {
     const bytes = codecs.bid.encode(fx.bid())
     const extra = new Uint8Array([...bytes, 0xa2, 0x06, 0x03, 0x61, 0x62, 0x63, 0xa8, 0x06, 0x01]) // field 100 'abc', field 101 = 1
@@ -72,7 +81,7 @@ describe('codecs: size limits are checked before decoding', () => {
   for (const name of Object.keys(codecs) as CodecName[]) {
     it(name, () => {
       const codec = codecs[name]
-      const expected = name.endsWith('Announce') || name === 'presence' ? MAX_GOSSIP_BYTES : MAX_CONTROL_BYTES
+      const expected = name.endsWith('Announce') || name === 'presence' || name === 'have' ? MAX_GOSSIP_BYTES : MAX_CONTROL_BYTES
       assert.equal(codec.maxBytes, expected)
       const junk = new Uint8Array(codec.maxBytes + 1).fill(0xff) // would be `malformed` if decoded
       expectReason(() => codec.decode(junk), 'too_large', name)
@@ -179,6 +188,15 @@ const invalid: Case[] = [
   ['fetched: OK size over 64 MiB', 'fetchResponse', m => ({ ...m, size: 64 * 1024 * 1024 + 1 })],
   ['fetched: NOT_FOUND with size', 'fetchResponse', m => ({ ...m, status: FetchResponse.Status.NOT_FOUND, sha256: new Uint8Array(0) })],
   ['fetched: NOT_FOUND with stream', 'fetchResponse', () => ({ ...fx.fetchIndexResponse(), status: FetchResponse.Status.NOT_FOUND })],
+  ['fetched: busy on OK', 'fetchResponse', m => ({ ...m, busy: { holders: [] } })],
+  ['fetched: BUSY with 9 holders', 'fetchResponse', () => ({ ...fx.fetchBusyResponse(), busy: { holders: Array.from({ length: 9 }, (_, i) => `12D3KooW${'a'.repeat(10)}${i}`) } })],
+  ['fetched: BUSY holder not a peer id', 'fetchResponse', () => ({ ...fx.fetchBusyResponse(), busy: { holders: ['/ip4/1.2.3.4'] } })],
+  ['fetched: BUSY duplicate holders', 'fetchResponse', () => ({ ...fx.fetchBusyResponse(), busy: { holders: ['QmA', 'QmA'] } })],
+  ['fetched: BUSY with size', 'fetchResponse', () => ({ ...fx.fetchBusyResponse(), size: 10 })],
+  ['have: no renditions', 'have', m => ({ ...m, renditions: [] })],
+  ['have: bad rendition name', 'have', m => ({ ...m, renditions: ['../x'] })],
+  ['have: duplicate renditions', 'have', m => ({ ...m, renditions: ['720p', '720p'] })],
+  ['have: bad streamId', 'have', m => ({ ...m, streamId: 'a b' })],
   ['fetched: SEGMENT with segments', 'fetchResponse', m => ({ ...m, segments: [fx.segmentAnnounce()] })],
   ['fetched: INDEX with size', 'fetchResponse', () => ({ ...fx.fetchIndexResponse(), size: 5 })],
   ['fetched: INDEX other stream', 'fetchResponse', () => { const m = fx.fetchIndexResponse(); m.segments[1]!.streamId = 'other'; return m }],
@@ -236,6 +254,12 @@ describe('constants and helpers', () => {
     assert.equal(streamTopic('lobby-cam'), '/diststream/stream/lobby-cam/1.0.0')
     for (const bad of ['', 'a/b', 'a b', 'x'.repeat(65), '..']) expectReason(() => streamTopic(bad), 'invalid', bad)
     assert.equal(agentString('0.1.0'), 'diststream-node/0.1.0')
+    assert.equal(haveTopic('lobby-cam'), '/diststream/have/lobby-cam/1.0.0')
+    assert.equal(streamKeyString('lobby-cam'), 'diststream/stream/lobby-cam')
+    for (const bad of ['', 'a/b']) {
+      expectReason(() => haveTopic(bad), 'invalid', bad)
+      expectReason(() => streamKeyString(bad), 'invalid', bad)
+    }
   })
   it('utf8Length and truncateUtf8', () => {
     assert.equal(utf8Length('a€😀'), 1 + 3 + 4)

@@ -3,7 +3,7 @@ import {
   FetchRequest, FetchResponse, StreamAnnounce, TranscodeResponse
 } from '../src/index.js'
 import type {
-  Bid, BidAck, JobAnnounce, Presence, Rendition, SegmentAnnounce, TranscodeRequest
+  Bid, BidAck, Have, JobAnnounce, Presence, Rendition, SegmentAnnounce, TranscodeRequest
 } from '../src/index.js'
 
 /** Realistic sample messages; every call returns fresh objects. */
@@ -124,6 +124,21 @@ export function fetchIndexResponse (): FetchResponse {
   }
 }
 
+export function fetchBusyResponse (): FetchResponse {
+  return {
+    status: FetchResponse.Status.BUSY,
+    error: 'served 2 copies; fetch from a holder',
+    size: 0,
+    sha256: new Uint8Array(0),
+    segments: [],
+    busy: { holders: ['12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp', 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'] }
+  }
+}
+
+export function have (): Have {
+  return { streamId: 'lobby-cam', seq: 17, renditions: ['720p', 'source'] }
+}
+
 export const samples = {
   presence,
   jobAnnounce,
@@ -134,5 +149,6 @@ export const samples = {
   transcodeRequest,
   transcodeResponse,
   fetchRequest,
-  fetchResponse
+  fetchResponse,
+  have
 } as const

@@ -21,7 +21,8 @@ const seeds: Record<CodecName, Uint8Array[]> = {
   transcodeRequest: [codecs.transcodeRequest.encode(fx.transcodeRequest())],
   transcodeResponse: [codecs.transcodeResponse.encode(fx.transcodeResponse())],
   fetchRequest: [codecs.fetchRequest.encode(fx.fetchRequest())],
-  fetchResponse: [codecs.fetchResponse.encode(fx.fetchResponse()), codecs.fetchResponse.encode(fx.fetchIndexResponse())]
+  fetchResponse: [codecs.fetchResponse.encode(fx.fetchResponse()), codecs.fetchResponse.encode(fx.fetchIndexResponse()), codecs.fetchResponse.encode(fx.fetchBusyResponse())],
+  have: [codecs.have.encode(fx.have())]
 }
 
 /**

@@ -76,6 +76,7 @@ export class Cluster {
   readonly apiToken = randomBytes(24).toString('base64url')
   private root?: Promise<string>
 
+
   async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
     // An exclusive cluster waits for the other exclusive ones of this checkout (see serial.ts).
     if (this.opts.exclusive === true) await (this.lock ??= acquireClusterLock(BIN))
@@ -95,7 +96,7 @@ export class Cluster {
   }
 
   private async spawn (name: string, dataDir: string, args: string[], env: NodeJS.ProcessEnv): Promise<NodeProcess> {
-    const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', 'debug', ...args], {
+    const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', this.opts.logLevel ?? 'debug', ...args], {
       env: { ...process.env, DISTSTREAM_API_TOKEN: this.apiToken, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -125,8 +126,10 @@ export class Cluster {
    * `exclusive`: this test network never runs at the same time as another
    * exclusive one of this checkout (for the ffmpeg-heavy end-to-end tests,
    * which the test runner would otherwise overlap on a 2-core machine).
+   * `logLevel`: the nodes' --log-level (debug by default; info keeps big
+   * networks' logging cheap).
    */
-  constructor (readonly opts: { exclusive?: boolean } = {}) {}
+  constructor (readonly opts: { exclusive?: boolean, logLevel?: string } = {}) {}
 
   async stop (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async n => { await n.kill() }))

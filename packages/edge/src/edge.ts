@@ -9,6 +9,7 @@ import { key as cacheKey, SegmentCache } from './cache.js'
 import { SingleFlight } from './single-flight.js'
 import type { CachedSegment } from './cache.js'
 import type { LifecycleAction, LifecycleRecord } from '@diststream/scheduler'
+import { Swarm } from './swarm.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -30,6 +31,10 @@ export interface EdgeInit extends PeerComponents {
   staleMs?: number
   /** How often the lifecycle sweep runs (ms). Default 5 s. */
   sweepMs?: number
+  /** Serve cached segments to other edges over /diststream/fetch (false when this node's ingest serves them). */
+  serveFetch?: boolean
+  /** Swarming: fall back to the ingest after this long without a copy from a holder. */
+  swarmFallbackMs?: number
 }
 
 /** The upstream (ingest) could not deliver a segment the edge knows of. */
@@ -109,6 +114,10 @@ export class Edge {
   private unsubscribe?: () => void
   private started = false
   readonly dvrRetentionMs: number
+  private readonly swarm: Swarm
+  private readonly lookups: Counter<'outcome'>
+  /** When each stream's last DHT lookup started: one at a time, at most one per 5 s (viewers retrying an unknown stream must not flood the DHT). */
+  private readonly lookedUp = new Map<string, number>()
 
   constructor (private readonly init: EdgeInit) {
     this.log = init.logger.child({ component: 'edge' })
@@ -130,10 +139,17 @@ export class Edge {
       apply: async (a) => { await this.applyLifecycle(a) },
       onError: (err, a) => { this.log.warn({ err, streamId: a?.id }, 'lifecycle action failed') }
     })
+    this.lookups = new Counter({ name: 'diststream_edge_stream_lookups_total', help: 'DHT lookups of streams this edge had not heard of, by outcome (found, not_found)', labelNames: ['outcome'], registers })
+    this.swarm = new Swarm({ ...init, logger: this.log, fallbackMs: init.swarmFallbackMs })
   }
 
   async start (): Promise<void> {
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => { this.onStreamAnnounce(msg, from) })
+    if (this.init.serveFetch !== false) {
+      await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => {
+        void this.swarm.serve(stream, async (s, r, q) => (await this.cache.get(s, r, q))?.entry.data)
+      }, { maxInboundStreams: 256 })
+    }
     this.sweeper.start()
     this.started = true
   }
@@ -150,6 +166,7 @@ export class Edge {
     this.started = false
     await this.sweeper.stop()
     this.unsubscribe?.()
+    if (this.init.serveFetch !== false) await this.init.protocols.unhandle(PROTOCOL_FETCH).catch(() => {})
     for (const f of this.followed.values()) f.unsubscribe()
     this.followed.clear()
   }
@@ -315,6 +332,8 @@ export class Edge {
     if (f == null) {
       let entry = this.directory.get(streamId)
       if (entry == null) {
+        // Gossip (the directory topic) or the DHT (the stream's provider record), whichever answers first.
+        void this.lookup(streamId)
         await this.waitFor(streamId, () => this.directory.has(streamId), this.init.discoveryTimeoutMs ?? 5000)
         entry = this.directory.get(streamId)
       }
@@ -343,7 +362,7 @@ export class Edge {
           ready: Promise.resolve()
         }
         this.followed.set(streamId, nf)
-        nf.unsubscribe = this.init.gossip.subscribe(streamTopic(streamId), codecs.segmentAnnounce, (seg, from) => {
+        const offSegments = this.init.gossip.subscribe(streamTopic(streamId), codecs.segmentAnnounce, (seg, from) => {
           if (from !== ingest || seg.streamId !== streamId) {
             this.init.onProtocolError?.('invalid', 'stream:foreign-segment')
             return
@@ -353,6 +372,8 @@ export class Edge {
           if (!nf.indexed) nf.early.push(seg)
           else void this.onSegment(nf, seg)
         })
+        const offHave = this.swarm.join(streamId)
+        nf.unsubscribe = () => { offSegments(); offHave() }
         this.addRenditions(nf, entry.announce.renditions)
         nf.ready = this.loadIndex(nf).catch(async err => {
           // Without the index, play from what gossip brings: the window starts at the first segment heard.
@@ -443,6 +464,7 @@ export class Edge {
     f.seen.add(seg.seq)
     this.remember(f, seg)
     this.addRenditions(f, seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
+    const held: string[] = []
     const p = Promise.all([...f.renditions.keys()].map(async name => {
       const w = this.windowFor(f, name, seg.seq)
       const r = seg.renditions.find(x => x.name === name)
@@ -457,13 +479,14 @@ export class Edge {
           if (cached != null) return cached
           return { entry: await this.fetchRendition(f, seg.seq, name, r), from: 'network' as const }
         })
+        held.push(name)
         w.add(entry)
       } catch (err: any) {
         this.log.warn({ streamId: f.id, seq: seg.seq, rendition: name, err: err?.message }, 'rendition fetch failed')
         f.history.get(seg.seq)?.renditions.delete(name)
         w.add({ ...entry, gap: true })
       }
-    })).then(() => {})
+    })).then(async () => { await this.swarm.announce(f.id, seg.seq, held) })
     f.pending.add(p)
     void p.finally(() => f.pending.delete(p))
     await p
@@ -475,6 +498,20 @@ export class Edge {
    * announcement, else the hash the ingest sends with them.
    */
   private async fetchRendition (f: Followed, seq: number, name: string, announced?: Rendition, attempt = 0): Promise<CachedSegment> {
+    // Announced (hash known): from any holder, ingest or edge (swarming), verified against that hash.
+    if (announced != null && announced.sha256.byteLength === 32) {
+      this.metrics.upstream.inc()
+      try {
+        const data = await this.swarm.fetch({ streamId: f.id, ingest: f.ingest, seq, rendition: announced })
+        const entry = await this.cache.put(f.id, name, seq, data, Buffer.from(announced.sha256).toString('hex'))
+        this.metrics.fetches.inc({ outcome: 'ok' })
+        return entry
+      } catch (err) {
+        this.metrics.fetches.inc({ outcome: 'error' })
+        throw err
+      }
+    }
+    // Not announced to us (a segment asked for before or beyond what we heard): from the ingest, with its hash.
     try {
       this.metrics.upstream.inc()
       const ch = messageChannel(this.init, await this.init.protocols.dial(f.ingest, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
@@ -503,6 +540,44 @@ export class Edge {
       await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1)))
       return await this.fetchRendition(f, seq, name, announced, attempt + 1)
     }
+  }
+
+  /**
+   * Looks a stream up on the DHT (its ingest provides the stream's key) and,
+   * from the first provider, takes the stream's announcement out of an INDEX
+   * answer: the directory entry a StreamAnnounce would have made, with the
+   * provider as the stream's ingest.
+   */
+  private async lookup (streamId: string): Promise<void> {
+    const d = this.init.discovery
+    if (d == null) return
+    const last = this.lookedUp.get(streamId)
+    if (last != null && Date.now() - last < 5000) return
+    this.lookedUp.set(streamId, Date.now())
+    if (this.lookedUp.size > 1024) this.lookedUp.delete(this.lookedUp.keys().next().value as string)
+    const providers = await d.findStreamProviders(streamId, { timeoutMs: this.init.discoveryTimeoutMs ?? 5000, max: 1 }).catch(() => [])
+    for (const peer of providers) {
+      let ch: ReturnType<typeof messageChannel> | undefined
+      try {
+        ch = messageChannel(this.init, await this.init.protocols.dial(peer, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
+        const signal = AbortSignal.timeout(10_000)
+        await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.INDEX, streamId, rendition: '', seq: 0 }, { signal })
+        const res = await ch.read(codecs.fetchResponse, { signal })
+        await ch.close().catch(() => {})
+        if (res.status !== FetchResponse.Status.OK || res.stream?.streamId !== streamId) continue
+        this.lookups.inc({ outcome: 'found' })
+        this.log.info({ streamId, ingest: peer }, 'stream found on the DHT')
+        if (!this.directory.has(streamId)) {
+          this.directory.set(streamId, { ingest: peer, announce: res.stream })
+          this.wake(streamId)
+        }
+        return
+      } catch (err: any) {
+        ch?.abort(err)
+        this.log.debug({ streamId, peer, err: err?.message }, 'DHT provider did not give the stream')
+      }
+    }
+    this.lookups.inc({ outcome: 'not_found' })
   }
 
   private async waitFor (streamId: string, done: () => boolean, ms: number): Promise<void> {

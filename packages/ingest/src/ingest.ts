@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { truncateUtf8, codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
 import { JobLedger, LifecycleSweeper, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
-import { Counter, Histogram } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
+import { UploadLimiter } from './upload-limit.js'
 import { newStreamId, newStreamKey } from './keys.js'
 import { RtmpServer } from './rtmp.js'
 import { PublishSession, toWire } from './session.js'
@@ -48,6 +49,8 @@ export interface IngestInit extends PeerComponents {
   lifecycle?: { staleMs: number, retentionMs: number, sweepMs?: number }
   /** Stream events (for webhooks). */
   onEvent?: <T extends WebhookEventType>(type: T, data: WebhookEventData[T]) => void
+  /** Copies of each rendition segment served to swarming edges before answering BUSY (default 2). */
+  maxCopiesPerSegment?: number
 }
 
 export class StreamEndedError extends Error {
@@ -95,6 +98,9 @@ export class Ingest {
   private started = false
   /** VOD progress, in memory while processing (persisted once done). */
   private readonly progress = new Map<string, NonNullable<StreamRecord['progress']>>()
+  private readonly uploads: UploadLimiter
+  private readonly served: { copies: Counter, bytes: Counter, busy: Counter }
+  private readonly provided = new Map<string, number>()
 
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
@@ -110,6 +116,10 @@ export class Ingest {
       passthrough: new Counter({ name: 'diststream_jobs_passthrough_total', help: 'Jobs no worker took within the queue limit, or with no worker on the network (the source passed through)', registers }),
       segmentLatency: new Histogram({ name: 'diststream_segment_latency_seconds', help: 'Segment closed at the ingest → renditions stored', buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8], registers })
     }
+    this.uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? 2 })
+    this.served = fetchServeMetrics(init.registry)
+    const uploads = this.uploads
+    new Gauge({ name: 'diststream_fetch_copies_max', help: 'Most copies of one rendition segment this ingest served (recent segments)', registers, collect () { this.set(uploads.maxCopiesServed()) } })
     this.ctx = {
       gossip: init.gossip,
       protocols: init.protocols,
@@ -187,7 +197,7 @@ export class Ingest {
       if (s.state === 'processing') await this.init.store.streams.put({ ...s, state: 'failed', error: 'the ingest restarted while processing this VOD; upload it again', endedAt: Date.now() })
     }
     await this.init.protocols.handle(PROTOCOL_BID, (stream, peer) => { this.onBid(stream, peer).catch(() => {}) }, { maxInboundStreams: 256 })
-    await this.init.protocols.handle(PROTOCOL_FETCH, (stream) => { this.onFetch(stream).catch(() => {}) }, { maxInboundStreams: 256 })
+    await this.init.protocols.handle(PROTOCOL_FETCH, (stream, peer) => { this.onFetch(stream, peer).catch(() => {}) }, { maxInboundStreams: 256 })
     await this.rtmp.start()
     await this.recoverPending()
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
@@ -418,6 +428,15 @@ export class Ingest {
     this.log.info({ streamId: id }, 'publish started')
     await this.announce(live)
     this.init.onEvent?.('stream.started', { streamId: id, name: live.name, startedAt: new Date(live.startedAt!).toISOString() })
+    this.provide(id)
+  }
+
+  /** Advertises a live stream on the DHT (a provider record for its key), again every 5 minutes. */
+  private provide (id: string): void {
+    const d = this.init.discovery
+    if (d == null) return
+    this.provided.set(id, Date.now())
+    d.provideStream(id).then(() => { this.log.debug({ streamId: id }, 'stream provided on the DHT') }, (err) => { this.log.debug({ streamId: id, err: err?.message }, 'DHT provide failed') })
   }
 
   private async endSession (id: string, session: PublishSession, workDir: string): Promise<void> {
@@ -453,6 +472,7 @@ export class Ingest {
     for (const s of await this.init.store.streams.list()) {
       // Ready VODs are announced for as long as they are kept, so edges can find them.
       if (s.state === 'live' || s.state === 'processing' || s.state === 'ready' || ((isEndedForPlayers(s) || s.state === 'failed') && Date.now() - (s.endedAt ?? 0) < 60_000)) await this.announce(s)
+      if (s.state === 'live' && Date.now() - (this.provided.get(s.id) ?? 0) > 300_000) this.provide(s.id)
     }
   }
 
@@ -490,7 +510,7 @@ export class Ingest {
     }
   }
 
-  private async onFetch (stream: Stream): Promise<void> {
+  private async onFetch (stream: Stream, peer: string): Promise<void> {
     const ch = messageChannel(this.init, stream, 'fetch')
     try {
       const signal = AbortSignal.timeout(30_000)
@@ -516,11 +536,22 @@ export class Ingest {
         const seg = await this.init.store.segments.get(rec.id, req.seq)
         const r = seg?.renditions.find(x => x.name === req.rendition)
         const bytes = r != null ? await this.init.store.files.read(rec.id, r.name, req.seq) : undefined
+        const decision = r != null && bytes != null
+          ? this.uploads.decide(`${rec.id}/${r.name}/${req.seq}`, peer, { acceptBusy: req.acceptBusy === true, self: peer === this.init.protocols.self })
+          : undefined
         if (r == null || bytes == null) {
           await notFound('no such segment')
+        } else if (decision?.serve === false) {
+          // Swarming: enough edges have (or are fetching) this one; fetch from them.
+          this.served.busy.inc()
+          await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.BUSY, error: 'served enough copies; fetch from a holder', size: 0, sha256: new Uint8Array(0), segments: [], busy: { holders: decision.holders } }, { signal })
         } else {
           await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.OK, error: '', size: bytes.byteLength, sha256: Buffer.from(r.sha256, 'hex'), segments: [] }, { signal })
           await ch.writeBytes(bytes, { signal })
+          if (peer !== this.init.protocols.self) {
+            this.served.copies.inc()
+            this.served.bytes.inc(bytes.byteLength)
+          }
         }
       }
       await ch.close({ signal })
@@ -538,4 +569,18 @@ function mergeRenditions<T extends { name: string, bandwidth: number }> (a: T[],
     map.set(r.name, old != null && old.bandwidth > r.bandwidth ? { ...r, bandwidth: old.bandwidth } : r)
   }
   return [...map.values()]
+}
+
+/**
+ * Counters of segment bytes served over PROTOCOL_FETCH to other peers (the
+ * ingest's upload, or an edge's share of swarming). One set per registry:
+ * created by whichever role serves first.
+ */
+export function fetchServeMetrics (registry: Registry): { copies: Counter, bytes: Counter, busy: Counter } {
+  const get = (name: string, help: string): Counter => (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, registers: [registry] })
+  return {
+    copies: get('diststream_fetch_served_total', 'Rendition segments served to other peers over /diststream/fetch'),
+    bytes: get('diststream_fetch_served_bytes_total', 'Rendition bytes served to other peers over /diststream/fetch'),
+    busy: get('diststream_fetch_busy_total', 'Fetch requests answered BUSY (enough copies served; the requester fetches from a holder)')
+  }
 }

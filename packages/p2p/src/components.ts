@@ -1,6 +1,7 @@
 import { MessageChannel } from '@diststream/protocol'
 import type { Gossip, ProtocolErrorHook } from './gossip.js'
 import type { Protocols } from './protocols.js'
+import type { StreamDiscovery } from './discovery.js'
 import type { Stream } from '@libp2p/interface'
 
 /**
@@ -13,6 +14,8 @@ export interface PeerComponents {
   gossip: Gossip
   protocols: Protocols
   onProtocolError?: ProtocolErrorHook
+  /** Streams on the DHT (provider records); absent in tests without a DHT. */
+  discovery?: StreamDiscovery
 }
 
 /**

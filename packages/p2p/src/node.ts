@@ -5,12 +5,13 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
-import type { PrivateKey, Libp2p } from '@libp2p/interface'
+import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 
@@ -32,6 +33,16 @@ export interface P2PInit {
   /** Our version, sent in identify's agent string. */
   version?: string
   maxConnections?: number
+  /** Find peers on the local network with mDNS (multicast DNS); off by default. */
+  mdns?: boolean
+}
+
+/** The peer discovery modules for `init`: the bootstrap list, and mDNS when asked for. */
+export function peerDiscoveryFor (init: Pick<P2PInit, 'bootstrap' | 'mdns'>): Array<(components: any) => PeerDiscovery> {
+  return [
+    ...(init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap, timeout: 100 })] : []),
+    ...(init.mdns === true ? [mdns({ serviceTag: 'diststream.local' })] : [])
+  ]
 }
 
 /** Creates and starts the libp2p node. */
@@ -42,8 +53,18 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: init.bootstrap.length > 0 ? [bootstrap({ list: init.bootstrap, timeout: 100 })] : [],
-    connectionManager: { maxConnections: init.maxConnections ?? 100 },
+    peerDiscovery: peerDiscoveryFor(init),
+    connectionManager: {
+      maxConnections: init.maxConnections ?? 100,
+      // libp2p refuses more than 5 inbound connections a second from one host: every node of a
+      // loopback network is one host, and so are peers behind one NAT. Loopback is not limited.
+      inboundConnectionThreshold: 25,
+      allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+    },
+    // libp2p pings every connection each 10 s and aborts it when a ping takes longer than an
+    // adaptive timeout of at least 5 s: on a busy machine (many nodes on few cores) a stalled
+    // event loop then cut every connection at once. Dead peers are still dropped, after 20 s.
+    connectionMonitor: { pingTimeout: { minTimeout: 20_000 } },
     nodeInfo: { name: 'diststream-node', version: init.version ?? '0.0.0', userAgent: `diststream-node/${init.version ?? '0.0.0'}` },
     services: {
       identify: identify(),
@@ -55,7 +76,11 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
         // Small networks: publish to every subscribed peer we know, not only
         // mesh peers, so a fresh subscriber gets jobs before the mesh forms.
         floodPublish: true,
-        heartbeatInterval: 700
+        heartbeatInterval: 700,
+        // gossipsub penalises more than 10 peers on one IP (IP colocation, P6): past ~11 they
+        // are graylisted and their messages ignored. Every node of a loopback network is on
+        // 127.0.0.1, so loopback is exempt (a 30-node local network had no gossip at all).
+        scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
       }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,

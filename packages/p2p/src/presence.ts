@@ -54,6 +54,8 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     const tick = (): void => {
       this.expire()
       this.announce().catch(err => { this.log.debug({ err }, 'presence publish failed') })
+      this.timer = setTimeout(tick, this.currentIntervalMs())
+      this.timer.unref()
     }
     // Announce at once when a peer subscribes, so newcomers are known quickly.
     this.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
@@ -61,13 +63,21 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
         this.announce().catch(() => {})
       }
     })
-    this.timer = setInterval(tick, this.intervalMs)
-    this.timer.unref()
     tick()
   }
 
   stop (): void {
-    clearInterval(this.timer)
+    clearTimeout(this.timer)
+  }
+
+  /**
+   * Every node's presence reaches every node, so the network carries N²
+   * messages per interval (each signature-checked): past 10 known peers the
+   * interval grows with the network (2 s up to 10 peers, 6 s at 30, capped
+   * at 30 s), and peers are forgotten after 5 of those intervals.
+   */
+  currentIntervalMs (): number {
+    return Math.min(30_000, Math.max(this.intervalMs, Math.round(this.intervalMs * (this.table.size + 1) / 10)))
   }
 
   async announce (): Promise<void> {
@@ -122,7 +132,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
   }
 
   private expire (): void {
-    const cutoff = Date.now() - this.expiryMs
+    const cutoff = Date.now() - Math.max(this.expiryMs, 5 * this.currentIntervalMs())
     for (const [id, p] of this.table) {
       if (p.lastSeen < cutoff) this.table.delete(id)
     }

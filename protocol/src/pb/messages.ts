@@ -2528,6 +2528,7 @@ export interface FetchRequest {
   streamId: string
   rendition: string
   seq: number
+  acceptBusy?: boolean
 }
 
 export namespace FetchRequest {
@@ -2576,6 +2577,11 @@ export namespace FetchRequest {
           w.uint64Number(obj.seq)
         }
 
+        if (obj.acceptBusy != null) {
+          w.uint32(40)
+          w.bool(obj.acceptBusy)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2607,6 +2613,10 @@ export namespace FetchRequest {
             }
             case 4: {
               obj.seq = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.acceptBusy = reader.bool()
               break
             }
             default: {
@@ -2652,6 +2662,13 @@ export namespace FetchRequest {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.acceptBusy`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2684,6 +2701,11 @@ export namespace FetchRequest {
     value: number
   }
 
+  export interface FetchRequestAcceptBusyFieldEvent {
+    field: '$.acceptBusy'
+    value: boolean
+  }
+
   export function encode (obj: Partial<FetchRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, FetchRequest.codec())
   }
@@ -2692,7 +2714,7 @@ export namespace FetchRequest {
     return decodeMessage(buf, FetchRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchRequest>): Generator<FetchRequestKindFieldEvent | FetchRequestStreamIdFieldEvent | FetchRequestRenditionFieldEvent | FetchRequestSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchRequest>): Generator<FetchRequestKindFieldEvent | FetchRequestStreamIdFieldEvent | FetchRequestRenditionFieldEvent | FetchRequestSeqFieldEvent | FetchRequestAcceptBusyFieldEvent> {
     return streamMessage(buf, FetchRequest.codec(), opts)
   }
 }
@@ -2704,6 +2726,7 @@ export interface FetchResponse {
   sha256: Uint8Array<ArrayBuffer>
   stream?: StreamAnnounce
   segments: SegmentAnnounce[]
+  busy?: FetchBusy
 }
 
 export namespace FetchResponse {
@@ -2711,14 +2734,16 @@ export namespace FetchResponse {
     OK = 'OK',
     NOT_FOUND = 'NOT_FOUND',
     ERROR = 'ERROR',
-    BAD_REQUEST = 'BAD_REQUEST'
+    BAD_REQUEST = 'BAD_REQUEST',
+    BUSY = 'BUSY'
   }
 
   enum __StatusValues {
     OK = 0,
     NOT_FOUND = 1,
     ERROR = 2,
-    BAD_REQUEST = 3
+    BAD_REQUEST = 3,
+    BUSY = 4
   }
 
   export namespace Status {
@@ -2766,6 +2791,11 @@ export namespace FetchResponse {
             w.uint32(50)
             SegmentAnnounce.codec().encode(value, w)
           }
+        }
+
+        if (obj.busy != null) {
+          w.uint32(58)
+          FetchBusy.codec().encode(obj.busy, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2816,6 +2846,12 @@ export namespace FetchResponse {
               obj.segments.push(SegmentAnnounce.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.segments$
               }))
+              break
+            }
+            case 7: {
+              obj.busy = FetchBusy.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.busy
+              })
               break
             }
             default: {
@@ -2887,6 +2923,13 @@ export namespace FetchResponse {
               }
 
               obj.segments++
+
+              break
+            }
+            case 7: {
+              yield * FetchBusy.codec().stream(reader, reader.uint32(), `${prefix}.busy`, {
+                limits: opts.limits?.busy
+              })
 
               break
             }
@@ -3077,6 +3120,12 @@ export namespace FetchResponse {
     index: number
   }
 
+  export interface FetchResponseBusyHoldersFieldEvent {
+    field: '$.busy.holders[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<FetchResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, FetchResponse.codec())
   }
@@ -3085,7 +3134,269 @@ export namespace FetchResponse {
     return decodeMessage(buf, FetchResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent | FetchResponseBusyHoldersFieldEvent> {
     return streamMessage(buf, FetchResponse.codec(), opts)
+  }
+}
+
+export interface FetchBusy {
+  holders: string[]
+}
+
+export namespace FetchBusy {
+  let _codec: Codec<FetchBusy>
+
+  export const codec = (): Codec<FetchBusy> => {
+    if (_codec == null) {
+      _codec = message<FetchBusy>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.holders != null && obj.holders.length > 0) {
+          for (const value of obj.holders) {
+            w.uint32(10)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          holders: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.holders != null && obj.holders.length === opts.limits.holders) {
+                throw new MaxLengthError('Decode error - repeated field "holders" had too many elements')
+              }
+
+              obj.holders.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          holders: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.holders != null && obj.holders === opts.limits.holders) {
+                throw new MaxLengthError('Streaming decode error - repeated field "holders" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.holders[]`,
+                index: obj.holders,
+                value: reader.string()
+              }
+
+              obj.holders++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FetchBusyHoldersFieldEvent {
+    field: '$.holders[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<FetchBusy>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, FetchBusy.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchBusy>): FetchBusy {
+    return decodeMessage(buf, FetchBusy.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchBusy>): Generator<FetchBusyHoldersFieldEvent> {
+    return streamMessage(buf, FetchBusy.codec(), opts)
+  }
+}
+
+export interface Have {
+  streamId: string
+  seq: number
+  renditions: string[]
+}
+
+export namespace Have {
+  let _codec: Codec<Have>
+
+  export const codec = (): Codec<Have> => {
+    if (_codec == null) {
+      _codec = message<Have>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.streamId != null && obj.streamId !== '')) {
+          w.uint32(10)
+          w.string(obj.streamId)
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.seq)
+        }
+
+        if (obj.renditions != null && obj.renditions.length > 0) {
+          for (const value of obj.renditions) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          streamId: '',
+          seq: 0,
+          renditions: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.streamId = reader.string()
+              break
+            }
+            case 2: {
+              obj.seq = reader.uint64Number()
+              break
+            }
+            case 3: {
+              if (opts.limits?.renditions != null && obj.renditions.length === opts.limits.renditions) {
+                throw new MaxLengthError('Decode error - repeated field "renditions" had too many elements')
+              }
+
+              obj.renditions.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          renditions: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.streamId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.renditions != null && obj.renditions === opts.limits.renditions) {
+                throw new MaxLengthError('Streaming decode error - repeated field "renditions" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.renditions[]`,
+                index: obj.renditions,
+                value: reader.string()
+              }
+
+              obj.renditions++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HaveStreamIdFieldEvent {
+    field: '$.streamId'
+    value: string
+  }
+
+  export interface HaveSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export interface HaveRenditionsFieldEvent {
+    field: '$.renditions[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<Have>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Have.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Have>): Have {
+    return decodeMessage(buf, Have.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Have>): Generator<HaveStreamIdFieldEvent | HaveSeqFieldEvent | HaveRenditionsFieldEvent> {
+    return streamMessage(buf, Have.codec(), opts)
   }
 }

@@ -1,0 +1,86 @@
+import { codecs, haveTopic, StreamAnnounce, streamTopic, TOPIC_JOBS, TOPIC_STREAMS } from '@diststream/protocol'
+import type { Gossip } from '@diststream/p2p'
+import type { Logger } from 'pino'
+
+export interface GossipRelayInit {
+  gossip: Gossip
+  logger: Logger
+  /** Forget a stream not announced for this long (its ingest announces every 2 s). */
+  streamExpiryMs?: number
+  /** Most streams relayed at once; beyond it new streams are not joined. */
+  maxStreams?: number
+}
+
+/**
+ * What makes a bootstrap node a gossip relay: gossipsub forwards only topics
+ * a node subscribes to, so the bootstrap subscribes to the network's topics
+ * (jobs, the stream directory, and each live stream's segment and have
+ * topics, learned from the directory) and meshes form through it even
+ * between peers that know nothing but its address. Messages are validated
+ * like everywhere else (invalid ones are rejected, not forwarded) and
+ * otherwise ignored: a bootstrap keeps no segments. Presence is subscribed
+ * by the node's PresenceService.
+ */
+export class GossipRelay {
+  private readonly streams = new Map<string, { lastSeen: number, unsubscribe: () => void }>()
+  private readonly unsubscribes: Array<() => void> = []
+  private timer?: NodeJS.Timeout
+  private readonly expiryMs: number
+  private readonly maxStreams: number
+  private readonly log: Logger
+
+  constructor (private readonly init: GossipRelayInit) {
+    this.expiryMs = init.streamExpiryMs ?? 30_000
+    this.maxStreams = init.maxStreams ?? 1024
+    this.log = init.logger.child({ component: 'bootstrap' })
+  }
+
+  start (): void {
+    const { gossip } = this.init
+    this.unsubscribes.push(gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, () => {}))
+    this.unsubscribes.push(gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg) => { this.onStream(msg) }))
+    this.timer = setInterval(() => { this.expire() }, Math.max(1000, this.expiryMs / 3))
+    this.timer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+    for (const s of this.streams.values()) s.unsubscribe()
+    this.streams.clear()
+    for (const u of this.unsubscribes.splice(0)) u()
+  }
+
+  /** Streams whose topics this node relays. */
+  relayed (): string[] {
+    return [...this.streams.keys()]
+  }
+
+  private onStream (msg: StreamAnnounce): void {
+    const known = this.streams.get(msg.streamId)
+    if (msg.state === StreamAnnounce.State.ENDED) {
+      // keep relaying a while so the last segments and ENDED reach everyone
+      if (known != null) known.lastSeen = Math.min(known.lastSeen, Date.now() - this.expiryMs / 2)
+      return
+    }
+    if (known != null) {
+      known.lastSeen = Date.now()
+      return
+    }
+    if (this.streams.size >= this.maxStreams) return
+    const { gossip } = this.init
+    const a = gossip.subscribe(streamTopic(msg.streamId), codecs.segmentAnnounce, () => {})
+    const b = gossip.subscribe(haveTopic(msg.streamId), codecs.have, () => {})
+    this.streams.set(msg.streamId, { lastSeen: Date.now(), unsubscribe: () => { a(); b() } })
+    this.log.debug({ streamId: msg.streamId }, 'relaying stream topics')
+  }
+
+  private expire (): void {
+    const cutoff = Date.now() - this.expiryMs
+    for (const [id, s] of this.streams) {
+      if (s.lastSeen < cutoff) {
+        s.unsubscribe()
+        this.streams.delete(id)
+      }
+    }
+  }
+}

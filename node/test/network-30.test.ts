@@ -1,0 +1,121 @@
+/**
+ * SCALE (CI): 30 real `diststream-node` processes on loopback: 1 bootstrap,
+ * 2 ingests, 5 workers, 22 edges. Everyone is given only the bootstrap's
+ * address; two streams are published at once (426x240, 8 s, ladder 240p);
+ * every stream plays from every edge: every rendition segment each ingest
+ * holds is in every edge's playlists, byte for byte.
+ *
+ * About 2-3 minutes on a quiet 2-core machine (processes start three at a
+ * time; media is tiny). Every wait is bounded.
+ */
+import assert from 'node:assert/strict'
+import { after, afterEach, before, describe, it } from 'node:test'
+import { resolveFfmpeg, startTestSource } from '@diststream/media'
+import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { createStream, edgeListing, edgeSegmentHash, ingestHoldings, metric, missing } from './helpers/streams.js'
+import type { NodeProcess } from './helpers/cluster.js'
+import type { Holdings } from './helpers/streams.js'
+
+const WORKERS = 5
+const EDGES = 22
+const PUBLISH_SECONDS = 8
+const COMMON = ['--segment-seconds', '2', '--ladder', '240p', '--playlist-window', '60']
+
+describe('30 nodes on loopback: every stream plays from every edge', { timeout: 840_000 }, () => {
+  const cluster = new Cluster({ logLevel: 'info' })
+  const ffmpeg = resolveFfmpeg()
+  const ingests: NodeProcess[] = []
+  const workers: NodeProcess[] = []
+  const edges: NodeProcess[] = []
+
+  before(async () => {
+    const boot = await cluster.start('bootstrap', ['--role', 'bootstrap'])
+    const addr = await boot.bootstrapAddr()
+    const specs: Array<[string, string[], NodeProcess[]]> = [
+      ...[0, 1].map(i => [`ingest-${i}`, ['--role', 'ingest'], ingests] as [string, string[], NodeProcess[]]),
+      ...Array.from({ length: WORKERS }, (_, i) => [`worker-${i}`, ['--role', 'worker', '--max-jobs', '1', '--no-calibrate'], workers] as [string, string[], NodeProcess[]]),
+      ...Array.from({ length: EDGES }, (_, i) => [`edge-${i}`, ['--role', 'edge'], edges] as [string, string[], NodeProcess[]])
+    ]
+    // three at a time: two cores
+    for (let i = 0; i < specs.length; i += 3) {
+      const batch = specs.slice(i, i + 3)
+      const started = await Promise.all(batch.map(async ([name, args]) => await cluster.start(name, [...args, '--bootstrap', addr, ...COMMON])))
+      started.forEach((n, j) => { batch[j]![2].push(n) })
+    }
+    assert.equal(cluster.nodes.length, 30)
+  })
+
+  let failed = false
+  afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
+  after(async () => {
+    if (failed) process.stderr.write(cluster.nodes.slice(0, 8).map(n => n.tail(30)).join('\n') + '\n')
+    await cluster.stop()
+  })
+
+  it('nodes that know only the bootstrap find the ingests', async () => {
+    const ingestIds = await Promise.all(ingests.map(async n => (await n.info).peerId))
+    for (const n of [...workers, ...edges]) {
+      const { http } = await n.info
+      await waitUntil(async () => {
+        const { body } = await getJson(`${http}/api/node`)
+        return ingestIds.every(id => body.peers.some((p: any) => p.peerId === id && p.roles.includes('ingest')))
+      }, 120_000, `${n.name} to know both ingests`, 1000)
+    }
+  })
+
+  it('two streams, published at once, play from all 22 edges', async (t) => {
+    const streams = await Promise.all(ingests.map(async (n, i) => ({ node: n, ...(await createStream((await n.info).http, `net30-${i}`, cluster.apiToken)) })))
+    // one publisher at a time: an ingest's segmenter gives up on its RTMP handshake after 3 s
+    const sources = []
+    for (const s of streams) {
+      sources.push(startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await s.node.info).rtmpPort}/live/${s.key}`, width: 426, height: 240, fps: 15, gopSeconds: 2, durationSec: PUBLISH_SECONDS }))
+      await waitUntil(async () => (await getJson(`${(await s.node.info).http}/api/streams/${s.id}`)).body.state === 'live', 30_000, `${s.node.name} to go live`, 250)
+    }
+
+    // Every edge is asked for both streams, without being told where they are.
+    await Promise.all(edges.map(async e => {
+      const { http } = await e.info
+      for (const s of streams) await waitUntil(async () => (await getText(`${http}/live/${s.id}/index.m3u8`)).status === 200, 120_000, `${e.name} to serve ${s.id}`, 1000)
+    }))
+    for (const src of sources) assert.equal(await src.done, 0, 'publisher ran to the end')
+
+    // Each ingest's last segment closes after its publisher stops; then the streams end.
+    const holdings = new Map<string, Holdings>()
+    for (const s of streams) {
+      let last = ''
+      let since = Date.now()
+      await waitUntil(async () => {
+        const h = await ingestHoldings(s.node.dataDir, s.id)
+        const sig = [...h].map(([r, m]) => `${r}:${m.size}`).join(',')
+        if (sig !== last) { last = sig; since = Date.now() }
+        holdings.set(s.id, h)
+        return h.size > 0 && Date.now() - since > 9000
+      }, 60_000, `${s.node.name} to store its last segment`, 1000)
+      assert.equal((await getJson(`${(await s.node.info).http}/api/streams/${s.id}`, { method: 'DELETE' })).status, 200)
+    }
+
+    let checked = 0
+    for (const e of edges) {
+      const { http } = await e.info
+      for (const s of streams) {
+        const h = holdings.get(s.id)!
+        await waitUntil(async () => {
+          const l = await edgeListing(http, s.id)
+          return l.ended && missing(h, l).length === 0
+        }, 120_000, `${e.name} to list every segment of ${s.id}`, 1000)
+        for (const [r, seqs] of h) {
+          for (const [seq, hash] of seqs) {
+            assert.equal(await edgeSegmentHash(http, s.id, r, seq), hash, `${e.name} ${s.id} ${r}/${seq}`)
+            checked++
+          }
+        }
+      }
+    }
+    let served = 0
+    for (const s of streams) served += metric((await getText(`${(await s.node.info).http}/metrics`)).text, 'diststream_fetch_served_total')
+    const segs = [...holdings.values()].reduce((n, h) => n + [...h.values()].reduce((m, x) => m + x.size, 0), 0)
+    t.diagnostic(`${checked} rendition segments checked on ${EDGES} edges; ingests uploaded ${served} copies of ${segs} rendition segments (${(served / segs).toFixed(2)} each)`)
+    assert.ok(segs >= 2 * 2 * (PUBLISH_SECONDS / 2 - 1), `${segs} rendition segments`)
+    for (const h of holdings.values()) assert.deepEqual([...h.keys()].sort(), ['240p', 'source'], 'workers transcoded the 240p rendition')
+  })
+})

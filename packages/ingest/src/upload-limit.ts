@@ -1,0 +1,70 @@
+import { MAX_HOLDERS } from '@diststream/protocol'
+
+export interface UploadLimitInit {
+  /** Copies of one rendition segment served to peers that accept BUSY (swarming edges). */
+  maxCopies?: number
+  /** Rendition segments remembered (oldest forgotten first). */
+  maxEntries?: number
+}
+
+export type UploadDecision =
+  | { serve: true }
+  | { serve: false, holders: string[] }
+
+interface Entry { peers: string[], copies: number }
+
+/**
+ * Keeps an ingest's upload per segment bounded (pure; no I/O). The first
+ * `maxCopies` swarming peers to ask for a rendition segment get it; later
+ * ones get BUSY with those peers as holders, and fetch from them (edges
+ * serve what they fetched, and hold a requester until their own fetch is
+ * done). Requests without `accept_busy` are always served: older edges, and
+ * an edge's last resort after its holders failed, so no viewer stalls for
+ * the bound's sake. Requests from this node itself cost no upload and are
+ * always served, uncounted.
+ */
+export class UploadLimiter {
+  private readonly entries = new Map<string, Entry>()
+  private readonly maxCopies: number
+  private readonly maxEntries: number
+  /** Copies served, all requests counted. */
+  served = 0
+  /** BUSY answers. */
+  busy = 0
+
+  constructor (init: UploadLimitInit = {}) {
+    this.maxCopies = init.maxCopies ?? 2
+    this.maxEntries = init.maxEntries ?? 4096
+  }
+
+  decide (key: string, peer: string, opts: { acceptBusy: boolean, self?: boolean }): UploadDecision {
+    if (opts.self === true) return { serve: true }
+    let e = this.entries.get(key)
+    if (e == null) {
+      e = { peers: [], copies: 0 }
+      this.entries.set(key, e)
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string)
+    }
+    const known = e.peers.includes(peer)
+    if (opts.acceptBusy && !known && e.peers.length >= this.maxCopies) {
+      this.busy++
+      return { serve: false, holders: e.peers.slice(-MAX_HOLDERS) }
+    }
+    if (!known) e.peers.push(peer)
+    e.copies++
+    this.served++
+    return { serve: true }
+  }
+
+  /** Copies served of one rendition segment. */
+  copies (key: string): number {
+    return this.entries.get(key)?.copies ?? 0
+  }
+
+  /** The most copies served of any one remembered rendition segment. */
+  maxCopiesServed (): number {
+    let max = 0
+    for (const e of this.entries.values()) max = Math.max(max, e.copies)
+    return max
+  }
+}
