@@ -94,10 +94,17 @@ import type { P3Result } from './p3.js'
 import { report } from './report.js'
 import { killEdgeHttp, reportEdgeHttp, runEdgeHttp } from './edge-http.js'
 import { runSwarm, swarmReport } from './swarm.js'
+import { formatP6, runP6 } from './p6.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 
 const IDLE_MS = 10_000
 const P3_SOURCE_SEC = 40
+
+/** `--only p6`: the P6 phase alone (about 2.5 minutes). */
+async function onlyP6 (): Promise<void> {
+  const r = await runP6(20)
+  process.stdout.write(formatP6(r) + '\n' + `BENCH_RESULT ${JSON.stringify({ p6: r })}\n`)
+}
 
 /** `--only p3`: the P3 phase alone (about 1.5 minutes). */
 async function onlyP3 (): Promise<void> {
@@ -191,6 +198,10 @@ async function main (): Promise<void> {
     // P5 and 1,000 viewers (method in edge-http.ts).
     log(`P5: edge vs nginx for a hot segment, then 1,000 viewers; load ${await load()}`)
     process.stdout.write(reportEdgeHttp(await runEdgeHttp(log)) + '\n')
+
+    // P6: a worker killed mid-job, 20 times (method in p6.ts).
+    log(`P6: ingest + 3 workers, a worker SIGKILLed mid-job 20 times; load ${await load()}`)
+    process.stdout.write(formatP6(await runP6(20, log)) + '\n')
   } finally {
     await rm(work, { recursive: true, force: true })
   }
@@ -216,8 +227,8 @@ const watchdog = setTimeout(() => {
 watchdog.unref()
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
-if (only != null && only !== 'p3') throw new Error(`--only: unknown phase ${only} (p3)`)
-;(only === 'p3' ? onlyP3() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
+if (only != null && only !== 'p3' && only !== 'p6') throw new Error(`--only: unknown phase ${only} (p3, p6)`)
+;(only === 'p3' ? onlyP3() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
   process.stderr.write(`bench failed: ${err?.stack ?? String(err)}\n`)
   process.exitCode = 1
 })

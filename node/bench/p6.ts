@@ -11,9 +11,8 @@
  * without renditions (passed through: a GAP at the edge). Goal: 0 missing and
  * p95 ≤ 1.0.
  *
- * Run alone: `node node/dist/bench/p6.js [kills]` (after `pnpm build`).
+ * Run alone: `node node/dist/bench/index.js --only p6` (after `pnpm build`).
  */
-import { fileURLToPath } from 'node:url'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { callApi, Cluster, getJson, getText, waitUntil } from '../test/helpers/cluster.js'
 import type { NodeProcess } from '../test/helpers/cluster.js'
@@ -99,14 +98,4 @@ export function formatP6 (r: P6Result): string {
     `  failed attempts seen: ${r.reasons.join(' | ') || 'none'}`,
     `  target: 0 missing and p95 ≤ 1.0 — ${met ? 'MET' : 'MISSED'}`
   ].join('\n')
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const kills = Number(process.argv[2] ?? 20)
-  const watchdog = setTimeout(() => { process.stderr.write('p6: watchdog fired\n'); process.exit(3) }, 8 * 60_000)
-  watchdog.unref()
-  const r = await runP6(kills)
-  console.log(formatP6(r))
-  console.log(`BENCH_RESULT ${JSON.stringify({ p6: r })}`)
-  process.exit(0)
 }
