@@ -116,7 +116,7 @@ export class Edge {
   readonly dvrRetentionMs: number
   private readonly swarm: Swarm
   private readonly lookups: Counter<'outcome'>
-  /** When each stream's last DHT lookup started: one at a time, at most one per 5 s (viewers retrying an unknown stream must not flood the DHT). */
+  /** Streams being looked up on the DHT, or until when not to look them up again: one lookup at a time per stream, then a 1 s pause (viewers retrying an unknown stream must not flood the DHT). */
   private readonly lookedUp = new Map<string, number>()
 
   constructor (private readonly init: EdgeInit) {
@@ -551,11 +551,12 @@ export class Edge {
   private async lookup (streamId: string): Promise<void> {
     const d = this.init.discovery
     if (d == null) return
-    const last = this.lookedUp.get(streamId)
-    if (last != null && Date.now() - last < 5000) return
-    this.lookedUp.set(streamId, Date.now())
+    const notBefore = this.lookedUp.get(streamId)
+    if (notBefore != null && Date.now() < notBefore) return
+    this.lookedUp.set(streamId, Infinity)
     if (this.lookedUp.size > 1024) this.lookedUp.delete(this.lookedUp.keys().next().value as string)
     const providers = await d.findStreamProviders(streamId, { timeoutMs: this.init.discoveryTimeoutMs ?? 5000, max: 1 }).catch(() => [])
+    this.lookedUp.set(streamId, Date.now() + 1000)
     for (const peer of providers) {
       let ch: ReturnType<typeof messageChannel> | undefined
       try {
