@@ -16,7 +16,7 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startTestSource } from '@diststream/media'
-import { getJson, getText, waitUntil } from '../test/helpers/cluster.js'
+import { callApi, getJson, getText, waitUntil } from '../test/helpers/cluster.js'
 import { createStream, edgeListing, ingestHoldings, metric, missing } from '../test/helpers/streams.js'
 import type { Holdings } from '../test/helpers/streams.js'
 import { newCluster } from './phases.js'
@@ -68,7 +68,7 @@ export async function runSwarm (cfg: BenchConfig): Promise<SwarmResult> {
       if (sig !== last) { last = sig; since = Date.now() }
       return holdings.size > 0 && Date.now() - since > 9000
     }, 60_000, 'the ingest to store its last segment', 500)
-    await getJson(`${http}/api/streams/${stream.id}`, { method: 'DELETE' })
+    await callApi(`${http}/api/streams/${stream.id}`, 'DELETE', cluster.apiToken)
     let incompleteEdges = 0
     let fromEdges = 0
     let fromIngest = 0

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { createStream, edgeListing, edgeSegmentHash, ingestHoldings, metric, missing } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { Holdings } from './helpers/streams.js'
@@ -92,7 +92,7 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
         holdings.set(s.id, h)
         return h.size > 0 && Date.now() - since > 9000
       }, 60_000, `${s.node.name} to store its last segment`, 1000)
-      assert.equal((await getJson(`${(await s.node.info).http}/api/streams/${s.id}`, { method: 'DELETE' })).status, 200)
+      assert.equal((await callApi(`${(await s.node.info).http}/api/streams/${s.id}`, 'DELETE', cluster.apiToken)).status, 200)
     }
 
     let checked = 0

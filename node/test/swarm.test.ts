@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { createStream, edgeListing, edgeSegmentHash, ingestHoldings, metric, missing } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { Holdings } from './helpers/streams.js'
@@ -76,7 +76,7 @@ describe('edge swarming: one ingest, six edges', { timeout: 300_000 }, () => {
     assert.ok(metric((await getText(`${lateHttp}/metrics`)).text, 'diststream_edge_stream_lookups_total', 'outcome="found"') >= 1, 'the late edge found the stream through the DHT')
     edges.push(late)
 
-    assert.equal((await getJson(`${http}/api/streams/${stream.id}`, { method: 'DELETE' })).status, 200)
+    assert.equal((await callApi(`${http}/api/streams/${stream.id}`, 'DELETE', cluster.apiToken)).status, 200)
     const renditions = [...holdings.keys()].sort()
     assert.deepEqual(renditions, ['240p', 'source'])
     const total = [...holdings.values()].reduce((n, m) => n + m.size, 0)
