@@ -31,12 +31,12 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { callApi, Cluster, getJson, waitUntil } from '../test/helpers/cluster.js'
+import { freePort } from '../src/net.js'
 import type { ChildProcess } from 'node:child_process'
 
 const NGINX_PATHS = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']
@@ -89,17 +89,6 @@ const clusters = new Set<Cluster>()
 export function killEdgeHttp (): void {
   for (const p of running) p.kill('SIGKILL')
   for (const c of clusters) for (const n of c.nodes) n.proc.kill('SIGKILL')
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => { resolve(port) })
-    })
-  })
 }
 
 /** Several runs as one: requests ÷ time; latencies and sizes from the worst run (p99) and the mean (p50). */
