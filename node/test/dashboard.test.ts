@@ -4,7 +4,7 @@
  * with every role, one more worker that is also an edge. Through the UI: set the API token, create
  * a stream (its RTMP URL is read from the page and published to with ffmpeg),
  * watch the peer list, a job go from announce to done, the player advance,
- * then stop the stream. Screenshots go to test-artifacts/dashboard/.
+ * then stop the stream. Screenshots go to node/test-artifacts/dashboard/.
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
@@ -19,7 +19,7 @@ import type { TestSource } from '@diststream/media'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url))
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/dashboard/', import.meta.url))
 /** The cluster's API token where the nodes have token auth (Cluster.apiToken), else any: it is sent either way. */
 const tokenOf = (c: Cluster): string => (c as { apiToken?: string }).apiToken ?? 'dashboard-test-token-0123456789'
 
