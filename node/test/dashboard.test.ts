@@ -69,6 +69,8 @@ describe('dashboard in a real browser', { timeout: 360_000, skip: existsSync(CHR
     const workerId = (await worker.info).peerId
     const row = page.locator(`[data-testid=peer-table] tr[data-peer="${workerId}"]`)
     await row.waitFor({ timeout: 30_000 })
+    // A peer can be listed as soon as it is connected, before its presence (roles) arrives.
+    await row.locator('text=worker').first().waitFor({ timeout: 30_000 })
     assert.match(await row.innerText(), /worker/)
     await page.locator(`[data-testid=peer-table] tr[data-peer="${workerId}"] >> text=connected`).waitFor({ timeout: 20_000 })
   })
