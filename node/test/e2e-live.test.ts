@@ -5,7 +5,7 @@
  * the edge's URLs (plus the ingest's /api/jobs and /metrics).
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
@@ -44,11 +44,7 @@ describe('live path: RTMP in → jobs → bids → libp2p transcode → edge HLS
   let failed = false
   afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
 
-  after(async () => {
-    if (failed) process.stderr.write(cluster.logs() + '\n')
-    await cluster.stop()
-    await rm(work, { recursive: true, force: true })
-  })
+  after(async () => { await cluster.close(failed, work) })
 
   it('publishes over RTMP and plays every rendition from the edge, seamlessly', async (t) => {
     const { http } = await ingest.info

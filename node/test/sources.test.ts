@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -85,11 +85,7 @@ describe('ingest sources: pull, VOD publish, HTTP upload', { timeout: 420_000 },
   let failed = false
   afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
 
-  after(async () => {
-    if (failed) process.stderr.write(cluster.logs() + '\n')
-    await cluster.stop()
-    await rm(work, { recursive: true, force: true })
-  })
+  after(async () => { await cluster.close(failed, work) })
 
   /** The jobs of a stream the network transcoded (not passed through). */
   async function doneJobs (streamId: string): Promise<number> {
