@@ -47,9 +47,13 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
   })
 
   let failed = false
+  const suspects = new Set<NodeProcess>()
+  /** Marks `n` for log printing if `p` fails. */
+  const blame = async <T>(n: NodeProcess, p: Promise<T>): Promise<T> => await p.catch((err: unknown) => { suspects.add(n); throw err })
   afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
   after(async () => {
-    if (failed) process.stderr.write(cluster.nodes.slice(0, 8).map(n => n.tail(30)).join('\n') + '\n')
+    // The bootstrap, the ingests, one worker and every edge that failed a wait.
+    if (failed) process.stderr.write([...cluster.nodes.slice(0, 4), ...suspects].map(n => n.tail(40)).join('\n') + '\n')
     await cluster.stop()
   })
 
@@ -66,18 +70,18 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
 
   it('two streams, published at once, play from all 22 edges', async (t) => {
     const streams = await Promise.all(ingests.map(async (n, i) => ({ node: n, ...(await createStream((await n.info).http, `net30-${i}`, cluster.apiToken)) })))
-    // one publisher at a time: an ingest's segmenter gives up on its RTMP handshake after 3 s
-    const sources = []
+    const sources = await Promise.all(streams.map(async s => startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await s.node.info).rtmpPort}/live/${s.key}`, width: 426, height: 240, fps: 15, gopSeconds: 2, durationSec: PUBLISH_SECONDS })))
     for (const s of streams) {
-      sources.push(startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await s.node.info).rtmpPort}/live/${s.key}`, width: 426, height: 240, fps: 15, gopSeconds: 2, durationSec: PUBLISH_SECONDS }))
       await waitUntil(async () => (await getJson(`${(await s.node.info).http}/api/streams/${s.id}`)).body.state === 'live', 30_000, `${s.node.name} to go live`, 250)
     }
 
     // Every edge is asked for both streams, without being told where they are.
-    await Promise.all(edges.map(async e => {
+    const serving = await Promise.allSettled(edges.map(async e => {
       const { http } = await e.info
-      for (const s of streams) await waitUntil(async () => (await getText(`${http}/live/${s.id}/index.m3u8`)).status === 200, 120_000, `${e.name} to serve ${s.id}`, 1000)
+      for (const s of streams) await blame(e, waitUntil(async () => (await getText(`${http}/live/${s.id}/index.m3u8`)).status === 200, 120_000, `${e.name} to serve ${s.id}`, 1000))
     }))
+    const notServing = serving.filter(r => r.status === 'rejected')
+    if (notServing.length > 0) throw new Error(`${notServing.length} of ${EDGES} edges did not serve both streams; first: ${String(notServing[0]!.reason)}`)
     for (const src of sources) assert.equal(await src.done, 0, 'publisher ran to the end')
 
     // Each ingest's last segment closes after its publisher stops; then the streams end.
@@ -100,10 +104,10 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
       const { http } = await e.info
       for (const s of streams) {
         const h = holdings.get(s.id)!
-        await waitUntil(async () => {
+        await blame(e, waitUntil(async () => {
           const l = await edgeListing(http, s.id)
           return l.ended && missing(h, l).length === 0
-        }, 120_000, `${e.name} to list every segment of ${s.id}`, 1000)
+        }, 120_000, `${e.name} to list every segment of ${s.id}`, 1000))
         for (const [r, seqs] of h) {
           for (const [seq, hash] of seqs) {
             assert.equal(await edgeSegmentHash(http, s.id, r, seq), hash, `${e.name} ${s.id} ${r}/${seq}`)

@@ -18,6 +18,8 @@ import type { Auction, LifecycleAction, LifecycleRecord } from '@diststream/sche
 import type { WebhookEventData, WebhookEventType } from '@diststream/webhooks'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
 import type { Stream } from '@libp2p/interface'
+import type { Readable } from 'node:stream'
+import type { RtmpSession } from './rtmp.js'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 
@@ -159,7 +161,11 @@ export class Ingest {
       logger: this.log,
       authorizePublish: (key) => this.byKey.has(key)
     })
-    this.rtmp.on('publish', (key) => { this.onPublish(key).catch(err => { this.log.error({ err }, 'publish failed') }) })
+    this.rtmp.on('publish', (key, rtmpSession) => {
+      // Attach the reader at once, before any await: it buffers from the first tag, so the segment cut sees the publish from its start.
+      const reader = this.byKey.has(key) ? this.rtmp.openReader(key, rtmpSession) : undefined
+      this.onPublish(key, rtmpSession, reader).catch(err => { reader?.destroy(); this.log.error({ err }, 'publish failed') })
+    })
     if (init.lifecycle != null) {
       this.sweeper = new LifecycleSweeper({
         policy: init.lifecycle,
@@ -400,17 +406,25 @@ export class Ingest {
     this.log.info({ streamId: a.id }, 'stream removed after its DVR retention')
   }
 
-  private async onPublish (key: string): Promise<void> {
+  private async onPublish (key: string, rtmpSession: RtmpSession, firstReader?: Readable): Promise<void> {
     const id = this.byKey.get(key)
-    if (id == null) return
+    if (id == null) { firstReader?.destroy(); return }
     const rec = await this.init.store.streams.get(id)
-    if (rec == null) return
+    if (rec == null) { firstReader?.destroy(); return }
     await this.sessions.get(id)?.stop()
     const live: StreamRecord = { ...rec, state: 'live', startedAt: Date.now() }
     await this.init.store.streams.put(live)
     const workDir = join(this.init.store.dataDir, 'incoming', id, String(Date.now()))
     await mkdir(workDir, { recursive: true })
-    const session = new PublishSession(this.ctx, live, `rtmp://127.0.0.1:${this.init.rtmpPort}/live/${key}`, workDir)
+    let reader = firstReader
+    const session = new PublishSession(this.ctx, live, 'pipe:0', workDir, {
+      // The publish, read in-process from node-media-server; a restarted segmenter gets a new reader (sequence headers + cached GOP).
+      openStdin: () => {
+        const r = reader ?? this.rtmp.openReader(key, rtmpSession)
+        reader = undefined
+        return r
+      }
+    })
     this.sessions.set(id, session)
     const onUnpublish = (k: string): void => {
       if (k !== key) return

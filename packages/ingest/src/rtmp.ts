@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module'
 import { EventEmitter } from 'node:events'
+import { PassThrough } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 
 const require = createRequire(import.meta.url)
@@ -10,7 +12,12 @@ export interface RtmpSession {
   ip: string
   streamPath: string
   close: () => void
+  /** The publisher's TCP socket (RTMP sessions have one). */
+  socket?: { once: (event: 'close', listener: () => void) => unknown, destroyed?: boolean }
 }
+
+/** Most bytes of FLV a reader may have waiting for ffmpeg before it is cut off (a stuck segmenter). */
+export const MAX_READER_BACKLOG = 64 * 1024 * 1024
 
 export interface RtmpServerInit {
   port: number
@@ -85,6 +92,58 @@ export class RtmpServer extends EventEmitter<{ publish: [string, RtmpSession], u
 
   async stop (): Promise<void> {
     await this.nms?.stop()
+  }
+
+  /**
+   * The publish on `/live/<key>` as an FLV byte stream, read in-process from
+   * node-media-server's broadcast (no second RTMP connection, so no handshake
+   * to time out on a loaded machine). A reader that attaches mid-stream first
+   * gets the FLV header, metadata, the audio and video sequence headers and
+   * the cached GOP, so ffmpeg always starts on a keyframe with its codec
+   * parameters. The stream ends when the publisher's socket closes (ffmpeg
+   * then closes its last segment at once) or when the reader is destroyed.
+   * A reader more than {@link MAX_READER_BACKLOG} bytes behind is failed.
+   */
+  openReader (key: string, publisher?: RtmpSession): Readable {
+    const Context = require('node-media-server/src/core/context.js')
+    const BaseSession = require('node-media-server/src/session/base_session.js')
+    const BroadcastServer = require('node-media-server/src/server/broadcast_server.js')
+    const streamPath = `/live/${key}`
+    const out = new PassThrough()
+    const broadcast = Context.broadcasts.get(streamPath) ?? new BroadcastServer(streamPath)
+    Context.broadcasts.set(streamPath, broadcast)
+    const sub = new BaseSession()
+    sub.protocol = 'flv'
+    sub.streamApp = 'live'
+    sub.streamName = key
+    sub.streamPath = streamPath
+    // An empty ip marks an internal session: no prePlay/postPlay events, not counted as a play.
+    sub.ip = ''
+    let detached = false
+    const detach = (): void => {
+      if (detached) return
+      detached = true
+      broadcast.donePlay(sub)
+    }
+    sub.sendBuffer = (buf: Buffer) => {
+      if (detached || out.destroyed) return
+      if (out.readableLength > MAX_READER_BACKLOG) {
+        this.init.logger.warn({ path: streamPath }, 'RTMP reader fell too far behind; cutting it off')
+        detach()
+        out.destroy(new Error(`the segmenter fell more than ${MAX_READER_BACKLOG} bytes behind the publish`))
+        return
+      }
+      out.write(buf)
+    }
+    sub.close = () => { detach(); out.end() }
+    out.once('close', detach)
+    broadcast.postPlay(sub)
+    const socket = publisher?.socket
+    if (socket != null) {
+      if (socket.destroyed === true) sub.close()
+      else socket.once('close', () => { sub.close() })
+    }
+    return out
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
 import { measurePsnr, probeMedia, Segmenter } from '@diststream/media'
 import { AttemptInvalidError, Auction, DEFAULT_BID_K, dispatchJob, electionSize, judgeSpotCheck, LATE_FACTOR, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
@@ -13,12 +14,17 @@ import type { Bid } from '@diststream/scheduler'
 import type { RenditionRecord, SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
-/** How a session reads its input (defaults: an RTMP publish read back from the local server). */
+/** How a session reads its input (a URL or file ffmpeg opens, or FLV bytes from {@link SessionOptions.openStdin}). */
 export interface SessionOptions {
   /** Extra ffmpeg input options before `-i` (e.g. `['-re']` to read a file at its native rate). */
   inputArgs?: string[]
   /** ffmpeg `-rw_timeout` (ms); default 3000. */
   rwTimeoutMs?: number
+  /**
+   * The input as FLV bytes on ffmpeg's stdin instead of a URL (the RTMP
+   * publish read in-process); called again for each segmenter restart.
+   */
+  openStdin?: () => Readable
   /** How long a job may wait for a free worker (ms); default the ingest's. A VOD waits longer. */
   maxQueueMs?: number
   /** Segmenter runs started again after failing before their first segment (default 5). */
@@ -41,8 +47,8 @@ export interface SessionEnd {
 }
 
 /**
- * One publish of one stream: reads the RTMP stream back from the local
- * server with ffmpeg, cuts it into segments, and takes each segment through
+ * One publish of one stream: feeds the RTMP publish (read in-process from
+ * node-media-server) or a pulled source to ffmpeg, cuts it into segments, and takes each segment through
  * announce → bids → transcode → verify → store → announce-to-edges. Segments
  * are processed concurrently (different workers), and may complete out of
  * order; edges put them back in order.
@@ -67,11 +73,11 @@ export class PublishSession {
   private readonly ended: Promise<SessionEnd>
   private resolveEnded!: (end: SessionEnd) => void
 
-  constructor (private readonly ctx: IngestContext, private stream: StreamRecord, rtmpUrl: string, workDir: string, private readonly opts: SessionOptions = {}) {
+  constructor (private readonly ctx: IngestContext, private stream: StreamRecord, input: string, workDir: string, private readonly opts: SessionOptions = {}) {
     this.log = ctx.logger.child({ streamId: stream.id })
     this.firstSeq = this.nextSeq = (stream.lastSeq ?? -1) + 1
     this.ended = new Promise(resolve => { this.resolveEnded = resolve })
-    this.segmenter = this.newSegmenter(rtmpUrl, workDir)
+    this.segmenter = this.newSegmenter(input, workDir)
   }
 
   /** Segments cut so far. */
@@ -94,18 +100,24 @@ export class PublishSession {
   }
 
   /**
-   * The segmenter reads the publish back from the local RTMP server. If that
-   * read fails before the first segment (a handshake timeout on a loaded
-   * machine), it is started again, a few times, while the publish lasts.
+   * One ffmpeg cutting the input. If it fails before its first segment (an
+   * unreachable pulled source that comes up, a publish whose first bytes it
+   * could not parse), it is started again, a few times, while the input lasts;
+   * a restarted read of a publish starts on its cached GOP.
    */
-  private newSegmenter (rtmpUrl: string, workDir: string): Segmenter {
+  private newSegmenter (input: string, workDir: string): Segmenter {
+    const stdin = this.opts.openStdin?.()
     const seg = new Segmenter({
       ffmpegPath: this.ctx.ffmpeg.ffmpeg,
-      input: rtmpUrl,
+      input: stdin != null ? 'pipe:0' : input,
       outDir: join(workDir, `run${this.restarts}`),
       segmentSeconds: this.ctx.segmentSeconds,
-      ...(this.opts.inputArgs != null ? { inputArgs: this.opts.inputArgs } : {}),
-      ...(this.opts.rwTimeoutMs != null ? { rwTimeoutMs: this.opts.rwTimeoutMs } : {})
+      ...(stdin != null
+        ? { stdin, inputArgs: ['-f', 'flv', ...(this.opts.inputArgs ?? [])], rwTimeoutMs: 0 }
+        : {
+            ...(this.opts.inputArgs != null ? { inputArgs: this.opts.inputArgs } : {}),
+            ...(this.opts.rwTimeoutMs != null ? { rwTimeoutMs: this.opts.rwTimeoutMs } : {})
+          })
     })
     let cut = 0
     seg.on('segment', (info: SegmentInfo) => { cut++; this.track(this.onSegment(info, Date.now())) })
@@ -120,7 +132,7 @@ export class PublishSession {
       this.log.warn({ attempt: this.restarts, err: end.stderrTail.slice(-1)[0] }, 'segmenter could not read the publish; starting it again')
       setTimeout(() => {
         if (this.stopping) { void this.settle(end); return }
-        this.segmenter = this.newSegmenter(rtmpUrl, workDir)
+        this.segmenter = this.newSegmenter(input, workDir)
         this.segmenter.start()
       }, 500)
     })

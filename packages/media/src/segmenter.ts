@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { LineTail, trackProcess } from './proc.js';
 import { readTsVideoTimes, videoSpanSec } from './ts-pts.js';
 
@@ -16,8 +17,16 @@ export interface MediaLogger {
 
 export interface SegmenterOptions {
   ffmpegPath: string;
-  /** Anything ffmpeg reads: `rtmp://127.0.0.1:1935/live/key`, an HTTP-FLV URL, a file path. */
+  /**
+   * Anything ffmpeg reads: `rtmp://127.0.0.1:1935/live/key`, an HTTP-FLV URL, a file path; or
+   * `pipe:0` with {@link stdin} (give the format in `inputArgs`, e.g. `['-f', 'flv']`).
+   */
   input: string;
+  /**
+   * Bytes to feed ffmpeg's standard input (for `input: 'pipe:0'`). Its end is the input's end;
+   * it is destroyed when ffmpeg exits.
+   */
+  stdin?: Readable;
   /** Directory for `000000.ts`, `000001.ts`, ... (created if missing). */
   outDir: string;
   /** Target length; segments are cut at the first keyframe at or after it, so the GOP rules. */
@@ -124,8 +133,22 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
     mkdirSync(o.outDir, { recursive: true });
     const args = this.args();
     o.logger?.debug?.(`segmenter: ${o.ffmpegPath} ${args.join(' ')}`);
-    const child = trackProcess(spawn(o.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = trackProcess(spawn(o.ffmpegPath, args, { stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] }));
     this.child = child;
+    if (o.stdin && child.stdin) {
+      const input = o.stdin;
+      // ffmpeg may exit before the input ends (stop(), a bad stream): its stdin then raises EPIPE.
+      child.stdin.on('error', () => {});
+      input.on('error', (e: Error) => {
+        this.stderr.push(`input: ${e.message}\n`);
+        child.stdin?.end();
+      });
+      input.pipe(child.stdin);
+      child.once('close', () => {
+        input.unpipe(child.stdin!);
+        input.destroy();
+      });
+    }
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => this.stderr.push(s));
     const lines = createInterface({ input: child.stdout! });

@@ -140,6 +140,9 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
  * attempts run out, and with {@link DispatchAbortedError} when `signal`
  * aborts (running attempts are aborted and reported as `'error'`).
  */
+/** How often one worker may decline (busy) a job and still be offered it again from a re-bid. */
+export const MAX_DECLINES_PER_WORKER = 3
+
 export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<DispatchResult<T>> {
   const clock = opts.clock ?? systemClock
   const jobId = opts.bids[0]?.jobId
@@ -153,6 +156,8 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
   let started = 0
   /** Attempts the worker declined at once (busy): they cost nothing, so they do not count against maxAttempts. */
   let declined = 0
+  /** Declines per worker: a busy worker stays eligible for a re-bid (it bids again once free), a few times. */
+  const declinedBy = new Map<string, number>()
   const spent = (): number => started - declined
   let rebidding = false
   let settled = false
@@ -269,7 +274,12 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
         const outcome: AttemptOutcome = err instanceof AttemptRejectedError
           ? 'rejected'
           : err instanceof AttemptInvalidError ? 'invalid' : 'error'
-        if (outcome === 'rejected') declined++
+        if (outcome === 'rejected') {
+          declined++
+          const n = (declinedBy.get(bid.peerId) ?? 0) + 1
+          declinedBy.set(bid.peerId, n)
+          if (n < MAX_DECLINES_PER_WORKER) tried.delete(bid.peerId)
+        }
         end(r, outcome, describe(err))
         advance()
       })

@@ -39,7 +39,7 @@ export {
   type LedgerEvent, type LedgerEventKind
 } from './ledger.js'
 export {
-  AttemptCancelledError, AttemptInvalidError, AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob,
+  AttemptCancelledError, AttemptInvalidError, AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob, MAX_DECLINES_PER_WORKER,
   type DispatchAttempt, type DispatchOptions, type DispatchResult
 } from './dispatch.js'
 export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  AttemptCancelledError, AttemptInvalidError, AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob, FakeClock, JobLedger,
+  AttemptCancelledError, AttemptInvalidError, AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob, FakeClock, JobLedger, MAX_DECLINES_PER_WORKER,
   type Bid, type Clock
 } from '../src/index.js'
 import { bid } from './helpers.js'
@@ -297,5 +297,30 @@ describe('dispatchJob', () => {
     })
     const out = await run
     assert.deepEqual([out.result, out.attempts], ['good', 4])
+  })
+
+  it('a worker that declined (busy) is offered the job again when it re-bids, a bounded number of times', async () => {
+    const clock = new FakeClock()
+    const asked: string[][] = []
+    let calls = 0
+    const run = dispatchJob({
+      bids: [bid('w')], clock, maxAttempts: 2, deadlineFor: () => 1000,
+      // The only worker re-bids each round (it is free again); it declines three times, then works.
+      rebid: async (tried) => { asked.push([...tried]); return [bid('w')] },
+      attempt: async (b) => {
+        calls++
+        if (calls <= 2) throw new AttemptRejectedError('at capacity')
+        return b.peerId
+      }
+    })
+    const out = await run
+    assert.equal(out.result, 'w')
+    assert.deepEqual(asked, [[], []], 'the busy worker was not excluded from the re-bids')
+    const stubborn = dispatchJob({
+      bids: [bid('w')], clock, maxAttempts: 2, deadlineFor: () => 1000,
+      rebid: async () => [bid('w')],
+      attempt: async () => { throw new AttemptRejectedError('at capacity') }
+    })
+    await assert.rejects(stubborn, (err: DispatchError) => err.attempts.length === MAX_DECLINES_PER_WORKER && err.attempts.every(a => a.outcome === 'rejected'))
   })
 })
