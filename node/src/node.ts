@@ -52,7 +52,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   const startedAt = Date.now()
   const has = (r: string): boolean => config.roles.includes(r as never)
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'diststream_process_' })
+  collectDefaultMetrics({ register: registry, prefix: 'diststream_' })
   const protocolErrors = new Counter({ name: 'diststream_protocol_errors_total', help: 'Peer messages rejected: malformed, oversized, invalid or out of protocol', labelNames: ['reason'], registers: [registry] })
   const onProtocolError = (reason: string, where: string): void => {
     protocolErrors.inc({ reason })

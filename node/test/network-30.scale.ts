@@ -96,7 +96,8 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
         holdings.set(s.id, h)
         return h.size > 0 && Date.now() - since > 9000
       }, 60_000, `${s.node.name} to store its last segment`, 1000)
-      assert.equal((await callApi(`${(await s.node.info).http}/api/streams/${s.id}`, 'DELETE', cluster.apiToken)).status, 200)
+      // Every HTTP call below is retried: 30 processes on two cores can keep one from answering for seconds.
+      await waitUntil(async () => (await callApi(`${(await s.node.info).http}/api/streams/${s.id}`, 'DELETE', cluster.apiToken)).status === 200, 60_000, `${s.node.name} to end ${s.id}`, 1000)
     }
 
     let checked = 0
@@ -110,14 +111,14 @@ describe('30 nodes on loopback: every stream plays from every edge', { timeout: 
         }, 120_000, `${e.name} to list every segment of ${s.id}`, 1000))
         for (const [r, seqs] of h) {
           for (const [seq, hash] of seqs) {
-            assert.equal(await edgeSegmentHash(http, s.id, r, seq), hash, `${e.name} ${s.id} ${r}/${seq}`)
+            assert.equal(await blame(e, waitUntil(async () => await edgeSegmentHash(http, s.id, r, seq), 60_000, `${e.name} to serve ${s.id} ${r}/${seq}`, 1000)), hash, `${e.name} ${s.id} ${r}/${seq}`)
             checked++
           }
         }
       }
     }
     let served = 0
-    for (const s of streams) served += metric((await getText(`${(await s.node.info).http}/metrics`)).text, 'diststream_fetch_served_total')
+    for (const s of streams) served += metric(await waitUntil(async () => (await getText(`${(await s.node.info).http}/metrics`)).text, 60_000, `${s.node.name} metrics`, 1000), 'diststream_fetch_served_total')
     const segs = [...holdings.values()].reduce((n, h) => n + [...h.values()].reduce((m, x) => m + x.size, 0), 0)
     t.diagnostic(`${checked} rendition segments checked on ${EDGES} edges; ingests uploaded ${served} copies of ${segs} rendition segments (${(served / segs).toFixed(2)} each)`)
     // Not the whole 16 s: an ingest's segmenter can miss the first seconds of a publish when its

@@ -31,7 +31,6 @@
 export { FakeClock, systemClock, type Clock } from './clock.js'
 export { atCapacity, NEUTRAL_REPUTATION, rankBids, scoreBid, type Bid, type RankOptions } from './rank.js'
 export { Auction, type AuctionOptions } from './auction.js'
-export { spreadLoad, type SpreadOptions } from './spread.js'
 export { selectBids, selectionWeights, type SelectOptions, type WeightedBid } from './select.js'
 export {
   JobLedger, MAX_BIDDERS_KEPT, TERMINAL_STATES,
