@@ -110,11 +110,12 @@ export interface PlaybackStats {
 
 /**
  * Opens a blank page, loads hls.js from node_modules and plays `masterUrl`
- * (muted, autoplay), pinned to the level whose playlist URL contains `pin`.
+ * (muted, autoplay), pinned to the level whose playlist URL contains `pin`,
+ * with hls.js's defaults unless `hlsConfig` says otherwise.
  * Counters live in the page (`window.__ds`); read them with {@link readStats}
  * and {@link sample}.
  */
-export async function openPlayer (browser: Browser, masterUrl: string, pin = '240p/'): Promise<Page> {
+export async function openPlayer (browser: Browser, masterUrl: string, pin = '240p/', hlsConfig: Record<string, unknown> = {}): Promise<Page> {
   const page = await browser.newPage()
   page.on('pageerror', err => { process.stderr.write(`[browser] ${String(err)}\n`) })
   page.on('request', req => {
@@ -122,13 +123,13 @@ export async function openPlayer (browser: Browser, masterUrl: string, pin = '24
   })
   await page.setContent('<!doctype html><html><body><video id="v" muted autoplay playsinline></video></body></html>')
   await page.addScriptTag({ path: HLSJS_PATH })
-  await page.evaluate(({ url, pin }) => {
+  await page.evaluate(({ url, pin, hlsConfig }) => {
     const w = globalThis as any
     const Hls = w.Hls
     if (!Hls.isSupported()) throw new Error('hls.js: MSE not supported in this browser')
     const video = (globalThis as any).document.getElementById('v')
     const ds = w.__ds = { playing: false, startTime: 0, waitingAfterStart: 0, stallsAfterStart: 0, fatal: null as string | null, errors: {} as Record<string, number>, levelUrl: null as string | null, blockingReloads: 0 }
-    const hls = w.__hls = new Hls()
+    const hls = w.__hls = new Hls(hlsConfig)
     video.addEventListener('playing', () => {
       if (!ds.playing) { ds.playing = true; ds.startTime = video.currentTime }
     })
@@ -146,7 +147,7 @@ export async function openPlayer (browser: Browser, masterUrl: string, pin = '24
     hls.loadSource(url)
     hls.attachMedia(video)
     void video.play().catch(() => {})
-  }, { url: masterUrl, pin })
+  }, { url: masterUrl, pin, hlsConfig })
   return page
 }
 
