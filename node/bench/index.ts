@@ -77,6 +77,8 @@
  * "node started". 1 MB = 10^6 bytes (VmRSS kB are KiB). Target ≤ 120 MB each. The RSS of the
  * live run's workers and edge after the run is shown for context (not a target).
  *
+ * P4: glass-to-glass in hls.js (Chromium), standard and --low-latency: see p4.ts.
+ *
  * Swarming: see swarm.ts (ingest upload bytes per segment ÷ rendition bytes, with 6 edges).
  *
  * Noise. These 2 cores may be shared: before each phase the bench prints the load average and
@@ -95,6 +97,7 @@ import { report } from './report.js'
 import { killEdgeHttp, reportEdgeHttp, runEdgeHttp } from './edge-http.js'
 import { runSwarm, swarmReport } from './swarm.js'
 import { formatP6, runP6 } from './p6.js'
+import { formatP4, runP4 } from './p4.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 
 const IDLE_MS = 10_000
@@ -104,6 +107,13 @@ const P3_SOURCE_SEC = 40
 async function onlyP6 (): Promise<void> {
   const r = await runP6(20)
   process.stdout.write(formatP6(r) + '\n' + `BENCH_RESULT ${JSON.stringify({ p6: r })}\n`)
+}
+
+/** `--only p4`: the P4 phase alone (glass-to-glass in hls.js, standard and low-latency; about 3 minutes). */
+async function onlyP4 (): Promise<void> {
+  console.log(`DistStream benchmark, P4 only; load average ${loadavg().map(x => x.toFixed(2)).join(' ')}; foreign ${(await foreignWork()).join(' ') || 'none'}`)
+  const r = await runP4(30)
+  process.stdout.write(formatP4(r) + '\n' + `BENCH_RESULT ${JSON.stringify({ p4: r })}\n`)
 }
 
 /** `--only p3`: the P3 phase alone (about 1.5 minutes). */
@@ -202,6 +212,10 @@ async function main (): Promise<void> {
     // P6: a worker killed mid-job, 20 times (method in p6.ts).
     log(`P6: ingest + 3 workers, a worker SIGKILLed mid-job 20 times; load ${await load()}`)
     process.stdout.write(formatP6(await runP6(20, log)) + '\n')
+
+    // P4: glass-to-glass in hls.js, standard and --low-latency (method in p4.ts).
+    log(`P4: hls.js glass-to-glass, standard then low-latency; load ${await load()}`)
+    process.stdout.write(formatP4(await runP4(30, log)) + '\n')
   } finally {
     await rm(work, { recursive: true, force: true })
   }
@@ -227,8 +241,8 @@ const watchdog = setTimeout(() => {
 watchdog.unref()
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
-if (only != null && only !== 'p3' && only !== 'p6') throw new Error(`--only: unknown phase ${only} (p3, p6)`)
-;(only === 'p3' ? onlyP3() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
+if (only != null && only !== 'p3' && only !== 'p4' && only !== 'p6') throw new Error(`--only: unknown phase ${only} (p3, p4, p6)`)
+;(only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
   process.stderr.write(`bench failed: ${err?.stack ?? String(err)}\n`)
   process.exitCode = 1
 })

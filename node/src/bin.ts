@@ -55,7 +55,7 @@ await nodeOptions(yargs(hideBin(process.argv)))
       apiToken: await publishToken(argv['api-token'], String(argv['data-dir'])),
       vod: argv.vod === true,
       ...(typeof argv.name === 'string' ? { name: argv.name } : {}),
-      segmentSeconds: Number(argv['segment-seconds']),
+      segmentSeconds: Number(argv['segment-seconds'] ?? (argv['low-latency'] === true ? 1 : 2)),
       signal: ac.signal
     })
     process.stdout.write(JSON.stringify(res) + '\n')

@@ -52,6 +52,11 @@ export interface NodeConfig {
   maxUploadMb: number
   /** Find peers on the LAN with mDNS. */
   mdns: boolean
+  /**
+   * --low-latency: 1 s segments by default (ingest), and blocking playlist
+   * reload (`_HLS_msn`) with `EXT-X-SERVER-CONTROL` on this node's edge.
+   */
+  lowLatency: boolean
 }
 
 export class ConfigError extends Error {
@@ -74,7 +79,8 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('http-host', { type: 'string', default: '0.0.0.0', describe: 'HTTP bind address' })
     .option('rtmp-port', { type: 'number', default: 1935, describe: 'RTMP port broadcasters publish to (ingest role; 0 picks a free one)' })
     .option('gpu', { type: 'boolean', default: false, describe: 'Use a hardware encoder if ffmpeg has one that works; otherwise say so and use the CPU' })
-    .option('segment-seconds', { type: 'number', default: 2, describe: 'Target segment length; segments start on keyframes, so a longer GOP gives longer segments' })
+    .option('segment-seconds', { type: 'number', describe: 'Target segment length (default 2, 1 with --low-latency); segments start on keyframes, so a longer GOP gives longer segments' })
+    .option('low-latency', { type: 'boolean', default: false, describe: 'Low-latency HLS: 1 s segments (publish with a 1 s keyframe interval), blocking playlist reload (_HLS_msn) and EXT-X-SERVER-CONTROL on the edge' })
     .option('ladder', { type: 'string', default: '720p,480p,360p', describe: 'ABR ladder: any of 1080p, 720p, 480p, 360p, 240p; rungs above the source are skipped' })
     .option('max-jobs', { type: 'number', describe: `Concurrent transcodes this worker accepts; it stops bidding when full (default ${defaultMaxJobs(false)} here, ${defaultMaxJobs(true)} with a working --gpu)` })
     .option('price', { type: 'number', default: 0, describe: 'Asking price in this worker\'s bids, an integer in units the network agrees on (0 = free); ingests prefer cheaper bids among similar ones' })
@@ -146,7 +152,8 @@ export function toConfig (raw: Raw): NodeConfig {
   for (const b of bootstrap) {
     if (!/\/p2p\/[A-Za-z0-9]+$/.test(b)) throw new ConfigError(`--bootstrap ${b} must end in /p2p/<peer-id>`)
   }
-  const seg = Number(raw['segment-seconds'])
+  const lowLatency = raw['low-latency'] === true || raw['low-latency'] === 'true'
+  const seg = Number(raw['segment-seconds'] ?? (lowLatency ? 1 : 2))
   if (!(seg >= 1 && seg <= 10)) throw new ConfigError(`--segment-seconds must be from 1 to 10, got ${String(raw['segment-seconds'])}`)
   let ladder: RungSpec[]
   try {
@@ -192,7 +199,8 @@ export function toConfig (raw: Raw): NodeConfig {
     webhookSecret: String(raw['webhook-secret'] ?? ''),
     webhookEvents,
     maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
-    mdns: raw.mdns === true || raw.mdns === 'true'
+    mdns: raw.mdns === true || raw.mdns === 'true',
+    lowLatency
   }
 }
 

@@ -133,7 +133,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
     })
   }
   const edge = has('edge')
-    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, maxMemoryBytes: config.edgeCacheMb * 1024 * 1024, dvrRetentionMs: config.dvrRetentionSeconds * 1000, staleMs: config.staleStreamSeconds * 1000, sweepMs, discovery, serveFetch: !has('ingest') })
+    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, maxMemoryBytes: config.edgeCacheMb * 1024 * 1024, dvrRetentionMs: config.dvrRetentionSeconds * 1000, staleMs: config.staleStreamSeconds * 1000, sweepMs, discovery, serveFetch: !has('ingest'), lowLatency: config.lowLatency })
     : undefined
 
   const relay = has('bootstrap') ? new GossipRelay({ gossip, logger }) : undefined

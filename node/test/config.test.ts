@@ -13,6 +13,16 @@ describe('config', () => {
     assert.deepEqual(c.ladder.map(r => r.name), ['720p', '480p', '360p'])
     assert.match(c.dataDir, /\.diststream$/)
     assert.deepEqual(c.maxRungSize, { width: 1920, height: 1080 })
+    assert.equal(c.lowLatency, false)
+  })
+
+  it('--low-latency makes 1 s segments the default; an explicit --segment-seconds still wins', async () => {
+    const ll = await parseConfig(['--low-latency'])
+    assert.equal(ll.lowLatency, true)
+    assert.equal(ll.segmentSeconds, 1)
+    const explicit = await parseConfig(['--low-latency', '--segment-seconds', '2'])
+    assert.equal(explicit.segmentSeconds, 2)
+    assert.equal(explicit.lowLatency, true)
   })
 
   it('takes repeatable flags and DISTSTREAM_* environment variables', async () => {

@@ -1,5 +1,5 @@
 import { ID_PATTERN } from '@diststream/protocol'
-import { CONTENT_TYPES, CORS_HEADERS, playlistCacheControl, segmentResponse } from '@diststream/edge'
+import { BlockingReloadUnavailableError, CONTENT_TYPES, CORS_HEADERS, parseDeliveryDirectives, playlistCacheControl, segmentResponse } from '@diststream/edge'
 import { HttpError } from './server.js'
 import type { DistNode } from '../node.js'
 import type { Edge } from '@diststream/edge'
@@ -54,14 +54,28 @@ export function registerLiveRoutes (app: FastifyInstance, node: DistNode): void 
 
   app.get<{ Params: { id: string, rendition: string } }>('/live/:id/:rendition/index.m3u8', { schema: params() }, async (req, reply) => {
     const edge = edgeOf(node)
+    // Blocking playlist reload (LL-HLS): _HLS_msn holds the answer until that segment is listed.
+    const directives = parseDeliveryDirectives(req.query)
+    const blocking = directives.msn !== undefined
+    const gone = new AbortController()
+    const onClose = (): void => { gone.abort() }
+    if (blocking) reply.raw.once('close', onClose)
     try {
-      const view = await edge.mediaPlaylist(req.params.id, req.params.rendition)
+      const view = await edge.mediaPlaylist(req.params.id, req.params.rendition, { ...directives, signal: gone.signal })
       edge.recordRequest('playlist', 200)
-      void reply.type(CONTENT_TYPES.m3u8).header('cache-control', playlistCacheControl({ ended: view.ended, targetDurationSec: view.targetDurationSec, retentionSec }))
+      // A blocking reload's answer is for this request only (the spec's advice: no-cache); others, half a segment.
+      void reply.type(CONTENT_TYPES.m3u8).header('cache-control', blocking ? 'no-cache' : playlistCacheControl({ ended: view.ended, targetDurationSec: view.targetDurationSec, retentionSec }))
       return view.body
-    } catch (err) {
-      edge.recordRequest('playlist', 404)
+    } catch (err: any) {
+      const status: number = err?.statusCode ?? 404
+      edge.recordRequest('playlist', status)
+      if (err?.name === BlockingReloadUnavailableError.NAME) {
+        void reply.code(503).header('cache-control', 'no-cache').header('retry-after', '1')
+        return { error: err.message }
+      }
       throw err
+    } finally {
+      reply.raw.off('close', onClose)
     }
   })
 

@@ -10,6 +10,8 @@ import { SingleFlight } from './single-flight.js'
 import type { CachedSegment } from './cache.js'
 import type { LifecycleAction, LifecycleRecord } from '@diststream/scheduler'
 import { Swarm } from './swarm.js'
+import { BlockingReloadUnavailableError, blockingDecision, blockingTimeoutMs, DeliveryDirectiveError, NotifyingWindow, PlaylistWaiters } from './blocking.js'
+import type { DeliveryDirectives } from './blocking.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -35,6 +37,14 @@ export interface EdgeInit extends PeerComponents {
   serveFetch?: boolean
   /** Swarming: fall back to the ingest after this long without a copy from a holder. */
   swarmFallbackMs?: number
+  /**
+   * Low-latency HLS (`--low-latency`): live media playlists advertise
+   * `EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,HOLD-BACK=…`. Blocking reloads
+   * (`_HLS_msn`) are honoured either way.
+   */
+  lowLatency?: boolean
+  /** Most blocking playlist reloads parked at once (more: 503). Default 1,000. */
+  maxBlockedReloads?: number
 }
 
 /** The upstream (ingest) could not deliver a segment the edge knows of. */
@@ -118,6 +128,8 @@ export class Edge {
   private readonly lookups: Counter<'outcome'>
   /** Streams being looked up on the DHT, or until when not to look them up again: one lookup at a time per stream, then a 1 s pause (viewers retrying an unknown stream must not flood the DHT). */
   private readonly lookedUp = new Map<string, number>()
+  /** Blocking playlist reloads (`_HLS_msn`) waiting for their segment, keyed by stream. */
+  private readonly reloads: PlaylistWaiters
 
   constructor (private readonly init: EdgeInit) {
     this.log = init.logger.child({ component: 'edge' })
@@ -141,6 +153,7 @@ export class Edge {
     })
     this.lookups = new Counter({ name: 'diststream_edge_stream_lookups_total', help: 'DHT lookups of streams this edge had not heard of, by outcome (found, not_found)', labelNames: ['outcome'], registers })
     this.swarm = new Swarm({ ...init, logger: this.log, fallbackMs: init.swarmFallbackMs })
+    this.reloads = new PlaylistWaiters({ maxWaiters: init.maxBlockedReloads ?? 1000 })
   }
 
   async start (): Promise<void> {
@@ -164,6 +177,7 @@ export class Edge {
 
   async stop (): Promise<void> {
     this.started = false
+    this.reloads.close()
     await this.sweeper.stop()
     this.unsubscribe?.()
     if (this.init.serveFetch !== false) await this.init.protocols.unhandle(PROTOCOL_FETCH).catch(() => {})
@@ -190,14 +204,32 @@ export class Edge {
     })))
   }
 
-  async mediaPlaylist (streamId: string, rendition: string): Promise<MediaPlaylistView> {
+  /**
+   * A media playlist. With `directives.msn` (`_HLS_msn`, a blocking reload)
+   * the answer waits until the window lists that segment (or the stream
+   * ends), for at most three target durations (then 503); an `msn` more than
+   * two segments past the live edge is a 400 at once.
+   */
+  async mediaPlaylist (streamId: string, rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal } = {}): Promise<MediaPlaylistView> {
     if (!ID_PATTERN.test(rendition)) throw new NotFoundError('no such rendition')
     const f = await this.follow(streamId)
     if (!f.renditions.has(rendition)) throw new NotFoundError(`stream ${streamId} has no rendition ${rendition}`)
     const w = this.windowFor(f, rendition, f.firstSeq ?? 0)
     const targetDurationSec = Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000)
+    if (directives.msn !== undefined) {
+      const decide = (): ReturnType<typeof blockingDecision> => blockingDecision({ msn: directives.msn, lastSeq: w.lastSeq ?? w.mediaSequence - 1, ended: w.ended || f.vod })
+      const first = decide()
+      if (first.kind === 'too-far') throw new DeliveryDirectiveError(first.reason)
+      if (first.kind === 'wait') {
+        const outcome = await this.reloads.wait(streamId, () => decide().kind === 'now', blockingTimeoutMs(targetDurationSec), directives.signal)
+        if (outcome === 'timeout') throw new BlockingReloadUnavailableError(`segment ${directives.msn} of ${rendition} was not ready within ${blockingTimeoutMs(targetDurationSec)} ms`)
+        if (outcome === 'full') throw new BlockingReloadUnavailableError('too many blocking playlist reloads are waiting on this edge')
+        if (outcome === 'closed') throw new BlockingReloadUnavailableError('the edge is stopping')
+      }
+    }
     if (w.ended && f.history.size > 0) return { body: this.vodPlaylist(f, rendition, targetDurationSec), ended: true, targetDurationSec }
-    return { body: w.toPlaylist({ targetDurationSec, ...(f.vod ? { playlistType: 'VOD' as const } : {}) }), ended: w.ended, targetDurationSec }
+    const serverControl = this.init.lowLatency === true ? { serverControl: { canBlockReload: true } } : {}
+    return { body: w.toPlaylist({ targetDurationSec, ...serverControl, ...(f.vod ? { playlistType: 'VOD' as const } : {}) }), ended: w.ended, targetDurationSec }
   }
 
   /**
@@ -398,7 +430,7 @@ export class Edge {
   private windowFor (f: Followed, name: string, seq: number): LiveWindow {
     let w = f.windows.get(name)
     if (w == null) {
-      w = new LiveWindow({ windowSize: f.vod ? MAX_INDEX_SEGMENTS : this.window, firstSeq: Math.min(f.firstSeq ?? seq, seq), ...(f.vod ? { maxHoldSegments: MAX_INDEX_SEGMENTS } : {}) })
+      w = new NotifyingWindow({ windowSize: f.vod ? MAX_INDEX_SEGMENTS : this.window, firstSeq: Math.min(f.firstSeq ?? seq, seq), ...(f.vod ? { maxHoldSegments: MAX_INDEX_SEGMENTS } : {}) }, () => { this.reloads.notify(f.id) })
       f.windows.set(name, w)
     }
     return w

@@ -15,6 +15,7 @@
  * ```
  */
 export * from './edge.js'
+export * from './blocking.js'
 export * from './cache.js'
 export * from './http.js'
 export * from './single-flight.js'

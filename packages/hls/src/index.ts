@@ -27,7 +27,7 @@
 
 export { HlsError, PlaylistParseError, PlaylistValidationError } from './errors.js'
 export { formatProgramDateTime } from './format.js'
-export { renderMediaPlaylist, validateSegment, type MediaPlaylistOptions, type PlaylistSegment } from './media.js'
+export { renderMediaPlaylist, renderServerControl, validateSegment, type MediaPlaylistOptions, type PlaylistSegment, type ServerControl } from './media.js'
 export { renderMasterPlaylist, type Variant } from './master.js'
 export { parseMasterPlaylist, parseMediaPlaylist, type ParsedMasterPlaylist, type ParsedMediaPlaylist } from './parse.js'
 export { LiveWindow, type AddResult, type LiveWindowOptions } from './window.js'

@@ -46,6 +46,32 @@ export interface MediaPlaylistOptions {
    * (no sliding window); `'EVENT'` is a playlist that only grows.
    */
   playlistType?: 'VOD' | 'EVENT'
+  /**
+   * `#EXT-X-SERVER-CONTROL` (RFC 8216bis §4.4.3.8), for a server that
+   * answers blocking playlist reloads (`_HLS_msn`). `HOLD-BACK` is written as
+   * `max(holdBackSec, 3 × the written TARGETDURATION)`: the spec requires at
+   * least three target durations, and the written target can exceed the
+   * configured one when a segment ran long.
+   */
+  serverControl?: ServerControl
+}
+
+/** What `#EXT-X-SERVER-CONTROL` advertises. */
+export interface ServerControl {
+  /** `CAN-BLOCK-RELOAD=YES`: the server holds `_HLS_msn` requests until that segment is listed. */
+  canBlockReload: boolean
+  /** Suggested distance from the live edge to start playback (s); raised to 3 × target duration. */
+  holdBackSec?: number
+}
+
+/** The `#EXT-X-SERVER-CONTROL` line for a playlist whose written target duration is `targetSec`. */
+export function renderServerControl (sc: ServerControl, targetSec: number): string {
+  if (sc.holdBackSec !== undefined && !(Number.isFinite(sc.holdBackSec) && sc.holdBackSec >= 0)) {
+    throw new PlaylistValidationError(`serverControl.holdBackSec must be a non-negative number, got ${sc.holdBackSec}`)
+  }
+  const holdBack = Math.max(sc.holdBackSec ?? 0, 3 * targetSec)
+  const attrs = [...(sc.canBlockReload ? ['CAN-BLOCK-RELOAD=YES'] : []), `HOLD-BACK=${formatDuration(holdBack)}`]
+  return `#EXT-X-SERVER-CONTROL:${attrs.join(',')}`
 }
 
 /** Throws {@link PlaylistValidationError} unless `s` is a well-formed segment. */
@@ -111,6 +137,7 @@ export function renderMediaPlaylist (opts: MediaPlaylistOptions): string {
     `#EXT-X-TARGETDURATION:${Math.max(target, 1)}`,
     `#EXT-X-MEDIA-SEQUENCE:${first?.seq ?? opts.mediaSequence ?? 0}`
   ]
+  if (opts.serverControl !== undefined) lines.push(renderServerControl(opts.serverControl, Math.max(target, 1)))
   if (discontinuitySequence !== 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`)
   if (opts.playlistType !== undefined) lines.push(`#EXT-X-PLAYLIST-TYPE:${opts.playlistType}`)
   for (const s of segments) {

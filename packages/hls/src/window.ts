@@ -1,6 +1,6 @@
 import { PlaylistValidationError } from './errors.js'
 import { isNonNegativeInt, targetDurationFor } from './format.js'
-import { renderMediaPlaylist, validateSegment, type PlaylistSegment } from './media.js'
+import { renderMediaPlaylist, validateSegment, type PlaylistSegment, type ServerControl } from './media.js'
 
 export interface LiveWindowOptions {
   /** Number of segments the playlist exposes (the sliding window). */
@@ -85,6 +85,9 @@ export class LiveWindow {
   }
 
   /** Media sequence number of the first segment in {@link segments} (or of the next expected one when empty). */
+  /** Seq of the newest published entry (the live edge; gaps included), undefined while empty. */
+  get lastSeq (): number | undefined { return this.#exposed.at(-1)?.seq }
+
   get mediaSequence (): number { return this.#exposed[0]?.seq ?? this.#next ?? this.#firstSeq ?? 0 }
   /** Discontinuity sequence number to render with {@link segments}. */
   get discontinuitySequence (): number { return this.#discontinuitySequence }
@@ -160,7 +163,7 @@ export class LiveWindow {
   }
 
   /** Renders the window; the target duration is at least every duration published so far, so it never shrinks. */
-  toPlaylist (opts: { targetDurationSec?: number, version?: number, playlistType?: 'VOD' | 'EVENT' } = {}): string {
+  toPlaylist (opts: { targetDurationSec?: number, version?: number, playlistType?: 'VOD' | 'EVENT', serverControl?: ServerControl } = {}): string {
     const target = Math.max(opts.targetDurationSec ?? 0, this.#maxTargetDuration)
     return renderMediaPlaylist({
       segments: this.#exposed,
@@ -169,6 +172,8 @@ export class LiveWindow {
       mediaSequence: this.mediaSequence,
       ...(target > 0 ? { targetDurationSec: target } : {}),
       ...(opts.version !== undefined ? { version: opts.version } : {}),
+      // Blocking reload is for live playlists; an ended one never changes again.
+      ...(opts.serverControl !== undefined && !this.#ended ? { serverControl: opts.serverControl } : {}),
       // VOD only once ended (a VOD playlist must never change).
       ...(opts.playlistType === 'VOD' ? (this.#ended ? { playlistType: 'VOD' as const } : {}) : opts.playlistType !== undefined ? { playlistType: opts.playlistType } : {})
     })
