@@ -18,8 +18,7 @@ import type { Auction, LifecycleAction, LifecycleRecord } from '@diststream/sche
 import type { WebhookEventData, WebhookEventType } from '@diststream/webhooks'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
 import type { Stream } from '@libp2p/interface'
-import type { Readable } from 'node:stream'
-import type { RtmpSession } from './rtmp.js'
+import type { PublishReader, RtmpSession } from './rtmp.js'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 
@@ -406,7 +405,7 @@ export class Ingest {
     this.log.info({ streamId: a.id }, 'stream removed after its DVR retention')
   }
 
-  private async onPublish (key: string, rtmpSession: RtmpSession, firstReader?: Readable): Promise<void> {
+  private async onPublish (key: string, rtmpSession: RtmpSession, firstReader?: PublishReader): Promise<void> {
     const id = this.byKey.get(key)
     if (id == null) { firstReader?.destroy(); return }
     const rec = await this.init.store.streams.get(id)

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module'
 import { EventEmitter } from 'node:events'
 import { PassThrough } from 'node:stream'
-import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 
 const require = createRequire(import.meta.url)
@@ -14,6 +13,14 @@ export interface RtmpSession {
   close: () => void
   /** The publisher's TCP socket (RTMP sessions have one). */
   socket?: { once: (event: 'close', listener: () => void) => unknown, destroyed?: boolean }
+}
+
+/** The publish as FLV bytes (see {@link RtmpServer.openReader}). */
+export interface PublishReader extends PassThrough {
+  /** Wall clock (ms) when the reader attached. */
+  attachedAt: number
+  /** True when it attached before the publish's first video: its first frame arrived after `attachedAt`, in real time. */
+  fromStart: boolean
 }
 
 /** Most bytes of FLV a reader may have waiting for ffmpeg before it is cut off (a stuck segmenter). */
@@ -104,13 +111,13 @@ export class RtmpServer extends EventEmitter<{ publish: [string, RtmpSession], u
    * then closes its last segment at once) or when the reader is destroyed.
    * A reader more than {@link MAX_READER_BACKLOG} bytes behind is failed.
    */
-  openReader (key: string, publisher?: RtmpSession): Readable {
+  openReader (key: string, publisher?: RtmpSession): PublishReader {
     const Context = require('node-media-server/src/core/context.js')
     const BaseSession = require('node-media-server/src/session/base_session.js')
     const BroadcastServer = require('node-media-server/src/server/broadcast_server.js')
     const streamPath = `/live/${key}`
-    const out = new PassThrough()
     const broadcast = Context.broadcasts.get(streamPath) ?? new BroadcastServer(streamPath)
+    const out = Object.assign(new PassThrough(), { attachedAt: Date.now(), fromStart: broadcast.flvVideoHeader == null && (broadcast.flvGopCache?.size ?? 0) === 0 })
     Context.broadcasts.set(streamPath, broadcast)
     const sub = new BaseSession()
     sub.protocol = 'flv'

@@ -24,7 +24,7 @@ export interface SessionOptions {
    * The input as FLV bytes on ffmpeg's stdin instead of a URL (the RTMP
    * publish read in-process); called again for each segmenter restart.
    */
-  openStdin?: () => Readable
+  openStdin?: () => Readable & { attachedAt?: number, fromStart?: boolean }
   /** How long a job may wait for a free worker (ms); default the ingest's. A VOD waits longer. */
   maxQueueMs?: number
   /** Segmenter runs started again after failing before their first segment (default 5). */
@@ -120,7 +120,15 @@ export class PublishSession {
           })
     })
     let cut = 0
-    seg.on('segment', (info: SegmentInfo) => { cut++; this.track(this.onSegment(info, Date.now())) })
+    seg.on('segment', (info: SegmentInfo) => {
+      const closedAt = Date.now()
+      // Program date-time: wall clock of the first segment's first frame. A reader that saw the
+      // publish from its start knows it (it attached just before); otherwise it is the first close
+      // minus the segment's length, late by ffmpeg's read-ahead (~0.3 s).
+      this.pdtBase ??= { wall: stdin?.fromStart === true && stdin.attachedAt != null ? stdin.attachedAt : closedAt - Math.max(1, Math.round(info.durationSec * 1000)), startSec: info.startSec }
+      cut++
+      this.track(this.onSegment(info, closedAt))
+    })
     seg.on('end', (end: SegmenterEnd) => {
       this.log.info({ exit: end }, 'segmenter ended')
       if (this.stopping || cut > 0 || end.code === 0 || this.restarts >= (this.opts.maxRestarts ?? MAX_SEGMENTER_RESTARTS)) {
@@ -199,8 +207,8 @@ export class PublishSession {
     const bytes = await readFile(seg.path)
     const src = await this.probeSource(seg.path)
     const durationMs = Math.max(1, Math.round(seg.durationSec * 1000))
-    this.pdtBase ??= { wall: closedAt - durationMs, startSec: seg.startSec }
-    const pdtMs = Math.round(this.pdtBase.wall + (seg.startSec - this.pdtBase.startSec) * 1000)
+    const pdtBase = this.pdtBase ?? { wall: closedAt - durationMs, startSec: seg.startSec }
+    const pdtMs = Math.round(pdtBase.wall + (seg.startSec - pdtBase.startSec) * 1000)
     await ctx.store.files.adopt(seg.path, this.stream.id, 'source', seq)
     const source: RenditionRecord = {
       name: 'source',
