@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
-import { measurePsnr, probeMedia, Segmenter } from '@diststream/media'
+import { measurePsnr, probeMedia, remuxToCmaf, Segmenter } from '@diststream/media'
 import { AttemptInvalidError, Auction, DEFAULT_BID_K, dispatchJob, electionSize, judgeSpotCheck, LATE_FACTOR, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
@@ -189,19 +189,33 @@ export class PublishSession {
     const durationMs = Math.max(1, Math.round(seg.durationSec * 1000))
     this.pdtBase ??= { wall: closedAt - durationMs, startSec: seg.startSec }
     const pdtMs = Math.round(this.pdtBase.wall + (seg.startSec - this.pdtBase.startSec) * 1000)
-    await ctx.store.files.adopt(seg.path, this.stream.id, 'source', seq)
+    const tsName = this.sourceTsName
+    await ctx.store.files.adopt(seg.path, this.stream.id, tsName, seq)
+    // CMAF: the source rendition players get is the segment remuxed to fMP4 (a stream copy); the
+    // MPEG-TS cut stays in the store under SOURCE_TS for workers, spot checks and recovery.
+    let served: Uint8Array = bytes
+    let init: Pick<RenditionRecord, 'initSize' | 'initSha256'> = {}
+    let mediaTime: number | undefined
+    if (this.cmaf) {
+      const stored = await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input: ctx.store.files.path(this.stream.id, tsName, seq), scratch: `${seg.path}.mp4`, signal: this.abort.signal })
+      await ctx.store.files.write(this.stream.id, 'source', seq, stored.bytes)
+      served = stored.bytes
+      init = { initSize: stored.initSize, initSha256: stored.initSha256 }
+      mediaTime = stored.firstDecodeTime
+    }
     const source: RenditionRecord = {
       name: 'source',
       width: src.width,
       height: src.height,
-      bandwidth: Math.round(bytes.byteLength * 8 / (durationMs / 1000) * 1.2),
+      bandwidth: Math.round(served.byteLength * 8 / (durationMs / 1000) * 1.2),
       codecs: src.codecs,
-      size: bytes.byteLength,
-      sha256: createHash('sha256').update(bytes).digest('hex')
+      size: served.byteLength,
+      sha256: createHash('sha256').update(served).digest('hex'),
+      ...init
     }
     // Recorded as pending before any work: if this node dies now, the next
     // start finds the segment (its source is in the store) and finishes it.
-    const pending: SegmentRecord = { streamId: this.stream.id, seq, durationMs, pdtMs, discontinuity: seq === this.firstSeq && seq > 0, renditions: [source], pending: true }
+    const pending: SegmentRecord = { streamId: this.stream.id, seq, durationMs, pdtMs, discontinuity: seq === this.firstSeq && seq > 0, renditions: [source], pending: true, ...(mediaTime != null ? { mediaTime } : {}) }
     await ctx.store.segments.put(pending)
     await ctx.onSegmentStored(this.stream, pending)
     await this.finish(pending, bytes, src, closedAt)
@@ -212,15 +226,21 @@ export class PublishSession {
    * (SIGKILL, power loss) before it was transcoded and announced.
    */
   async recover (pending: SegmentRecord): Promise<void> {
-    const bytes = await this.ctx.store.files.read(pending.streamId, 'source', pending.seq)
+    const bytes = await this.ctx.store.files.read(pending.streamId, this.sourceTsName, pending.seq)
     if (bytes == null) {
       this.log.warn({ seq: pending.seq }, 'pending segment has no source on disk; dropping it')
       return
     }
-    const src = await this.probeSource(this.ctx.store.files.path(pending.streamId, 'source', pending.seq))
+    const src = await this.probeSource(this.ctx.store.files.path(pending.streamId, this.sourceTsName, pending.seq))
     this.log.info({ seq: pending.seq }, 'finishing a segment left pending by the last run')
     await this.finish({ ...pending, renditions: pending.renditions.filter(r => r.name === 'source') }, bytes, src, Date.now())
   }
+
+  /** The stream's renditions are fragmented MP4 (`--container cmaf`, kept on the stream record). */
+  private get cmaf (): boolean { return this.stream.container === 'cmaf' }
+
+  /** Where the MPEG-TS cut of each segment is stored: `source` itself, or SOURCE_TS for CMAF streams. */
+  private get sourceTsName (): string { return this.cmaf ? SOURCE_TS : 'source' }
 
   private async probeSource (file: string): Promise<ProbeResult> {
     if (this.source == null) {
@@ -237,7 +257,7 @@ export class PublishSession {
     const ctx = this.ctx
     const { seq, durationMs, pdtMs } = pending
     const renditions = [...await this.transcode(seq, durationMs, bytes, src), ...pending.renditions]
-    const record: SegmentRecord = { streamId: pending.streamId, seq, durationMs, pdtMs, discontinuity: pending.discontinuity, renditions }
+    const record: SegmentRecord = { streamId: pending.streamId, seq, durationMs, pdtMs, discontinuity: pending.discontinuity, renditions, ...(pending.mediaTime != null ? { mediaTime: pending.mediaTime } : {}) }
     await ctx.store.segments.put(record)
     ctx.metrics.segmentLatency.observe((Date.now() - closedAt) / 1000)
     await ctx.onSegmentStored(this.stream, record)
@@ -247,7 +267,8 @@ export class PublishSession {
       durationMs,
       pdtMs,
       discontinuity: record.discontinuity,
-      renditions: record.renditions.map(toWire)
+      renditions: record.renditions.map(toWire),
+      ...(record.mediaTime != null ? { mediaTime: record.mediaTime } : {})
     })
     this.log.debug({ seq, durationMs, renditions: renditions.map(r => r.name), ms: Date.now() - closedAt }, 'segment ready')
   }
@@ -321,7 +342,8 @@ export class PublishSession {
       fpsMilli: src.fpsMilli,
       ladder,
       deadlineMs: now + Math.max(8000, durationMs * 4),
-      issuedAtMs: now
+      issuedAtMs: now,
+      ...(this.cmaf ? { container: 'cmaf' } : {})
     }
     ctx.ledger.create({ jobId, streamId: this.stream.id, seq, createdAt: now })
     ctx.ledger.setState(jobId, 'bidding')
@@ -408,7 +430,7 @@ export class PublishSession {
   private async spotCheck (job: JobAnnounce, bytes: Uint8Array, first: string, bid: Bid): Promise<void> {
     const ctx = this.ctx
     const rung = [...job.ladder].sort((a, b) => a.width * a.height - b.width * b.height)[0]!
-    const source = ctx.store.files.path(job.streamId, 'source', job.seq)
+    const source = ctx.store.files.path(job.streamId, this.sourceTsName, job.seq)
     const firstFile = ctx.store.files.path(job.streamId, rung.name, job.seq)
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(Math.max(20_000, job.durationMs * 10))])
     let out: AttemptOutput | undefined
@@ -440,7 +462,18 @@ export class PublishSession {
 /** Jobs of this session waiting for bids, oldest first: the queue. */
 const RETRY_MS = 200
 const MAX_SEGMENTER_RESTARTS = 5
+/** A CMAF stream's MPEG-TS cuts in the store (not a rendition players see). */
+export const SOURCE_TS = 'source-ts'
 
 export function toWire (r: RenditionRecord): Rendition {
-  return { name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, size: r.size, sha256: Buffer.from(r.sha256, 'hex') }
+  return {
+    name: r.name,
+    width: r.width,
+    height: r.height,
+    bandwidth: r.bandwidth,
+    codecs: r.codecs,
+    size: r.size,
+    sha256: Buffer.from(r.sha256, 'hex'),
+    ...(r.initSize != null && r.initSha256 != null ? { initSize: r.initSize, initSha256: Buffer.from(r.initSha256, 'hex') } : {})
+  }
 }
