@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { ID_PATTERN, MAX_INDEX_SEGMENTS, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
-import { LiveWindow, renderMasterPlaylist, renderMediaPlaylist } from '@diststream/hls'
+import { DashManifest, LiveWindow, renderMasterPlaylist, renderMediaPlaylist } from '@diststream/hls'
 import type { PlaylistSegment } from '@diststream/hls'
 import { LifecycleSweeper } from '@diststream/scheduler'
 import { Counter } from 'prom-client'
@@ -10,6 +10,8 @@ import { SingleFlight } from './single-flight.js'
 import type { CachedSegment } from './cache.js'
 import type { LifecycleAction, LifecycleRecord } from '@diststream/scheduler'
 import { Swarm } from './swarm.js'
+import { cmafInfo, entryUris, initLength, initPart, INIT_NAME, mediaPart, renderDash } from './cmaf.js'
+import type { CmafSegmentInfo } from './cmaf.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -65,7 +67,7 @@ export class NotFoundError extends Error {
 
 interface DirectoryEntry { ingest: string, announce: StreamAnnounce }
 
-interface HistoryEntry { durationSec: number, pdtMs: number, discontinuity: boolean, renditions: Set<string> }
+interface HistoryEntry { durationSec: number, pdtMs: number, discontinuity: boolean, renditions: Set<string>, cmaf: CmafSegmentInfo }
 
 /** Segments an edge remembers per stream for its DVR playlist (12 h of 2 s segments). */
 export const MAX_DVR_SEGMENTS = 21_600
@@ -95,6 +97,10 @@ interface Followed {
   vod: boolean
   /** VOD: each segment's renditions (with hashes) from the INDEX, fetched when first asked for. */
   vodSegments: Map<number, SegmentAnnounce>
+  /** Renditions are fragmented MP4 (the stream was announced with container "cmaf"): HLS v7 and DASH. */
+  cmaf: boolean
+  /** The DASH manifest's state (availabilityStartTime, Period anchors). */
+  dash: DashManifest
   unsubscribe: () => void
   ready: Promise<void>
 }
@@ -187,7 +193,7 @@ export class Edge {
       width: r.width,
       height: r.height,
       codecs: r.codecs
-    })))
+    })), f.cmaf ? { version: 7 } : {})
   }
 
   async mediaPlaylist (streamId: string, rendition: string): Promise<MediaPlaylistView> {
@@ -197,7 +203,7 @@ export class Edge {
     const w = this.windowFor(f, rendition, f.firstSeq ?? 0)
     const targetDurationSec = Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000)
     if (w.ended && f.history.size > 0) return { body: this.vodPlaylist(f, rendition, targetDurationSec), ended: true, targetDurationSec }
-    return { body: w.toPlaylist({ targetDurationSec, ...(f.vod ? { playlistType: 'VOD' as const } : {}) }), ended: w.ended, targetDurationSec }
+    return { body: w.toPlaylist({ targetDurationSec, ...(f.cmaf ? { version: 7 } : {}), ...(f.vod ? { playlistType: 'VOD' as const } : {}) }), ended: w.ended, targetDurationSec }
   }
 
   /**
@@ -213,19 +219,19 @@ export class Edge {
     for (let seq = seqs[0]!; seq <= seqs.at(-1)!; seq++) {
       const h = f.history.get(seq)
       const seg: PlaylistSegment = h != null
-        ? { seq, durationSec: h.durationSec, uri: `${seq}.ts`, pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
+        ? { seq, durationSec: h.durationSec, ...entryUris(seq, h.cmaf.inits.get(rendition), f.cmaf), pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
         : { seq, durationSec: last?.durationSec ?? targetDurationSec, uri: `gap-${seq}.ts`, gap: true }
       if (seg.gap === true) seg.uri = `gap-${seq}.ts`
       segments.push(seg)
       last = seg
     }
     // A VOD (a file transcoded at once) says so; an ended live stream (DVR) is just ended.
-    return renderMediaPlaylist({ segments, ended: true, targetDurationSec, ...(f.vod ? { playlistType: 'VOD' as const } : {}) })
+    return renderMediaPlaylist({ segments, ended: true, targetDurationSec, ...(f.cmaf ? { version: 7 } : {}), ...(f.vod ? { playlistType: 'VOD' as const } : {}) })
   }
 
   private remember (f: Followed, seg: SegmentAnnounce): void {
     if (f.history.has(seg.seq)) return
-    f.history.set(seg.seq, { durationSec: seg.durationMs / 1000, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity, renditions: new Set(seg.renditions.map(r => r.name)) })
+    f.history.set(seg.seq, { durationSec: seg.durationMs / 1000, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity, renditions: new Set(seg.renditions.map(r => r.name)), cmaf: cmafInfo(seg) })
     if (f.history.size > MAX_DVR_SEGMENTS) f.history.delete(Math.min(...f.history.keys()))
   }
 
@@ -257,6 +263,46 @@ export class Edge {
         throw new UpstreamError(`segment ${rendition}/${seq} could not be fetched from the ingest: ${String(err?.message)}`)
       }
     })
+  }
+
+  /** A CMAF segment's media part (`<seq>.m4s`): the stored segment without its init. */
+  async mediaSegment (streamId: string, rendition: string, seq: number): Promise<ServedSegment> {
+    const served = await this.segment(streamId, rendition, seq)
+    const init = this.followed.get(streamId)?.history.get(seq)?.cmaf.inits.get(rendition)
+    try {
+      return { ...served, entry: mediaPart(served.entry, init?.size ?? initLength(served.entry.data)) }
+    } catch {
+      throw new NotFoundError(`${rendition}/${seq} is not a CMAF segment`)
+    }
+  }
+
+  /** A rendition's init segment (`init-<8 hex>.mp4`), cut from the newest held segment announced with it. */
+  async initSegment (streamId: string, rendition: string, file: string): Promise<ServedSegment> {
+    const prefix = INIT_NAME.exec(file)?.[1]
+    if (prefix == null || !ID_PATTERN.test(rendition)) throw new NotFoundError('no such init segment')
+    const f = await this.follow(streamId)
+    const seqs = [...f.history.keys()].sort((a, b) => b - a)
+    for (const seq of seqs) {
+      const h = f.history.get(seq)!
+      const init = h.cmaf.inits.get(rendition)
+      if (init == null || !init.sha.startsWith(prefix) || !h.renditions.has(rendition)) continue
+      const served = await this.segment(streamId, rendition, seq).catch(() => undefined)
+      if (served != null) return { ...served, entry: initPart(served.entry, init) }
+    }
+    throw new NotFoundError(`stream ${streamId} has no init ${file} for ${rendition}`)
+  }
+
+  /** The stream's live DASH manifest (CMAF streams only). */
+  async dashManifest (streamId: string): Promise<MediaPlaylistView> {
+    const f = await this.follow(streamId)
+    if (!f.cmaf) throw new NotFoundError(`stream ${streamId} is MPEG-TS (--container ts): no DASH manifest`)
+    if (f.renditions.size === 0) await this.waitFor(streamId, () => f.renditions.size > 0, 8000)
+    const targetDurationSec = Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000)
+    const renditions = [...f.renditions.values()].map(r => ({ rendition: r, segments: this.windowFor(f, r.name, f.firstSeq ?? 0).segments() }))
+    if (!renditions.some(r => r.segments.some(s => s.gap !== true))) throw new NotFoundError(`stream ${streamId} has no segments yet`)
+    const ended = renditions.every(r => this.windowFor(f, r.rendition.name, 0).ended)
+    const body = renderDash(f.dash, { nowMs: Date.now(), ended, targetDurationSec, renditions, info: seq => f.history.get(seq)?.cmaf })
+    return { body, ended, targetDurationSec }
   }
 
   private onStreamAnnounce (msg: StreamAnnounce, from: string): void {
@@ -358,6 +404,8 @@ export class Edge {
           history: new Map(),
           vod: entry.announce.vod === true,
           vodSegments: new Map(),
+          cmaf: entry.announce.container === 'cmaf',
+          dash: new DashManifest(),
           unsubscribe: () => {},
           ready: Promise.resolve()
         }
@@ -443,8 +491,9 @@ export class Edge {
       for (const seg of all) {
         f.seen.add(seg.seq)
         f.vodSegments.set(seg.seq, seg)
+        const info = cmafInfo(seg)
         for (const name of f.renditions.keys()) {
-          const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, uri: `${seg.seq}.ts`, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
+          const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, ...entryUris(seg.seq, info.inits.get(name), f.cmaf), pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
           this.windowFor(f, name, seg.seq).add(seg.renditions.some(r => r.name === name) ? entry : { ...entry, gap: true })
         }
       }
@@ -465,10 +514,11 @@ export class Edge {
     this.remember(f, seg)
     this.addRenditions(f, seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
     const held: string[] = []
+    const info = cmafInfo(seg)
     const p = Promise.all([...f.renditions.keys()].map(async name => {
       const w = this.windowFor(f, name, seg.seq)
       const r = seg.renditions.find(x => x.name === name)
-      const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, uri: `${seg.seq}.ts`, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
+      const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, ...entryUris(seg.seq, info.inits.get(name), f.cmaf), pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
       if (r == null) {
         w.add({ ...entry, gap: true })
         return

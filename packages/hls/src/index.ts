@@ -31,3 +31,4 @@ export { renderMediaPlaylist, validateSegment, type MediaPlaylistOptions, type P
 export { renderMasterPlaylist, type Variant } from './master.js'
 export { parseMasterPlaylist, parseMediaPlaylist, type ParsedMasterPlaylist, type ParsedMediaPlaylist } from './parse.js'
 export { LiveWindow, type AddResult, type LiveWindowOptions } from './window.js'
+export { DASH_TIMESCALE, DashManifest, type MpdRenderOptions, type MpdRepresentation, type MpdSegment } from './dash.js'

@@ -43,20 +43,24 @@ function validateVariant (v: Variant, i: number): void {
 
 /**
  * Renders a master (multivariant) playlist with one `#EXT-X-STREAM-INF` per
- * variant, highest `bandwidth` first (ties keep their input order).
+ * variant, highest `bandwidth` first (ties keep their input order);
+ * `#EXT-X-VERSION` when `opts.version` is given (7 for fMP4 renditions).
  *
  * Attribute order: `BANDWIDTH`, `AVERAGE-BANDWIDTH`, `RESOLUTION`, `CODECS`,
  * `FRAME-RATE`, `NAME`. (`NAME` is not defined for STREAM-INF by RFC 8216;
  * players ignore unknown attributes, and it labels renditions for humans and
  * for {@link parseMasterPlaylist}.)
  */
-export function renderMasterPlaylist (variants: readonly Variant[]): string {
+export function renderMasterPlaylist (variants: readonly Variant[], opts: { version?: number } = {}): string {
   if (!Array.isArray(variants) || variants.length === 0) {
     throw new PlaylistValidationError('a master playlist needs at least one variant')
   }
+  if (opts.version !== undefined && (!Number.isInteger(opts.version) || opts.version < 1)) {
+    throw new PlaylistValidationError(`version must be a positive integer, got ${opts.version}`)
+  }
   variants.forEach(validateVariant)
   const sorted = [...variants].sort((a, b) => b.bandwidth - a.bandwidth)
-  const lines = ['#EXTM3U', '#EXT-X-INDEPENDENT-SEGMENTS']
+  const lines = ['#EXTM3U', ...(opts.version !== undefined ? [`#EXT-X-VERSION:${opts.version}`] : []), '#EXT-X-INDEPENDENT-SEGMENTS']
   for (const v of sorted) {
     const attrs = [`BANDWIDTH=${Math.ceil(v.bandwidth)}`]
     if (v.averageBandwidth !== undefined) attrs.push(`AVERAGE-BANDWIDTH=${Math.ceil(v.averageBandwidth)}`)
