@@ -72,6 +72,7 @@ export function registerLiveRoutes (app: FastifyInstance, node: DistNode): void 
     // fMP4: <seq>.m4s and init-<hash>.mp4 (cmaf-routes.ts)
     if (!req.params.seg.endsWith('.ts')) return await serveCmafFile(req, reply, node)
     const edge = edgeOf(node)
+    if (edge.isCmaf(req.params.id)) throw new HttpError(404, 'this stream is fMP4 (CMAF): its segments are <seq>.m4s')
     const seq = Number.parseInt(req.params.seg, 10)
     let served
     try {

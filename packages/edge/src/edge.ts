@@ -265,6 +265,11 @@ export class Edge {
     })
   }
 
+  /** The stream is followed and its renditions are fragmented MP4 (its `.ts` URLs do not exist). */
+  isCmaf (streamId: string): boolean {
+    return this.followed.get(streamId)?.cmaf === true
+  }
+
   /** A CMAF segment's media part (`<seq>.m4s`): the stored segment without its init. */
   async mediaSegment (streamId: string, rendition: string, seq: number): Promise<ServedSegment> {
     const served = await this.segment(streamId, rendition, seq)
