@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { DashManifest } from '@diststream/hls'
-import type { MpdRepresentation, PlaylistSegment } from '@diststream/hls'
+import type { AudioMedia, MpdRepresentation, PlaylistSegment, Variant } from '@diststream/hls'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import type { CachedSegment } from './cache.js'
 
@@ -26,6 +26,32 @@ export interface CmafSegmentInfo {
 }
 
 export const INIT_NAME = /^init-([0-9a-f]{8})\.mp4$/
+
+/** A CMAF stream's audio track (no picture, an AAC codec): an `#EXT-X-MEDIA` audio rendition and the DASH audio AdaptationSet. */
+export function isAudioRendition (r: Pick<Rendition, 'width' | 'height' | 'codecs'>): boolean {
+  return r.width === 0 && r.height === 0 && r.codecs.startsWith('mp4a')
+}
+
+/** The HLS audio group of CMAF streams. */
+export const AUDIO_GROUP = 'audio'
+
+/**
+ * Master playlist inputs for a CMAF stream: video variants that play with
+ * the audio rendition (BANDWIDTH and CODECS include it), and that rendition.
+ */
+export function cmafMaster (renditions: Array<Pick<Rendition, 'name' | 'bandwidth' | 'width' | 'height' | 'codecs'>>): { variants: Variant[], audio: AudioMedia[] } {
+  const audio = renditions.find(isAudioRendition)
+  const variants = renditions.filter(r => !isAudioRendition(r)).map(r => ({
+    uri: `${r.name}/index.m3u8`,
+    name: r.name,
+    bandwidth: Math.max(1, r.bandwidth + (audio?.bandwidth ?? 0)),
+    width: r.width,
+    height: r.height,
+    codecs: audio != null ? `${r.codecs},${audio.codecs}` : r.codecs,
+    ...(audio != null ? { audio: AUDIO_GROUP } : {})
+  }))
+  return { variants, audio: audio != null ? [{ groupId: AUDIO_GROUP, name: audio.name, uri: `${audio.name}/index.m3u8` }] : [] }
+}
 
 export function initName (shaHex: string): string {
   return `init-${shaHex.slice(0, 8)}.mp4`
@@ -93,8 +119,7 @@ export function renderDash (manifest: DashManifest, o: { nowMs: number, ended: b
   const reps: MpdRepresentation[] = o.renditions.map(({ rendition: r, segments }) => ({
     id: r.name,
     bandwidth: Math.max(1, r.bandwidth),
-    width: r.width,
-    height: r.height,
+    ...(isAudioRendition(r) ? { contentType: 'audio' as const } : { contentType: 'video' as const, width: r.width, height: r.height }),
     codecs: r.codecs,
     media: `${r.name}/$Number$.m4s`,
     segments: segments.map(s => {

@@ -10,7 +10,7 @@ import { SingleFlight } from './single-flight.js'
 import type { CachedSegment } from './cache.js'
 import type { LifecycleAction, LifecycleRecord } from '@diststream/scheduler'
 import { Swarm } from './swarm.js'
-import { cmafInfo, entryUris, initLength, initPart, INIT_NAME, mediaPart, renderDash } from './cmaf.js'
+import { cmafInfo, cmafMaster, entryUris, initLength, initPart, INIT_NAME, mediaPart, renderDash } from './cmaf.js'
 import type { CmafSegmentInfo } from './cmaf.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
@@ -186,6 +186,10 @@ export class Edge {
     const f = await this.follow(streamId)
     if (f.renditions.size === 0) await this.waitFor(streamId, () => f.renditions.size > 0, 8000)
     if (f.renditions.size === 0) throw new NotFoundError(`stream ${streamId} has no renditions yet`)
+    if (f.cmaf) {
+      const { variants, audio } = cmafMaster([...f.renditions.values()])
+      return renderMasterPlaylist(variants, { version: 7, audio })
+    }
     return renderMasterPlaylist([...f.renditions.values()].map(r => ({
       uri: `${r.name}/index.m3u8`,
       name: r.name,
@@ -193,7 +197,7 @@ export class Edge {
       width: r.width,
       height: r.height,
       codecs: r.codecs
-    })), f.cmaf ? { version: 7 } : {})
+    })))
   }
 
   async mediaPlaylist (streamId: string, rendition: string): Promise<MediaPlaylistView> {

@@ -22,9 +22,12 @@ export interface MpdSegment {
 
 export interface MpdRepresentation {
   id: string
+  /** Video representations share one AdaptationSet, audio ones another (CMAF: one track per file). Default video. */
+  contentType?: 'video' | 'audio'
   bandwidth: number
-  width: number
-  height: number
+  /** Video only. */
+  width?: number
+  height?: number
   /** RFC 6381, e.g. `avc1.64001f,mp4a.40.2`. */
   codecs: string
   /** `SegmentTemplate@media`, relative to the MPD, with `$Number$` (e.g. `720p/$Number$.m4s`). */
@@ -72,7 +75,8 @@ function xml (s: string): string {
  *
  * - `type="dynamic"`; `availabilityStartTime` is fixed at the first render
  *   (the first segment's program date-time, whole seconds), `publishTime` is now.
- * - One AdaptationSet of muxed audio+video Representations, each with a
+ * - One video AdaptationSet (every video Representation) and one audio
+ *   AdaptationSet (CMAF tracks are one per file), each Representation with a
  *   SegmentTemplate (`initialization`, `media` with `$Number$`, `startNumber`
  *   = the segment's seq, 90 kHz) and a SegmentTimeline from the segments'
  *   presentation times.
@@ -130,24 +134,34 @@ export class DashManifest {
     }
     lines.push('<?xml version="1.0" encoding="UTF-8"?>', `<MPD ${attrs.join(' ')}>`)
     for (const p of periods) {
-      lines.push(`  <Period id="p${p.firstSeq}" start="${duration((p.anchor.startMs - shift) / 1000)}">`)
-      lines.push('    <AdaptationSet contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1">')
-      for (const { rep, init } of p.reps) {
-        lines.push(`      <Representation id="${xml(rep.id)}" bandwidth="${Math.ceil(rep.bandwidth)}" width="${rep.width}" height="${rep.height}" codecs="${xml(rep.codecs)}">`)
-        lines.push(`        <SegmentTemplate timescale="${DASH_TIMESCALE}" presentationTimeOffset="${p.anchor.pto}" startNumber="${p.firstSeq}" initialization="${xml(init)}" media="${xml(rep.media)}">`)
-        lines.push('          <SegmentTimeline>', ...p.timeline.map(s => `            ${s}`), '          </SegmentTimeline>')
-        lines.push('        </SegmentTemplate>', '      </Representation>')
+      lines.push(`  <Period id="p${p.id}" start="${duration((p.anchor.startMs - shift) / 1000)}">`)
+      for (const type of ['video', 'audio'] as const) {
+        const members = p.reps.filter(({ rep }) => (rep.contentType ?? 'video') === type)
+        if (members.length === 0) continue
+        lines.push(`    <AdaptationSet id="${type === 'video' ? 0 : 1}" contentType="${type}" mimeType="${type}/mp4" segmentAlignment="true" startWithSAP="1">`)
+        for (const { rep, init } of members) {
+          const size = type === 'video' ? ` width="${rep.width ?? 0}" height="${rep.height ?? 0}"` : ''
+          lines.push(`      <Representation id="${xml(rep.id)}" bandwidth="${Math.ceil(rep.bandwidth)}"${size} codecs="${xml(rep.codecs)}">`)
+          lines.push(`        <SegmentTemplate timescale="${DASH_TIMESCALE}" presentationTimeOffset="${p.anchor.pto}" startNumber="${p.startNumber}" initialization="${xml(init)}" media="${xml(rep.media)}">`)
+          lines.push('          <SegmentTimeline>', ...p.timeline.map(s => `            ${s}`), '          </SegmentTimeline>')
+          lines.push('        </SegmentTemplate>', '      </Representation>')
+        }
+        lines.push('    </AdaptationSet>')
       }
-      lines.push('    </AdaptationSet>', '  </Period>')
+      lines.push('  </Period>')
     }
     lines.push('</MPD>')
     return lines.join('\n') + '\n'
   }
 
   /** Splits the union of the windows into Periods (see the class comment) and anchors each. */
-  #periods (reps: readonly MpdRepresentation[]): Array<{ firstSeq: number, anchor: Anchor, durationTicks: number, timeline: string[], reps: Array<{ rep: MpdRepresentation, init: string }> }> {
+  #periods (reps: readonly MpdRepresentation[]): Array<{ id: number, startNumber: number, anchor: Anchor, durationTicks: number, timeline: string[], reps: Array<{ rep: MpdRepresentation, init: string }> }> {
     const bySeq = reps.map(r => new Map(r.segments.filter(s => s.gap !== true && s.init != null).map(s => [s.seq, s])))
-    const seqs = [...new Set(reps.flatMap(r => r.segments.map(s => s.seq)))].sort((a, b) => a - b)
+    // Up to the newest segment every representation has settled (published or given up as a gap):
+    // renditions of a segment reach the edge at different times, and a Representation must not
+    // drop out of the newest Period for that while.
+    const lastCommon = Math.min(...reps.filter(r => r.segments.length > 0).map(r => r.segments.at(-1)!.seq))
+    const seqs = [...new Set(reps.flatMap(r => r.segments.map(s => s.seq)))].filter(q => q <= lastCommon).sort((a, b) => a - b)
     type Run = { seqs: number[], members: number[] }
     const runs: Run[] = []
     let cur: Run | undefined
@@ -195,7 +209,8 @@ export class DashManifest {
       flush()
       const last = times.at(-1)!
       return {
-        firstSeq: key,
+        id: key,
+        startNumber: firstSeq,
         anchor,
         durationTicks: last.t + last.d - anchor.pto,
         timeline,

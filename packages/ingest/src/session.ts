@@ -193,29 +193,33 @@ export class PublishSession {
     await ctx.store.files.adopt(seg.path, this.stream.id, tsName, seq)
     // CMAF: the source rendition players get is the segment remuxed to fMP4 (a stream copy); the
     // MPEG-TS cut stays in the store under SOURCE_TS for workers, spot checks and recovery.
-    let served: Uint8Array = bytes
-    let init: Pick<RenditionRecord, 'initSize' | 'initSha256'> = {}
+    const record = (name: string, data: Uint8Array, fields: Pick<RenditionRecord, 'width' | 'height' | 'codecs'>, init: Pick<RenditionRecord, 'initSize' | 'initSha256'> = {}): RenditionRecord => ({
+      name,
+      ...fields,
+      bandwidth: Math.round(data.byteLength * 8 / (durationMs / 1000) * 1.2),
+      size: data.byteLength,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      ...init
+    })
+    let renditions = [record('source', bytes, { width: src.width, height: src.height, codecs: src.codecs })]
     let mediaTime: number | undefined
     if (this.cmaf) {
-      const stored = await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input: ctx.store.files.path(this.stream.id, tsName, seq), scratch: `${seg.path}.mp4`, signal: this.abort.signal })
-      await ctx.store.files.write(this.stream.id, 'source', seq, stored.bytes)
-      served = stored.bytes
-      init = { initSize: stored.initSize, initSha256: stored.initSha256 }
-      mediaTime = stored.firstDecodeTime
-    }
-    const source: RenditionRecord = {
-      name: 'source',
-      width: src.width,
-      height: src.height,
-      bandwidth: Math.round(served.byteLength * 8 / (durationMs / 1000) * 1.2),
-      codecs: src.codecs,
-      size: served.byteLength,
-      sha256: createHash('sha256').update(served).digest('hex'),
-      ...init
+      // CMAF tracks: the source video, and the one audio track every video rendition plays with.
+      const input = ctx.store.files.path(this.stream.id, tsName, seq)
+      const codecs = src.codecs.split(',')
+      const video = await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'video', scratch: `${seg.path}.v.mp4`, signal: this.abort.signal })
+      await ctx.store.files.write(this.stream.id, 'source', seq, video.bytes)
+      mediaTime = video.firstDecodeTime
+      renditions = [record('source', video.bytes, { width: src.width, height: src.height, codecs: codecs.find(c => !c.startsWith('mp4a')) ?? codecs[0]! }, { initSize: video.initSize, initSha256: video.initSha256 })]
+      if (src.audioCodec != null) {
+        const audio = await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'audio', scratch: `${seg.path}.a.mp4`, signal: this.abort.signal })
+        await ctx.store.files.write(this.stream.id, AUDIO_RENDITION, seq, audio.bytes)
+        renditions.push(record(AUDIO_RENDITION, audio.bytes, { width: 0, height: 0, codecs: codecs.find(c => c.startsWith('mp4a')) ?? 'mp4a.40.2' }, { initSize: audio.initSize, initSha256: audio.initSha256 }))
+      }
     }
     // Recorded as pending before any work: if this node dies now, the next
     // start finds the segment (its source is in the store) and finishes it.
-    const pending: SegmentRecord = { streamId: this.stream.id, seq, durationMs, pdtMs, discontinuity: seq === this.firstSeq && seq > 0, renditions: [source], pending: true, ...(mediaTime != null ? { mediaTime } : {}) }
+    const pending: SegmentRecord = { streamId: this.stream.id, seq, durationMs, pdtMs, discontinuity: seq === this.firstSeq && seq > 0, renditions, pending: true, ...(mediaTime != null ? { mediaTime } : {}) }
     await ctx.store.segments.put(pending)
     await ctx.onSegmentStored(this.stream, pending)
     await this.finish(pending, bytes, src, closedAt)
@@ -233,7 +237,7 @@ export class PublishSession {
     }
     const src = await this.probeSource(this.ctx.store.files.path(pending.streamId, this.sourceTsName, pending.seq))
     this.log.info({ seq: pending.seq }, 'finishing a segment left pending by the last run')
-    await this.finish({ ...pending, renditions: pending.renditions.filter(r => r.name === 'source') }, bytes, src, Date.now())
+    await this.finish({ ...pending, renditions: pending.renditions.filter(r => r.name === 'source' || r.name === AUDIO_RENDITION) }, bytes, src, Date.now())
   }
 
   /** The stream's renditions are fragmented MP4 (`--container cmaf`, kept on the stream record). */
@@ -464,6 +468,8 @@ const RETRY_MS = 200
 const MAX_SEGMENTER_RESTARTS = 5
 /** A CMAF stream's MPEG-TS cuts in the store (not a rendition players see). */
 export const SOURCE_TS = 'source-ts'
+/** A CMAF stream's audio track (the source's audio, remuxed by the ingest; every video rendition plays with it). */
+export const AUDIO_RENDITION = 'audio'
 
 export function toWire (r: RenditionRecord): Rendition {
   return {

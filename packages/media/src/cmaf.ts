@@ -33,15 +33,23 @@ export function toStoredCmaf(data: Uint8Array): StoredCmaf {
 }
 
 /**
- * Remuxes one MPEG-TS segment into the stored CMAF form (stream copy, timestamps kept), e.g. the
- * `source` rendition of a CMAF stream. ffmpeg writes `scratch` (removed again); the caller stores
+ * Remuxes one track of an MPEG-TS segment into the stored CMAF form (stream copy, timestamps
+ * kept): the `source` (video) and `audio` renditions of a CMAF stream. ffmpeg writes `scratch` (removed again); the caller stores
  * the returned bytes.
  */
-export async function remuxToCmaf(opts: { ffmpegPath: string; input: string; scratch: string; signal?: AbortSignal }): Promise<StoredCmaf> {
+export async function remuxToCmaf(opts: {
+  ffmpegPath: string;
+  input: string;
+  /** The CMAF track to take: the first video or the first audio stream (AAC, `aac_adtstoasc`). */
+  track: 'video' | 'audio';
+  scratch: string;
+  signal?: AbortSignal;
+}): Promise<StoredCmaf> {
   const tmp = opts.scratch;
+  const map = opts.track === 'video' ? ['-map', '0:v:0'] : ['-map', '0:a:0', '-bsf:a', 'aac_adtstoasc'];
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts', '-i', opts.input,
-    '-map', '0:v:0', '-map', '0:a:0?', '-c', 'copy', '-muxdelay', '0', '-muxpreload', '0',
+    ...map, '-c', 'copy', '-muxdelay', '0', '-muxpreload', '0',
     ...CMAF_OUTPUT_OPTIONS, '-y', tmp,
   ];
   try {

@@ -31,9 +31,10 @@ export interface TranscodeOptions {
   /** Source video codec (`h264`, `hevc`...): picks the hardware decoder for QSV. Default `h264`. */
   sourceCodec?: string;
   /**
-   * Output container: `ts` (MPEG-TS, default) or `cmaf` (one self-contained fragmented MP4 per
-   * rung, `<rung.name>.mp4`: init + one fragment, absolute timestamps, 90 kHz video timescale;
-   * split it with {@link cmafParts}).
+   * Output container: `ts` (MPEG-TS with the source audio copied, default) or `cmaf` (one
+   * self-contained fragmented MP4 per rung, `<rung.name>.mp4`, video only (a CMAF track is one
+   * track; the audio track is the ingest's): init + one fragment, absolute timestamps, 90 kHz
+   * timescale; split it with {@link cmafParts}).
    */
   container?: 'ts' | 'cmaf';
   signal?: AbortSignal;
@@ -60,7 +61,6 @@ export interface TranscodeResult {
  * per keyframe (one per segment with the fixed GOP). See MEDIA-NOTES "fMP4 / CMAF per segment".
  */
 export const CMAF_OUTPUT_OPTIONS: readonly string[] = [
-  '-bsf:a', 'aac_adtstoasc',
   '-video_track_timescale', '90000',
   '-movflags', 'frag_keyframe+empty_moov+default_base_moof+frag_discont+delay_moov',
   '-f', 'mp4',
@@ -119,9 +119,10 @@ export function buildTranscodeCommand(
         ];
     command.output(out).outputOptions([
       '-map', `[v${i}]`,
-      '-map', '0:a?',
+      // CMAF tracks are one per file: a rung is video only; the ingest makes the one audio track.
+      ...(cmaf ? [] : ['-map', '0:a?']),
       ...video,
-      '-c:a', 'copy',
+      ...(cmaf ? ['-an'] : ['-c:a', 'copy']),
       '-muxdelay', '0',
       '-muxpreload', '0',
       ...(cmaf ? CMAF_OUTPUT_OPTIONS : ['-mpegts_flags', '+initial_discontinuity', '-f', 'mpegts']),
