@@ -162,23 +162,24 @@ export class DashManifest {
     // drop out of the newest Period for that while.
     const lastCommon = Math.min(...reps.filter(r => r.segments.length > 0).map(r => r.segments.at(-1)!.seq))
     const seqs = [...new Set(reps.flatMap(r => r.segments.map(s => s.seq)))].filter(q => q <= lastCommon).sort((a, b) => a - b)
-    type Run = { seqs: number[], members: number[] }
+    type Run = { seqs: number[], members: number[], key: number, anchor: Anchor }
     const runs: Run[] = []
     let cur: Run | undefined
     for (const seq of seqs) {
       const members = reps.map((_, i) => i).filter(i => bySeq[i]!.has(seq))
       const ref = members.map(i => bySeq[i]!.get(seq)!)[0]
       const prevSeq = cur?.seqs.at(-1)
-      const boundary = cur == null || members.length === 0 || prevSeq !== seq - 1 ||
+      const boundary = cur == null || prevSeq !== seq - 1 ||
         ref?.discontinuity === true ||
         members.join() !== cur.members.join() ||
         members.some(i => bySeq[i]!.get(seq)!.init !== bySeq[i]!.get(seq - 1)?.init)
       if (members.length === 0) { cur = undefined; continue }
       if (boundary) {
-        cur = { seqs: [seq], members }
+        // The window's first segment belongs to the Period it was in (anchored when it began, or
+        // now); a boundary inside the window anchors a new Period.
+        const { key, anchor } = seq === seqs[0] ? this.#anchorFor(seq, ref!) : { key: seq, anchor: this.#anchor(seq, ref!) }
+        cur = { seqs: [seq], members, key, anchor }
         runs.push(cur)
-        // A boundary seen in the window (not just the window's first segment) anchors a new Period.
-        if (seq !== seqs[0]) this.#anchor(seq, ref!, true)
       } else {
         cur!.seqs.push(seq)
       }
@@ -186,7 +187,7 @@ export class DashManifest {
     return runs.map(run => {
       const ref = (seq: number): MpdSegment => bySeq[run.members[0]!]!.get(seq)!
       const firstSeq = run.seqs[0]!
-      const { key, anchor } = this.#anchorFor(firstSeq, ref(firstSeq))
+      const { key, anchor } = run
       // Segment times: the media's own, else continued from the previous segment.
       const times: Array<{ t: number, d: number }> = []
       run.seqs.forEach((seq, i) => {
@@ -219,17 +220,15 @@ export class DashManifest {
     })
   }
 
-  /** Anchors a Period starting at `seq` (kept if it exists). */
-  #anchor (seq: number, s: MpdSegment, force: boolean): Anchor {
+  /** Anchors a Period starting at `seq` (kept if it exists). availabilityStartTime is the first anchor's wall clock, whole seconds. */
+  #anchor (seq: number, s: MpdSegment): Anchor {
     const known = this.#anchors.get(seq)
     if (known != null) return known
     const pdt = s.pdtMs ?? 0
     this.#astMs ??= Math.floor(pdt / 1000) * 1000
     const anchor: Anchor = { startMs: Math.max(0, pdt - this.#astMs), pto: s.time ?? 0 }
-    if (force || this.#anchors.size === 0 || seq > Math.max(...this.#anchors.keys())) {
-      this.#anchors.set(seq, anchor)
-      if (this.#anchors.size > MAX_ANCHORS) this.#anchors.delete(Math.min(...this.#anchors.keys()))
-    }
+    this.#anchors.set(seq, anchor)
+    if (this.#anchors.size > MAX_ANCHORS) this.#anchors.delete(Math.min(...this.#anchors.keys()))
     return anchor
   }
 
@@ -238,6 +237,6 @@ export class DashManifest {
     let key = -1
     for (const k of this.#anchors.keys()) if (k <= seq && k > key) key = k
     if (key >= 0) return { key, anchor: this.#anchors.get(key)! }
-    return { key: seq, anchor: this.#anchor(seq, s, true) }
+    return { key: seq, anchor: this.#anchor(seq, s) }
   }
 }
