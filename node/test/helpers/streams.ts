@@ -41,6 +41,8 @@ export async function edgeListing (edgeHttp: string, streamId: string): Promise<
   const master = await getText(`${edgeHttp}/live/${streamId}/index.m3u8`)
   if (master.status !== 200) throw new Error(`master ${master.status}`)
   const renditions = parseMasterPlaylist(master.text).variants.map(v => v.uri.split('/')[0]!)
+  // fMP4 (CMAF) streams: the audio rendition is an EXT-X-MEDIA entry, not a variant.
+  for (const m of master.text.matchAll(/^#EXT-X-MEDIA:.*URI="([^"/]+)\/index\.m3u8"/gm)) renditions.push(m[1]!)
   const segments = new Map<string, number[]>()
   let ended = true
   for (const r of renditions) {

@@ -86,6 +86,7 @@ function xml (s: string): string {
  *   changes (a gap). Each Period is anchored once (start from the wall
  *   clock, presentationTimeOffset from the media time of its first
  *   segment) and keeps its id, start and offset while it is in the window.
+ * - `UTCTiming` (`urn:mpeg:dash:utc:direct:2014`): the time of rendering, for players' clock sync.
  * - Ended: `type="static"` with `mediaPresentationDuration`, periods shifted to start at 0.
  */
 export class DashManifest {
@@ -150,6 +151,9 @@ export class DashManifest {
       }
       lines.push('  </Period>')
     }
+    // The wall clock players sync to (DASH-IF IOP 4.7): the edge's own, in the manifest itself, so a
+    // player needs no time server (dash.js otherwise asks one on the internet).
+    if (!ended) lines.push(`  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="${formatProgramDateTime(nowMs)}"/>`)
     lines.push('</MPD>')
     return lines.join('\n') + '\n'
   }

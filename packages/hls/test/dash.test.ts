@@ -52,6 +52,7 @@ describe('DashManifest (live DASH from the HLS windows; fake clock)', () => {
       '      </Representation>',
       '    </AdaptationSet>',
       '  </Period>',
+      '  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2024-05-01T12:00:07.250Z"/>',
       '</MPD>',
       ''
     ].join('\n'))
@@ -124,7 +125,7 @@ describe('DashManifest (live DASH from the HLS windows; fake clock)', () => {
     const mpd = m.render({ nowMs: T0 + 30_000, ended: true, targetDurationSec: 2, representations: [rep('240p', [seg(0), seg(1), seg(2)])] })
     assert.match(mpd, /type="static"/)
     assert.match(mpd, /mediaPresentationDuration="PT6S"/)
-    assert.doesNotMatch(mpd, /minimumUpdatePeriod|availabilityStartTime/)
+    assert.doesNotMatch(mpd, /minimumUpdatePeriod|availabilityStartTime|UTCTiming/)
     assert.deepEqual(periods(mpd), ['p0@PT0S'])
   })
 
