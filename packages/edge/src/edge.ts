@@ -233,6 +233,19 @@ export class Edge {
     return renderMediaPlaylist({ segments, ended: true, targetDurationSec, ...(f.cmaf ? { version: 7 } : {}), ...(f.vod ? { playlistType: 'VOD' as const } : {}) })
   }
 
+  /** Every segment this edge heard of for one rendition, contiguous, missing ones as gaps (the DVR list). */
+  private historySegments (f: Followed, rendition: string): PlaylistSegment[] {
+    const seqs = [...f.history.keys()].sort((a, b) => a - b)
+    const out: PlaylistSegment[] = []
+    for (let seq = seqs[0]!; seq <= seqs.at(-1)!; seq++) {
+      const h = f.history.get(seq)
+      out.push(h != null
+        ? { seq, durationSec: h.durationSec, ...entryUris(seq, h.cmaf.inits.get(rendition), f.cmaf), pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
+        : { seq, durationSec: out.at(-1)?.durationSec ?? 2, uri: `gap-${seq}.m4s`, gap: true })
+    }
+    return out
+  }
+
   private remember (f: Followed, seg: SegmentAnnounce): void {
     if (f.history.has(seg.seq)) return
     f.history.set(seg.seq, { durationSec: seg.durationMs / 1000, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity, renditions: new Set(seg.renditions.map(r => r.name)), cmaf: cmafInfo(seg) })
@@ -307,9 +320,13 @@ export class Edge {
     if (!f.cmaf) throw new NotFoundError(`stream ${streamId} is MPEG-TS (--container ts): no DASH manifest`)
     if (f.renditions.size === 0) await this.waitFor(streamId, () => f.renditions.size > 0, 8000)
     const targetDurationSec = Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000)
-    const renditions = [...f.renditions.values()].map(r => ({ rendition: r, segments: this.windowFor(f, r.name, f.firstSeq ?? 0).segments() }))
+    const ended = [...f.renditions.keys()].every(name => this.windowFor(f, name, f.firstSeq ?? 0).ended)
+    // Ended (DVR): every segment heard of, as the HLS playlists then list them; live: the windows.
+    const renditions = [...f.renditions.values()].map(r => ({
+      rendition: r,
+      segments: ended && f.history.size > 0 ? this.historySegments(f, r.name) : this.windowFor(f, r.name, f.firstSeq ?? 0).segments()
+    }))
     if (!renditions.some(r => r.segments.some(s => s.gap !== true))) throw new NotFoundError(`stream ${streamId} has no segments yet`)
-    const ended = renditions.every(r => this.windowFor(f, r.rendition.name, 0).ended)
     const body = renderDash(f.dash, { nowMs: Date.now(), ended, targetDurationSec, renditions, info: seq => f.history.get(seq)?.cmaf })
     return { body, ended, targetDurationSec }
   }
