@@ -57,6 +57,8 @@ export interface NodeConfig {
    * reload (`_HLS_msn`) with `EXT-X-SERVER-CONTROL` on this node's edge.
    */
   lowLatency: boolean
+  /** Rendition container of new streams (ingest role): fragmented MP4 for HLS v7 and DASH, or MPEG-TS. */
+  container: 'cmaf' | 'ts'
 }
 
 export class ConfigError extends Error {
@@ -99,6 +101,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('webhook-secret', { type: 'string', default: '', describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
     .option('webhook-events', { type: 'string', default: 'stream.started,stream.ended,vod.ready', describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
     .option('mdns', { type: 'boolean', default: false, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
+    .option('container', { type: 'string', default: 'cmaf', choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
@@ -161,6 +164,7 @@ export function toConfig (raw: Raw): NodeConfig {
   } catch (err: any) {
     throw new ConfigError(`--ladder: ${err.message}`)
   }
+  if (raw.container != null && raw.container !== 'cmaf' && raw.container !== 'ts') throw new ConfigError(`--container takes cmaf or ts; got ${String(raw.container)}`)
   const webhooks = list(raw.webhook)
   for (const u of webhooks) {
     let url: URL | undefined
@@ -200,7 +204,8 @@ export function toConfig (raw: Raw): NodeConfig {
     webhookEvents,
     maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
     mdns: raw.mdns === true || raw.mdns === 'true',
-    lowLatency
+    lowLatency,
+    container: raw.container === 'ts' ? 'ts' : 'cmaf'
   }
 }
 

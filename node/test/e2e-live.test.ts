@@ -30,7 +30,8 @@ describe('live path: RTMP in → jobs → bids → libp2p transcode → edge HLS
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'ds-e2e-'))
-    const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '360p,240p', '--playlist-window', '60']
+    // This suite inspects MPEG-TS bytes (joins, continuity); e2e-cmaf.test.ts covers fMP4.
+    const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '360p,240p', '--playlist-window', '60', '--container', 'ts']
     ingest = await cluster.start('ingest', ['--role', 'ingest', ...common])
     const boot = await ingest.bootstrapAddr()
     workers = await Promise.all([

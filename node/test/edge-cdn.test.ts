@@ -68,7 +68,8 @@ describe('edge: CDN-grade HTTP, coalescing, metrics, webhooks', { timeout: 180_0
     })
     await new Promise<void>(resolve => hookServer.listen(0, '127.0.0.1', resolve))
     const hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`
-    const common = ['--segment-seconds', '1', '--ladder', '240p', '--playlist-window', '3']
+    // MPEG-TS CDN semantics (e2e-cmaf.test.ts checks the same for fMP4).
+    const common = ['--segment-seconds', '1', '--ladder', '240p', '--playlist-window', '3', '--container', 'ts']
     ingest = await cluster.start('ingest', ['--role', 'ingest', ...common, '--webhook', hookUrl, '--webhook-events', 'stream.started,stream.ended,segment.ready'], { DISTSTREAM_WEBHOOK_SECRET: SECRET })
     edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', await ingest.bootstrapAddr(), ...common])
     base = (await edge.info).http

@@ -78,7 +78,8 @@ describe('edge swarming: one ingest, six edges', { timeout: 300_000 }, () => {
 
     assert.equal((await callApi(`${http}/api/streams/${stream.id}`, 'DELETE', cluster.apiToken)).status, 200)
     const renditions = [...holdings.keys()].sort()
-    assert.deepEqual(renditions, ['240p', 'source'])
+    // CMAF (the default container): the video renditions and the ingest's audio track.
+    assert.deepEqual(renditions, ['240p', 'audio', 'source'])
     const total = [...holdings.values()].reduce((n, m) => n + m.size, 0)
     assert.ok(total >= 2 * (PUBLISH_SECONDS / 2 - 1), `ingest holds ${total} rendition segments`)
 

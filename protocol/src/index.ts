@@ -39,8 +39,8 @@ export * from './limits.js'
 export * from './errors.js'
 export * from './codecs.js'
 export * from './channel.js'
-export { utf8Length, truncateUtf8 } from './validate.js'
-export type { RenditionScope } from './validate.js'
+export { utf8Length, truncateUtf8, CONTAINERS, containerOf } from './validate.js'
+export type { RenditionScope, Container } from './validate.js'
 export {
   Rung, Rendition, Presence, JobAnnounce, StreamAnnounce, SegmentAnnounce, Bid, BidAck,
   TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse, Have

@@ -15,6 +15,8 @@ export const MAX_CONTROL_BYTES = 1 * MiB
 export const MAX_CHUNK_BYTES = 256 * KiB
 /** Largest segment or rendition. */
 export const MAX_SEGMENT_BYTES = 64 * MiB
+/** Largest fMP4 init segment (Rendition.init_size): ftyp + moov of one video and one audio track is ~1.3 KB. */
+export const MAX_INIT_BYTES = 64 * KiB
 /** Most renditions in one message (StreamAnnounce, SegmentAnnounce, TranscodeResponse). */
 export const MAX_RENDITIONS = 8
 /** Most rungs in a JobAnnounce ladder. */

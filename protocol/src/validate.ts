@@ -1,7 +1,7 @@
 import { ProtocolError } from './errors.js'
 import { isRole } from './constants.js'
 import {
-  ID_PATTERN, MAX_DIMENSION, MAX_DURATION_MS, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS,
+  ID_PATTERN, MAX_DIMENSION, MAX_DURATION_MS, MAX_INIT_BYTES, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS,
   MAX_RENDITIONS, MAX_ROLES, MAX_SEGMENT_BYTES, MAX_STRING, SHA256_BYTES, MAX_HOLDERS, PEER_ID_PATTERN
 } from './limits.js'
 import { FetchRequest, FetchResponse, StreamAnnounce, TranscodeResponse } from './pb/messages.js'
@@ -102,10 +102,30 @@ export function validateRendition (r: Rendition, path: string, scope: RenditionS
   if (scope === 'segment') {
     checkInt(r.size, `${path}.size`, 1, MAX_SEGMENT_BYTES)
     checkBytes(r.sha256, `${path}.sha256`, SHA256_BYTES, SHA256_BYTES)
+    if ((r.initSize == null) !== (r.initSha256 == null)) fail(`${path}.initSize`, 'and initSha256 must be both present or both absent')
+    if (r.initSize != null) {
+      // The init is a strict prefix: a media segment follows it.
+      checkInt(r.initSize, `${path}.initSize`, 8, Math.min(MAX_INIT_BYTES, r.size - 1))
+      checkBytes(r.initSha256!, `${path}.initSha256`, SHA256_BYTES, SHA256_BYTES)
+    }
   } else {
     checkInt(r.size, `${path}.size`, 0, 0)
     checkBytes(r.sha256, `${path}.sha256`, 0, 0)
+    if (r.initSize != null || r.initSha256 != null) fail(`${path}.initSize`, 'must be absent in stream-level lists')
   }
+}
+
+/** Rendition containers (`JobAnnounce.container`, `StreamAnnounce.container`); absent or "" means "ts". */
+export const CONTAINERS = ['ts', 'cmaf'] as const
+export type Container = typeof CONTAINERS[number]
+
+function checkContainer (v: string | undefined, path: string): void {
+  if (v != null && v !== '' && !(CONTAINERS as readonly string[]).includes(v)) fail(path, `must be one of ${CONTAINERS.join(', ')} (or absent)`)
+}
+
+/** The container a JobAnnounce or StreamAnnounce names ("ts" when absent). Validate first. */
+export function containerOf (m: { container?: string }): Container {
+  return m.container === 'cmaf' ? 'cmaf' : 'ts'
 }
 
 function validateRenditions (list: Rendition[], path: string, scope: RenditionScope, min: number): void {
@@ -151,6 +171,7 @@ export function validateJobAnnounce (m: JobAnnounce, path = 'JobAnnounce'): void
   checkUnique(m.ladder.map(r => r.name), `${path}.ladder`)
   checkInt(m.deadlineMs, `${path}.deadlineMs`)
   checkInt(m.issuedAtMs, `${path}.issuedAtMs`)
+  checkContainer(m.container, `${path}.container`)
 }
 
 export function validateStreamAnnounce (m: StreamAnnounce, path = 'StreamAnnounce'): void {
@@ -162,6 +183,7 @@ export function validateStreamAnnounce (m: StreamAnnounce, path = 'StreamAnnounc
   checkInt(m.lastSeq, `${path}.lastSeq`)
   checkMultiaddrs(m.ingestMultiaddrs, `${path}.ingestMultiaddrs`)
   checkInt(m.updatedAtMs, `${path}.updatedAtMs`)
+  checkContainer(m.container, `${path}.container`)
 }
 
 export function validateSegmentAnnounce (m: SegmentAnnounce, path = 'SegmentAnnounce'): void {
@@ -170,6 +192,7 @@ export function validateSegmentAnnounce (m: SegmentAnnounce, path = 'SegmentAnno
   checkDuration(m.durationMs, `${path}.durationMs`, 1)
   checkInt(m.pdtMs, `${path}.pdtMs`)
   validateRenditions(m.renditions, `${path}.renditions`, 'segment', 1)
+  if (m.mediaTime != null) checkInt(m.mediaTime, `${path}.mediaTime`)
 }
 
 export function validateBid (m: Bid, path = 'Bid'): void {

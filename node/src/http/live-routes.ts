@@ -1,6 +1,7 @@
 import { ID_PATTERN } from '@diststream/protocol'
 import { BlockingReloadUnavailableError, CONTENT_TYPES, CORS_HEADERS, parseDeliveryDirectives, playlistCacheControl, segmentResponse } from '@diststream/edge'
 import { HttpError } from './server.js'
+import { registerCmafRoutes, SEGMENT_FILE, serveCmafFile } from './cmaf-routes.js'
 import type { DistNode } from '../node.js'
 import type { Edge } from '@diststream/edge'
 import type { FastifyInstance, FastifyReply } from 'fastify'
@@ -79,8 +80,13 @@ export function registerLiveRoutes (app: FastifyInstance, node: DistNode): void 
     }
   })
 
-  app.get<{ Params: { id: string, rendition: string, seg: string } }>('/live/:id/:rendition/:seg', { schema: params({ seg: { type: 'string', pattern: '^[0-9]{1,12}\\.ts$' } }) }, async (req, reply) => {
+  registerCmafRoutes(app, node)
+
+  app.get<{ Params: { id: string, rendition: string, seg: string } }>('/live/:id/:rendition/:seg', { schema: params({ seg: { type: 'string', pattern: SEGMENT_FILE } }) }, async (req, reply) => {
+    // fMP4: <seq>.m4s and init-<hash>.mp4 (cmaf-routes.ts)
+    if (!req.params.seg.endsWith('.ts')) return await serveCmafFile(req, reply, node)
     const edge = edgeOf(node)
+    if (edge.isCmaf(req.params.id)) throw new HttpError(404, 'this stream is fMP4 (CMAF): its segments are <seq>.m4s')
     const seq = Number.parseInt(req.params.seg, 10)
     let served
     try {

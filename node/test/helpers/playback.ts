@@ -40,11 +40,16 @@ export function assertContiguous (segments: PlaylistSegment[], what: string): nu
  */
 export async function checkSegments (opts: { edgeHttp: string, streamId: string, rendition: string, segments: PlaylistSegment[], dir: string, ffmpeg: FfmpegPaths, size: [number, number] }): Promise<{ maxVideoGapMs: number, maxAudioGapMs: number, files: string[] }> {
   const files: string[] = []
+  const get = async (uri: string): Promise<Buffer> => {
+    const res = await fetch(`${opts.edgeHttp}/live/${opts.streamId}/${opts.rendition}/${uri}`, { signal: AbortSignal.timeout(15_000) })
+    assert.equal(res.status, 200, `${opts.rendition}/${uri}`)
+    return Buffer.from(await res.arrayBuffer())
+  }
   for (const s of opts.segments) {
-    const res = await fetch(`${opts.edgeHttp}/live/${opts.streamId}/${opts.rendition}/${s.uri}`, { signal: AbortSignal.timeout(15_000) })
-    assert.equal(res.status, 200, `${opts.rendition}/${s.uri}`)
-    const file = join(opts.dir, `${opts.streamId}-${opts.rendition}-${s.seq}.ts`)
-    await writeFile(file, Buffer.from(await res.arrayBuffer()))
+    // fMP4 (CMAF): the segment's init (EXT-X-MAP) + the media segment make a file ffprobe reads on its own.
+    const body = s.map != null ? Buffer.concat([await get(s.map), await get(s.uri)]) : await get(s.uri)
+    const file = join(opts.dir, `${opts.streamId}-${opts.rendition}-${s.seq}.${s.map != null ? 'mp4' : 'ts'}`)
+    await writeFile(file, body)
     files.push(file)
     const probe = await probeMedia(file, { ffprobePath: opts.ffmpeg.ffprobe, ffmpegPath: opts.ffmpeg.ffmpeg, countFrames: true })
     assert.deepEqual([probe.width, probe.height], opts.size, `${opts.rendition} segment ${s.seq} resolution`)

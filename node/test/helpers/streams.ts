@@ -25,6 +25,7 @@ export async function ingestHoldings (dataDir: string, streamId: string): Promis
   const out: Holdings = new Map()
   const root = join(dataDir, 'segments', streamId)
   for (const r of await readdir(root)) {
+    if (r === 'source-ts') continue // a CMAF stream's MPEG-TS cuts: internal, not a rendition
     const m = new Map<number, string>()
     for (const f of await readdir(join(root, r))) {
       if (!/^\d+\.ts$/.test(f)) continue
@@ -40,6 +41,8 @@ export async function edgeListing (edgeHttp: string, streamId: string): Promise<
   const master = await getText(`${edgeHttp}/live/${streamId}/index.m3u8`)
   if (master.status !== 200) throw new Error(`master ${master.status}`)
   const renditions = parseMasterPlaylist(master.text).variants.map(v => v.uri.split('/')[0]!)
+  // fMP4 (CMAF) streams: the audio rendition is an EXT-X-MEDIA entry, not a variant.
+  for (const m of master.text.matchAll(/^#EXT-X-MEDIA:.*URI="([^"/]+)\/index\.m3u8"/gm)) renditions.push(m[1]!)
   const segments = new Map<string, number[]>()
   let ended = true
   for (const r of renditions) {
@@ -52,11 +55,21 @@ export async function edgeListing (edgeHttp: string, streamId: string): Promise<
   return { renditions, segments, ended }
 }
 
-/** sha256 of one segment as an edge serves it over HTTP. */
+/**
+ * sha256 of one segment as an edge serves it over HTTP: the `.ts` file, or
+ * for fMP4 (CMAF) its init (the playlist's EXT-X-MAP) followed by its `.m4s`,
+ * which is what the ingest stores.
+ */
 export async function edgeSegmentHash (edgeHttp: string, streamId: string, rendition: string, seq: number): Promise<string> {
-  const res = await fetch(`${edgeHttp}/live/${streamId}/${rendition}/${seq}.ts`, { signal: AbortSignal.timeout(15_000) })
-  if (res.status !== 200) throw new Error(`${rendition}/${seq}: ${res.status}`)
-  return createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')
+  const get = async (file: string): Promise<Buffer> => {
+    const res = await fetch(`${edgeHttp}/live/${streamId}/${rendition}/${file}`, { signal: AbortSignal.timeout(15_000) })
+    if (res.status !== 200) throw new Error(`${rendition}/${file}: ${res.status}`)
+    return Buffer.from(await res.arrayBuffer())
+  }
+  const playlist = parseMediaPlaylist((await getText(`${edgeHttp}/live/${streamId}/${rendition}/index.m3u8`)).text)
+  const entry = playlist.segments.find(s => s.seq === seq)
+  const bytes = entry?.map != null ? Buffer.concat([await get(entry.map), await get(`${seq}.m4s`)]) : await get(`${seq}.ts`)
+  return createHash('sha256').update(bytes).digest('hex')
 }
 
 /**

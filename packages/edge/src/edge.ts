@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { ID_PATTERN, MAX_INDEX_SEGMENTS, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
-import { LiveWindow, renderMasterPlaylist, renderMediaPlaylist } from '@diststream/hls'
+import { DashManifest, LiveWindow, renderMasterPlaylist, renderMediaPlaylist } from '@diststream/hls'
 import type { PlaylistSegment } from '@diststream/hls'
 import { LifecycleSweeper } from '@diststream/scheduler'
 import { Counter } from 'prom-client'
@@ -12,6 +12,8 @@ import type { LifecycleAction, LifecycleRecord } from '@diststream/scheduler'
 import { Swarm } from './swarm.js'
 import { BlockingReloadUnavailableError, blockingDecision, blockingTimeoutMs, DeliveryDirectiveError, NotifyingWindow, PlaylistWaiters } from './blocking.js'
 import type { DeliveryDirectives } from './blocking.js'
+import { cmafInfo, cmafMaster, entryUris, initLength, initPart, INIT_NAME, mediaPart, renderDash } from './cmaf.js'
+import type { CmafSegmentInfo } from './cmaf.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -75,7 +77,7 @@ export class NotFoundError extends Error {
 
 interface DirectoryEntry { ingest: string, announce: StreamAnnounce }
 
-interface HistoryEntry { durationSec: number, pdtMs: number, discontinuity: boolean, renditions: Set<string> }
+interface HistoryEntry { durationSec: number, pdtMs: number, discontinuity: boolean, renditions: Set<string>, cmaf: CmafSegmentInfo }
 
 /** Segments an edge remembers per stream for its DVR playlist (12 h of 2 s segments). */
 export const MAX_DVR_SEGMENTS = 21_600
@@ -105,6 +107,10 @@ interface Followed {
   vod: boolean
   /** VOD: each segment's renditions (with hashes) from the INDEX, fetched when first asked for. */
   vodSegments: Map<number, SegmentAnnounce>
+  /** Renditions are fragmented MP4 (the stream was announced with container "cmaf"): HLS v7 and DASH. */
+  cmaf: boolean
+  /** The DASH manifest's state (availabilityStartTime, Period anchors). */
+  dash: DashManifest
   unsubscribe: () => void
   ready: Promise<void>
 }
@@ -194,6 +200,10 @@ export class Edge {
     const f = await this.follow(streamId)
     if (f.renditions.size === 0) await this.waitFor(streamId, () => f.renditions.size > 0, 8000)
     if (f.renditions.size === 0) throw new NotFoundError(`stream ${streamId} has no renditions yet`)
+    if (f.cmaf) {
+      const { variants, audio } = cmafMaster([...f.renditions.values()])
+      return renderMasterPlaylist(variants, { version: 7, audio })
+    }
     return renderMasterPlaylist([...f.renditions.values()].map(r => ({
       uri: `${r.name}/index.m3u8`,
       name: r.name,
@@ -229,7 +239,7 @@ export class Edge {
     }
     if (w.ended && f.history.size > 0) return { body: this.vodPlaylist(f, rendition, targetDurationSec), ended: true, targetDurationSec }
     const serverControl = this.init.lowLatency === true ? { serverControl: { canBlockReload: true } } : {}
-    return { body: w.toPlaylist({ targetDurationSec, ...serverControl, ...(f.vod ? { playlistType: 'VOD' as const } : {}) }), ended: w.ended, targetDurationSec }
+    return { body: w.toPlaylist({ targetDurationSec, ...serverControl, ...(f.cmaf ? { version: 7 } : {}), ...(f.vod ? { playlistType: 'VOD' as const } : {}) }), ended: w.ended, targetDurationSec }
   }
 
   /**
@@ -245,19 +255,32 @@ export class Edge {
     for (let seq = seqs[0]!; seq <= seqs.at(-1)!; seq++) {
       const h = f.history.get(seq)
       const seg: PlaylistSegment = h != null
-        ? { seq, durationSec: h.durationSec, uri: `${seq}.ts`, pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
+        ? { seq, durationSec: h.durationSec, ...entryUris(seq, h.cmaf.inits.get(rendition), f.cmaf), pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
         : { seq, durationSec: last?.durationSec ?? targetDurationSec, uri: `gap-${seq}.ts`, gap: true }
       if (seg.gap === true) seg.uri = `gap-${seq}.ts`
       segments.push(seg)
       last = seg
     }
     // A VOD (a file transcoded at once) says so; an ended live stream (DVR) is just ended.
-    return renderMediaPlaylist({ segments, ended: true, targetDurationSec, ...(f.vod ? { playlistType: 'VOD' as const } : {}) })
+    return renderMediaPlaylist({ segments, ended: true, targetDurationSec, ...(f.cmaf ? { version: 7 } : {}), ...(f.vod ? { playlistType: 'VOD' as const } : {}) })
+  }
+
+  /** Every segment this edge heard of for one rendition, contiguous, missing ones as gaps (the DVR list). */
+  private historySegments (f: Followed, rendition: string): PlaylistSegment[] {
+    const seqs = [...f.history.keys()].sort((a, b) => a - b)
+    const out: PlaylistSegment[] = []
+    for (let seq = seqs[0]!; seq <= seqs.at(-1)!; seq++) {
+      const h = f.history.get(seq)
+      out.push(h != null
+        ? { seq, durationSec: h.durationSec, ...entryUris(seq, h.cmaf.inits.get(rendition), f.cmaf), pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
+        : { seq, durationSec: out.at(-1)?.durationSec ?? 2, uri: `gap-${seq}.m4s`, gap: true })
+    }
+    return out
   }
 
   private remember (f: Followed, seg: SegmentAnnounce): void {
     if (f.history.has(seg.seq)) return
-    f.history.set(seg.seq, { durationSec: seg.durationMs / 1000, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity, renditions: new Set(seg.renditions.map(r => r.name)) })
+    f.history.set(seg.seq, { durationSec: seg.durationMs / 1000, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity, renditions: new Set(seg.renditions.map(r => r.name)), cmaf: cmafInfo(seg) })
     if (f.history.size > MAX_DVR_SEGMENTS) f.history.delete(Math.min(...f.history.keys()))
   }
 
@@ -289,6 +312,55 @@ export class Edge {
         throw new UpstreamError(`segment ${rendition}/${seq} could not be fetched from the ingest: ${String(err?.message)}`)
       }
     })
+  }
+
+  /** The stream is followed and its renditions are fragmented MP4 (its `.ts` URLs do not exist). */
+  isCmaf (streamId: string): boolean {
+    return this.followed.get(streamId)?.cmaf === true
+  }
+
+  /** A CMAF segment's media part (`<seq>.m4s`): the stored segment without its init. */
+  async mediaSegment (streamId: string, rendition: string, seq: number): Promise<ServedSegment> {
+    const served = await this.segment(streamId, rendition, seq)
+    const init = this.followed.get(streamId)?.history.get(seq)?.cmaf.inits.get(rendition)
+    try {
+      return { ...served, entry: mediaPart(served.entry, init?.size ?? initLength(served.entry.data)) }
+    } catch {
+      throw new NotFoundError(`${rendition}/${seq} is not a CMAF segment`)
+    }
+  }
+
+  /** A rendition's init segment (`init-<8 hex>.mp4`), cut from the newest held segment announced with it. */
+  async initSegment (streamId: string, rendition: string, file: string): Promise<ServedSegment> {
+    const prefix = INIT_NAME.exec(file)?.[1]
+    if (prefix == null || !ID_PATTERN.test(rendition)) throw new NotFoundError('no such init segment')
+    const f = await this.follow(streamId)
+    const seqs = [...f.history.keys()].sort((a, b) => b - a)
+    for (const seq of seqs) {
+      const h = f.history.get(seq)!
+      const init = h.cmaf.inits.get(rendition)
+      if (init == null || !init.sha.startsWith(prefix) || !h.renditions.has(rendition)) continue
+      const served = await this.segment(streamId, rendition, seq).catch(() => undefined)
+      if (served != null) return { ...served, entry: initPart(served.entry, init) }
+    }
+    throw new NotFoundError(`stream ${streamId} has no init ${file} for ${rendition}`)
+  }
+
+  /** The stream's live DASH manifest (CMAF streams only). */
+  async dashManifest (streamId: string): Promise<MediaPlaylistView> {
+    const f = await this.follow(streamId)
+    if (!f.cmaf) throw new NotFoundError(`stream ${streamId} is MPEG-TS (--container ts): no DASH manifest`)
+    if (f.renditions.size === 0) await this.waitFor(streamId, () => f.renditions.size > 0, 8000)
+    const targetDurationSec = Math.max(1, Math.round(this.directory.get(streamId)?.announce.targetDurationMs ?? 2000) / 1000)
+    const ended = [...f.renditions.keys()].every(name => this.windowFor(f, name, f.firstSeq ?? 0).ended)
+    // Ended (DVR): every segment heard of, as the HLS playlists then list them; live: the windows.
+    const renditions = [...f.renditions.values()].map(r => ({
+      rendition: r,
+      segments: ended && f.history.size > 0 ? this.historySegments(f, r.name) : this.windowFor(f, r.name, f.firstSeq ?? 0).segments()
+    }))
+    if (!renditions.some(r => r.segments.some(s => s.gap !== true))) throw new NotFoundError(`stream ${streamId} has no segments yet`)
+    const body = renderDash(f.dash, { nowMs: Date.now(), ended, targetDurationSec, renditions, info: seq => f.history.get(seq)?.cmaf })
+    return { body, ended, targetDurationSec }
   }
 
   private onStreamAnnounce (msg: StreamAnnounce, from: string): void {
@@ -390,6 +462,8 @@ export class Edge {
           history: new Map(),
           vod: entry.announce.vod === true,
           vodSegments: new Map(),
+          cmaf: entry.announce.container === 'cmaf',
+          dash: new DashManifest(),
           unsubscribe: () => {},
           ready: Promise.resolve()
         }
@@ -475,8 +549,9 @@ export class Edge {
       for (const seg of all) {
         f.seen.add(seg.seq)
         f.vodSegments.set(seg.seq, seg)
+        const info = cmafInfo(seg)
         for (const name of f.renditions.keys()) {
-          const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, uri: `${seg.seq}.ts`, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
+          const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, ...entryUris(seg.seq, info.inits.get(name), f.cmaf), pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
           this.windowFor(f, name, seg.seq).add(seg.renditions.some(r => r.name === name) ? entry : { ...entry, gap: true })
         }
       }
@@ -497,10 +572,11 @@ export class Edge {
     this.remember(f, seg)
     this.addRenditions(f, seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
     const held: string[] = []
+    const info = cmafInfo(seg)
     const p = Promise.all([...f.renditions.keys()].map(async name => {
       const w = this.windowFor(f, name, seg.seq)
       const r = seg.renditions.find(x => x.name === name)
-      const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, uri: `${seg.seq}.ts`, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
+      const entry = { seq: seg.seq, durationSec: seg.durationMs / 1000, ...entryUris(seg.seq, info.inits.get(name), f.cmaf), pdtMs: seg.pdtMs, discontinuity: seg.discontinuity }
       if (r == null) {
         w.add({ ...entry, gap: true })
         return

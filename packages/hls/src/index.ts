@@ -28,6 +28,7 @@
 export { HlsError, PlaylistParseError, PlaylistValidationError } from './errors.js'
 export { formatProgramDateTime } from './format.js'
 export { renderMediaPlaylist, renderServerControl, validateSegment, type MediaPlaylistOptions, type PlaylistSegment, type ServerControl } from './media.js'
-export { renderMasterPlaylist, type Variant } from './master.js'
+export { renderMasterPlaylist, type AudioMedia, type Variant } from './master.js'
 export { parseMasterPlaylist, parseMediaPlaylist, type ParsedMasterPlaylist, type ParsedMediaPlaylist } from './parse.js'
 export { LiveWindow, type AddResult, type LiveWindowOptions } from './window.js'
+export { DASH_TIMESCALE, DashManifest, type MpdRenderOptions, type MpdRepresentation, type MpdSegment } from './dash.js'

@@ -17,6 +17,16 @@ export interface Variant {
   frameRate?: number
   /** Human-readable rendition name (`NAME`, e.g. `720p`). */
   name: string
+  /** `AUDIO` group id: the variant plays with that group's `#EXT-X-MEDIA` audio rendition (demuxed, e.g. CMAF). */
+  audio?: string
+}
+
+/** An alternative audio rendition (`#EXT-X-MEDIA:TYPE=AUDIO`), referenced by variants' `audio` group. */
+export interface AudioMedia {
+  groupId: string
+  name: string
+  /** URI of its media playlist. */
+  uri: string
 }
 
 function positive (n: unknown, what: string): number {
@@ -39,29 +49,50 @@ function validateVariant (v: Variant, i: number): void {
   if (v.codecs.length === 0) throw new PlaylistValidationError(`${at}: codecs must not be empty`)
   if (v.frameRate !== undefined) positive(v.frameRate, `${at}: frameRate`)
   checkQuoted(v.name, `${at}: name`)
+  if (v.audio !== undefined) checkQuoted(v.audio, `${at}: audio`)
 }
 
 /**
  * Renders a master (multivariant) playlist with one `#EXT-X-STREAM-INF` per
- * variant, highest `bandwidth` first (ties keep their input order).
+ * variant, highest `bandwidth` first (ties keep their input order);
+ * `#EXT-X-VERSION` when `opts.version` is given (7 for fMP4 renditions).
  *
  * Attribute order: `BANDWIDTH`, `AVERAGE-BANDWIDTH`, `RESOLUTION`, `CODECS`,
  * `FRAME-RATE`, `NAME`. (`NAME` is not defined for STREAM-INF by RFC 8216;
  * players ignore unknown attributes, and it labels renditions for humans and
  * for {@link parseMasterPlaylist}.)
  */
-export function renderMasterPlaylist (variants: readonly Variant[]): string {
+export function renderMasterPlaylist (variants: readonly Variant[], opts: { version?: number, audio?: readonly AudioMedia[] } = {}): string {
   if (!Array.isArray(variants) || variants.length === 0) {
     throw new PlaylistValidationError('a master playlist needs at least one variant')
   }
+  if (opts.version !== undefined && (!Number.isInteger(opts.version) || opts.version < 1)) {
+    throw new PlaylistValidationError(`version must be a positive integer, got ${opts.version}`)
+  }
   variants.forEach(validateVariant)
+  const audio = opts.audio ?? []
+  audio.forEach((a, i) => {
+    checkQuoted(a.groupId, `audio ${i}: groupId`)
+    checkQuoted(a.name, `audio ${i}: name`)
+    checkUri(a.uri, `audio ${i}`)
+    checkQuoted(a.uri, `audio ${i}: uri`)
+  })
+  for (const v of variants) {
+    if (v.audio !== undefined && !audio.some(a => a.groupId === v.audio)) throw new PlaylistValidationError(`variant ${JSON.stringify(v.name)}: no audio group ${JSON.stringify(v.audio)}`)
+  }
   const sorted = [...variants].sort((a, b) => b.bandwidth - a.bandwidth)
-  const lines = ['#EXTM3U', '#EXT-X-INDEPENDENT-SEGMENTS']
+  const lines = ['#EXTM3U', ...(opts.version !== undefined ? [`#EXT-X-VERSION:${opts.version}`] : []), '#EXT-X-INDEPENDENT-SEGMENTS']
+  // The first audio rendition of each group is its default.
+  audio.forEach((a, i) => {
+    const first = audio.findIndex(x => x.groupId === a.groupId) === i
+    lines.push(`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${a.groupId}",NAME="${a.name}",DEFAULT=${first ? 'YES' : 'NO'},AUTOSELECT=YES,URI="${a.uri}"`)
+  })
   for (const v of sorted) {
     const attrs = [`BANDWIDTH=${Math.ceil(v.bandwidth)}`]
     if (v.averageBandwidth !== undefined) attrs.push(`AVERAGE-BANDWIDTH=${Math.ceil(v.averageBandwidth)}`)
     attrs.push(`RESOLUTION=${v.width}x${v.height}`, `CODECS="${v.codecs}"`)
     if (v.frameRate !== undefined) attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`)
+    if (v.audio !== undefined) attrs.push(`AUDIO="${v.audio}"`)
     attrs.push(`NAME="${v.name}"`)
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri)
   }

@@ -1,6 +1,6 @@
 import { PlaylistValidationError } from './errors.js'
 import {
-  checkUri, formatDuration, formatProgramDateTime, isNonNegativeInt, targetDurationFor
+  checkQuoted, checkUri, formatDuration, formatProgramDateTime, isNonNegativeInt, targetDurationFor
 } from './format.js'
 
 /** One media segment of a media playlist. */
@@ -17,6 +17,12 @@ export interface PlaylistSegment {
   discontinuity?: boolean
   /** The segment is unavailable (`#EXT-X-GAP`); clients must not load its URI. */
   gap?: boolean
+  /**
+   * URI of the segment's media initialization section (fMP4/CMAF): `#EXT-X-MAP:URI="..."` is
+   * written before the first segment that has one and again wherever it changes (needs
+   * `version` >= 6; fMP4 playlists use 7).
+   */
+  map?: string
 }
 
 export interface MediaPlaylistOptions {
@@ -83,6 +89,10 @@ export function validateSegment (s: PlaylistSegment, what = 'segment'): void {
     throw new PlaylistValidationError(`${at}: durationSec must be a positive number, got ${s.durationSec}`)
   }
   checkUri(s.uri, at)
+  if (s.map !== undefined) {
+    checkUri(s.map, `${at} map`)
+    checkQuoted(s.map, `${at} map`)
+  }
   if (s.pdtMs !== undefined) formatProgramDateTime(s.pdtMs)
 }
 
@@ -125,6 +135,7 @@ export function renderMediaPlaylist (opts: MediaPlaylistOptions): string {
     }
     target = Math.max(target, targetDurationFor(s.durationSec))
   })
+  if (version < 6 && segments.some(s => s.map !== undefined)) throw new PlaylistValidationError(`EXT-X-MAP (segments with map) needs version >= 6, got ${version}`)
   const first = segments[0]
   if (first !== undefined && opts.mediaSequence !== undefined && opts.mediaSequence !== first.seq) {
     throw new PlaylistValidationError(`mediaSequence ${opts.mediaSequence} does not match first segment seq ${first.seq}`)
@@ -140,8 +151,13 @@ export function renderMediaPlaylist (opts: MediaPlaylistOptions): string {
   if (opts.serverControl !== undefined) lines.push(renderServerControl(opts.serverControl, Math.max(target, 1)))
   if (discontinuitySequence !== 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`)
   if (opts.playlistType !== undefined) lines.push(`#EXT-X-PLAYLIST-TYPE:${opts.playlistType}`)
+  let map: string | undefined
   for (const s of segments) {
     if (s.discontinuity === true) lines.push('#EXT-X-DISCONTINUITY')
+    if (s.map !== undefined && s.map !== map) {
+      map = s.map
+      lines.push(`#EXT-X-MAP:URI="${map}"`)
+    }
     if (s.pdtMs !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${formatProgramDateTime(s.pdtMs)}`)
     lines.push(`#EXTINF:${formatDuration(s.durationSec)},`)
     if (s.gap === true) lines.push('#EXT-X-GAP')

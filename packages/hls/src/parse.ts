@@ -63,6 +63,7 @@ export function parseMediaPlaylist (text: string): ParsedMediaPlaylist {
   }
   let pending: { durationSec?: number, pdtMs?: number, discontinuity?: boolean, gap?: boolean } = {}
   let v: string | undefined
+  let map: string | undefined
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i] ?? ''
     const n = i + 1
@@ -81,6 +82,9 @@ export function parseMediaPlaylist (text: string): ParsedMediaPlaylist {
       const ms = Date.parse(v)
       if (Number.isNaN(ms)) throw new PlaylistParseError(`EXT-X-PROGRAM-DATE-TIME: invalid date ${JSON.stringify(v)}`, n)
       pending.pdtMs = ms
+    } else if ((v = tagValue(line, '#EXT-X-MAP')) !== undefined) {
+      map = parseAttributeList(v).get('URI')
+      if (map === undefined || map === '') throw new PlaylistParseError('EXT-X-MAP without URI', n)
     } else if (line === '#EXT-X-DISCONTINUITY') pending.discontinuity = true
     else if (line === '#EXT-X-GAP') pending.gap = true
     else if (line === '#EXT-X-ENDLIST') out.ended = true
@@ -92,6 +96,7 @@ export function parseMediaPlaylist (text: string): ParsedMediaPlaylist {
       if (pending.pdtMs !== undefined) seg.pdtMs = pending.pdtMs
       if (pending.discontinuity === true) seg.discontinuity = true
       if (pending.gap === true) seg.gap = true
+      if (map !== undefined) seg.map = map
       out.segments.push(seg)
       pending = {}
     }

@@ -52,6 +52,8 @@ export interface IngestInit extends PeerComponents {
   onEvent?: <T extends WebhookEventType>(type: T, data: WebhookEventData[T]) => void
   /** Copies of each rendition segment served to swarming edges before answering BUSY (default 2). */
   maxCopiesPerSegment?: number
+  /** Rendition container of new streams (`--container`): fragmented MP4 (`cmaf`) or MPEG-TS (`ts`, the default here). Kept on each stream record. */
+  container?: 'cmaf' | 'ts'
 }
 
 export class StreamEndedError extends Error {
@@ -227,8 +229,11 @@ export class Ingest {
     await this.init.protocols.unhandle(PROTOCOL_FETCH)
   }
 
+  /** Container of streams created from now on. */
+  get container (): 'cmaf' | 'ts' { return this.init.container ?? 'ts' }
+
   async createStream (name: string): Promise<StreamRecord> {
-    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'idle' }
+    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'idle', container: this.container }
     await this.init.store.streams.put(rec)
     this.byKey.set(rec.key, rec.id)
     return rec
@@ -244,7 +249,7 @@ export class Ingest {
   async createPullStream (name: string, sourceUrl: string): Promise<StreamRecord> {
     const src = parseSourceUrl(sourceUrl)
     await checkPullSource(src)
-    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl }
+    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
     await this.init.store.streams.put(rec)
     await this.startPull(rec, sourceUrl)
     return rec
@@ -278,7 +283,7 @@ export class Ingest {
   async createVod (name: string, input: string, opts: { deleteAfter?: boolean } = {}): Promise<StreamRecord> {
     const src = parseSourceUrl(input)
     await checkPullSource(src)
-    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input }
+    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
     await this.init.store.streams.put(rec)
     this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
     let tooLong = false
@@ -473,7 +478,7 @@ export class Ingest {
       await this.init.store.streams.put({ ...cur, lastSeq: Math.max(cur.lastSeq ?? -1, seg.seq) })
       return
     }
-    const renditions = seg.renditions.map(r => ({ ...r, size: 0, sha256: '' }))
+    const renditions = seg.renditions.map(r => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, size: 0, sha256: '' }))
     const merged = mergeRenditions(cur.renditions ?? [], renditions)
     const next = { ...cur, source: stream.source ?? cur.source, lastSeq: Math.max(cur.lastSeq ?? -1, seg.seq), lastSegmentAt: Date.now(), renditions: merged }
     await this.init.store.streams.put(next)
@@ -496,7 +501,8 @@ export class Ingest {
       // A VOD is LIVE while processing (workers take jobs only for live streams), ENDED once ready.
       state: s.state === 'ready' || s.state === 'failed' || isEndedForPlayers(s) ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE,
       ...(s.vod === true ? { vod: true } : {}),
-      renditions: (s.renditions ?? []).map(r => ({ ...toWire(r), size: 0, sha256: new Uint8Array(0) })),
+      ...(s.container === 'cmaf' ? { container: 'cmaf' } : {}),
+      renditions: (s.renditions ?? []).map(r => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, size: 0, sha256: new Uint8Array(0) })),
       targetDurationMs: this.init.segmentSeconds * 1000,
       lastSeq: s.lastSeq ?? 0,
       ingestMultiaddrs: this.init.libp2p.getMultiaddrs().slice(0, 16).map(m => m.bytes),
@@ -543,7 +549,7 @@ export class Ingest {
           size: 0,
           sha256: new Uint8Array(0),
           stream: this.streamAnnounce(rec),
-          segments: segs.map(s => ({ streamId: s.streamId, seq: s.seq, durationMs: s.durationMs, pdtMs: s.pdtMs, discontinuity: s.discontinuity, renditions: s.renditions.map(toWire) }))
+          segments: segs.map(s => ({ streamId: s.streamId, seq: s.seq, durationMs: s.durationMs, pdtMs: s.pdtMs, discontinuity: s.discontinuity, renditions: s.renditions.map(toWire), ...(s.mediaTime != null ? { mediaTime: s.mediaTime } : {}) }))
         }, { signal })
       } else {
         const seg = await this.init.store.segments.get(rec.id, req.seq)

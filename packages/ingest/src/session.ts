@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { codecs, streamTopic, TOPIC_JOBS } from '@diststream/protocol'
-import { measurePsnr, probeMedia, Segmenter } from '@diststream/media'
+import { measurePsnr, probeMedia, remuxToCmaf, Segmenter } from '@diststream/media'
 import { AttemptInvalidError, Auction, DEFAULT_BID_K, dispatchJob, electionSize, judgeSpotCheck, LATE_FACTOR, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { transcodeOn } from './transcode-client.js'
 import type { IngestContext } from './context.js'
@@ -209,19 +209,37 @@ export class PublishSession {
     const durationMs = Math.max(1, Math.round(seg.durationSec * 1000))
     const pdtBase = this.pdtBase ?? { wall: closedAt - durationMs, startSec: seg.startSec }
     const pdtMs = Math.round(pdtBase.wall + (seg.startSec - pdtBase.startSec) * 1000)
-    await ctx.store.files.adopt(seg.path, this.stream.id, 'source', seq)
-    const source: RenditionRecord = {
-      name: 'source',
-      width: src.width,
-      height: src.height,
-      bandwidth: Math.round(bytes.byteLength * 8 / (durationMs / 1000) * 1.2),
-      codecs: src.codecs,
-      size: bytes.byteLength,
-      sha256: createHash('sha256').update(bytes).digest('hex')
+    const tsName = this.sourceTsName
+    await ctx.store.files.adopt(seg.path, this.stream.id, tsName, seq)
+    // CMAF: the source rendition players get is the segment remuxed to fMP4 (a stream copy); the
+    // MPEG-TS cut stays in the store under SOURCE_TS for workers, spot checks and recovery.
+    const record = (name: string, data: Uint8Array, fields: Pick<RenditionRecord, 'width' | 'height' | 'codecs'>, init: Pick<RenditionRecord, 'initSize' | 'initSha256'> = {}): RenditionRecord => ({
+      name,
+      ...fields,
+      bandwidth: Math.round(data.byteLength * 8 / (durationMs / 1000) * 1.2),
+      size: data.byteLength,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      ...init
+    })
+    let renditions = [record('source', bytes, { width: src.width, height: src.height, codecs: src.codecs })]
+    let mediaTime: number | undefined
+    if (this.cmaf) {
+      // CMAF tracks: the source video, and the one audio track every video rendition plays with.
+      const input = ctx.store.files.path(this.stream.id, tsName, seq)
+      const codecs = src.codecs.split(',')
+      const video = await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'video', scratch: `${seg.path}.v.mp4`, signal: this.abort.signal })
+      await ctx.store.files.write(this.stream.id, 'source', seq, video.bytes)
+      mediaTime = video.firstDecodeTime
+      renditions = [record('source', video.bytes, { width: src.width, height: src.height, codecs: codecs.find(c => !c.startsWith('mp4a')) ?? codecs[0]! }, { initSize: video.initSize, initSha256: video.initSha256 })]
+      if (src.audioCodec != null) {
+        const audio = await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'audio', scratch: `${seg.path}.a.mp4`, signal: this.abort.signal })
+        await ctx.store.files.write(this.stream.id, AUDIO_RENDITION, seq, audio.bytes)
+        renditions.push(record(AUDIO_RENDITION, audio.bytes, { width: 0, height: 0, codecs: codecs.find(c => c.startsWith('mp4a')) ?? 'mp4a.40.2' }, { initSize: audio.initSize, initSha256: audio.initSha256 }))
+      }
     }
     // Recorded as pending before any work: if this node dies now, the next
     // start finds the segment (its source is in the store) and finishes it.
-    const pending: SegmentRecord = { streamId: this.stream.id, seq, durationMs, pdtMs, discontinuity: seq === this.firstSeq && seq > 0, renditions: [source], pending: true }
+    const pending: SegmentRecord = { streamId: this.stream.id, seq, durationMs, pdtMs, discontinuity: seq === this.firstSeq && seq > 0, renditions, pending: true, ...(mediaTime != null ? { mediaTime } : {}) }
     await ctx.store.segments.put(pending)
     await ctx.onSegmentStored(this.stream, pending)
     await this.finish(pending, bytes, src, closedAt)
@@ -232,15 +250,21 @@ export class PublishSession {
    * (SIGKILL, power loss) before it was transcoded and announced.
    */
   async recover (pending: SegmentRecord): Promise<void> {
-    const bytes = await this.ctx.store.files.read(pending.streamId, 'source', pending.seq)
+    const bytes = await this.ctx.store.files.read(pending.streamId, this.sourceTsName, pending.seq)
     if (bytes == null) {
       this.log.warn({ seq: pending.seq }, 'pending segment has no source on disk; dropping it')
       return
     }
-    const src = await this.probeSource(this.ctx.store.files.path(pending.streamId, 'source', pending.seq))
+    const src = await this.probeSource(this.ctx.store.files.path(pending.streamId, this.sourceTsName, pending.seq))
     this.log.info({ seq: pending.seq }, 'finishing a segment left pending by the last run')
-    await this.finish({ ...pending, renditions: pending.renditions.filter(r => r.name === 'source') }, bytes, src, Date.now())
+    await this.finish({ ...pending, renditions: pending.renditions.filter(r => r.name === 'source' || r.name === AUDIO_RENDITION) }, bytes, src, Date.now())
   }
+
+  /** The stream's renditions are fragmented MP4 (`--container cmaf`, kept on the stream record). */
+  private get cmaf (): boolean { return this.stream.container === 'cmaf' }
+
+  /** Where the MPEG-TS cut of each segment is stored: `source` itself, or SOURCE_TS for CMAF streams. */
+  private get sourceTsName (): string { return this.cmaf ? SOURCE_TS : 'source' }
 
   private async probeSource (file: string): Promise<ProbeResult> {
     if (this.source == null) {
@@ -257,7 +281,7 @@ export class PublishSession {
     const ctx = this.ctx
     const { seq, durationMs, pdtMs } = pending
     const renditions = [...await this.transcode(seq, durationMs, bytes, src), ...pending.renditions]
-    const record: SegmentRecord = { streamId: pending.streamId, seq, durationMs, pdtMs, discontinuity: pending.discontinuity, renditions }
+    const record: SegmentRecord = { streamId: pending.streamId, seq, durationMs, pdtMs, discontinuity: pending.discontinuity, renditions, ...(pending.mediaTime != null ? { mediaTime: pending.mediaTime } : {}) }
     await ctx.store.segments.put(record)
     ctx.metrics.segmentLatency.observe((Date.now() - closedAt) / 1000)
     await ctx.onSegmentStored(this.stream, record)
@@ -267,7 +291,8 @@ export class PublishSession {
       durationMs,
       pdtMs,
       discontinuity: record.discontinuity,
-      renditions: record.renditions.map(toWire)
+      renditions: record.renditions.map(toWire),
+      ...(record.mediaTime != null ? { mediaTime: record.mediaTime } : {})
     })
     this.log.debug({ seq, durationMs, renditions: renditions.map(r => r.name), ms: Date.now() - closedAt }, 'segment ready')
   }
@@ -341,7 +366,8 @@ export class PublishSession {
       fpsMilli: src.fpsMilli,
       ladder,
       deadlineMs: now + Math.max(8000, durationMs * 4),
-      issuedAtMs: now
+      issuedAtMs: now,
+      ...(this.cmaf ? { container: 'cmaf' } : {})
     }
     ctx.ledger.create({ jobId, streamId: this.stream.id, seq, createdAt: now })
     ctx.ledger.setState(jobId, 'bidding')
@@ -428,7 +454,7 @@ export class PublishSession {
   private async spotCheck (job: JobAnnounce, bytes: Uint8Array, first: string, bid: Bid): Promise<void> {
     const ctx = this.ctx
     const rung = [...job.ladder].sort((a, b) => a.width * a.height - b.width * b.height)[0]!
-    const source = ctx.store.files.path(job.streamId, 'source', job.seq)
+    const source = ctx.store.files.path(job.streamId, this.sourceTsName, job.seq)
     const firstFile = ctx.store.files.path(job.streamId, rung.name, job.seq)
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(Math.max(20_000, job.durationMs * 10))])
     let out: AttemptOutput | undefined
@@ -460,7 +486,20 @@ export class PublishSession {
 /** Jobs of this session waiting for bids, oldest first: the queue. */
 const RETRY_MS = 200
 const MAX_SEGMENTER_RESTARTS = 5
+/** A CMAF stream's MPEG-TS cuts in the store (not a rendition players see). */
+export const SOURCE_TS = 'source-ts'
+/** A CMAF stream's audio track (the source's audio, remuxed by the ingest; every video rendition plays with it). */
+export const AUDIO_RENDITION = 'audio'
 
 export function toWire (r: RenditionRecord): Rendition {
-  return { name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, size: r.size, sha256: Buffer.from(r.sha256, 'hex') }
+  return {
+    name: r.name,
+    width: r.width,
+    height: r.height,
+    bandwidth: r.bandwidth,
+    codecs: r.codecs,
+    size: r.size,
+    sha256: Buffer.from(r.sha256, 'hex'),
+    ...(r.initSize != null && r.initSha256 != null ? { initSize: r.initSize, initSha256: Buffer.from(r.initSha256, 'hex') } : {})
+  }
 }

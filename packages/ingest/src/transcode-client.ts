@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { codecs, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
+import { codecs, containerOf, PROTOCOL_TRANSCODE, TranscodeResponse } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
-import { verifyRendition } from '@diststream/media'
+import { toStoredCmaf, verifyRendition } from '@diststream/media'
 import { AttemptInvalidError, AttemptRejectedError } from '@diststream/scheduler'
 import type { JobAnnounce } from '@diststream/protocol'
 import type { IngestContext } from './context.js'
@@ -68,24 +68,38 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
     }
     // Read every rendition off the stream first (the worker sends them in
     // order), then verify them in parallel.
-    const received: Array<{ name: string, file: string, sha: Buffer, size: number, bandwidth: number }> = []
+    const cmaf = containerOf(job) === 'cmaf'
+    const received: Array<{ name: string, file: string, sha: Buffer, size: number, bandwidth: number, init?: { size: number, sha256: string } }> = []
     for (const r of res.renditions) {
-      const bytes = await ch.readBytes(r.size, { signal })
-      const sha = createHash('sha256').update(bytes).digest()
+      let bytes = await ch.readBytes(r.size, { signal })
+      let sha = createHash('sha256').update(bytes).digest()
       if (!sha.equals(r.sha256)) throw new AttemptInvalidError(`rendition ${r.name}: hash mismatch`)
+      let init: { size: number, sha256: string } | undefined
+      if (cmaf) {
+        // Stored as canonical init + media (mfra dropped), so every segment's init is shared.
+        let stored
+        try {
+          stored = toStoredCmaf(bytes)
+        } catch (err: any) {
+          throw new AttemptInvalidError(`rendition ${r.name} is not a fragmented MP4: ${String(err?.message)}`)
+        }
+        bytes = stored.bytes
+        sha = createHash('sha256').update(bytes).digest()
+        init = { size: stored.initSize, sha256: stored.initSha256 }
+      }
       // BANDWIDTH must be the peak: never below what this segment really used.
       const bandwidth = Math.max(r.bandwidth, Math.ceil(bytes.byteLength * 8 / Math.max(0.1, job.durationMs / 1000)))
-      const file = join(dir, `${r.name}.ts`)
+      const file = join(dir, `${r.name}.${cmaf ? 'mp4' : 'ts'}`)
       await writeFile(file, bytes)
-      received.push({ name: r.name, file, sha, size: bytes.byteLength, bandwidth })
+      received.push({ name: r.name, file, sha, size: bytes.byteLength, bandwidth, ...(init != null ? { init } : {}) })
     }
     await ch.close({ signal }).catch(() => {})
-    const renditions = await Promise.all(received.map(async ({ name, file, sha, size, bandwidth }): Promise<StagedRendition> => {
+    const renditions = await Promise.all(received.map(async ({ name, file, sha, size, bandwidth, init }): Promise<StagedRendition> => {
       const rung = expected.get(name)!
       // Without ffprobe (the bundled static ffmpeg) media probes with ffmpeg itself: never unverified.
       const check = await verifyRendition(file, { width: rung.width, height: rung.height, durationSec: job.durationMs / 1000 }, { ffprobePath: ctx.ffmpeg.ffprobe, ffmpegPath: ctx.ffmpeg.ffmpeg, signal })
       if (!check.ok) throw new AttemptInvalidError(`rendition ${name} failed verification: ${check.reason}`)
-      return { file, record: { name, width: rung.width, height: rung.height, bandwidth, codecs: check.probe.codecs, size, sha256: sha.toString('hex') } }
+      return { file, record: { name, width: rung.width, height: rung.height, bandwidth, codecs: check.probe.codecs, size, sha256: sha.toString('hex'), ...(init != null ? { initSize: init.size, initSha256: init.sha256 } : {}) } }
     }))
     return { worker, renditions, elapsedMs: Date.now() - started, discard }
   } catch (err: any) {

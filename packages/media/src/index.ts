@@ -46,6 +46,7 @@ export {
 export { codecString, probeMedia, type ProbeOptions, type ProbeResult } from './probe.js';
 export {
   DEFAULT_PRESET,
+  CMAF_OUTPUT_OPTIONS,
   X264_BFRAMES,
   buildTranscodeCommand,
   gopFrames,
@@ -86,3 +87,16 @@ export {
 export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js';
 export { measurePsnr } from './psnr.js';
 export { liveFfmpegProcesses, trackProcess } from './proc.js';
+export {
+  MAX_INIT_BYTES,
+  Mp4BoxError,
+  canonicalizeInit,
+  cmafParts,
+  joinCmaf,
+  listBoxes,
+  splitFragmentedMp4,
+  type CmafParts,
+  type Mp4Box,
+  type Mp4Split,
+} from './mp4-boxes.js';
+export { remuxToCmaf, toStoredCmaf, type StoredCmaf } from './cmaf.js';

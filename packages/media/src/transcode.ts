@@ -30,6 +30,13 @@ export interface TranscodeOptions {
   hw?: HwEncoder;
   /** Source video codec (`h264`, `hevc`...): picks the hardware decoder for QSV. Default `h264`. */
   sourceCodec?: string;
+  /**
+   * Output container: `ts` (MPEG-TS with the source audio copied, default) or `cmaf` (one
+   * self-contained fragmented MP4 per rung, `<rung.name>.mp4`, video only (a CMAF track is one
+   * track; the audio track is the ingest's): init + one fragment, absolute timestamps, 90 kHz
+   * timescale; split it with {@link cmafParts}).
+   */
+  container?: 'ts' | 'cmaf';
   signal?: AbortSignal;
 }
 
@@ -47,6 +54,17 @@ export interface TranscodeResult {
   /** `libx264`, or the hardware encoder used (e.g. `h264_nvenc`). */
   encoder: string;
 }
+
+/**
+ * fMP4 output of one segment with its absolute timestamps (`frag_discont` keeps the tfdt, a
+ * 90 kHz video timescale makes it equal the MPEG-TS PTS), init first (`empty_moov`), one fragment
+ * per keyframe (one per segment with the fixed GOP). See MEDIA-NOTES "fMP4 / CMAF per segment".
+ */
+export const CMAF_OUTPUT_OPTIONS: readonly string[] = [
+  '-video_track_timescale', '90000',
+  '-movflags', 'frag_keyframe+empty_moov+default_base_moof+frag_discont+delay_moov',
+  '-f', 'mp4',
+];
 
 /** Frames per segment, used as the fixed GOP length. */
 export function gopFrames(fpsMilli: number, durationSec: number): number {
@@ -79,7 +97,8 @@ export function buildTranscodeCommand(
     .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'warning', ...(hw ? hwInputOptions(hw, opts.sourceCodec) : []), '-copyts'])
     .complexFilter(hwFilterGraph(hw, ladder, opts.sourceCodec));
   const outputs = ladder.map((r, i) => {
-    const out = path.join(opts.outDir, `${r.name}.ts`);
+    const cmaf = opts.container === 'cmaf';
+    const out = path.join(opts.outDir, `${r.name}.${cmaf ? 'mp4' : 'ts'}`);
     const video = hw
       ? hwVideoOptions(hw, r, gop, X264_BFRAMES, opts.sourceCodec)
       : [
@@ -100,13 +119,13 @@ export function buildTranscodeCommand(
         ];
     command.output(out).outputOptions([
       '-map', `[v${i}]`,
-      '-map', '0:a?',
+      // CMAF tracks are one per file: a rung is video only; the ingest makes the one audio track.
+      ...(cmaf ? [] : ['-map', '0:a?']),
       ...video,
-      '-c:a', 'copy',
+      ...(cmaf ? ['-an'] : ['-c:a', 'copy']),
       '-muxdelay', '0',
       '-muxpreload', '0',
-      '-mpegts_flags', '+initial_discontinuity',
-      '-f', 'mpegts',
+      ...(cmaf ? CMAF_OUTPUT_OPTIONS : ['-mpegts_flags', '+initial_discontinuity', '-f', 'mpegts']),
     ]);
     return { ...r, path: out };
   });

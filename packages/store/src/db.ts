@@ -22,6 +22,10 @@ export interface RenditionRecord {
   codecs: string
   size: number
   sha256: string
+  /** fMP4 (CMAF): the file's first `initSize` bytes are the canonical init segment, the rest the media segment. */
+  initSize?: number
+  /** fMP4: sha256 of the init bytes, hex. */
+  initSha256?: string
 }
 
 export interface StreamRecord {
@@ -44,6 +48,8 @@ export interface StreamRecord {
   sourceUrl?: string
   /** A video on demand (a file cut and transcoded at once), not a live stream. */
   vod?: boolean
+  /** Rendition container (`--container`): fragmented MP4 (`cmaf`) or MPEG-TS (`ts`, also when absent: records from before the option). */
+  container?: 'cmaf' | 'ts'
   /** Why the stream failed (state `failed`). */
   error?: string
   /** VOD progress: segments cut so far (final once cutting is over), segments finished. */
@@ -57,6 +63,8 @@ export interface SegmentRecord {
   pdtMs: number
   discontinuity: boolean
   renditions: RenditionRecord[]
+  /** CMAF: the first video presentation time, 90 kHz (the DASH SegmentTimeline `t`). */
+  mediaTime?: number
   /**
    * Cut and its source stored, but not yet transcoded and announced. A node
    * that restarts finishes these; they are never served in an index.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, StreamAnnounce, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
+import { containerOf, truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, StreamAnnounce, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
 import { DEFAULT_PRESET, Transcoder, warmUpFfmpeg } from '@diststream/media'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { loadOrCalibrate } from './calibrate.js'
@@ -278,6 +278,7 @@ export class Worker {
         fpsMilli: job.fpsMilli,
         durationSec: job.durationMs / 1000,
         sourceCodec: job.videoCodec,
+        container: containerOf(job),
         signal
       })
       const renditions: Rendition[] = []

@@ -169,6 +169,8 @@ export interface Rendition {
   codecs: string
   size: number
   sha256: Uint8Array<ArrayBuffer>
+  initSize?: number
+  initSha256?: Uint8Array<ArrayBuffer>
 }
 
 export namespace Rendition {
@@ -214,6 +216,16 @@ export namespace Rendition {
         if ((obj.sha256 != null && obj.sha256.byteLength > 0)) {
           w.uint32(58)
           w.bytes(obj.sha256)
+        }
+
+        if (obj.initSize != null) {
+          w.uint32(64)
+          w.uint32(obj.initSize)
+        }
+
+        if (obj.initSha256 != null) {
+          w.uint32(74)
+          w.bytes(obj.initSha256)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -262,6 +274,14 @@ export namespace Rendition {
             }
             case 7: {
               obj.sha256 = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.initSize = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.initSha256 = reader.bytes()
               break
             }
             default: {
@@ -328,6 +348,20 @@ export namespace Rendition {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.initSize`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.initSha256`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -375,6 +409,16 @@ export namespace Rendition {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RenditionInitSizeFieldEvent {
+    field: '$.initSize'
+    value: number
+  }
+
+  export interface RenditionInitSha256FieldEvent {
+    field: '$.initSha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Rendition>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Rendition.codec())
   }
@@ -383,7 +427,7 @@ export namespace Rendition {
     return decodeMessage(buf, Rendition.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Rendition>): Generator<RenditionNameFieldEvent | RenditionWidthFieldEvent | RenditionHeightFieldEvent | RenditionBandwidthFieldEvent | RenditionCodecsFieldEvent | RenditionSizeFieldEvent | RenditionSha256FieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Rendition>): Generator<RenditionNameFieldEvent | RenditionWidthFieldEvent | RenditionHeightFieldEvent | RenditionBandwidthFieldEvent | RenditionCodecsFieldEvent | RenditionSizeFieldEvent | RenditionSha256FieldEvent | RenditionInitSizeFieldEvent | RenditionInitSha256FieldEvent> {
     return streamMessage(buf, Rendition.codec(), opts)
   }
 }
@@ -710,6 +754,7 @@ export interface JobAnnounce {
   ladder: Rung[]
   deadlineMs: number
   issuedAtMs: number
+  container?: string
 }
 
 export namespace JobAnnounce {
@@ -787,6 +832,11 @@ export namespace JobAnnounce {
         if ((obj.issuedAtMs != null && obj.issuedAtMs !== 0)) {
           w.uint32(104)
           w.uint64Number(obj.issuedAtMs)
+        }
+
+        if (obj.container != null) {
+          w.uint32(114)
+          w.string(obj.container)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -871,6 +921,10 @@ export namespace JobAnnounce {
             }
             case 13: {
               obj.issuedAtMs = reader.uint64Number()
+              break
+            }
+            case 14: {
+              obj.container = reader.string()
               break
             }
             default: {
@@ -994,6 +1048,13 @@ export namespace JobAnnounce {
               }
               break
             }
+            case 14: {
+              yield {
+                field: `${prefix}.container`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1090,6 +1151,11 @@ export namespace JobAnnounce {
     value: number
   }
 
+  export interface JobAnnounceContainerFieldEvent {
+    field: '$.container'
+    value: string
+  }
+
   export function encode (obj: Partial<JobAnnounce>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, JobAnnounce.codec())
   }
@@ -1098,7 +1164,7 @@ export namespace JobAnnounce {
     return decodeMessage(buf, JobAnnounce.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnounce>): Generator<JobAnnounceJobIdFieldEvent | JobAnnounceStreamIdFieldEvent | JobAnnounceSeqFieldEvent | JobAnnounceDurationMsFieldEvent | JobAnnounceSizeFieldEvent | JobAnnounceWidthFieldEvent | JobAnnounceHeightFieldEvent | JobAnnounceVideoCodecFieldEvent | JobAnnounceAudioCodecFieldEvent | JobAnnounceFpsMilliFieldEvent | JobAnnounceLadderNameFieldEvent | JobAnnounceLadderWidthFieldEvent | JobAnnounceLadderHeightFieldEvent | JobAnnounceLadderVideoKbpsFieldEvent | JobAnnounceDeadlineMsFieldEvent | JobAnnounceIssuedAtMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobAnnounce>): Generator<JobAnnounceJobIdFieldEvent | JobAnnounceStreamIdFieldEvent | JobAnnounceSeqFieldEvent | JobAnnounceDurationMsFieldEvent | JobAnnounceSizeFieldEvent | JobAnnounceWidthFieldEvent | JobAnnounceHeightFieldEvent | JobAnnounceVideoCodecFieldEvent | JobAnnounceAudioCodecFieldEvent | JobAnnounceFpsMilliFieldEvent | JobAnnounceLadderNameFieldEvent | JobAnnounceLadderWidthFieldEvent | JobAnnounceLadderHeightFieldEvent | JobAnnounceLadderVideoKbpsFieldEvent | JobAnnounceDeadlineMsFieldEvent | JobAnnounceIssuedAtMsFieldEvent | JobAnnounceContainerFieldEvent> {
     return streamMessage(buf, JobAnnounce.codec(), opts)
   }
 }
@@ -1113,6 +1179,7 @@ export interface StreamAnnounce {
   ingestMultiaddrs: Uint8Array<ArrayBuffer>[]
   updatedAtMs: number
   vod?: boolean
+  container?: string
 }
 
 export namespace StreamAnnounce {
@@ -1190,6 +1257,11 @@ export namespace StreamAnnounce {
           w.bool(obj.vod)
         }
 
+        if (obj.container != null) {
+          w.uint32(82)
+          w.string(obj.container)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1255,6 +1327,10 @@ export namespace StreamAnnounce {
             }
             case 9: {
               obj.vod = reader.bool()
+              break
+            }
+            case 10: {
+              obj.container = reader.string()
               break
             }
             default: {
@@ -1359,6 +1435,13 @@ export namespace StreamAnnounce {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.container`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1428,6 +1511,18 @@ export namespace StreamAnnounce {
     index: number
   }
 
+  export interface StreamAnnounceRenditionsInitSizeFieldEvent {
+    field: '$.renditions[].initSize'
+    value: number
+    index: number
+  }
+
+  export interface StreamAnnounceRenditionsInitSha256FieldEvent {
+    field: '$.renditions[].initSha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface StreamAnnounceTargetDurationMsFieldEvent {
     field: '$.targetDurationMs'
     value: number
@@ -1454,6 +1549,11 @@ export namespace StreamAnnounce {
     value: boolean
   }
 
+  export interface StreamAnnounceContainerFieldEvent {
+    field: '$.container'
+    value: string
+  }
+
   export function encode (obj: Partial<StreamAnnounce>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StreamAnnounce.codec())
   }
@@ -1462,7 +1562,7 @@ export namespace StreamAnnounce {
     return decodeMessage(buf, StreamAnnounce.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamAnnounce>): Generator<StreamAnnounceStreamIdFieldEvent | StreamAnnounceNameFieldEvent | StreamAnnounceStateFieldEvent | StreamAnnounceRenditionsNameFieldEvent | StreamAnnounceRenditionsWidthFieldEvent | StreamAnnounceRenditionsHeightFieldEvent | StreamAnnounceRenditionsBandwidthFieldEvent | StreamAnnounceRenditionsCodecsFieldEvent | StreamAnnounceRenditionsSizeFieldEvent | StreamAnnounceRenditionsSha256FieldEvent | StreamAnnounceTargetDurationMsFieldEvent | StreamAnnounceLastSeqFieldEvent | StreamAnnounceIngestMultiaddrsFieldEvent | StreamAnnounceUpdatedAtMsFieldEvent | StreamAnnounceVodFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamAnnounce>): Generator<StreamAnnounceStreamIdFieldEvent | StreamAnnounceNameFieldEvent | StreamAnnounceStateFieldEvent | StreamAnnounceRenditionsNameFieldEvent | StreamAnnounceRenditionsWidthFieldEvent | StreamAnnounceRenditionsHeightFieldEvent | StreamAnnounceRenditionsBandwidthFieldEvent | StreamAnnounceRenditionsCodecsFieldEvent | StreamAnnounceRenditionsSizeFieldEvent | StreamAnnounceRenditionsSha256FieldEvent | StreamAnnounceRenditionsInitSizeFieldEvent | StreamAnnounceRenditionsInitSha256FieldEvent | StreamAnnounceTargetDurationMsFieldEvent | StreamAnnounceLastSeqFieldEvent | StreamAnnounceIngestMultiaddrsFieldEvent | StreamAnnounceUpdatedAtMsFieldEvent | StreamAnnounceVodFieldEvent | StreamAnnounceContainerFieldEvent> {
     return streamMessage(buf, StreamAnnounce.codec(), opts)
   }
 }
@@ -1474,6 +1574,7 @@ export interface SegmentAnnounce {
   pdtMs: number
   discontinuity: boolean
   renditions: Rendition[]
+  mediaTime?: number
 }
 
 export namespace SegmentAnnounce {
@@ -1516,6 +1617,11 @@ export namespace SegmentAnnounce {
             w.uint32(50)
             Rendition.codec().encode(value, w)
           }
+        }
+
+        if (obj.mediaTime != null) {
+          w.uint32(56)
+          w.uint64Number(obj.mediaTime)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1565,6 +1671,10 @@ export namespace SegmentAnnounce {
               obj.renditions.push(Rendition.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.renditions$
               }))
+              break
+            }
+            case 7: {
+              obj.mediaTime = reader.uint64Number()
               break
             }
             default: {
@@ -1637,6 +1747,13 @@ export namespace SegmentAnnounce {
 
               obj.renditions++
 
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.mediaTime`,
+                value: reader.uint64Number()
+              }
               break
             }
             default: {
@@ -1718,6 +1835,23 @@ export namespace SegmentAnnounce {
     index: number
   }
 
+  export interface SegmentAnnounceRenditionsInitSizeFieldEvent {
+    field: '$.renditions[].initSize'
+    value: number
+    index: number
+  }
+
+  export interface SegmentAnnounceRenditionsInitSha256FieldEvent {
+    field: '$.renditions[].initSha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SegmentAnnounceMediaTimeFieldEvent {
+    field: '$.mediaTime'
+    value: number
+  }
+
   export function encode (obj: Partial<SegmentAnnounce>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SegmentAnnounce.codec())
   }
@@ -1726,7 +1860,7 @@ export namespace SegmentAnnounce {
     return decodeMessage(buf, SegmentAnnounce.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SegmentAnnounce>): Generator<SegmentAnnounceStreamIdFieldEvent | SegmentAnnounceSeqFieldEvent | SegmentAnnounceDurationMsFieldEvent | SegmentAnnouncePdtMsFieldEvent | SegmentAnnounceDiscontinuityFieldEvent | SegmentAnnounceRenditionsNameFieldEvent | SegmentAnnounceRenditionsWidthFieldEvent | SegmentAnnounceRenditionsHeightFieldEvent | SegmentAnnounceRenditionsBandwidthFieldEvent | SegmentAnnounceRenditionsCodecsFieldEvent | SegmentAnnounceRenditionsSizeFieldEvent | SegmentAnnounceRenditionsSha256FieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SegmentAnnounce>): Generator<SegmentAnnounceStreamIdFieldEvent | SegmentAnnounceSeqFieldEvent | SegmentAnnounceDurationMsFieldEvent | SegmentAnnouncePdtMsFieldEvent | SegmentAnnounceDiscontinuityFieldEvent | SegmentAnnounceRenditionsNameFieldEvent | SegmentAnnounceRenditionsWidthFieldEvent | SegmentAnnounceRenditionsHeightFieldEvent | SegmentAnnounceRenditionsBandwidthFieldEvent | SegmentAnnounceRenditionsCodecsFieldEvent | SegmentAnnounceRenditionsSizeFieldEvent | SegmentAnnounceRenditionsSha256FieldEvent | SegmentAnnounceRenditionsInitSizeFieldEvent | SegmentAnnounceRenditionsInitSha256FieldEvent | SegmentAnnounceMediaTimeFieldEvent> {
     return streamMessage(buf, SegmentAnnounce.codec(), opts)
   }
 }
@@ -2244,6 +2378,11 @@ export namespace TranscodeRequest {
     value: number
   }
 
+  export interface TranscodeRequestJobContainerFieldEvent {
+    field: '$.job.container'
+    value: string
+  }
+
   export interface TranscodeRequestSegmentSizeFieldEvent {
     field: '$.segmentSize'
     value: number
@@ -2257,7 +2396,7 @@ export namespace TranscodeRequest {
     return decodeMessage(buf, TranscodeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TranscodeRequest>): Generator<TranscodeRequestJobJobIdFieldEvent | TranscodeRequestJobStreamIdFieldEvent | TranscodeRequestJobSeqFieldEvent | TranscodeRequestJobDurationMsFieldEvent | TranscodeRequestJobSizeFieldEvent | TranscodeRequestJobWidthFieldEvent | TranscodeRequestJobHeightFieldEvent | TranscodeRequestJobVideoCodecFieldEvent | TranscodeRequestJobAudioCodecFieldEvent | TranscodeRequestJobFpsMilliFieldEvent | TranscodeRequestJobLadderNameFieldEvent | TranscodeRequestJobLadderWidthFieldEvent | TranscodeRequestJobLadderHeightFieldEvent | TranscodeRequestJobLadderVideoKbpsFieldEvent | TranscodeRequestJobDeadlineMsFieldEvent | TranscodeRequestJobIssuedAtMsFieldEvent | TranscodeRequestSegmentSizeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TranscodeRequest>): Generator<TranscodeRequestJobJobIdFieldEvent | TranscodeRequestJobStreamIdFieldEvent | TranscodeRequestJobSeqFieldEvent | TranscodeRequestJobDurationMsFieldEvent | TranscodeRequestJobSizeFieldEvent | TranscodeRequestJobWidthFieldEvent | TranscodeRequestJobHeightFieldEvent | TranscodeRequestJobVideoCodecFieldEvent | TranscodeRequestJobAudioCodecFieldEvent | TranscodeRequestJobFpsMilliFieldEvent | TranscodeRequestJobLadderNameFieldEvent | TranscodeRequestJobLadderWidthFieldEvent | TranscodeRequestJobLadderHeightFieldEvent | TranscodeRequestJobLadderVideoKbpsFieldEvent | TranscodeRequestJobDeadlineMsFieldEvent | TranscodeRequestJobIssuedAtMsFieldEvent | TranscodeRequestJobContainerFieldEvent | TranscodeRequestSegmentSizeFieldEvent> {
     return streamMessage(buf, TranscodeRequest.codec(), opts)
   }
 }
@@ -2500,6 +2639,18 @@ export namespace TranscodeResponse {
     index: number
   }
 
+  export interface TranscodeResponseRenditionsInitSizeFieldEvent {
+    field: '$.renditions[].initSize'
+    value: number
+    index: number
+  }
+
+  export interface TranscodeResponseRenditionsInitSha256FieldEvent {
+    field: '$.renditions[].initSha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface TranscodeResponseElapsedMsFieldEvent {
     field: '$.elapsedMs'
     value: number
@@ -2518,7 +2669,7 @@ export namespace TranscodeResponse {
     return decodeMessage(buf, TranscodeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TranscodeResponse>): Generator<TranscodeResponseStatusFieldEvent | TranscodeResponseErrorFieldEvent | TranscodeResponseRenditionsNameFieldEvent | TranscodeResponseRenditionsWidthFieldEvent | TranscodeResponseRenditionsHeightFieldEvent | TranscodeResponseRenditionsBandwidthFieldEvent | TranscodeResponseRenditionsCodecsFieldEvent | TranscodeResponseRenditionsSizeFieldEvent | TranscodeResponseRenditionsSha256FieldEvent | TranscodeResponseElapsedMsFieldEvent | TranscodeResponseEncoderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TranscodeResponse>): Generator<TranscodeResponseStatusFieldEvent | TranscodeResponseErrorFieldEvent | TranscodeResponseRenditionsNameFieldEvent | TranscodeResponseRenditionsWidthFieldEvent | TranscodeResponseRenditionsHeightFieldEvent | TranscodeResponseRenditionsBandwidthFieldEvent | TranscodeResponseRenditionsCodecsFieldEvent | TranscodeResponseRenditionsSizeFieldEvent | TranscodeResponseRenditionsSha256FieldEvent | TranscodeResponseRenditionsInitSizeFieldEvent | TranscodeResponseRenditionsInitSha256FieldEvent | TranscodeResponseElapsedMsFieldEvent | TranscodeResponseEncoderFieldEvent> {
     return streamMessage(buf, TranscodeResponse.codec(), opts)
   }
 }
@@ -3022,6 +3173,18 @@ export namespace FetchResponse {
     index: number
   }
 
+  export interface FetchResponseStreamRenditionsInitSizeFieldEvent {
+    field: '$.stream.renditions[].initSize'
+    value: number
+    index: number
+  }
+
+  export interface FetchResponseStreamRenditionsInitSha256FieldEvent {
+    field: '$.stream.renditions[].initSha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface FetchResponseStreamTargetDurationMsFieldEvent {
     field: '$.stream.targetDurationMs'
     value: number
@@ -3046,6 +3209,11 @@ export namespace FetchResponse {
   export interface FetchResponseStreamVodFieldEvent {
     field: '$.stream.vod'
     value: boolean
+  }
+
+  export interface FetchResponseStreamContainerFieldEvent {
+    field: '$.stream.container'
+    value: string
   }
 
   export interface FetchResponseSegmentsStreamIdFieldEvent {
@@ -3120,6 +3288,24 @@ export namespace FetchResponse {
     index: number
   }
 
+  export interface FetchResponseSegmentsRenditionsInitSizeFieldEvent {
+    field: '$.segments[].renditions[].initSize'
+    value: number
+    index: number
+  }
+
+  export interface FetchResponseSegmentsRenditionsInitSha256FieldEvent {
+    field: '$.segments[].renditions[].initSha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface FetchResponseSegmentsMediaTimeFieldEvent {
+    field: '$.segments[].mediaTime'
+    value: number
+    index: number
+  }
+
   export interface FetchResponseBusyHoldersFieldEvent {
     field: '$.busy.holders[]'
     index: number
@@ -3134,7 +3320,7 @@ export namespace FetchResponse {
     return decodeMessage(buf, FetchResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent | FetchResponseBusyHoldersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamRenditionsInitSizeFieldEvent | FetchResponseStreamRenditionsInitSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseStreamContainerFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent | FetchResponseSegmentsRenditionsInitSizeFieldEvent | FetchResponseSegmentsRenditionsInitSha256FieldEvent | FetchResponseSegmentsMediaTimeFieldEvent | FetchResponseBusyHoldersFieldEvent> {
     return streamMessage(buf, FetchResponse.codec(), opts)
   }
 }
