@@ -481,7 +481,7 @@ export class Edge {
         const offHave = this.swarm.join(streamId)
         nf.unsubscribe = () => { offSegments(); offHave() }
         this.addRenditions(nf, entry.announce.renditions)
-        nf.ready = this.loadIndex(nf).catch(async err => {
+        nf.ready = this.loadIndexRetrying(nf).catch(async err => {
           // Without the index, play from what gossip brings: the window starts at the first segment heard.
           this.log.warn({ err: err?.message, streamId }, 'index fetch failed; following from new segments')
           await this.backfill(nf, [])
@@ -508,6 +508,20 @@ export class Edge {
       f.windows.set(name, w)
     }
     return w
+  }
+
+  /** {@link loadIndex}, tried again twice (after 1 s, then 2 s) when the ingest does not answer: a busy ingest must not cost the edge the stream's start. */
+  private async loadIndexRetrying (f: Followed): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.loadIndex(f)
+        return
+      } catch (err: any) {
+        if (attempt >= 2 || !this.started) throw err
+        this.log.debug({ err: err?.message, streamId: f.id, attempt }, 'index fetch failed; trying again')
+        await new Promise(resolve => setTimeout(resolve, 1000 * 2 ** attempt))
+      }
+    }
   }
 
   private async loadIndex (f: Followed): Promise<void> {
