@@ -134,7 +134,7 @@ export class RtmpServer extends EventEmitter<{ publish: [string, RtmpSession], u
     }
     sub.sendBuffer = (buf: Buffer) => {
       if (detached || out.destroyed) return
-      if (out.readableLength > MAX_READER_BACKLOG) {
+      if (out.readableLength + out.writableLength > MAX_READER_BACKLOG) {
         this.init.logger.warn({ path: streamPath }, 'RTMP reader fell too far behind; cutting it off')
         detach()
         out.destroy(new Error(`the segmenter fell more than ${MAX_READER_BACKLOG} bytes behind the publish`))
