@@ -182,7 +182,8 @@ export async function runEdgeHttp (log: (s: string) => void = (s) => { process.s
   const cluster = new Cluster()
   clusters.add(cluster)
   try {
-    const node = await cluster.start('edge', ['--role', 'ingest,edge', '--segment-seconds', '2', '--ladder', '360p'])
+    // MPEG-TS renditions: the hot segment is a .ts file nginx serves byte for byte (the same bytes as before CMAF became the default).
+    const node = await cluster.start('edge', ['--role', 'ingest,edge', '--segment-seconds', '2', '--ladder', '360p', '--container', 'ts'])
     const { http, rtmpPort } = await node.info
     const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'p5' })
     const id: string = created.body.id

@@ -434,13 +434,13 @@ export class Ingest {
       if (k !== key) return
       this.rtmp.off('unpublish', onUnpublish)
       if (this.sessions.get(id) !== session) return
-      void this.endSession(id, session, workDir)
+      this.endSession(id, session, workDir).catch(err => { this.log.error({ err, streamId: id }, 'ending the publish failed') })
     }
     this.rtmp.on('unpublish', onUnpublish)
     // The segmenter sees the input end long before node-media-server reports the unpublish (its socket timeout).
     session.onInputEnd = () => {
       this.rtmp.off('unpublish', onUnpublish)
-      if (this.sessions.get(id) === session) void this.endSession(id, session, workDir)
+      if (this.sessions.get(id) === session) this.endSession(id, session, workDir).catch(err => { this.log.error({ err, streamId: id }, 'ending the publish failed') })
     }
     session.start()
     this.log.info({ streamId: id }, 'publish started')
@@ -461,6 +461,8 @@ export class Ingest {
     await session.stop()
     if (this.sessions.get(id) === session) this.sessions.delete(id)
     await rm(workDir, { recursive: true, force: true })
+    // Stopping the node ends every publish; the store may be closing: the next start sorts the records out.
+    if (!this.started) return
     const rec = await this.init.store.streams.get(id)
     if (rec?.state === 'live' && !this.sessions.has(id)) {
       // Over for players (ENDLIST) until published again; the stale sweep ends it for good.
