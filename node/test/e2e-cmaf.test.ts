@@ -14,7 +14,7 @@ import { promisify } from 'node:util'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const run = promisify(execFile)
@@ -81,11 +81,7 @@ describe('CMAF: fMP4 renditions served as HLS v7 and live DASH', { timeout: 240_
 
   it('serves a live DASH manifest that ffprobe reads and decodes, then HLS v7 that decodes with no gaps', async (t) => {
     const { http } = await ingest.info
-    await waitUntil(async () => {
-      const { body } = await getJson(`${http}/api/node`)
-      const roles = body.peers.flatMap((p: any) => p.roles)
-      return roles.filter((r: string) => r === 'worker').length === 2 && roles.includes('edge')
-    }, 20_000, 'the ingest to see two workers and an edge')
+    await waitForRoles(http, { worker: 2, edge: 1 })
     const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'cmaf' })
     assert.equal(created.status, 201)
     streamId = created.body.id

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { measureJoins, probeMedia, resolveFfmpeg, startTestSource } from '@diststream/media'
-import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const PUBLISH_SECONDS = 20
@@ -50,11 +50,7 @@ describe('live path: RTMP in → jobs → bids → libp2p transcode → edge HLS
   it('publishes over RTMP and plays every rendition from the edge, seamlessly', async (t) => {
     const { http } = await ingest.info
     // The ingest learns every other node's roles through presence gossip.
-    await waitUntil(async () => {
-      const { body } = await getJson(`${http}/api/node`)
-      const roles = body.peers.flatMap((p: any) => p.roles)
-      return roles.filter((r: string) => r === 'worker').length === 2 && roles.includes('edge')
-    }, 20_000, 'the ingest to see two workers and an edge')
+    await waitForRoles(http, { worker: 2, edge: 1 })
 
     const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'e2e' })
     assert.equal(created.status, 201)

@@ -17,7 +17,7 @@ import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg } from '@diststream/media'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
-import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { callApi, Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const BIN = fileURLToPath(new URL('../../bin/diststream-node.js', import.meta.url))
@@ -75,11 +75,7 @@ describe('ingest sources: pull, VOD publish, HTTP upload', { timeout: 420_000 },
     ])
     http = (await ingest.info).http
     edgeHttp = (await edge.info).http
-    await waitUntil(async () => {
-      const { body } = await getJson(`${http}/api/node`)
-      const roles = body.peers.flatMap((p: any) => p.roles)
-      return roles.includes('worker') && roles.includes('edge')
-    }, 20_000, 'the ingest to see the worker and the edge')
+    await waitForRoles(http, { worker: 1, edge: 1 })
   })
 
   let failed = false

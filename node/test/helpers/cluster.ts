@@ -176,3 +176,16 @@ export async function waitUntil<T> (fn: () => Promise<T | undefined | false | nu
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}${last != null ? `: ${String(last)}` : ''}`)
 }
+
+/**
+ * Waits until the node at `http` lists at least `want[role]` peers with each
+ * role (its presence table, `GET /api/node`), e.g. `{ worker: 2, edge: 1 }`.
+ */
+export async function waitForRoles (http: string, want: Record<string, number>, ms = 20_000): Promise<void> {
+  const what = Object.entries(want).map(([r, n]) => `${n} ${r}`).join(', ')
+  await waitUntil(async () => {
+    const { body } = await getJson(`${http}/api/node`)
+    const roles: string[] = body.peers.flatMap((p: any) => p.roles)
+    return Object.entries(want).every(([r, n]) => roles.filter(x => x === r).length >= n)
+  }, ms, `the node to see ${what}`)
+}
