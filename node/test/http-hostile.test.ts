@@ -28,7 +28,12 @@ async function raw (base: string, method: string, path: string, opts: { headers?
       res.on('error', reject)
     })
     req.on('timeout', () => { req.destroy(new Error(`${method} ${path}: timed out`)) })
-    req.on('error', reject)
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A server that refuses a large body answers and closes before the body is sent: the write
+      // then fails (EPIPE/ECONNRESET) while the answer is on its way. Wait a moment for it.
+      if (err.code === 'EPIPE' || err.code === 'ECONNRESET') setTimeout(() => { reject(err) }, 500)
+      else reject(err)
+    })
     if (opts.body != null) req.write(opts.body)
     req.end()
   })
