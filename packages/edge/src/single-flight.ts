@@ -1,17 +1,2 @@
-/**
- * Request coalescing: while a call for a key is in flight, later calls for
- * the same key share its promise instead of starting their own.
- */
-export class SingleFlight<V> {
-  private readonly inflight = new Map<string, Promise<V>>()
-
-  async do (key: string, fn: () => Promise<V>): Promise<V> {
-    const running = this.inflight.get(key)
-    if (running != null) return await running
-    const p = fn().finally(() => { this.inflight.delete(key) })
-    this.inflight.set(key, p)
-    return await p
-  }
-
-  get size (): number { return this.inflight.size }
-}
+// SingleFlight moved to @diststream/util; re-exported for the edge's users.
+export { SingleFlight } from '@diststream/util'
