@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { codecs, FetchRequest, FetchResponse, haveTopic, MAX_RENDITIONS, PROTOCOL_FETCH } from '@diststream/protocol'
-import { messageChannel } from '@diststream/p2p'
+import { messageChannel, serveFetch } from '@diststream/p2p'
 import { Counter } from 'prom-client'
 import type { PeerComponents } from '@diststream/p2p'
 import type { Rendition } from '@diststream/protocol'
@@ -295,32 +295,26 @@ export class Swarm {
    * INDEX requests are for the ingest (the edge is not the origin).
    */
   async serve (stream: Stream, lookup: (streamId: string, rendition: string, seq: number) => Promise<Uint8Array | undefined>): Promise<void> {
-    const ch = messageChannel(this.init, stream, 'fetch')
-    try {
-      const signal = AbortSignal.timeout(30_000)
-      const req = await ch.read(codecs.fetchRequest, { signal })
-      const notFound = async (error: string): Promise<void> => {
-        await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.NOT_FOUND, error, size: 0, sha256: new Uint8Array(0), segments: [] }, { signal })
-      }
-      if (req.kind === FetchRequest.Kind.INDEX) {
-        await notFound('an edge serves segments; ask the stream\'s ingest for its index')
-      } else {
-        let data = await lookup(req.streamId, req.rendition, req.seq).catch(() => undefined)
-        const pending = data == null ? this.inflight.get(`${req.streamId}/${req.rendition}/${req.seq}`) : undefined
-        if (pending != null) data = await raceTimeout(pending, 10_000)
-        if (data == null) {
-          await notFound('not held here')
-        } else {
-          await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.OK, error: '', size: data.byteLength, sha256: createHash('sha256').update(data).digest(), segments: [] }, { signal })
-          await ch.writeBytes(data, { signal })
+    await serveFetch(this.init, stream, async (req) => {
+      if (req.kind === FetchRequest.Kind.INDEX) return { status: 'not_found', error: 'an edge serves segments; ask the stream\'s ingest for its index' }
+      let data = await lookup(req.streamId, req.rendition, req.seq).catch((err: Error) => {
+        this.log.debug({ err: err.message, streamId: req.streamId }, 'cache read for a peer failed; answering not held')
+        return undefined
+      })
+      const pending = data == null ? this.inflight.get(`${req.streamId}/${req.rendition}/${req.seq}`) : undefined
+      if (pending != null) data = await raceTimeout(pending, 10_000)
+      if (data == null) return { status: 'not_found', error: 'not held here' }
+      const bytes = data
+      return {
+        status: 'segment',
+        data: bytes,
+        sha256: createHash('sha256').update(bytes).digest(),
+        onSent: () => {
           this.metrics.served.inc()
-          this.metrics.servedBytes.inc(data.byteLength)
+          this.metrics.servedBytes.inc(bytes.byteLength)
         }
       }
-      await ch.close({ signal })
-    } catch (err: any) {
-      ch.abort(err)
-    }
+    })
   }
 }
 

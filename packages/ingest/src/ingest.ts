@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { truncateUtf8, codecs, FetchRequest, FetchResponse, MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
+import { truncateUtf8, codecs, FetchRequest, MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH, StreamAnnounce, TOPIC_STREAMS } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
 import { JobLedger, LifecycleSweeper, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
 import { Counter, Gauge, Histogram } from 'prom-client'
@@ -12,7 +12,7 @@ import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
 import type { SessionEnd, SessionOptions } from './session.js'
 import type { IngestContext, IngestMetrics } from './context.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
-import { messageChannel } from '@diststream/p2p'
+import { messageChannel, serveFetch } from '@diststream/p2p'
 import type { P2PNode, PeerComponents, PresenceService } from '@diststream/p2p'
 import type { Auction, LifecycleAction, LifecycleRecord } from '@diststream/scheduler'
 import type { WebhookEventData, WebhookEventType } from '@diststream/webhooks'
@@ -532,53 +532,39 @@ export class Ingest {
   }
 
   private async onFetch (stream: Stream, peer: string): Promise<void> {
-    const ch = messageChannel(this.init, stream, 'fetch')
-    try {
-      const signal = AbortSignal.timeout(30_000)
-      const req = await ch.read(codecs.fetchRequest, { signal })
-      const notFound = async (error: string): Promise<void> => {
-        await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.NOT_FOUND, error, size: 0, sha256: new Uint8Array(0), segments: [] }, { signal })
-      }
+    await serveFetch(this.init, stream, async (req) => {
       const rec = await this.init.store.streams.get(req.streamId)
-      if (rec == null) {
-        await notFound('unknown stream')
-      } else if (req.kind === FetchRequest.Kind.INDEX) {
+      if (rec == null) return { status: 'not_found', error: 'unknown stream' }
+      if (req.kind === FetchRequest.Kind.INDEX) {
         // A VOD's index is every segment (at most MAX_INDEX_SEGMENTS, enforced when it is made).
         const segs = (await this.init.store.segments.recent(rec.id, rec.vod === true ? MAX_INDEX_SEGMENTS : Math.min(this.init.indexWindow ?? 64, MAX_INDEX_SEGMENTS))).filter(x => x.pending !== true)
-        await ch.write(codecs.fetchResponse, {
-          status: FetchResponse.Status.OK,
-          error: '',
-          size: 0,
-          sha256: new Uint8Array(0),
+        return {
+          status: 'index',
           stream: this.streamAnnounce(rec),
           segments: segs.map(s => ({ streamId: s.streamId, seq: s.seq, durationMs: s.durationMs, pdtMs: s.pdtMs, discontinuity: s.discontinuity, renditions: s.renditions.map(toWire), ...(s.mediaTime != null ? { mediaTime: s.mediaTime } : {}) }))
-        }, { signal })
-      } else {
-        const seg = await this.init.store.segments.get(rec.id, req.seq)
-        const r = seg?.renditions.find(x => x.name === req.rendition)
-        const bytes = r != null ? await this.init.store.files.read(rec.id, r.name, req.seq) : undefined
-        const decision = r != null && bytes != null
-          ? this.uploads.decide(`${rec.id}/${r.name}/${req.seq}`, peer, { acceptBusy: req.acceptBusy === true, self: peer === this.init.protocols.self })
-          : undefined
-        if (r == null || bytes == null) {
-          await notFound('no such segment')
-        } else if (decision?.serve === false) {
-          // Swarming: enough edges have (or are fetching) this one; fetch from them.
-          this.served.busy.inc()
-          await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.BUSY, error: 'served enough copies; fetch from a holder', size: 0, sha256: new Uint8Array(0), segments: [], busy: { holders: decision.holders } }, { signal })
-        } else {
-          await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.OK, error: '', size: bytes.byteLength, sha256: Buffer.from(r.sha256, 'hex'), segments: [] }, { signal })
-          await ch.writeBytes(bytes, { signal })
-          if (peer !== this.init.protocols.self) {
-            this.served.copies.inc()
-            this.served.bytes.inc(bytes.byteLength)
-          }
         }
       }
-      await ch.close({ signal })
-    } catch (err: any) {
-      ch.abort(err)
-    }
+      const seg = await this.init.store.segments.get(rec.id, req.seq)
+      const r = seg?.renditions.find(x => x.name === req.rendition)
+      const bytes = r != null ? await this.init.store.files.read(rec.id, r.name, req.seq) : undefined
+      if (r == null || bytes == null) return { status: 'not_found', error: 'no such segment' }
+      const decision = this.uploads.decide(`${rec.id}/${r.name}/${req.seq}`, peer, { acceptBusy: req.acceptBusy === true, self: peer === this.init.protocols.self })
+      if (!decision.serve) {
+        // Swarming: enough edges have (or are fetching) this one; fetch from them.
+        this.served.busy.inc()
+        return { status: 'busy', error: 'served enough copies; fetch from a holder', holders: decision.holders }
+      }
+      return {
+        status: 'segment',
+        data: bytes,
+        sha256: Buffer.from(r.sha256, 'hex'),
+        onSent: () => {
+          if (peer === this.init.protocols.self) return
+          this.served.copies.inc()
+          this.served.bytes.inc(bytes.byteLength)
+        }
+      }
+    })
   }
 }
 
