@@ -41,6 +41,10 @@ export {
   AttemptCancelledError, AttemptInvalidError, AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob, MAX_DECLINES_PER_WORKER,
   type DispatchAttempt, type DispatchOptions, type DispatchResult
 } from './dispatch.js'
+export {
+  MAX_SLOWNESS, MAX_TRACKED_WORKERS, MIN_SLOWNESS, SLOWNESS_STALE_MS, SPEED_EWMA_ALPHA, SpeedTracker,
+  type SpeedTrackerOptions
+} from './speed.js'
 export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'
 export { judgeSpotCheck, shouldSpotCheck, type SpotCheckOptions, type SpotVerdict } from './spot-check.js'
 export {
