@@ -45,6 +45,11 @@ export {
   MAX_SLOWNESS, MAX_TRACKED_WORKERS, MIN_SLOWNESS, SLOWNESS_STALE_MS, SPEED_EWMA_ALPHA, SpeedTracker,
   type SpeedTrackerOptions
 } from './speed.js'
+export {
+  attemptDeadlineMs, DEADLINE_DURATION_FACTOR, DEADLINE_ESTIMATE_FACTOR, DEADLINE_SLACK_MS, HEDGE_SHARE, HEDGE_SLACK_MS, HEDGE_WINDOW_MIN_JOBS, HEDGE_WINDOW_MS,
+  HedgeBudget, hedgeAfterMs, MAX_BUDGET_JOBS,
+  type HedgeBudgetOptions, type HedgeBudgetStats
+} from './hedge.js'
 export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'
 export { judgeSpotCheck, shouldSpotCheck, type SpotCheckOptions, type SpotVerdict } from './spot-check.js'
 export {
