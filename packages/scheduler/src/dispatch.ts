@@ -86,6 +86,15 @@ export interface DispatchOptions<T> {
    */
   hedgeAfter?: (bid: Bid) => number
   /**
+   * Consulted once when an attempt turns late, just before its hedge would
+   * start on `next` (absent = always yes). Say no when hedging would only add
+   * load: no spare capacity in hand, or the hedge budget spent (see
+   * `HedgeBudget`). On no, `next` stays first in line, the late attempt keeps
+   * running until it succeeds, fails or hits its deadline (then `next` is
+   * tried), and it is not offered for hedging again.
+   */
+  mayHedge?: (next: Bid, late: Bid) => boolean
+  /**
    * Called when the bids in hand are used up but attempts remain: return
    * fresh bids (e.g. from a new announcement; bidders already tried are
    * skipped), or [] to give up. Not called while an attempt is still running.
@@ -108,6 +117,8 @@ export interface DispatchResult<T> {
   attempts: number
   /** The winning attempt was a hedge. */
   hedged: boolean
+  /** Hedges started for this job (0 or more), won or not: what a `HedgeBudget` records. */
+  hedges: number
 }
 
 interface Running {
@@ -124,6 +135,9 @@ interface Running {
 
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
+/** How often one worker may decline (busy) a job and still be offered it again from a re-bid. */
+export const MAX_DECLINES_PER_WORKER = 3
+
 /**
  * Runs a job on the bids in order until one attempt succeeds.
  *
@@ -134,15 +148,13 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
  *   next bidder without a new round trip; when bids run out and `rebid` is
  *   given, it asks for fresh ones.
  * - Hedging: an attempt still running at `hedgeAfter(bid)` gets a duplicate
- *   on the next bidder; the first valid result wins, the loser is aborted.
+ *   on the next bidder (if `mayHedge` agrees); the first valid result wins,
+ *   the loser is aborted.
  *
  * Rejects with {@link DispatchError} (listing every attempt) when bids or
  * attempts run out, and with {@link DispatchAbortedError} when `signal`
  * aborts (running attempts are aborted and reported as `'error'`).
  */
-/** How often one worker may decline (busy) a job and still be offered it again from a re-bid. */
-export const MAX_DECLINES_PER_WORKER = 3
-
 export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<DispatchResult<T>> {
   const clock = opts.clock ?? systemClock
   const jobId = opts.bids[0]?.jobId
@@ -154,6 +166,7 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
   const history: DispatchAttempt[] = []
   const running = new Set<Running>()
   let started = 0
+  let hedges = 0
   /** Attempts the worker declined at once (busy): they cost nothing, so they do not count against maxAttempts. */
   let declined = 0
   /** Declines per worker: a busy worker stays eligible for a re-bid (it bids again once free), a few times. */
@@ -185,13 +198,21 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
       finish(() => { reject(new DispatchAbortedError(`dispatch of job ${jobId ?? '?'} aborted`, jobId, history, { cause: opts.signal?.reason })) })
     }
 
-    /** Next untried bid, or undefined. */
-    const nextBid = (): Bid | undefined => {
+    /** Next untried bid, left first in line, or undefined. */
+    const peekBid = (): Bid | undefined => {
       while (queue.length > 0) {
-        const b = queue.shift()!
+        const b = queue[0]!
         if (!tried.has(b.peerId)) return b
+        queue.shift()
       }
       return undefined
+    }
+
+    /** Next untried bid, taken out of line, or undefined. */
+    const nextBid = (): Bid | undefined => {
+      const b = peekBid()
+      if (b !== undefined) queue.shift()
+      return b
     }
 
     const giveUp = (): void => {
@@ -226,9 +247,12 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
 
     const hedge = (late: Running): void => {
       if (settled || late.hedged || !running.has(late) || running.size > 1 || spent() >= maxAttempts) return
-      const b = nextBid()
+      const b = peekBid()
       if (b === undefined) return
       late.hedged = true
+      if (opts.mayHedge !== undefined && (!opts.mayHedge(b, late.bid) || settled)) return
+      queue.shift()
+      hedges++
       start(b, true)
     }
 
@@ -268,7 +292,7 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
           other.controller.abort(new AttemptCancelledError(reason))
           end(other, 'cancelled', reason)
         }
-        finish(() => { resolve({ result: value, bid, attempts: started, hedged: r.hedge }) })
+        finish(() => { resolve({ result: value, bid, attempts: started, hedged: r.hedge, hedges }) })
       }, (err: unknown) => {
         if (!running.has(r) || settled) return
         const outcome: AttemptOutcome = err instanceof AttemptRejectedError

@@ -25,6 +25,28 @@
  * ledger.complete('j1')
  * ```
  *
+ * Hedging (a duplicate on the next bidder when an attempt is late) must not
+ * feed on itself: on a saturated machine every worker is late against its
+ * idle calibration, and each hedge adds load that makes everyone later. So
+ * lateness and deadlines are measured against each worker's recent speed
+ * ({@link SpeedTracker}), and a hedge starts only with a spare bidder in hand
+ * and within a share of recent jobs ({@link HedgeBudget}, asked through
+ * `mayHedge`):
+ *
+ * ```ts
+ * const speed = new SpeedTracker({ clock })
+ * const budget = new HedgeBudget()
+ * const out = await dispatchJob({
+ *   bids, clock, maxAttempts: 3,
+ *   hedgeAfter: b => hedgeAfterMs(speed.adjusted(b), durationMs),
+ *   deadlineFor: b => attemptDeadlineMs(speed.adjusted(b), durationMs),
+ *   mayHedge: next => budget.allow(clock.now(), !atCapacity(next)),
+ *   attempt: (b, signal) => transcodeOn(b.peerId, signal),
+ *   onAttempt: (b, outcome) => { if (outcome === 'ok') speed.observe(b.peerId, elapsedOf(b), b.estimateMs) }
+ * })
+ * budget.record(clock.now(), { hedges: out.hedges }) // on failure: the DispatchError's hedge attempts
+ * ```
+ *
  * @packageDocumentation
  */
 
@@ -41,6 +63,15 @@ export {
   AttemptCancelledError, AttemptInvalidError, AttemptRejectedError, AttemptTimeoutError, DispatchAbortedError, DispatchError, dispatchJob, MAX_DECLINES_PER_WORKER,
   type DispatchAttempt, type DispatchOptions, type DispatchResult
 } from './dispatch.js'
+export {
+  MAX_SLOWNESS, MAX_TRACKED_WORKERS, MIN_SLOWNESS, SLOWNESS_STALE_MS, SPEED_EWMA_ALPHA, SpeedTracker,
+  type SpeedTrackerOptions
+} from './speed.js'
+export {
+  attemptDeadlineMs, DEADLINE_DURATION_FACTOR, DEADLINE_ESTIMATE_FACTOR, DEADLINE_SLACK_MS, HEDGE_SHARE, HEDGE_SLACK_MS, HEDGE_WINDOW_MIN_JOBS, HEDGE_WINDOW_MS,
+  HedgeBudget, hedgeAfterMs, MAX_BUDGET_JOBS,
+  type HedgeBudgetOptions, type HedgeBudgetStats
+} from './hedge.js'
 export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'
 export { judgeSpotCheck, shouldSpotCheck, type SpotCheckOptions, type SpotVerdict } from './spot-check.js'
 export {
