@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { ID_PATTERN, MAX_INDEX_SEGMENTS, codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
-import { DashManifest, LiveWindow, renderMasterPlaylist, renderMediaPlaylist } from '@diststream/hls'
-import type { PlaylistSegment } from '@diststream/hls'
+import { DashManifest, LiveWindow, renderMasterPlaylist } from '@diststream/hls'
 import { LifecycleSweeper } from '@diststream/scheduler'
 import { Counter } from 'prom-client'
 import { key as cacheKey, SegmentCache } from './cache.js'
@@ -13,7 +12,7 @@ import { Swarm } from './swarm.js'
 import { BlockingReloadUnavailableError, blockingDecision, blockingTimeoutMs, DeliveryDirectiveError, NotifyingWindow, PlaylistWaiters } from './blocking.js'
 import type { DeliveryDirectives } from './blocking.js'
 import { cmafInfo, cmafMaster, entryUris, initLength, initPart, INIT_NAME, mediaPart, renderDash } from './cmaf.js'
-import type { CmafSegmentInfo } from './cmaf.js'
+import { DvrHistory } from './dvr.js'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
@@ -77,10 +76,7 @@ export class NotFoundError extends Error {
 
 interface DirectoryEntry { ingest: string, announce: StreamAnnounce }
 
-interface HistoryEntry { durationSec: number, pdtMs: number, discontinuity: boolean, renditions: Set<string>, cmaf: CmafSegmentInfo }
-
-/** Segments an edge remembers per stream for its DVR playlist (12 h of 2 s segments). */
-export const MAX_DVR_SEGMENTS = 21_600
+export { MAX_DVR_SEGMENTS } from './constants.js'
 
 interface Followed {
   id: string
@@ -102,7 +98,7 @@ interface Followed {
   /** Highest segment seq heard of. */
   maxSeq: number
   /** Every segment heard of (index and gossip), for the VOD playlist once the stream ends (DVR); bounded. */
-  history: Map<number, HistoryEntry>
+  history: DvrHistory
   /** A finished VOD: every segment in the playlist, EXT-X-PLAYLIST-TYPE:VOD. */
   vod: boolean
   /** VOD: each segment's renditions (with hashes) from the INDEX, fetched when first asked for. */
@@ -237,51 +233,10 @@ export class Edge {
         if (outcome === 'closed') throw new BlockingReloadUnavailableError('the edge is stopping')
       }
     }
-    if (w.ended && f.history.size > 0) return { body: this.vodPlaylist(f, rendition, targetDurationSec), ended: true, targetDurationSec }
+    // An ended stream (DVR) or a VOD: every segment this edge heard of, those it cannot serve as gaps.
+    if (w.ended && f.history.size > 0) return { body: f.history.playlist(rendition, { targetDurationSec, vod: f.vod }), ended: true, targetDurationSec }
     const serverControl = this.init.lowLatency === true ? { serverControl: { canBlockReload: true } } : {}
     return { body: w.toPlaylist({ targetDurationSec, ...serverControl, ...(f.cmaf ? { version: 7 } : {}), ...(f.vod ? { playlistType: 'VOD' as const } : {}) }), ended: w.ended, targetDurationSec }
-  }
-
-  /**
-   * An ended stream's playlist for DVR: every segment this edge heard of
-   * (not just the live window), segments it cannot serve marked
-   * `EXT-X-GAP`, then `EXT-X-ENDLIST`. Older segments are fetched from the
-   * ingest when first asked for.
-   */
-  private vodPlaylist (f: Followed, rendition: string, targetDurationSec: number): string {
-    const seqs = [...f.history.keys()].sort((a, b) => a - b)
-    const segments: PlaylistSegment[] = []
-    let last: PlaylistSegment | undefined
-    for (let seq = seqs[0]!; seq <= seqs.at(-1)!; seq++) {
-      const h = f.history.get(seq)
-      const seg: PlaylistSegment = h != null
-        ? { seq, durationSec: h.durationSec, ...entryUris(seq, h.cmaf.inits.get(rendition), f.cmaf), pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
-        : { seq, durationSec: last?.durationSec ?? targetDurationSec, uri: `gap-${seq}.ts`, gap: true }
-      if (seg.gap === true) seg.uri = `gap-${seq}.ts`
-      segments.push(seg)
-      last = seg
-    }
-    // A VOD (a file transcoded at once) says so; an ended live stream (DVR) is just ended.
-    return renderMediaPlaylist({ segments, ended: true, targetDurationSec, ...(f.cmaf ? { version: 7 } : {}), ...(f.vod ? { playlistType: 'VOD' as const } : {}) })
-  }
-
-  /** Every segment this edge heard of for one rendition, contiguous, missing ones as gaps (the DVR list). */
-  private historySegments (f: Followed, rendition: string): PlaylistSegment[] {
-    const seqs = [...f.history.keys()].sort((a, b) => a - b)
-    const out: PlaylistSegment[] = []
-    for (let seq = seqs[0]!; seq <= seqs.at(-1)!; seq++) {
-      const h = f.history.get(seq)
-      out.push(h != null
-        ? { seq, durationSec: h.durationSec, ...entryUris(seq, h.cmaf.inits.get(rendition), f.cmaf), pdtMs: h.pdtMs, discontinuity: h.discontinuity, gap: !h.renditions.has(rendition) }
-        : { seq, durationSec: out.at(-1)?.durationSec ?? 2, uri: `gap-${seq}.m4s`, gap: true })
-    }
-    return out
-  }
-
-  private remember (f: Followed, seg: SegmentAnnounce): void {
-    if (f.history.has(seg.seq)) return
-    f.history.set(seg.seq, { durationSec: seg.durationMs / 1000, pdtMs: seg.pdtMs, discontinuity: seg.discontinuity, renditions: new Set(seg.renditions.map(r => r.name)), cmaf: cmafInfo(seg) })
-    if (f.history.size > MAX_DVR_SEGMENTS) f.history.delete(Math.min(...f.history.keys()))
   }
 
   /**
@@ -335,11 +290,7 @@ export class Edge {
     const prefix = INIT_NAME.exec(file)?.[1]
     if (prefix == null || !ID_PATTERN.test(rendition)) throw new NotFoundError('no such init segment')
     const f = await this.follow(streamId)
-    const seqs = [...f.history.keys()].sort((a, b) => b - a)
-    for (const seq of seqs) {
-      const h = f.history.get(seq)!
-      const init = h.cmaf.inits.get(rendition)
-      if (init == null || !init.sha.startsWith(prefix) || !h.renditions.has(rendition)) continue
+    for (const { seq, init } of f.history.initCandidates(rendition, prefix)) {
       const served = await this.segment(streamId, rendition, seq).catch(() => undefined)
       if (served != null) return { ...served, entry: initPart(served.entry, init) }
     }
@@ -356,7 +307,7 @@ export class Edge {
     // Ended (DVR): every segment heard of, as the HLS playlists then list them; live: the windows.
     const renditions = [...f.renditions.values()].map(r => ({
       rendition: r,
-      segments: ended && f.history.size > 0 ? this.historySegments(f, r.name) : this.windowFor(f, r.name, f.firstSeq ?? 0).segments()
+      segments: ended && f.history.size > 0 ? f.history.segments(r.name, { targetDurationSec }) : this.windowFor(f, r.name, f.firstSeq ?? 0).segments()
     }))
     if (!renditions.some(r => r.segments.some(s => s.gap !== true))) throw new NotFoundError(`stream ${streamId} has no segments yet`)
     const body = renderDash(f.dash, { nowMs: Date.now(), ended, targetDurationSec, renditions, info: seq => f.history.get(seq)?.cmaf })
@@ -459,7 +410,7 @@ export class Edge {
           ended: false,
           lastActivityAt: Date.now(),
           maxSeq: entry.announce.lastSeq,
-          history: new Map(),
+          history: new DvrHistory({ cmaf: entry.announce.container === 'cmaf' }),
           vod: entry.announce.vod === true,
           vodSegments: new Map(),
           cmaf: entry.announce.container === 'cmaf',
@@ -536,7 +487,7 @@ export class Edge {
     if (res.stream != null) f.maxSeq = Math.max(f.maxSeq, res.stream.lastSeq)
     for (const s of res.segments) {
       f.maxSeq = Math.max(f.maxSeq, s.seq)
-      this.remember(f, s)
+      f.history.remember(s)
     }
     // Also when an ENDED announcement came while the index was loading: it found no windows to end yet.
     if (res.stream?.state === StreamAnnounce.State.ENDED || f.ended) {
@@ -583,7 +534,7 @@ export class Edge {
   private async onSegment (f: Followed, seg: SegmentAnnounce): Promise<void> {
     if (f.seen.has(seg.seq)) return
     f.seen.add(seg.seq)
-    this.remember(f, seg)
+    f.history.remember(seg)
     this.addRenditions(f, seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
     const held: string[] = []
     const info = cmafInfo(seg)
@@ -605,7 +556,7 @@ export class Edge {
         w.add(entry)
       } catch (err: any) {
         this.log.warn({ streamId: f.id, seq: seg.seq, rendition: name, err: err?.message }, 'rendition fetch failed')
-        f.history.get(seg.seq)?.renditions.delete(name)
+        f.history.dropRendition(seg.seq, name)
         w.add({ ...entry, gap: true })
       }
     })).then(async () => { await this.swarm.announce(f.id, seg.seq, held) })
