@@ -1,4 +1,5 @@
 import { MAX_RENDITIONS } from '@diststream/protocol'
+import { HOLDER_MAX_PEERS, HOLDER_MAX_SEQS, SWARM_WAIT_STEP_MS } from './constants.js'
 
 /**
  * Swarming, the pure half: who holds what ({@link HolderTable}) and where to
@@ -23,13 +24,20 @@ export class HolderTable {
   private readonly bySeq = new Map<number, Map<string, string[]>>()
   private readonly maxSeqs: number
   private readonly maxHolders: number
+  #generation = 0
 
   constructor (init: HolderTableInit = {}) {
-    this.maxSeqs = init.maxSeqs ?? 64
-    this.maxHolders = init.maxHolders ?? 16
+    this.maxSeqs = init.maxSeqs ?? HOLDER_MAX_SEQS
+    this.maxHolders = init.maxHolders ?? HOLDER_MAX_PEERS
+  }
+
+  /** Grows with every have-list taken in: a waiter compares it to see whether anything was announced since. */
+  get generation (): number {
+    return this.#generation
   }
 
   add (seq: number, renditions: readonly string[], peer: string): void {
+    this.#generation++
     let byName = this.bySeq.get(seq)
     if (byName == null) {
       if (this.bySeq.size >= this.maxSeqs) {
@@ -99,5 +107,5 @@ export function chooseSource (s: SourceState, opts: { fallbackMs: number, random
   }
   if (!s.ingestBusy && !s.failed.has(s.ingest)) return { kind: 'fetch', peer: s.ingest, acceptBusy: true }
   if (s.elapsedMs >= opts.fallbackMs) return { kind: 'fetch', peer: s.ingest, acceptBusy: false }
-  return { kind: 'wait', ms: Math.max(1, Math.min(250, opts.fallbackMs - s.elapsedMs)) }
+  return { kind: 'wait', ms: Math.max(1, Math.min(SWARM_WAIT_STEP_MS, opts.fallbackMs - s.elapsedMs)) }
 }
