@@ -2,6 +2,7 @@ import { LiveWindow } from '@diststream/hls'
 import { systemClock } from '@diststream/scheduler'
 import type { AddResult, LiveWindowOptions } from '@diststream/hls'
 import type { Clock } from '@diststream/scheduler'
+import { DeliveryDirectiveError } from './errors.js'
 
 /**
  * Blocking playlist reload (RFC 8216bis §6.2.5.2), pure: parsing the
@@ -9,20 +10,6 @@ import type { Clock } from '@diststream/scheduler'
  * hold the request or refuse it, and a bounded set of parked requests that
  * resolve when the playlist reaches the requested segment or time out.
  */
-
-/** A malformed delivery directive (`_HLS_msn`, `_HLS_part`, `_HLS_skip`): HTTP 400. */
-export class DeliveryDirectiveError extends Error {
-  static readonly NAME = 'DeliveryDirectiveError'
-  override name = DeliveryDirectiveError.NAME
-  readonly statusCode = 400
-}
-
-/** A blocking reload that could not be answered in time, or with too many already parked: HTTP 503. */
-export class BlockingReloadUnavailableError extends Error {
-  static readonly NAME = 'BlockingReloadUnavailableError'
-  override name = BlockingReloadUnavailableError.NAME
-  readonly statusCode = 503
-}
 
 export interface DeliveryDirectives {
   /** `_HLS_msn`: answer once the playlist lists this media sequence number (or a later one). */

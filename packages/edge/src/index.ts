@@ -15,6 +15,16 @@
  * ```
  */
 export * from './edge.js'
+export * from './errors.js'
+export * from './types.js'
+export * from './constants.js'
+export * from './metrics.js'
+export * from './directory.js'
+export * from './followed-stream.js'
+export * from './dvr.js'
+export * from './fetch-client.js'
+export * from './rendition-fetcher.js'
+export * from './holders.js'
 export * from './blocking.js'
 export * from './cache.js'
 export * from './http.js'

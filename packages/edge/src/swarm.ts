@@ -1,116 +1,22 @@
 import { createHash } from 'node:crypto'
-import { codecs, FetchRequest, FetchResponse, haveTopic, MAX_RENDITIONS, PROTOCOL_FETCH } from '@diststream/protocol'
-import { messageChannel, serveFetch } from '@diststream/p2p'
-import { Counter } from 'prom-client'
+import { codecs, FetchRequest, haveTopic } from '@diststream/protocol'
+import { serveFetch } from '@diststream/p2p'
+import { Notifier, SingleFlight, sleep } from '@diststream/util'
+import { HOLDER_SEGMENT_TIMEOUT_MIN_MS, SEGMENT_TIMEOUT_MS, SERVE_PENDING_WAIT_MS, SWARM_DEADLINE_MS, SWARM_INGEST_RETRY_STEP_MS, SWARM_MAX_ATTEMPTS, EDGE_DEFAULTS } from './constants.js'
+import { chooseSource, HolderTable } from './holders.js'
+import type { FetchClient } from './fetch-client.js'
+import type { EdgeMetrics } from './metrics.js'
 import type { PeerComponents } from '@diststream/p2p'
 import type { Rendition } from '@diststream/protocol'
 import type { Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import type { Registry } from 'prom-client'
-
-// ---------------------------------------------------------------- pure logic
-
-export interface HolderTableInit {
-  /** Segments remembered per stream (the newest). */
-  maxSeqs?: number
-  /** Holders remembered per rendition segment. */
-  maxHolders?: number
-}
-
-/**
- * Who holds which rendition of which segment of one stream, from have-lists
- * (and BUSY answers). Bounded: the newest `maxSeqs` segments, `maxHolders`
- * peers each; anything a peer claims is only a hint (every fetch is checked
- * against the ingest's hashes), so a liar costs one failed fetch.
- */
-export class HolderTable {
-  private readonly bySeq = new Map<number, Map<string, string[]>>()
-  private readonly maxSeqs: number
-  private readonly maxHolders: number
-
-  constructor (init: HolderTableInit = {}) {
-    this.maxSeqs = init.maxSeqs ?? 64
-    this.maxHolders = init.maxHolders ?? 16
-  }
-
-  add (seq: number, renditions: readonly string[], peer: string): void {
-    let byName = this.bySeq.get(seq)
-    if (byName == null) {
-      if (this.bySeq.size >= this.maxSeqs) {
-        const oldest = Math.min(...this.bySeq.keys())
-        if (seq < oldest) return
-        this.bySeq.delete(oldest)
-      }
-      byName = new Map()
-      this.bySeq.set(seq, byName)
-    }
-    for (const name of renditions.slice(0, MAX_RENDITIONS)) {
-      const list = byName.get(name) ?? []
-      if (list.includes(peer)) continue
-      list.push(peer)
-      if (list.length > this.maxHolders) list.shift()
-      byName.set(name, list)
-    }
-  }
-
-  holders (seq: number, rendition: string): string[] {
-    return [...(this.bySeq.get(seq)?.get(rendition) ?? [])]
-  }
-
-  remove (seq: number, rendition: string, peer: string): void {
-    const list = this.bySeq.get(seq)?.get(rendition)
-    if (list == null) return
-    const i = list.indexOf(peer)
-    if (i >= 0) list.splice(i, 1)
-  }
-
-  get size (): number {
-    return this.bySeq.size
-  }
-}
-
-export interface SourceState {
-  /** The stream's ingest: always has the segment, but serves only a few copies to swarming peers. */
-  ingest: string
-  self: string
-  /** Peers said to hold the rendition (have-lists, BUSY answers). */
-  holders: readonly string[]
-  /** Peers that failed this fetch (error, wrong bytes, not found). */
-  failed: ReadonlySet<string>
-  /** The ingest answered BUSY to this fetch. */
-  ingestBusy: boolean
-  /** Since this fetch started. */
-  elapsedMs: number
-}
-
-export type SourceChoice =
-  | { kind: 'fetch', peer: string, acceptBusy: boolean }
-  | { kind: 'wait', ms: number }
-
-/**
- * Where to fetch a rendition segment from next. Other holders first, one at
- * random (spreading the load; the ingest is never picked as a "holder"),
- * else the ingest as a swarming peer (it serves a few copies, then answers
- * BUSY naming holders), else wait for a holder to be announced; once
- * `fallbackMs` has passed without success, the ingest without accept_busy
- * (it always serves that), so a viewer never stalls for the bound's sake.
- */
-export function chooseSource (s: SourceState, opts: { fallbackMs: number, random?: () => number }): SourceChoice {
-  const candidates = [...new Set(s.holders)].filter(p => p !== s.self && p !== s.ingest && !s.failed.has(p))
-  if (candidates.length > 0) {
-    const i = Math.min(candidates.length - 1, Math.floor((opts.random ?? Math.random)() * candidates.length))
-    return { kind: 'fetch', peer: candidates[i]!, acceptBusy: true }
-  }
-  if (!s.ingestBusy && !s.failed.has(s.ingest)) return { kind: 'fetch', peer: s.ingest, acceptBusy: true }
-  if (s.elapsedMs >= opts.fallbackMs) return { kind: 'fetch', peer: s.ingest, acceptBusy: false }
-  return { kind: 'wait', ms: Math.max(1, Math.min(250, opts.fallbackMs - s.elapsedMs)) }
-}
-
-// ---------------------------------------------------------------- network
 
 export interface SwarmInit extends PeerComponents {
   logger: Logger
-  registry: Registry
+  client: FetchClient
+  metrics: Pick<EdgeMetrics, 'sources' | 'served' | 'servedBytes'>
+  /** The owner's shutdown: waits and retries stop when it fires. */
+  signal: AbortSignal
   /** Fall back to the ingest (which then must serve) after this long without a copy. */
   fallbackMs?: number
   /** Give up on a rendition segment after this long (it becomes a gap). */
@@ -131,33 +37,30 @@ type Attempt =
   | { kind: 'busy', holders: string[] }
   | { kind: 'failed', err: Error }
 
+const flightKey = (streamId: string, rendition: string, seq: number): string => `${streamId}/${rendition}/${seq}`
+
 /**
- * Edge swarming: fetch a rendition segment from any peer that holds it,
- * verified against the ingest-signed SegmentAnnounce; announce what we hold
- * (have-lists on /diststream/have/<id>/1.0.0); serve what we hold over
- * /diststream/fetch/1.0.0, including segments still being fetched (the
- * requester waits for our copy rather than going to the ingest).
+ * Edge swarming, the network half: fetch a rendition segment from any peer
+ * that holds it, verified against the ingest-signed SegmentAnnounce;
+ * announce what we hold (have-lists on /diststream/have/<id>/1.0.0); serve
+ * what we hold over /diststream/fetch/1.0.0, including segments still being
+ * fetched (the requester waits for our copy rather than going to the ingest).
  */
 export class Swarm {
   private readonly tables = new Map<string, HolderTable>()
-  private readonly inflight = new Map<string, Promise<Uint8Array>>()
+  private readonly flights = new SingleFlight<Uint8Array>()
+  /** The fetches in flight, for the FETCH server to wait on (SingleFlight does not expose its promises). */
+  private readonly running = new Map<string, Promise<Uint8Array>>()
+  /** Woken (per stream) when a have-list arrives, for fetches waiting for a holder. */
+  private readonly holderAnnounced = new Notifier<string>()
   private readonly log: Logger
   private readonly fallbackMs: number
   private readonly deadlineMs: number
-  private readonly metrics: { sources: Counter<'source'>, served: Counter, servedBytes: Counter }
-  private readonly waiters = new Set<() => void>()
 
   constructor (private readonly init: SwarmInit) {
     this.log = init.logger.child({ component: 'swarm' })
-    this.fallbackMs = init.fallbackMs ?? 3000
-    this.deadlineMs = init.deadlineMs ?? 30_000
-    const counter = (name: string, help: string, labelNames: string[] = []): Counter<any> =>
-      (init.registry.getSingleMetric(name) as Counter<any> | undefined) ?? new Counter({ name, help, labelNames, registers: [init.registry] })
-    this.metrics = {
-      sources: counter('diststream_edge_fetch_sources_total', 'Rendition segments fetched, by source: ingest, edge (another holder), or ingest_fallback (holders failed)', ['source']),
-      served: counter('diststream_fetch_served_total', 'Rendition segments served to other peers over /diststream/fetch'),
-      servedBytes: counter('diststream_fetch_served_bytes_total', 'Rendition bytes served to other peers over /diststream/fetch')
-    }
+    this.fallbackMs = init.fallbackMs ?? EDGE_DEFAULTS.swarmFallbackMs
+    this.deadlineMs = init.deadlineMs ?? SWARM_DEADLINE_MS
   }
 
   get self (): string {
@@ -175,7 +78,7 @@ export class Swarm {
         return
       }
       table.add(msg.seq, msg.renditions, from)
-      for (const wake of this.waiters) wake()
+      this.holderAnnounced.wake(streamId)
     })
     return () => {
       off()
@@ -191,24 +94,29 @@ export class Swarm {
     })
   }
 
-  /** Fetches and verifies one rendition segment from whichever peer can give it. */
+  /** Fetches and verifies one rendition segment from whichever peer can give it; concurrent calls for one segment share one fetch. */
   async fetch (req: SwarmFetch): Promise<Uint8Array> {
-    const key = `${req.streamId}/${req.rendition.name}/${req.seq}`
-    const running = this.inflight.get(key)
-    if (running != null) return await running
-    const p = this.run(req)
-    this.inflight.set(key, p)
-    p.catch(() => {}).finally(() => { if (this.inflight.get(key) === p) this.inflight.delete(key) })
-    return await p
+    const key = flightKey(req.streamId, req.rendition.name, req.seq)
+    return await this.flights.do(key, async () => {
+      const p = this.run(req)
+      this.running.set(key, p)
+      try {
+        return await p
+      } finally {
+        this.running.delete(key)
+      }
+    })
   }
 
   private async run (req: SwarmFetch): Promise<Uint8Array> {
+    const shutdown = this.init.signal
     const start = Date.now()
     const failed = new Set<string>()
     const hinted: string[] = []
     let ingestBusy = false
     let lastErr: Error | undefined
-    for (let attempts = 0; attempts < 12 && Date.now() - start < this.deadlineMs;) {
+    for (let attempts = 0; attempts < SWARM_MAX_ATTEMPTS && Date.now() - start < this.deadlineMs;) {
+      shutdown.throwIfAborted()
       const table = this.tables.get(req.streamId)
       const choice = chooseSource({
         ingest: req.ingest,
@@ -219,14 +127,14 @@ export class Swarm {
         elapsedMs: Date.now() - start
       }, { fallbackMs: this.fallbackMs, random: this.init.random })
       if (choice.kind === 'wait') {
-        await this.waitForHolder(choice.ms)
+        await this.waitForHolder(req.streamId, choice.ms)
         continue
       }
       attempts++
       const toIngest = choice.peer === req.ingest
-      const res = await this.attempt(req, choice.peer, choice.acceptBusy, toIngest ? 20_000 : Math.max(2000, this.fallbackMs + 2000))
+      const res = await this.attempt(req, choice.peer, choice.acceptBusy, toIngest ? SEGMENT_TIMEOUT_MS : Math.max(HOLDER_SEGMENT_TIMEOUT_MIN_MS, this.fallbackMs + 2000))
       if (res.kind === 'ok') {
-        this.metrics.sources.inc({ source: !toIngest ? 'edge' : choice.acceptBusy ? 'ingest' : 'ingest_fallback' })
+        this.init.metrics.sources.inc({ source: !toIngest ? 'edge' : choice.acceptBusy ? 'ingest' : 'ingest_fallback' })
         return res.data
       }
       if (res.kind === 'busy') {
@@ -236,10 +144,10 @@ export class Swarm {
         continue
       }
       lastErr = res.err
-      this.log.debug({ peer: choice.peer, key: `${req.streamId}/${req.rendition.name}/${req.seq}`, err: res.err.message }, 'fetch attempt failed')
+      this.log.debug({ peer: choice.peer, key: flightKey(req.streamId, req.rendition.name, req.seq), err: res.err.message }, 'fetch attempt failed')
       if (toIngest && !choice.acceptBusy) {
         // the ingest itself failed: retry it after a pause, like before swarming
-        await new Promise(resolve => setTimeout(resolve, 200 * attempts))
+        await sleep(SWARM_INGEST_RETRY_STEP_MS * attempts, shutdown)
       } else {
         failed.add(choice.peer)
         table?.remove(req.seq, req.rendition.name, choice.peer)
@@ -248,42 +156,18 @@ export class Swarm {
     throw lastErr ?? new Error(`fetch ${req.rendition.name}/${req.seq}: no source within ${this.deadlineMs} ms`)
   }
 
-  private async waitForHolder (ms: number): Promise<void> {
-    await new Promise<void>(resolve => {
-      const done = (): void => {
-        clearTimeout(timer)
-        this.waiters.delete(done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.waiters.add(done)
-    })
+  /** Until a have-list for the stream arrives, `ms` passes, or the edge stops. */
+  private async waitForHolder (streamId: string, ms: number): Promise<void> {
+    const generation = (): number => this.tables.get(streamId)?.generation ?? 0
+    const before = generation()
+    await this.holderAnnounced.wait(streamId, () => generation() !== before, { timeoutMs: ms, signal: this.init.signal })
   }
 
   private async attempt (req: SwarmFetch, peer: string, acceptBusy: boolean, timeoutMs: number): Promise<Attempt> {
     const r = req.rendition
-    const what = `${r.name}/${req.seq} from ${peer.slice(-8)}`
     try {
-      const ch = messageChannel(this.init, await this.init.protocols.dial(peer, PROTOCOL_FETCH, { signal: AbortSignal.timeout(5000) }), 'fetch')
-      const signal = AbortSignal.timeout(timeoutMs)
-      try {
-        await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.SEGMENT, streamId: req.streamId, rendition: r.name, seq: req.seq, acceptBusy: acceptBusy ? true : undefined }, { signal })
-        const res = await ch.read(codecs.fetchResponse, { signal })
-        if (res.status === FetchResponse.Status.BUSY) {
-          await ch.close().catch(() => {})
-          return { kind: 'busy', holders: res.busy?.holders ?? [] }
-        }
-        if (res.status !== FetchResponse.Status.OK) throw new Error(`fetch ${what}: ${res.error}`)
-        if (res.stream != null) throw new Error(`fetch ${what}: an INDEX answer to a SEGMENT request`)
-        if (res.size !== r.size) throw new Error(`fetch ${what}: size ${res.size}, announced ${r.size}`)
-        const data = await ch.readBytes(res.size, { signal })
-        if (!createHash('sha256').update(data).digest().equals(r.sha256)) throw new Error(`fetch ${what}: hash mismatch`)
-        await ch.close().catch(() => {})
-        return { kind: 'ok', data }
-      } catch (err: any) {
-        ch.abort(err)
-        throw err
-      }
+      const res = await this.init.client.segment(peer, { streamId: req.streamId, rendition: r.name, seq: req.seq, acceptBusy, expect: { size: r.size, sha256: r.sha256 } }, { timeoutMs })
+      return res.kind === 'busy' ? { kind: 'busy', holders: res.holders } : { kind: 'ok', data: res.data }
     } catch (err: any) {
       return { kind: 'failed', err: err instanceof Error ? err : new Error(String(err)) }
     }
@@ -301,8 +185,8 @@ export class Swarm {
         this.log.debug({ err: err.message, streamId: req.streamId }, 'cache read for a peer failed; answering not held')
         return undefined
       })
-      const pending = data == null ? this.inflight.get(`${req.streamId}/${req.rendition}/${req.seq}`) : undefined
-      if (pending != null) data = await raceTimeout(pending, 10_000)
+      const pending = data == null ? this.running.get(flightKey(req.streamId, req.rendition, req.seq)) : undefined
+      if (pending != null) data = await raceTimeout(pending, SERVE_PENDING_WAIT_MS)
       if (data == null) return { status: 'not_found', error: 'not held here' }
       const bytes = data
       return {
@@ -310,17 +194,19 @@ export class Swarm {
         data: bytes,
         sha256: createHash('sha256').update(bytes).digest(),
         onSent: () => {
-          this.metrics.served.inc()
-          this.metrics.servedBytes.inc(bytes.byteLength)
+          this.init.metrics.served.inc()
+          this.init.metrics.servedBytes.inc(bytes.byteLength)
         }
       }
     })
   }
 }
 
+/** `p`'s value, or undefined when it fails (its own fetch logs that) or takes longer than `ms`. */
 async function raceTimeout<T> (p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined
   try {
+    // A failed fetch answers "not held": the fetch itself logs and counts its failure.
     return await Promise.race([p.catch(() => undefined), new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, ms) })])
   } finally {
     clearTimeout(timer)

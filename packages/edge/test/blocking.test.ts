@@ -2,8 +2,9 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { FakeClock } from '@diststream/scheduler'
 import {
-  blockingDecision, blockingTimeoutMs, DeliveryDirectiveError, NotifyingWindow, parseDeliveryDirectives, PlaylistWaiters
+  blockingDecision, blockingTimeoutMs, NotifyingWindow, parseDeliveryDirectives, PlaylistWaiters
 } from '../src/blocking.js'
+import { DeliveryDirectiveError } from '../src/errors.js'
 
 describe('parseDeliveryDirectives', () => {
   it('reads _HLS_msn and _HLS_part and leaves other parameters alone', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { chooseSource, HolderTable } from '../src/swarm.js'
-import type { SourceState } from '../src/swarm.js'
+import { chooseSource, HolderTable } from '../src/holders.js'
+import type { SourceState } from '../src/holders.js'
 
 const base: SourceState = { ingest: 'I', self: 'S', holders: [], failed: new Set(), ingestBusy: false, elapsedMs: 0 }
 const opts = { fallbackMs: 3000, random: () => 0 }

@@ -1,0 +1,84 @@
+/**
+ * The edge's timeouts, bounds and option defaults, in one place. Each
+ * timeout says why it is that long; each bound what it protects.
+ */
+
+/** Dialling a peer's `/diststream/fetch`: a reachable peer answers well within this; an unreachable one must not hold a viewer. */
+export const DIAL_TIMEOUT_MS = 5000
+/** One INDEX exchange (request to the last segment record): the index is small, a slow ingest gets one more try. */
+export const INDEX_TIMEOUT_MS = 10_000
+/** One SEGMENT exchange with the ingest: a 16 MiB rendition over a slow link fits. */
+export const SEGMENT_TIMEOUT_MS = 20_000
+/** One SEGMENT exchange with another edge holding a copy, at least: a holder that stalls is dropped for the next one. */
+export const HOLDER_SEGMENT_TIMEOUT_MIN_MS = 2000
+/** How long the FETCH server lets a peer wait for a copy this edge is still fetching, before answering "not held". */
+export const SERVE_PENDING_WAIT_MS = 10_000
+/** How long a master playlist or DASH manifest request waits for a followed stream's first renditions. */
+export const RENDITIONS_WAIT_MS = 8000
+
+/** INDEX tries when following a stream (the first included): a busy ingest must not cost the edge the stream's start. */
+export const INDEX_ATTEMPTS = 3
+/** Pause before the first INDEX retry (ms); it doubles for each further one (1 s, 2 s). */
+export const INDEX_RETRY_BASE_MS = 1000
+/** Tries of a fetch from the ingest for a segment the edge was not announced (the first included). */
+export const UNANNOUNCED_FETCH_ATTEMPTS = 3
+/** Pause before a retry of such a fetch grows by this much each time (200 ms, 400 ms). */
+export const UNANNOUNCED_RETRY_STEP_MS = 200
+
+/** Swarming: fetch attempts (to any peer) per rendition segment before it becomes a gap. */
+export const SWARM_MAX_ATTEMPTS = 12
+/** Swarming: pause before retrying the ingest itself after it failed, times the attempts so far. */
+export const SWARM_INGEST_RETRY_STEP_MS = 200
+/** Swarming: give up on a rendition segment after this long (it becomes a gap). */
+export const SWARM_DEADLINE_MS = 30_000
+/** Swarming: longest pause between two looks at the holder table while waiting for a holder. */
+export const SWARM_WAIT_STEP_MS = 250
+/** Swarming: segments remembered per stream in the holder table (the newest). */
+export const HOLDER_MAX_SEQS = 64
+/** Swarming: holders remembered per rendition segment. */
+export const HOLDER_MAX_PEERS = 16
+
+/** Most streams the directory remembers (followed streams are never evicted). */
+export const MAX_DIRECTORY = 10_000
+/** Most streams remembered as dropped after their retention (so a late "ended" does not bring them back). */
+export const MAX_DROPPED = 10_000
+/** Most streams whose DHT lookup pacing is remembered (keys chosen by viewers). */
+export const MAX_LOOKUP_PACING = 1024
+/** After a DHT lookup of a stream, this long before the next one (viewers retrying an unknown stream must not flood the DHT). */
+export const LOOKUP_PAUSE_MS = 1000
+
+/** Segments an edge remembers per stream for its DVR playlist (12 h of 2 s segments); also the longest DVR list served. */
+export const MAX_DVR_SEGMENTS = 21_600
+/** Segments fetched beyond a live window when a stream is first followed (late ones fill in out of order). */
+export const BACKFILL_EXTRA_SEGMENTS = 3
+/** VOD: segments fetched in the background at once to warm the cache. */
+export const VOD_WARM_CONCURRENCY = 2
+/** The FETCH server's concurrent inbound streams on an edge. */
+export const MAX_INBOUND_FETCH_STREAMS = 256
+
+/**
+ * Every optional {@link EdgeInit} setting's default. Where the role and the
+ * CLI (node/src/config.ts) disagreed, the CLI's value wins (`staleMs`).
+ */
+export const EDGE_DEFAULTS = {
+  /** Segments per live media playlist. */
+  playlistWindow: 6,
+  /** Memory for hot segments (bytes); the rest stay on disk. */
+  maxMemoryBytes: 256 * 1024 * 1024,
+  /** How long a request for an unknown stream waits for it to appear (ms); also the DHT lookup's budget. */
+  discoveryTimeoutMs: 5000,
+  /** How long an ended stream stays served as VOD (DVR) before it is dropped (ms). */
+  dvrRetentionMs: 3_600_000,
+  /** A followed stream with no segment or live announcement for this long is ended (ms). */
+  staleMs: 120_000,
+  /** How often the lifecycle sweep runs (ms). */
+  sweepMs: 5000,
+  /** Serve cached segments to other edges over /diststream/fetch. */
+  serveFetch: true,
+  /** Swarming: fall back to the ingest after this long without a copy from a holder (ms). */
+  swarmFallbackMs: 3000,
+  /** Low-latency HLS (EXT-X-SERVER-CONTROL in live playlists). */
+  lowLatency: false,
+  /** Most blocking playlist reloads parked at once (more: 503). */
+  maxBlockedReloads: 1000
+} as const

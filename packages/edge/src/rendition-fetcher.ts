@@ -1,0 +1,73 @@
+import { linear, retry } from '@diststream/util'
+import { UNANNOUNCED_FETCH_ATTEMPTS, UNANNOUNCED_RETRY_STEP_MS } from './constants.js'
+import { NotFoundError } from './errors.js'
+import type { CachedSegment, SegmentCache } from './cache.js'
+import type { FetchClient } from './fetch-client.js'
+import type { EdgeMetrics } from './metrics.js'
+import type { Swarm } from './swarm.js'
+import type { Rendition } from '@diststream/protocol'
+import type { Logger } from 'pino'
+
+export interface RenditionFetcherInit {
+  client: Pick<FetchClient, 'segment'>
+  swarm: Pick<Swarm, 'fetch'>
+  cache: Pick<SegmentCache, 'put'>
+  metrics: Pick<EdgeMetrics, 'fetches' | 'upstream'>
+  logger: Logger
+  /** The owner's shutdown: retries stop when it fires. */
+  signal: AbortSignal
+}
+
+/** The stream a rendition belongs to, and its ingest (the origin). */
+export interface StreamSource { id: string, ingest: string }
+
+/**
+ * Verified fetch into the cache: one rendition of one segment, from the
+ * swarm when the edge heard its announcement (the announced sha256 is the
+ * trust anchor), else from the ingest with the hash it sends, tried again
+ * twice. Only verified bytes reach the cache.
+ */
+export class RenditionFetcher {
+  readonly #init: RenditionFetcherInit
+
+  constructor (init: RenditionFetcherInit) {
+    this.#init = init
+  }
+
+  async fetch (s: StreamSource, seq: number, name: string, announced?: Rendition): Promise<CachedSegment> {
+    const { cache, metrics } = this.#init
+    // Announced (hash known): from any holder, ingest or edge (swarming), verified against that hash.
+    if (announced != null && announced.sha256.byteLength === 32) {
+      metrics.upstream.inc()
+      try {
+        const data = await this.#init.swarm.fetch({ streamId: s.id, ingest: s.ingest, seq, rendition: announced })
+        const entry = await cache.put(s.id, name, seq, data, Buffer.from(announced.sha256).toString('hex'))
+        metrics.fetches.inc({ outcome: 'ok' })
+        return entry
+      } catch (err) {
+        metrics.fetches.inc({ outcome: 'error' })
+        throw err
+      }
+    }
+    // Not announced to us (a segment asked for before or beyond what we heard): from the ingest, with its hash.
+    return await retry(async () => {
+      try {
+        metrics.upstream.inc()
+        const res = await this.#init.client.segment(s.ingest, { streamId: s.id, rendition: name, seq, ...(announced != null ? { expect: { size: announced.size, sha256: announced.sha256 } } : {}) }, { signal: this.#init.signal })
+        if (res.kind === 'busy') throw new Error(`fetch ${name}/${seq}: ${res.error}`)
+        const entry = await cache.put(s.id, name, seq, res.data, Buffer.from(res.sha256).toString('hex'))
+        metrics.fetches.inc({ outcome: 'ok' })
+        return entry
+      } catch (err) {
+        metrics.fetches.inc({ outcome: 'error' })
+        throw err
+      }
+    }, {
+      attempts: UNANNOUNCED_FETCH_ATTEMPTS,
+      delayMs: linear(UNANNOUNCED_RETRY_STEP_MS),
+      signal: this.#init.signal,
+      retryable: err => !(err instanceof NotFoundError),
+      onRetry: (err: any, n) => { this.#init.logger.debug({ streamId: s.id, seq, rendition: name, err: err?.message, retry: n }, 'segment fetch from the ingest failed; trying again') }
+    })
+  }
+}
