@@ -1,5 +1,5 @@
 import { ProbeError } from './errors.js';
-import type { RawPacket, RawProbe, RawStream } from './probe.js';
+import type { RawPacket, RawProbe, RawStream } from './probe-raw.js';
 import { runProcess, tailLines } from './proc.js';
 
 /**

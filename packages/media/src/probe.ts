@@ -2,6 +2,7 @@ import { ProbeError } from './errors.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { runProcess, tailLines } from './proc.js';
 import { readRawWithFfmpeg } from './probe-ffmpeg.js';
+import type { RawPacket, RawProbe, RawStream } from './probe-raw.js';
 
 /** What {@link probeMedia} reports about a media file (first video and first audio stream). */
 export interface ProbeResult {
@@ -39,34 +40,6 @@ export interface ProbeOptions {
   /** Decode the video and count frames (fills `videoFrames`). */
   countFrames?: boolean;
   signal?: AbortSignal;
-}
-
-/** @internal normalised probe data, shared by the ffprobe and ffmpeg readers. */
-export interface RawStream {
-  index: number;
-  type: string;
-  codec: string;
-  profile: string;
-  level: number;
-  width: number;
-  height: number;
-  /** frames per second, 0 if unknown */
-  fps: number;
-  /** seconds per timestamp tick */
-  timeBase: number;
-  frames?: number;
-}
-/** @internal */
-export interface RawPacket {
-  stream: number;
-  pts: number | null;
-  duration: number | null;
-  key: boolean;
-}
-/** @internal */
-export interface RawProbe {
-  streams: RawStream[];
-  packets: RawPacket[];
 }
 
 const PROFILE_HEX: Record<string, string> = {
