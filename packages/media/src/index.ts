@@ -23,7 +23,7 @@
  *
  * @packageDocumentation
  */
-export { FfmpegNotFoundError, LadderError, ProbeError, TranscodeError } from './errors.js';
+export { FfmpegNotFoundError, LadderError, ProbeError, TranscodeError } from './errors.js'
 export {
   bundledFfmpegPath,
   describeFfmpeg,
@@ -32,8 +32,8 @@ export {
   whichSync,
   type FfmpegPaths,
   type ResolvedFfmpeg,
-} from './ffmpeg-path.js';
-export { RUNGS, ladderForSource, parseLadder, type RungSpec } from './ladder.js';
+} from './ffmpeg-path.js'
+export { RUNGS, ladderForSource, parseLadder, type RungSpec } from './ladder.js'
 export {
   Segmenter,
   parseCsvListLine,
@@ -42,8 +42,8 @@ export {
   type SegmenterEnd,
   type SegmenterEvents,
   type SegmenterOptions,
-} from './segmenter.js';
-export { codecString, probeMedia, type ProbeOptions, type ProbeResult } from './probe.js';
+} from './segmenter.js'
+export { codecString, probeMedia, type ProbeOptions, type ProbeResult } from './probe.js'
 export {
   DEFAULT_PRESET,
   CMAF_OUTPUT_OPTIONS,
@@ -55,7 +55,7 @@ export {
   type Rendition,
   type TranscodeOptions,
   type TranscodeResult,
-} from './transcode.js';
+} from './transcode.js'
 export {
   HW_CANDIDATES,
   describeHwDetection,
@@ -73,20 +73,20 @@ export {
   type HwEncoderSpec,
   type HwKind,
   type HwProbeReport,
-} from './hwaccel.js';
-export { Transcoder, type TranscoderLogger } from './transcoder.js';
-export { verifyRendition, type RenditionExpectation, type VerifyResult } from './verify.js';
-export { measureJoins, type Join, type JoinReport } from './joins.js';
+} from './hwaccel.js'
+export { Transcoder, type TranscoderLogger } from './transcoder.js'
+export { verifyRendition, type RenditionExpectation, type VerifyResult } from './verify.js'
+export { measureJoins, type Join, type JoinReport } from './joins.js'
 export {
   hasWorkingDrawtext,
   startTestSource,
   testSourceArgs,
   type TestSource,
   type TestSourceOptions,
-} from './test-source.js';
-export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js';
-export { measurePsnr } from './psnr.js';
-export { liveFfmpegProcesses, trackProcess } from './proc.js';
+} from './test-source.js'
+export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js'
+export { measurePsnr } from './psnr.js'
+export { liveFfmpegProcesses, trackProcess } from './proc.js'
 export {
   MAX_INIT_BYTES,
   Mp4BoxError,
@@ -98,5 +98,5 @@ export {
   type CmafParts,
   type Mp4Box,
   type Mp4Split,
-} from './mp4-boxes.js';
-export { remuxToCmaf, toStoredCmaf, type StoredCmaf } from './cmaf.js';
+} from './mp4-boxes.js'
+export { remuxToCmaf, toStoredCmaf, type StoredCmaf } from './cmaf.js'
