@@ -163,6 +163,9 @@ export default [
       // body is its script).
       'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
       'diststream/no-empty-catch-callback': 'error',
+      // No trailing commas anywhere, as ts-standard had it (neostandard's TS config ignores them
+      // in lists, imports and exports; every package but media was already written without).
+      '@stylistic/comma-dangle': ['error', 'never'],
       // ts-standard's setting, the repo's idiom for a promise deliberately not awaited: `void p()`.
       'no-void': ['error', { allowAsStatement: true }],
       // `catch {}` needs a comment saying why ignoring the error is right.

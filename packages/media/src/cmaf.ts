@@ -28,7 +28,7 @@ export function toStoredCmaf (data: Uint8Array): StoredCmaf {
     bytes: joinCmaf(parts),
     initSize: parts.init.byteLength,
     initSha256: parts.initSha256,
-    ...(parts.firstDecodeTime !== undefined ? { firstDecodeTime: parts.firstDecodeTime } : {}),
+    ...(parts.firstDecodeTime !== undefined ? { firstDecodeTime: parts.firstDecodeTime } : {})
   }
 }
 
@@ -50,7 +50,7 @@ export async function remuxToCmaf (opts: {
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts', '-i', opts.input,
     ...map, '-c', 'copy', '-muxdelay', '0', '-muxpreload', '0',
-    ...CMAF_OUTPUT_OPTIONS, '-y', tmp,
+    ...CMAF_OUTPUT_OPTIONS, '-y', tmp
   ]
   try {
     const res = await runProcess(opts.ffmpegPath, args, opts.signal ? { signal: opts.signal } : {})

@@ -26,7 +26,7 @@ export const HW_CANDIDATES: readonly HwEncoderSpec[] = Object.freeze([
   { kind: 'nvenc', encoder: 'h264_nvenc', hwaccel: 'cuda' },
   { kind: 'qsv', encoder: 'h264_qsv', hwaccel: 'qsv' },
   { kind: 'vaapi', encoder: 'h264_vaapi', hwaccel: 'vaapi', device: '/dev/dri/renderD128' },
-  { kind: 'videotoolbox', encoder: 'h264_videotoolbox', hwaccel: 'videotoolbox' },
+  { kind: 'videotoolbox', encoder: 'h264_videotoolbox', hwaccel: 'videotoolbox' }
 ] as HwEncoderSpec[])
 
 /** What detection found for one candidate. */
@@ -85,7 +85,7 @@ export function oneFrameTestArgs (hw: HwEncoderSpec): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', ...pre,
     '-f', 'lavfi', '-i', 'testsrc2=size=256x144:rate=30',
-    '-frames:v', '1', ...vf, '-c:v', hw.encoder, '-f', 'null', '-',
+    '-frames:v', '1', ...vf, '-c:v', hw.encoder, '-f', 'null', '-'
   ]
 }
 
@@ -194,9 +194,9 @@ export function hwFilterGraph (hw: HwEncoder | undefined, ladder: readonly RungS
       if (hw.kind === 'vaapi') options.format = 'nv12'
       return [
         { filter: scaler, options, inputs: `s${i}`, outputs: `z${i}` },
-        { filter: 'setsar', options: '1', inputs: `z${i}`, outputs: `v${i}` },
+        { filter: 'setsar', options: '1', inputs: `z${i}`, outputs: `v${i}` }
       ]
-    }),
+    })
   ]
 }
 
@@ -214,7 +214,7 @@ export function hwVideoOptions (hw: HwEncoder, rung: RungSpec, gop: number, bfra
     '-force_key_frames', 'expr:eq(n,0)',
     '-b:v', `${rung.videoKbps}k`,
     '-maxrate', `${rung.videoKbps}k`,
-    '-bufsize', `${rung.videoKbps * 2}k`,
+    '-bufsize', `${rung.videoKbps * 2}k`
   ]
   const cpuFrames = !framesOnDevice(hw, sourceCodec) && hw.kind !== 'vaapi'
   const pix = cpuFrames ? ['-pix_fmt', hw.kind === 'qsv' ? 'nv12' : 'yuv420p'] : []

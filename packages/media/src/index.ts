@@ -31,7 +31,7 @@ export {
   resolveFfmpeg,
   whichSync,
   type FfmpegPaths,
-  type ResolvedFfmpeg,
+  type ResolvedFfmpeg
 } from './ffmpeg-path.js'
 export { RUNGS, ladderForSource, parseLadder, type RungSpec } from './ladder.js'
 export {
@@ -41,7 +41,7 @@ export {
   type SegmentInfo,
   type SegmenterEnd,
   type SegmenterEvents,
-  type SegmenterOptions,
+  type SegmenterOptions
 } from './segmenter.js'
 export { codecString, probeMedia, type ProbeOptions, type ProbeResult } from './probe.js'
 export {
@@ -54,7 +54,7 @@ export {
   warmUpFfmpeg,
   type Rendition,
   type TranscodeOptions,
-  type TranscodeResult,
+  type TranscodeResult
 } from './transcode.js'
 export {
   HW_CANDIDATES,
@@ -72,7 +72,7 @@ export {
   type HwEncoder,
   type HwEncoderSpec,
   type HwKind,
-  type HwProbeReport,
+  type HwProbeReport
 } from './hwaccel.js'
 export { Transcoder, type TranscoderLogger } from './transcoder.js'
 export { verifyRendition, type RenditionExpectation, type VerifyResult } from './verify.js'
@@ -82,7 +82,7 @@ export {
   startTestSource,
   testSourceArgs,
   type TestSource,
-  type TestSourceOptions,
+  type TestSourceOptions
 } from './test-source.js'
 export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js'
 export { measurePsnr } from './psnr.js'
@@ -97,6 +97,6 @@ export {
   splitFragmentedMp4,
   type CmafParts,
   type Mp4Box,
-  type Mp4Split,
+  type Mp4Split
 } from './mp4-boxes.js'
 export { remuxToCmaf, toStoredCmaf, type StoredCmaf } from './cmaf.js'

@@ -36,7 +36,7 @@ export async function measureJoins (
     spans.push({
       file,
       video: v ? streamSpan(raw, v) : null,
-      audio: a ? streamSpan(raw, a) : null,
+      audio: a ? streamSpan(raw, a) : null
     })
   }
   const report: JoinReport = { video: [], audio: [], maxVideoGapMs: 0, maxAudioGapMs: 0 }

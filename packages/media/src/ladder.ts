@@ -14,7 +14,7 @@ export const RUNGS: readonly RungSpec[] = Object.freeze([
   { name: '720p', width: 1280, height: 720, videoKbps: 2800 },
   { name: '480p', width: 854, height: 480, videoKbps: 1400 },
   { name: '360p', width: 640, height: 360, videoKbps: 800 },
-  { name: '240p', width: 426, height: 240, videoKbps: 400 },
+  { name: '240p', width: 426, height: 240, videoKbps: 400 }
 ] as RungSpec[])
 
 /**

@@ -19,7 +19,7 @@ export async function readRawWithFfmpeg (
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'verbose', '-copyts', '-i', file,
     '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy', '-bsf:v', 'trace_headers',
-    '-f', 'framecrc', '-',
+    '-f', 'framecrc', '-'
   ]
   const res = await runProcess(ffmpegPath, args, { signal })
   if (res.code !== 0) {
@@ -50,7 +50,7 @@ export async function readRawWithFfmpeg (
       width: size ? Number(size[1]) : 0,
       height: size ? Number(size[2]) : 0,
       fps: fps ? Number(fps[1]) * (fps[2] ? 1000 : 1) : 0,
-      timeBase: timeBases.get(next) ?? 1 / 90000,
+      timeBase: timeBases.get(next) ?? 1 / 90000
     })
     next++
   }
@@ -64,7 +64,7 @@ export async function readRawWithFfmpeg (
       width: 0,
       height: 0,
       fps: 0,
-      timeBase: timeBases.get(next) ?? 1 / 90000,
+      timeBase: timeBases.get(next) ?? 1 / 90000
     })
   }
   const packets: RawPacket[] = []
@@ -78,7 +78,7 @@ export async function readRawWithFfmpeg (
       pts: f[2] !== undefined && /^-?\d+$/.test(f[2]) ? Number(f[2]) : null,
       duration: Number(f[3]) > 0 ? Number(f[3]) : null,
       // framecrc prints F= only when the flags differ from "key".
-      key: flags === undefined || (Number.parseInt(flags.slice(2), 16) & 1) === 1,
+      key: flags === undefined || (Number.parseInt(flags.slice(2), 16) & 1) === 1
     })
   }
   const video = streams.find((s) => s.type === 'video')

@@ -50,7 +50,7 @@ const PROFILE_HEX: Record<string, string> = {
   high: '6400',
   'high 10': '6e00',
   'high 4:2:2': '7a00',
-  'high 4:4:4 predictive': 'f400',
+  'high 4:4:4 predictive': 'f400'
 }
 
 /**
@@ -94,7 +94,7 @@ async function readRawWithFfprobe (
     'stream=index,codec_type,codec_name,profile,level,width,height,r_frame_rate,avg_frame_rate,time_base,nb_read_frames' +
       ':packet=stream_index,pts,duration,flags',
     ...(countFrames ? ['-count_frames'] : []),
-    file,
+    file
   ]
   const res = await runProcess(ffprobePath, args, { signal })
   let json: FfprobeJson
@@ -117,14 +117,14 @@ async function readRawWithFfprobe (
       height: Number(s.height ?? 0),
       fps: fps > 1000 ? 0 : fps, // r_frame_rate 90000/1 means "unknown"
       timeBase: ratio(s.time_base as string),
-      ...(countFrames && Number.isFinite(frames) ? { frames } : {}),
+      ...(countFrames && Number.isFinite(frames) ? { frames } : {})
     }
   })
   const packets: RawPacket[] = (json.packets ?? []).map((p) => ({
     stream: p.stream_index ?? -1,
     pts: typeof p.pts === 'number' ? p.pts : null,
     duration: typeof p.duration === 'number' && p.duration > 0 ? p.duration : null,
-    key: (p.flags ?? '').includes('K'),
+    key: (p.flags ?? '').includes('K')
   }))
   return { streams, packets }
 }
@@ -167,7 +167,7 @@ export function streamSpan (
     startSec: min * tb,
     endSec: (max + (maxDur ?? typical)) * tb,
     packets: pk.length,
-    firstKey: pk[0]?.key ?? false,
+    firstKey: pk[0]?.key ?? false
   }
 }
 
@@ -205,7 +205,7 @@ export async function probeMedia (file: string, opts: ProbeOptions): Promise<Pro
     ...(video.frames !== undefined ? { videoFrames: video.frames } : {}),
     videoPackets: span.packets,
     keyframeStart: span.firstKey,
-    codecs,
+    codecs
   }
 }
 

@@ -43,7 +43,7 @@ export function trackExternalProcess (): { started: () => void; ended: () => voi
     ended: () => {
       if (state === 'running') liveProcesses--
       state = 'done'
-    },
+    }
   }
 }
 
@@ -113,7 +113,7 @@ export function runProcess (
         code,
         signal: sig,
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8')
       })
     })
   })

@@ -19,7 +19,7 @@ export async function measurePsnr (
       '-hide_banner', '-nostdin', '-loglevel', 'info',
       '-i', file, '-i', reference,
       '-filter_complex', `[1:v]setpts=PTS-STARTPTS,scale=${opts.width}:${opts.height}:flags=bicubic,format=yuv420p[ref];[0:v]setpts=PTS-STARTPTS,format=yuv420p[out];[out][ref]psnr`,
-      '-frames:v', String(frames), '-an', '-f', 'null', '-',
+      '-frames:v', String(frames), '-an', '-f', 'null', '-'
     ],
     { signal: opts.signal }
   )

@@ -122,7 +122,7 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       '-reset_timestamps', '0',
       '-segment_list', 'pipe:1',
       '-segment_list_type', 'csv',
-      path.join(path.resolve(o.outDir), '%06d.ts'),
+      path.join(path.resolve(o.outDir), '%06d.ts')
     ]
   }
 
@@ -233,7 +233,7 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       startSec,
       endSec: Math.round((startSec + durationSec) * 1e6) / 1e6,
       durationSec,
-      size: st.size,
+      size: st.size
     }
     this.emitted++
     this.emit('segment', info)

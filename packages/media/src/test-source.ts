@@ -72,7 +72,7 @@ export function testSourceArgs (o: TestSourceOptions & { overlay: boolean }): st
     '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
     '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps * 2}k`,
     '-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2',
-    '-f', 'flv', o.url,
+    '-f', 'flv', o.url
   ]
 }
 

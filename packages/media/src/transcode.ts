@@ -63,7 +63,7 @@ export interface TranscodeResult {
 export const CMAF_OUTPUT_OPTIONS: readonly string[] = [
   '-video_track_timescale', '90000',
   '-movflags', 'frag_keyframe+empty_moov+default_base_moof+frag_discont+delay_moov',
-  '-f', 'mp4',
+  '-f', 'mp4'
 ]
 
 /** Frames per segment, used as the fixed GOP length. */
@@ -115,7 +115,7 @@ export function buildTranscodeCommand (
           '-b:v', `${r.videoKbps}k`,
           '-maxrate', `${r.videoKbps}k`,
           '-bufsize', `${r.videoKbps * 2}k`,
-          ...(opts.threads ? ['-threads', String(opts.threads)] : []),
+          ...(opts.threads ? ['-threads', String(opts.threads)] : [])
         ]
     command.output(out).outputOptions([
       '-map', `[v${i}]`,
@@ -125,7 +125,7 @@ export function buildTranscodeCommand (
       ...(cmaf ? ['-an'] : ['-c:a', 'copy']),
       '-muxdelay', '0',
       '-muxpreload', '0',
-      ...(cmaf ? CMAF_OUTPUT_OPTIONS : ['-mpegts_flags', '+initial_discontinuity', '-f', 'mpegts']),
+      ...(cmaf ? CMAF_OUTPUT_OPTIONS : ['-mpegts_flags', '+initial_discontinuity', '-f', 'mpegts'])
     ])
     return { ...r, path: out }
   })

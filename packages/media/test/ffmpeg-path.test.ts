@@ -8,7 +8,7 @@ import {
   describeFfmpeg,
   ffmpegVersion,
   resolveFfmpeg,
-  whichSync,
+  whichSync
 } from '../src/index.js'
 import { tempDir } from './fixtures.js'
 

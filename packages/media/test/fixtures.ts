@@ -31,6 +31,6 @@ export async function makeSourceFile (
     '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
     '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
     ...(audio ? ['-c:a', 'aac', '-ar', '48000', '-ac', '2'] : []),
-    '-f', 'flv', file,
+    '-f', 'flv', file
   ])
 }

@@ -13,7 +13,7 @@ import {
   parseEncoderList,
   parseHwaccelList,
   type HwEncoder,
-  type RungSpec,
+  type RungSpec
 } from '../src/index.js'
 import { ff, makeSourceFile, tempDir } from './fixtures.js'
 
@@ -39,7 +39,7 @@ async function fakeGpuFfmpeg (dir: string, name: string, cfg: FakeGpu): Promise<
     `FAKE_GPU_LOG='${log}'`,
     'export FAKE_GPU_REAL_FFMPEG FAKE_GPU_LISTED FAKE_GPU_HWACCELS FAKE_GPU_TEST_PASS FAKE_GPU_LOG',
     `exec '${FAKE_GPU_FFMPEG}' "$@"`,
-    '',
+    ''
   ].join('\n'))
   await chmod(bin, 0o755)
   return { bin, log }
@@ -52,12 +52,12 @@ async function hwRuns (log: string): Promise<string[]> {
 
 const LADDER: RungSpec[] = [
   { name: '180p', width: 320, height: 180, videoKbps: 300 },
-  { name: '144p', width: 256, height: 144, videoKbps: 200 },
+  { name: '144p', width: 256, height: 144, videoKbps: 200 }
 ]
 
 function args (hw: HwEncoder | undefined, sourceCodec?: string): string[] {
   const { command } = buildTranscodeCommand({
-    ffmpegPath: ff.ffmpeg, input: '/in.ts', outDir: '/out', ladder: LADDER, fpsMilli: 30000, durationSec: 2, hw, sourceCodec,
+    ffmpegPath: ff.ffmpeg, input: '/in.ts', outDir: '/out', ladder: LADDER, fpsMilli: 30000, durationSec: 2, hw, sourceCodec
   })
   return (command as unknown as { _getArguments(): string[] })._getArguments()
 }
@@ -83,7 +83,7 @@ describe('hardware encoder detection', () => {
       'Encoders:', ' V..... = Video', ' ------',
       ' V....D libx264              libx264 H.264',
       ' V....D h264_nvenc           NVIDIA NVENC H.264 encoder (codec h264)',
-      ' A....D aac                  AAC (Advanced Audio Coding)',
+      ' A....D aac                  AAC (Advanced Audio Coding)'
     ].join('\n'))
     assert.deepEqual([...enc], ['libx264', 'h264_nvenc', 'aac'])
     assert.deepEqual([...parseHwaccelList('Hardware acceleration methods:\ncuda\nvaapi\n\n')], ['cuda', 'vaapi'])

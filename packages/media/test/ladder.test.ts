@@ -7,7 +7,7 @@ import {
   gopFrames,
   ladderForSource,
   parseCsvListLine,
-  parseLadder,
+  parseLadder
 } from '../src/index.js'
 
 describe('parseLadder', () => {
@@ -50,7 +50,7 @@ describe('ladderForSource', () => {
     assert.deepEqual(l.map((r) => `${r.name} ${r.width}x${r.height} ${r.videoKbps}`), [
       '480p 640x480 1400',
       '360p 480x360 800',
-      '240p 320x240 400',
+      '240p 320x240 400'
     ])
   })
   it('handles portrait sources and odd aspect ratios', () => {
@@ -76,7 +76,7 @@ describe('codecString', () => {
       ['High', 31, false, 'avc1.64001f'],
       ['High', 41, false, 'avc1.640029'],
       ['High', 12, false, 'avc1.64000c'],
-      ['high', 51, true, 'avc1.640033,mp4a.40.2'],
+      ['high', 51, true, 'avc1.640033,mp4a.40.2']
     ]
     for (const [p, l, a, want] of table) assert.equal(codecString(p, l, a), want, `${p} ${l}`)
   })

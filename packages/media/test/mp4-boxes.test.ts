@@ -13,7 +13,7 @@ import {
   remuxToCmaf,
   splitFragmentedMp4,
   toStoredCmaf,
-  transcodeSegment,
+  transcodeSegment
 } from '../src/index.js'
 import { ff, makeSourceFile, tempDir } from './fixtures.js'
 
@@ -47,7 +47,7 @@ describe('mp4 boxes: bounded parsing of hostile input', () => {
       ['size past the end', (() => { const b = box('moov', [1, 2]); new DataView(b.buffer).setUint32(0, 1000); return b })(), /only 10 left/],
       ['size below its header', (() => { const b = box('moov', [1, 2]); new DataView(b.buffer).setUint32(0, 4); return b })(), /< its header/],
       ['64-bit size past the end', (() => { const b = new Uint8Array(16); const v = new DataView(b.buffer); v.setUint32(0, 1); b.set(Buffer.from('mdat', 'latin1'), 4); v.setBigUint64(8, 2n ** 62n); return b })(), /only 16 left/],
-      ['binary type', Uint8Array.from([0, 0, 0, 8, 0, 1, 2, 3]), /bad box type/],
+      ['binary type', Uint8Array.from([0, 0, 0, 8, 0, 1, 2, 3]), /bad box type/]
     ]
     for (const [what, bytes, msg] of cases) {
       assert.throws(() => listBoxes(bytes), (e: Error) => e instanceof Mp4BoxError && e.name === 'Mp4BoxError' && msg.test(e.message), what)

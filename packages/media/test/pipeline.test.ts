@@ -15,13 +15,13 @@ import {
   verifyRendition,
   type RungSpec,
   type SegmentInfo,
-  type SegmenterEnd,
+  type SegmenterEnd
 } from '../src/index.js'
 import { ff, ffprobe, makeSourceFile, tempDir } from './fixtures.js'
 
 const LADDER: RungSpec[] = [
   { name: '180p', width: 320, height: 180, videoKbps: 300 },
-  { name: '144p', width: 256, height: 144, videoKbps: 200 },
+  { name: '144p', width: 256, height: 144, videoKbps: 200 }
 ]
 
 function collect (seg: Segmenter): { segments: SegmentInfo[]; times: number[]; end: Promise<SegmenterEnd> } {
@@ -77,7 +77,7 @@ describe('segment → transcode → verify → joins', () => {
       input: src,
       outDir: path.join(dir, 'seg-live'),
       segmentSeconds: 2,
-      inputArgs: ['-re'],
+      inputArgs: ['-re']
     })
     const c = collect(seg)
     seg.start()
@@ -106,7 +106,7 @@ describe('segment → transcode → verify → joins', () => {
         ladder: LADDER,
         fpsMilli: probe.fpsMilli,
         durationSec: s.durationSec,
-        threads: 2,
+        threads: 2
       })
       console.log(`# transcoded segment ${s.index} (${s.durationSec} s, 2 rungs) in ${r.elapsedMs} ms`)
       assert.equal(r.encoder, 'libx264')

@@ -8,7 +8,7 @@ import {
   probeMedia,
   transcodeSegment,
   verifyRendition,
-  type SegmentInfo,
+  type SegmentInfo
 } from '../src/index.js'
 import { ff, ffprobe, makeSourceFile, tempDir } from './fixtures.js'
 
@@ -48,7 +48,7 @@ describe('Segmenter edge cases', () => {
         input: `rtmp://127.0.0.1:${port}/live/key`,
         outDir: path.join(dir, 's3'),
         segmentSeconds: 2,
-        rwTimeoutMs: 1000,
+        rwTimeoutMs: 1000
       })
       const t0 = performance.now()
       const end = await seg.start().done()
@@ -80,7 +80,7 @@ describe('Segmenter edge cases', () => {
         outDir: path.join(dir, 'o4', String(s.index)),
         ladder: [{ name: '144p', width: 256, height: 144, videoKbps: 200 }],
         fpsMilli: p.fpsMilli,
-        durationSec: s.durationSec,
+        durationSec: s.durationSec
       })
       const v = await verifyRendition(r.renditions[0]!.path, { width: 256, height: 144, durationSec: s.durationSec }, { ffprobePath: ffprobe })
       assert.ok(v.ok, v.reason)
