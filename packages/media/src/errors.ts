@@ -1,11 +1,13 @@
 /** No usable ffmpeg binary was found (or FFMPEG_PATH/FFPROBE_PATH points at a missing file). */
 export class FfmpegNotFoundError extends Error {
-  override name = 'FfmpegNotFoundError'
+  static readonly NAME = 'FfmpegNotFoundError'
+  override name = FfmpegNotFoundError.NAME
 }
 
 /** An ffmpeg transcode run failed; `stderrTail` holds its last stderr lines. */
 export class TranscodeError extends Error {
-  override name = 'TranscodeError'
+  static readonly NAME = 'TranscodeError'
+  override name = TranscodeError.NAME
   constructor (
     message: string,
     readonly stderrTail: string[] = [],
@@ -17,7 +19,8 @@ export class TranscodeError extends Error {
 
 /** ffprobe (or the ffmpeg fallback) could not read a media file. */
 export class ProbeError extends Error {
-  override name = 'ProbeError'
+  static readonly NAME = 'ProbeError'
+  override name = ProbeError.NAME
   constructor (
     message: string,
     readonly stderrTail: string[] = []
@@ -28,5 +31,12 @@ export class ProbeError extends Error {
 
 /** A ladder string or rung list is invalid. */
 export class LadderError extends Error {
-  override name = 'LadderError'
+  static readonly NAME = 'LadderError'
+  override name = LadderError.NAME
+}
+
+/** Input is not a well-formed (fragmented) MP4. */
+export class Mp4BoxError extends Error {
+  static readonly NAME = 'Mp4BoxError'
+  override name = Mp4BoxError.NAME
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { Mp4BoxError } from './errors.js'
 
 /**
  * Bounded parsing of ISO BMFF (MP4) boxes, enough to split a fragmented MP4 rendition into its
@@ -8,10 +9,7 @@ import { createHash } from 'node:crypto'
  * throws {@link Mp4BoxError}, never reads out of bounds.
  */
 
-/** Input is not a well-formed (fragmented) MP4. */
-export class Mp4BoxError extends Error {
-  override name = 'Mp4BoxError'
-}
+export { Mp4BoxError }
 
 /** Largest init segment accepted (ftyp + moov with a couple of tracks is ~1–2 KB). */
 export const MAX_INIT_BYTES = 64 * 1024
