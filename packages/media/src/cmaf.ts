@@ -1,8 +1,8 @@
-import { readFile, rm } from 'node:fs/promises';
-import { TranscodeError } from './errors.js';
-import { cmafParts, joinCmaf, type CmafParts } from './mp4-boxes.js';
-import { runProcess, tailLines } from './proc.js';
-import { CMAF_OUTPUT_OPTIONS } from './transcode.js';
+import { readFile, rm } from 'node:fs/promises'
+import { TranscodeError } from './errors.js'
+import { cmafParts, joinCmaf, type CmafParts } from './mp4-boxes.js'
+import { runProcess, tailLines } from './proc.js'
+import { CMAF_OUTPUT_OPTIONS } from './transcode.js'
 
 /** A rendition file in its stored CMAF form: canonical init, then the media segment. */
 export interface StoredCmaf {
@@ -22,14 +22,14 @@ export interface StoredCmaf {
  * segments made by different workers share one init. Throws `Mp4BoxError` for anything that is
  * not a fragmented MP4.
  */
-export function toStoredCmaf(data: Uint8Array): StoredCmaf {
-  const parts: CmafParts = cmafParts(data);
+export function toStoredCmaf (data: Uint8Array): StoredCmaf {
+  const parts: CmafParts = cmafParts(data)
   return {
     bytes: joinCmaf(parts),
     initSize: parts.init.byteLength,
     initSha256: parts.initSha256,
-    ...(parts.firstDecodeTime !== undefined ? { firstDecodeTime: parts.firstDecodeTime } : {}),
-  };
+    ...(parts.firstDecodeTime !== undefined ? { firstDecodeTime: parts.firstDecodeTime } : {})
+  }
 }
 
 /**
@@ -37,7 +37,7 @@ export function toStoredCmaf(data: Uint8Array): StoredCmaf {
  * kept): the `source` (video) and `audio` renditions of a CMAF stream. ffmpeg writes `scratch` (removed again); the caller stores
  * the returned bytes.
  */
-export async function remuxToCmaf(opts: {
+export async function remuxToCmaf (opts: {
   ffmpegPath: string;
   input: string;
   /** The CMAF track to take: the first video or the first audio stream (AAC, `aac_adtstoasc`). */
@@ -45,18 +45,18 @@ export async function remuxToCmaf(opts: {
   scratch: string;
   signal?: AbortSignal;
 }): Promise<StoredCmaf> {
-  const tmp = opts.scratch;
-  const map = opts.track === 'video' ? ['-map', '0:v:0'] : ['-map', '0:a:0', '-bsf:a', 'aac_adtstoasc'];
+  const tmp = opts.scratch
+  const map = opts.track === 'video' ? ['-map', '0:v:0'] : ['-map', '0:a:0', '-bsf:a', 'aac_adtstoasc']
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts', '-i', opts.input,
     ...map, '-c', 'copy', '-muxdelay', '0', '-muxpreload', '0',
-    ...CMAF_OUTPUT_OPTIONS, '-y', tmp,
-  ];
+    ...CMAF_OUTPUT_OPTIONS, '-y', tmp
+  ]
   try {
-    const res = await runProcess(opts.ffmpegPath, args, opts.signal ? { signal: opts.signal } : {});
-    if (res.code !== 0) throw new TranscodeError(`ffmpeg could not remux ${opts.input} to fMP4 (exit ${String(res.code)})`, tailLines(res.stderr));
-    return toStoredCmaf(await readFile(tmp));
+    const res = await runProcess(opts.ffmpegPath, args, opts.signal ? { signal: opts.signal } : {})
+    if (res.code !== 0) throw new TranscodeError(`ffmpeg could not remux ${opts.input} to fMP4 (exit ${String(res.code)})`, tailLines(res.stderr))
+    return toStoredCmaf(await readFile(tmp))
   } finally {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true })
   }
 }

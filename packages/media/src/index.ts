@@ -23,7 +23,7 @@
  *
  * @packageDocumentation
  */
-export { FfmpegNotFoundError, LadderError, ProbeError, TranscodeError } from './errors.js';
+export { FfmpegNotFoundError, LadderError, ProbeError, TranscodeError } from './errors.js'
 export {
   bundledFfmpegPath,
   describeFfmpeg,
@@ -31,9 +31,9 @@ export {
   resolveFfmpeg,
   whichSync,
   type FfmpegPaths,
-  type ResolvedFfmpeg,
-} from './ffmpeg-path.js';
-export { RUNGS, ladderForSource, parseLadder, type RungSpec } from './ladder.js';
+  type ResolvedFfmpeg
+} from './ffmpeg-path.js'
+export { RUNGS, ladderForSource, parseLadder, type RungSpec } from './ladder.js'
 export {
   Segmenter,
   parseCsvListLine,
@@ -41,9 +41,9 @@ export {
   type SegmentInfo,
   type SegmenterEnd,
   type SegmenterEvents,
-  type SegmenterOptions,
-} from './segmenter.js';
-export { codecString, probeMedia, type ProbeOptions, type ProbeResult } from './probe.js';
+  type SegmenterOptions
+} from './segmenter.js'
+export { codecString, probeMedia, type ProbeOptions, type ProbeResult } from './probe.js'
 export {
   DEFAULT_PRESET,
   CMAF_OUTPUT_OPTIONS,
@@ -54,8 +54,8 @@ export {
   warmUpFfmpeg,
   type Rendition,
   type TranscodeOptions,
-  type TranscodeResult,
-} from './transcode.js';
+  type TranscodeResult
+} from './transcode.js'
 export {
   HW_CANDIDATES,
   describeHwDetection,
@@ -72,21 +72,21 @@ export {
   type HwEncoder,
   type HwEncoderSpec,
   type HwKind,
-  type HwProbeReport,
-} from './hwaccel.js';
-export { Transcoder, type TranscoderLogger } from './transcoder.js';
-export { verifyRendition, type RenditionExpectation, type VerifyResult } from './verify.js';
-export { measureJoins, type Join, type JoinReport } from './joins.js';
+  type HwProbeReport
+} from './hwaccel.js'
+export { Transcoder, type TranscoderLogger } from './transcoder.js'
+export { verifyRendition, type RenditionExpectation, type VerifyResult } from './verify.js'
+export { measureJoins, type Join, type JoinReport } from './joins.js'
 export {
   hasWorkingDrawtext,
   startTestSource,
   testSourceArgs,
   type TestSource,
-  type TestSourceOptions,
-} from './test-source.js';
-export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js';
-export { measurePsnr } from './psnr.js';
-export { liveFfmpegProcesses, trackProcess } from './proc.js';
+  type TestSourceOptions
+} from './test-source.js'
+export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js'
+export { measurePsnr } from './psnr.js'
+export { liveFfmpegProcesses, trackProcess } from './proc.js'
 export {
   MAX_INIT_BYTES,
   Mp4BoxError,
@@ -97,6 +97,6 @@ export {
   splitFragmentedMp4,
   type CmafParts,
   type Mp4Box,
-  type Mp4Split,
-} from './mp4-boxes.js';
-export { remuxToCmaf, toStoredCmaf, type StoredCmaf } from './cmaf.js';
+  type Mp4Split
+} from './mp4-boxes.js'
+export { remuxToCmaf, toStoredCmaf, type StoredCmaf } from './cmaf.js'

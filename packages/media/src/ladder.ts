@@ -1,4 +1,4 @@
-import { LadderError } from './errors.js';
+import { LadderError } from './errors.js'
 
 /** One output rendition: name, output size and video bitrate. */
 export interface RungSpec {
@@ -14,32 +14,32 @@ export const RUNGS: readonly RungSpec[] = Object.freeze([
   { name: '720p', width: 1280, height: 720, videoKbps: 2800 },
   { name: '480p', width: 854, height: 480, videoKbps: 1400 },
   { name: '360p', width: 640, height: 360, videoKbps: 800 },
-  { name: '240p', width: 426, height: 240, videoKbps: 400 },
-] as RungSpec[]);
+  { name: '240p', width: 426, height: 240, videoKbps: 400 }
+] as RungSpec[])
 
 /**
  * Parse a comma-separated ladder like `'720p,480p,360p'` (case-insensitive, whitespace
  * trimmed, duplicates dropped) into rungs sorted by height, highest first.
  * @throws LadderError on an empty ladder or an unknown rung (the message lists the valid ones).
  */
-export function parseLadder(spec: string): RungSpec[] {
+export function parseLadder (spec: string): RungSpec[] {
   const names = spec
     .split(',')
     .map((s) => s.trim().toLowerCase())
-    .filter((s) => s !== '');
-  const valid = RUNGS.map((r) => r.name).join(', ');
-  if (names.length === 0) throw new LadderError(`empty ladder "${spec}"; valid rungs: ${valid}`);
-  const out = new Map<string, RungSpec>();
+    .filter((s) => s !== '')
+  const valid = RUNGS.map((r) => r.name).join(', ')
+  if (names.length === 0) throw new LadderError(`empty ladder "${spec}"; valid rungs: ${valid}`)
+  const out = new Map<string, RungSpec>()
   for (const n of names) {
-    const rung = RUNGS.find((r) => r.name === n);
-    if (!rung) throw new LadderError(`unknown rung "${n}" in ladder "${spec}"; valid rungs: ${valid}`);
-    out.set(rung.name, { ...rung });
+    const rung = RUNGS.find((r) => r.name === n)
+    if (!rung) throw new LadderError(`unknown rung "${n}" in ladder "${spec}"; valid rungs: ${valid}`)
+    out.set(rung.name, { ...rung })
   }
-  return [...out.values()].sort((a, b) => b.height - a.height);
+  return [...out.values()].sort((a, b) => b.height - a.height)
 }
 
-function even(n: number): number {
-  return Math.max(2, Math.round(n / 2) * 2);
+function even (n: number): number {
+  return Math.max(2, Math.round(n / 2) * 2)
 }
 
 /**
@@ -49,24 +49,24 @@ function even(n: number): number {
  * Returns `[]` when every rung is taller than the source (the caller then serves the source only).
  * @throws LadderError on a non-positive source size.
  */
-export function ladderForSource(
+export function ladderForSource (
   ladder: readonly RungSpec[],
   sourceWidth: number,
-  sourceHeight: number,
+  sourceHeight: number
 ): RungSpec[] {
   if (!(sourceWidth > 0 && sourceHeight > 0)) {
-    throw new LadderError(`invalid source size ${sourceWidth}x${sourceHeight}`);
+    throw new LadderError(`invalid source size ${sourceWidth}x${sourceHeight}`)
   }
-  const aspect = sourceWidth / sourceHeight;
-  const seen = new Set<string>();
-  const out: RungSpec[] = [];
+  const aspect = sourceWidth / sourceHeight
+  const seen = new Set<string>()
+  const out: RungSpec[] = []
   for (const rung of [...ladder].sort((a, b) => b.height - a.height)) {
-    if (rung.height > sourceHeight || seen.has(rung.name)) continue;
-    seen.add(rung.name);
-    const height = even(rung.height);
+    if (rung.height > sourceHeight || seen.has(rung.name)) continue
+    seen.add(rung.name)
+    const height = even(rung.height)
     // For 16:9 sources this reproduces the table widths (853.3 -> 854, 426.7 -> 426).
-    const width = Math.min(even(height * aspect), Math.floor(sourceWidth / 2) * 2 || 2);
-    out.push({ ...rung, width, height });
+    const width = Math.min(even(height * aspect), Math.floor(sourceWidth / 2) * 2 || 2)
+    out.push({ ...rung, width, height })
   }
-  return out;
+  return out
 }

@@ -1,7 +1,8 @@
-import { ProbeError } from './errors.js';
-import { resolveFfmpeg } from './ffmpeg-path.js';
-import { runProcess, tailLines } from './proc.js';
-import { readRawWithFfmpeg } from './probe-ffmpeg.js';
+import { ProbeError } from './errors.js'
+import { resolveFfmpeg } from './ffmpeg-path.js'
+import { runProcess, tailLines } from './proc.js'
+import { readRawWithFfmpeg } from './probe-ffmpeg.js'
+import type { RawPacket, RawProbe, RawStream } from './probe-raw.js'
 
 /** What {@link probeMedia} reports about a media file (first video and first audio stream). */
 export interface ProbeResult {
@@ -41,34 +42,6 @@ export interface ProbeOptions {
   signal?: AbortSignal;
 }
 
-/** @internal normalised probe data, shared by the ffprobe and ffmpeg readers. */
-export interface RawStream {
-  index: number;
-  type: string;
-  codec: string;
-  profile: string;
-  level: number;
-  width: number;
-  height: number;
-  /** frames per second, 0 if unknown */
-  fps: number;
-  /** seconds per timestamp tick */
-  timeBase: number;
-  frames?: number;
-}
-/** @internal */
-export interface RawPacket {
-  stream: number;
-  pts: number | null;
-  duration: number | null;
-  key: boolean;
-}
-/** @internal */
-export interface RawProbe {
-  streams: RawStream[];
-  packets: RawPacket[];
-}
-
 const PROFILE_HEX: Record<string, string> = {
   baseline: '42e0',
   'constrained baseline': '42e0',
@@ -77,8 +50,8 @@ const PROFILE_HEX: Record<string, string> = {
   high: '6400',
   'high 10': '6e00',
   'high 4:2:2': '7a00',
-  'high 4:4:4 predictive': 'f400',
-};
+  'high 4:4:4 predictive': 'f400'
+}
 
 /**
  * RFC 6381 codecs string for H.264 (+ AAC-LC when `hasAudio`): `codecString('High', 30, true)`
@@ -86,22 +59,22 @@ const PROFILE_HEX: Record<string, string> = {
  * Constrained Baseline 42e0, Main 4d40, High 6400).
  * @throws RangeError for an unknown profile or a level outside 1..255.
  */
-export function codecString(profile: string, level: number, hasAudio: boolean): string {
-  const hex = PROFILE_HEX[profile.trim().toLowerCase()];
-  if (hex === undefined) throw new RangeError(`unknown H.264 profile "${profile}"`);
+export function codecString (profile: string, level: number, hasAudio: boolean): string {
+  const hex = PROFILE_HEX[profile.trim().toLowerCase()]
+  if (hex === undefined) throw new RangeError(`unknown H.264 profile "${profile}"`)
   if (!Number.isInteger(level) || level < 1 || level > 255) {
-    throw new RangeError(`invalid H.264 level ${level}`);
+    throw new RangeError(`invalid H.264 level ${level}`)
   }
-  const avc = `avc1.${hex}${level.toString(16).padStart(2, '0')}`;
-  return hasAudio ? `${avc},mp4a.40.2` : avc;
+  const avc = `avc1.${hex}${level.toString(16).padStart(2, '0')}`
+  return hasAudio ? `${avc},mp4a.40.2` : avc
 }
 
-function ratio(s: string | undefined): number {
-  if (!s) return 0;
-  const [n, d] = s.split('/').map(Number);
-  if (n === undefined || !Number.isFinite(n)) return 0;
-  if (d === undefined) return n;
-  return d > 0 ? n / d : 0;
+function ratio (s: string | undefined): number {
+  if (!s) return 0
+  const [n, d] = s.split('/').map(Number)
+  if (n === undefined || !Number.isFinite(n)) return 0
+  if (d === undefined) return n
+  return d > 0 ? n / d : 0
 }
 
 interface FfprobeJson {
@@ -109,11 +82,11 @@ interface FfprobeJson {
   packets?: Array<{ stream_index?: number; pts?: number; duration?: number; flags?: string }>;
 }
 
-async function readRawWithFfprobe(
+async function readRawWithFfprobe (
   file: string,
   ffprobePath: string,
   countFrames: boolean,
-  signal: AbortSignal | undefined,
+  signal: AbortSignal | undefined
 ): Promise<RawProbe> {
   const args = [
     '-v', 'error', '-of', 'json',
@@ -121,19 +94,19 @@ async function readRawWithFfprobe(
     'stream=index,codec_type,codec_name,profile,level,width,height,r_frame_rate,avg_frame_rate,time_base,nb_read_frames' +
       ':packet=stream_index,pts,duration,flags',
     ...(countFrames ? ['-count_frames'] : []),
-    file,
-  ];
-  const res = await runProcess(ffprobePath, args, { signal });
-  let json: FfprobeJson;
+    file
+  ]
+  const res = await runProcess(ffprobePath, args, { signal })
+  let json: FfprobeJson
   try {
-    json = JSON.parse(res.stdout) as FfprobeJson;
+    json = JSON.parse(res.stdout) as FfprobeJson
   } catch {
-    throw new ProbeError(`ffprobe gave no readable output for ${file} (exit ${res.code})`, tailLines(res.stderr));
+    throw new ProbeError(`ffprobe gave no readable output for ${file} (exit ${res.code})`, tailLines(res.stderr))
   }
-  if (res.code !== 0) throw new ProbeError(`ffprobe failed on ${file} (exit ${res.code})`, tailLines(res.stderr));
+  if (res.code !== 0) throw new ProbeError(`ffprobe failed on ${file} (exit ${res.code})`, tailLines(res.stderr))
   const streams: RawStream[] = (json.streams ?? []).map((s) => {
-    const fps = ratio(s.r_frame_rate as string) || ratio(s.avg_frame_rate as string);
-    const frames = Number(s.nb_read_frames);
+    const fps = ratio(s.r_frame_rate as string) || ratio(s.avg_frame_rate as string)
+    const frames = Number(s.nb_read_frames)
     return {
       index: Number(s.index),
       type: String(s.codec_type ?? ''),
@@ -144,58 +117,58 @@ async function readRawWithFfprobe(
       height: Number(s.height ?? 0),
       fps: fps > 1000 ? 0 : fps, // r_frame_rate 90000/1 means "unknown"
       timeBase: ratio(s.time_base as string),
-      ...(countFrames && Number.isFinite(frames) ? { frames } : {}),
-    };
-  });
+      ...(countFrames && Number.isFinite(frames) ? { frames } : {})
+    }
+  })
   const packets: RawPacket[] = (json.packets ?? []).map((p) => ({
     stream: p.stream_index ?? -1,
     pts: typeof p.pts === 'number' ? p.pts : null,
     duration: typeof p.duration === 'number' && p.duration > 0 ? p.duration : null,
-    key: (p.flags ?? '').includes('K'),
-  }));
-  return { streams, packets };
+    key: (p.flags ?? '').includes('K')
+  }))
+  return { streams, packets }
 }
 
 /** @internal Read streams and packets with ffprobe, or with ffmpeg when there is no ffprobe. */
-export async function readRaw(file: string, opts: ProbeOptions): Promise<RawProbe> {
+export async function readRaw (file: string, opts: ProbeOptions): Promise<RawProbe> {
   if (opts.ffprobePath) {
-    return readRawWithFfprobe(file, opts.ffprobePath, opts.countFrames ?? false, opts.signal);
+    return readRawWithFfprobe(file, opts.ffprobePath, opts.countFrames ?? false, opts.signal)
   }
   // No ffprobe: use the given ffmpeg, else whatever resolveFfmpeg() finds (throws FfmpegNotFoundError).
-  const ffmpegPath = opts.ffmpegPath ?? resolveFfmpeg().ffmpeg;
-  return readRawWithFfmpeg(file, ffmpegPath, opts.countFrames ?? false, opts.signal);
+  const ffmpegPath = opts.ffmpegPath ?? resolveFfmpeg().ffmpeg
+  return readRawWithFfmpeg(file, ffmpegPath, opts.countFrames ?? false, opts.signal)
 }
 
 /** Presentation span of one stream's packets, in seconds; null without timestamped packets. */
-export function streamSpan(
+export function streamSpan (
   raw: RawProbe,
-  stream: RawStream,
+  stream: RawStream
 ): { startSec: number; endSec: number; packets: number; firstKey: boolean } | null {
-  const pk = raw.packets.filter((p) => p.stream === stream.index);
-  let min = Infinity;
-  let max = -Infinity;
-  let maxDur: number | null = null;
-  const durs: number[] = [];
+  const pk = raw.packets.filter((p) => p.stream === stream.index)
+  let min = Infinity
+  let max = -Infinity
+  let maxDur: number | null = null
+  const durs: number[] = []
   for (const p of pk) {
-    if (p.duration !== null) durs.push(p.duration);
-    if (p.pts === null) continue;
-    if (p.pts < min) min = p.pts;
+    if (p.duration !== null) durs.push(p.duration)
+    if (p.pts === null) continue
+    if (p.pts < min) min = p.pts
     if (p.pts >= max) {
-      max = p.pts;
-      maxDur = p.duration;
+      max = p.pts
+      maxDur = p.duration
     }
   }
-  if (!Number.isFinite(min)) return null;
-  durs.sort((a, b) => a - b);
+  if (!Number.isFinite(min)) return null
+  durs.sort((a, b) => a - b)
   const typical =
-    durs[Math.floor(durs.length / 2)] ?? (stream.fps > 0 ? 1 / stream.fps / stream.timeBase : 0);
-  const tb = stream.timeBase;
+    durs[Math.floor(durs.length / 2)] ?? (stream.fps > 0 ? 1 / stream.fps / stream.timeBase : 0)
+  const tb = stream.timeBase
   return {
     startSec: min * tb,
     endSec: (max + (maxDur ?? typical)) * tb,
     packets: pk.length,
-    firstKey: pk[0]?.key ?? false,
-  };
+    firstKey: pk[0]?.key ?? false
+  }
 }
 
 /**
@@ -204,19 +177,19 @@ export function streamSpan(
  * the one {@link resolveFfmpeg} finds): same results, parsed from `-f framecrc` and `trace_headers`.
  * @throws ProbeError when the file cannot be read or has no video stream.
  */
-export async function probeMedia(file: string, opts: ProbeOptions): Promise<ProbeResult> {
-  const raw = await readRaw(file, opts);
-  const video = raw.streams.find((s) => s.type === 'video');
-  if (!video) throw new ProbeError(`no video stream in ${file}`);
-  const audio = raw.streams.find((s) => s.type === 'audio');
-  const span = streamSpan(raw, video);
-  if (!span) throw new ProbeError(`no timestamped video packets in ${file}`);
-  let codecs = '';
+export async function probeMedia (file: string, opts: ProbeOptions): Promise<ProbeResult> {
+  const raw = await readRaw(file, opts)
+  const video = raw.streams.find((s) => s.type === 'video')
+  if (!video) throw new ProbeError(`no video stream in ${file}`)
+  const audio = raw.streams.find((s) => s.type === 'audio')
+  const span = streamSpan(raw, video)
+  if (!span) throw new ProbeError(`no timestamped video packets in ${file}`)
+  let codecs = ''
   if (video.codec === 'h264') {
     try {
-      codecs = codecString(video.profile, video.level, audio?.codec === 'aac');
+      codecs = codecString(video.profile, video.level, audio?.codec === 'aac')
     } catch {
-      codecs = '';
+      codecs = ''
     }
   }
   return {
@@ -232,10 +205,10 @@ export async function probeMedia(file: string, opts: ProbeOptions): Promise<Prob
     ...(video.frames !== undefined ? { videoFrames: video.frames } : {}),
     videoPackets: span.packets,
     keyframeStart: span.firstKey,
-    codecs,
-  };
+    codecs
+  }
 }
 
-export function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
+export function round6 (x: number): number {
+  return Math.round(x * 1e6) / 1e6
 }

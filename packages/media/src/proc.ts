@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process'
 
 export interface RunResult {
   code: number | null;
@@ -7,121 +7,122 @@ export interface RunResult {
   stderr: string;
 }
 
-let liveProcesses = 0;
+let liveProcesses = 0
 
 /** ffmpeg/ffprobe children of this process that are running now (process-wide, for the `diststream_ffmpeg_processes` gauge). */
-export function liveFfmpegProcesses(): number {
-  return liveProcesses;
+export function liveFfmpegProcesses (): number {
+  return liveProcesses
 }
 
 /** Counts `child` in {@link liveFfmpegProcesses} until it exits (or fails to spawn). Every ffmpeg spawn goes through this. */
-export function trackProcess<T extends ChildProcess>(child: T): T {
-  liveProcesses++;
-  let done = false;
+export function trackProcess<T extends ChildProcess> (child: T): T {
+  liveProcesses++
+  let done = false
   const release = (): void => {
-    if (done) return;
-    done = true;
-    liveProcesses--;
-  };
-  child.once('exit', release);
-  child.once('error', release);
-  return child;
+    if (done) return
+    done = true
+    liveProcesses--
+  }
+  child.once('exit', release)
+  child.once('error', release)
+  return child
 }
 
 /**
  * For processes started by fluent-ffmpeg (which hides the child): call the
  * returned `started()` on its `start` event and `ended()` on `end`/`error`.
  */
-export function trackExternalProcess(): { started: () => void; ended: () => void } {
-  let state: 'new' | 'running' | 'done' = 'new';
+export function trackExternalProcess (): { started: () => void; ended: () => void } {
+  let state: 'new' | 'running' | 'done' = 'new'
   return {
     started: () => {
-      if (state !== 'new') return;
-      state = 'running';
-      liveProcesses++;
+      if (state !== 'new') return
+      state = 'running'
+      liveProcesses++
     },
     ended: () => {
-      if (state === 'running') liveProcesses--;
-      state = 'done';
-    },
-  };
+      if (state === 'running') liveProcesses--
+      state = 'done'
+    }
+  }
 }
 
 /** Keeps the last `max` lines pushed into it (for stderr tails). */
 export class LineTail {
-  private lines: string[] = [];
-  private partial = '';
-  constructor(private readonly max = 20) {}
-  push(chunk: string): void {
-    const parts = (this.partial + chunk).split(/\r?\n|\r/);
-    this.partial = parts.pop() ?? '';
-    for (const l of parts) if (l.trim() !== '') this.lines.push(l);
-    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
+  private lines: string[] = []
+  private partial = ''
+  constructor (private readonly max = 20) {}
+  push (chunk: string): void {
+    const parts = (this.partial + chunk).split(/\r?\n|\r/)
+    this.partial = parts.pop() ?? ''
+    for (const l of parts) if (l.trim() !== '') this.lines.push(l)
+    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max)
   }
-  tail(): string[] {
-    const out = this.partial.trim() !== '' ? [...this.lines, this.partial] : [...this.lines];
-    return out.slice(-this.max);
+
+  tail (): string[] {
+    const out = this.partial.trim() !== '' ? [...this.lines, this.partial] : [...this.lines]
+    return out.slice(-this.max)
   }
 }
 
 /** Kill `child` (SIGKILL) when `signal` aborts; returns a function that removes the listener. */
-export function killOnAbort(child: ChildProcess, signal: AbortSignal | undefined): () => void {
-  if (!signal) return () => {};
+export function killOnAbort (child: ChildProcess, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {}
   const onAbort = (): void => {
-    child.kill('SIGKILL');
-  };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
+    child.kill('SIGKILL')
+  }
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  return () => signal.removeEventListener('abort', onAbort)
 }
 
 /**
  * Run a command to completion, collecting stdout and stderr.
  * Rejects on spawn failure or abort (with the signal's reason); a non-zero exit resolves.
  */
-export function runProcess(
+export function runProcess (
   cmd: string,
   args: string[],
-  opts: { signal?: AbortSignal; maxStdoutBytes?: number } = {},
+  opts: { signal?: AbortSignal; maxStdoutBytes?: number } = {}
 ): Promise<RunResult> {
-  const { signal, maxStdoutBytes = 256 * 1024 * 1024 } = opts;
+  const { signal, maxStdoutBytes = 256 * 1024 * 1024 } = opts
   return new Promise((resolve, reject) => {
-    signal?.throwIfAborted();
-    const child = trackProcess(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-    const out: Buffer[] = [];
-    let outBytes = 0;
-    const err: Buffer[] = [];
+    signal?.throwIfAborted()
+    const child = trackProcess(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
+    const out: Buffer[] = []
+    let outBytes = 0
+    const err: Buffer[] = []
     child.stdout.on('data', (b: Buffer) => {
-      outBytes += b.length;
-      if (outBytes <= maxStdoutBytes) out.push(b);
-      else child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const unlisten = killOnAbort(child, signal);
+      outBytes += b.length
+      if (outBytes <= maxStdoutBytes) out.push(b)
+      else child.kill('SIGKILL')
+    })
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    const unlisten = killOnAbort(child, signal)
     child.on('error', (e) => {
-      unlisten();
-      reject(e);
-    });
+      unlisten()
+      reject(e)
+    })
     child.on('close', (code, sig) => {
-      unlisten();
+      unlisten()
       if (signal?.aborted) {
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-        return;
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+        return
       }
       resolve({
         code,
         signal: sig,
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-  });
+        stderr: Buffer.concat(err).toString('utf8')
+      })
+    })
+  })
 }
 
 /** Last non-empty lines of a text blob. */
-export function tailLines(text: string, n = 15): string[] {
+export function tailLines (text: string, n = 15): string[] {
   return text
     .split(/\r?\n|\r/)
     .filter((l) => l.trim() !== '')
-    .slice(-n);
+    .slice(-n)
 }

@@ -1,4 +1,4 @@
-import { runProcess, tailLines } from './proc.js';
+import { runProcess, tailLines } from './proc.js'
 
 /**
  * Mean luma+chroma PSNR (dB) of the first `frames` frames of `file` against
@@ -7,23 +7,23 @@ import { runProcess, tailLines } from './proc.js';
  * pictures. Used by spot checks: an honest encode of the same source scores
  * ~30–45 dB whatever the encoder; a different picture scores far below.
  */
-export async function measurePsnr(
+export async function measurePsnr (
   file: string,
   reference: string,
-  opts: { ffmpegPath: string; width: number; height: number; frames?: number; signal?: AbortSignal },
+  opts: { ffmpegPath: string; width: number; height: number; frames?: number; signal?: AbortSignal }
 ): Promise<number> {
-  const frames = opts.frames ?? 10;
+  const frames = opts.frames ?? 10
   const { code, stderr } = await runProcess(
     opts.ffmpegPath,
     [
       '-hide_banner', '-nostdin', '-loglevel', 'info',
       '-i', file, '-i', reference,
       '-filter_complex', `[1:v]setpts=PTS-STARTPTS,scale=${opts.width}:${opts.height}:flags=bicubic,format=yuv420p[ref];[0:v]setpts=PTS-STARTPTS,format=yuv420p[out];[out][ref]psnr`,
-      '-frames:v', String(frames), '-an', '-f', 'null', '-',
+      '-frames:v', String(frames), '-an', '-f', 'null', '-'
     ],
-    { signal: opts.signal },
-  );
-  const m = /PSNR .*average:(inf|[\d.]+)/.exec(stderr);
-  if (code !== 0 || m === null) throw new Error(`psnr failed (exit ${code}): ${tailLines(stderr, 3).join(' | ')}`);
-  return m[1] === 'inf' ? Infinity : Number(m[1]);
+    { signal: opts.signal }
+  )
+  const m = /PSNR .*average:(inf|[\d.]+)/.exec(stderr)
+  if (code !== 0 || m === null) throw new Error(`psnr failed (exit ${code}): ${tailLines(stderr, 3).join(' | ')}`)
+  return m[1] === 'inf' ? Infinity : Number(m[1])
 }

@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { LineTail, trackProcess } from './proc.js';
-import { readTsVideoTimes, videoSpanSec } from './ts-pts.js';
+import { spawn, type ChildProcess } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { mkdirSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+import { LineTail, trackProcess } from './proc.js'
+import { readTsVideoTimes, videoSpanSec } from './ts-pts.js'
 
 /** Minimal logger shape (console works). */
 export interface MediaLogger {
@@ -91,23 +91,23 @@ export interface SegmenterEvents {
  * ```
  */
 export class Segmenter extends EventEmitter<SegmenterEvents> {
-  private child: ChildProcess | null = null;
-  private chain: Promise<void> = Promise.resolve();
-  private readonly stderr = new LineTail(30);
-  private endPromise: Promise<SegmenterEnd> | null = null;
-  private emitted = 0;
+  private child: ChildProcess | null = null
+  private chain: Promise<void> = Promise.resolve()
+  private readonly stderr = new LineTail(30)
+  private endPromise: Promise<SegmenterEnd> | null = null
+  private emitted = 0
   /** The last 'end' payload, once ffmpeg has exited. */
-  result: SegmenterEnd | null = null;
+  result: SegmenterEnd | null = null
 
-  constructor(readonly options: SegmenterOptions) {
-    super();
-    if (!(options.segmentSeconds > 0)) throw new RangeError('segmentSeconds must be > 0');
+  constructor (readonly options: SegmenterOptions) {
+    super()
+    if (!(options.segmentSeconds > 0)) throw new RangeError('segmentSeconds must be > 0')
   }
 
   /** The ffmpeg arguments this segmenter runs. */
-  args(): string[] {
-    const o = this.options;
-    const rw = o.rwTimeoutMs ?? 3000;
+  args (): string[] {
+    const o = this.options
+    const rw = o.rwTimeoutMs ?? 3000
     return [
       '-hide_banner', '-nostdin', '-loglevel', 'warning',
       ...(rw > 0 ? ['-rw_timeout', String(Math.round(rw * 1000))] : []),
@@ -122,142 +122,142 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       '-reset_timestamps', '0',
       '-segment_list', 'pipe:1',
       '-segment_list_type', 'csv',
-      path.join(path.resolve(o.outDir), '%06d.ts'),
-    ];
+      path.join(path.resolve(o.outDir), '%06d.ts')
+    ]
   }
 
   /** Spawn ffmpeg. Returns `this`; throws if already started. */
-  start(): this {
-    if (this.endPromise) throw new Error('Segmenter already started');
-    const o = this.options;
-    mkdirSync(o.outDir, { recursive: true });
-    const args = this.args();
-    o.logger?.debug?.(`segmenter: ${o.ffmpegPath} ${args.join(' ')}`);
-    const child = trackProcess(spawn(o.ffmpegPath, args, { stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] }));
-    this.child = child;
+  start (): this {
+    if (this.endPromise) throw new Error('Segmenter already started')
+    const o = this.options
+    mkdirSync(o.outDir, { recursive: true })
+    const args = this.args()
+    o.logger?.debug?.(`segmenter: ${o.ffmpegPath} ${args.join(' ')}`)
+    const child = trackProcess(spawn(o.ffmpegPath, args, { stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] }))
+    this.child = child
     if (o.stdin && child.stdin) {
-      const input = o.stdin;
+      const input = o.stdin
       // ffmpeg may exit before the input ends (stop(), a bad stream): its stdin then raises EPIPE.
-      child.stdin.on('error', () => {});
+      child.stdin.on('error', () => {})
       input.on('error', (e: Error) => {
-        this.stderr.push(`input: ${e.message}\n`);
-        child.stdin?.end();
-      });
-      input.pipe(child.stdin);
+        this.stderr.push(`input: ${e.message}\n`)
+        child.stdin?.end()
+      })
+      input.pipe(child.stdin)
       child.once('close', () => {
-        input.unpipe(child.stdin!);
-        input.destroy();
-      });
+        input.unpipe(child.stdin!)
+        input.destroy()
+      })
     }
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => this.stderr.push(s));
-    const lines = createInterface({ input: child.stdout! });
+    child.stderr!.setEncoding('utf8')
+    child.stderr!.on('data', (s: string) => this.stderr.push(s))
+    const lines = createInterface({ input: child.stdout! })
     lines.on('line', (line) => {
-      if (line.trim() === '') return;
+      if (line.trim() === '') return
       this.chain = this.chain.then(() => this.onListLine(line)).catch((e: unknown) => {
-        o.logger?.warn?.(`segmenter: cannot read segment for "${line}": ${(e as Error).message}`);
-      });
-    });
+        o.logger?.warn?.(`segmenter: cannot read segment for "${line}": ${(e as Error).message}`)
+      })
+    })
     this.endPromise = new Promise<SegmenterEnd>((resolve) => {
-      let spawnError: Error | null = null;
+      let spawnError: Error | null = null
       child.on('error', (e) => {
-        spawnError = e;
-      });
+        spawnError = e
+      })
       child.on('close', (code, signal) => {
         void this.chain.then(() => {
-          const stderrTail = spawnError ? [spawnError.message] : this.stderr.tail();
-          const end: SegmenterEnd = { code: spawnError ? null : code, signal, stderrTail };
-          this.result = end;
-          this.child = null;
-          o.logger?.info?.(`segmenter: ffmpeg exited code=${code} signal=${signal} after ${this.emitted} segments`);
-          this.emit('end', end);
-          resolve(end);
-        });
-      });
-    });
-    return this;
+          const stderrTail = spawnError ? [spawnError.message] : this.stderr.tail()
+          const end: SegmenterEnd = { code: spawnError ? null : code, signal, stderrTail }
+          this.result = end
+          this.child = null
+          o.logger?.info?.(`segmenter: ffmpeg exited code=${code} signal=${signal} after ${this.emitted} segments`)
+          this.emit('end', end)
+          resolve(end)
+        })
+      })
+    })
+    return this
   }
 
   /** Resolves with the 'end' payload once ffmpeg has exited (start() must have been called). */
-  done(): Promise<SegmenterEnd> {
-    if (!this.endPromise) return Promise.reject(new Error('Segmenter not started'));
-    return this.endPromise;
+  done (): Promise<SegmenterEnd> {
+    if (!this.endPromise) return Promise.reject(new Error('Segmenter not started'))
+    return this.endPromise
   }
 
   /**
    * Ask ffmpeg to finish (SIGINT: it closes and reports the current segment), SIGKILL after
    * `graceMs`. Resolves after the `'end'` event. Safe to call more than once or before start().
    */
-  async stop(graceMs = 5000): Promise<void> {
-    if (!this.endPromise) return;
-    const child = this.child;
+  async stop (graceMs = 5000): Promise<void> {
+    if (!this.endPromise) return
+    const child = this.child
     if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.kill('SIGINT')
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
       try {
-        await this.endPromise;
+        await this.endPromise
       } finally {
-        clearTimeout(timer);
+        clearTimeout(timer)
       }
     }
-    await this.endPromise;
+    await this.endPromise
   }
 
-  private async onListLine(line: string): Promise<void> {
-    const parsed = parseCsvListLine(line);
+  private async onListLine (line: string): Promise<void> {
+    const parsed = parseCsvListLine(line)
     if (!parsed) {
-      this.options.logger?.warn?.(`segmenter: unexpected segment list line "${line}"`);
-      return;
+      this.options.logger?.warn?.(`segmenter: unexpected segment list line "${line}"`)
+      return
     }
-    const file = path.resolve(this.options.outDir, parsed.name);
-    const m = /(\d+)\.ts$/.exec(parsed.name);
-    const index = m ? Number(m[1]) : (this.options.startNumber ?? 0) + this.emitted;
-    const [st, times] = await Promise.all([stat(file), readTsVideoTimes(file)]);
-    const span = videoSpanSec(times);
-    const reported = parsed.end - parsed.start;
-    let startSec: number;
-    let durationSec: number;
+    const file = path.resolve(this.options.outDir, parsed.name)
+    const m = /(\d+)\.ts$/.exec(parsed.name)
+    const index = m ? Number(m[1]) : (this.options.startNumber ?? 0) + this.emitted
+    const [st, times] = await Promise.all([stat(file), readTsVideoTimes(file)])
+    const span = videoSpanSec(times)
+    const reported = parsed.end - parsed.start
+    let startSec: number
+    let durationSec: number
     if (span === null) {
-      startSec = parsed.start;
-      durationSec = reported;
+      startSec = parsed.start
+      durationSec = reported
     } else {
-      startSec = span.startSec;
+      startSec = span.startSec
       // ffmpeg's first list entry starts at the stream start (0), not at the first keyframe:
       // measure that one from the file itself. Later entries start at their cut keyframe.
-      durationSec = this.emitted === 0 ? span.endSec - span.startSec : reported;
+      durationSec = this.emitted === 0 ? span.endSec - span.startSec : reported
     }
-    durationSec = Math.round(durationSec * 1e6) / 1e6;
+    durationSec = Math.round(durationSec * 1e6) / 1e6
     const info: SegmentInfo = {
       index,
       path: file,
       startSec,
       endSec: Math.round((startSec + durationSec) * 1e6) / 1e6,
       durationSec,
-      size: st.size,
-    };
-    this.emitted++;
-    this.emit('segment', info);
+      size: st.size
+    }
+    this.emitted++
+    this.emit('segment', info)
   }
 }
 
 /** Parse one `-segment_list_type csv` line: `name,start,end` (name may be CSV-quoted). */
-export function parseCsvListLine(line: string): { name: string; start: number; end: number } | null {
-  let name: string;
-  let rest: string;
+export function parseCsvListLine (line: string): { name: string; start: number; end: number } | null {
+  let name: string
+  let rest: string
   if (line.startsWith('"')) {
-    const close = line.lastIndexOf('",');
-    if (close < 1) return null;
-    name = line.slice(1, close).replace(/""/g, '"');
-    rest = line.slice(close + 2);
+    const close = line.lastIndexOf('",')
+    if (close < 1) return null
+    name = line.slice(1, close).replace(/""/g, '"')
+    rest = line.slice(close + 2)
   } else {
-    const comma = line.indexOf(',');
-    if (comma < 0) return null;
-    name = line.slice(0, comma);
-    rest = line.slice(comma + 1);
+    const comma = line.indexOf(',')
+    if (comma < 0) return null
+    name = line.slice(0, comma)
+    rest = line.slice(comma + 1)
   }
-  const [a, b] = rest.split(',');
-  const start = Number(a);
-  const end = Number(b);
-  if (!name || !Number.isFinite(start) || !Number.isFinite(end)) return null;
-  return { name, start, end };
+  const [a, b] = rest.split(',')
+  const start = Number(a)
+  const end = Number(b)
+  if (!name || !Number.isFinite(start) || !Number.isFinite(end)) return null
+  return { name, start, end }
 }

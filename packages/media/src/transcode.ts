@@ -1,14 +1,14 @@
-import { mkdir, stat } from 'node:fs/promises';
-import path from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
-import { LadderError, TranscodeError } from './errors.js';
-import { hwFilterGraph, hwInputOptions, hwVideoOptions, type HwEncoder } from './hwaccel.js';
-import type { RungSpec } from './ladder.js';
-import { tailLines, trackExternalProcess } from './proc.js';
+import { mkdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import ffmpeg from 'fluent-ffmpeg'
+import { LadderError, TranscodeError } from './errors.js'
+import { hwFilterGraph, hwInputOptions, hwVideoOptions, type HwEncoder } from './hwaccel.js'
+import type { RungSpec } from './ladder.js'
+import { tailLines, trackExternalProcess } from './proc.js'
 
 /** B-frames used by every worker: mixing B-frame settings across workers makes DTS jump at joins. */
-export const X264_BFRAMES = 2;
-export const DEFAULT_PRESET = 'veryfast';
+export const X264_BFRAMES = 2
+export const DEFAULT_PRESET = 'veryfast'
 
 export interface TranscodeOptions {
   ffmpegPath: string;
@@ -63,42 +63,42 @@ export interface TranscodeResult {
 export const CMAF_OUTPUT_OPTIONS: readonly string[] = [
   '-video_track_timescale', '90000',
   '-movflags', 'frag_keyframe+empty_moov+default_base_moof+frag_discont+delay_moov',
-  '-f', 'mp4',
-];
+  '-f', 'mp4'
+]
 
 /** Frames per segment, used as the fixed GOP length. */
-export function gopFrames(fpsMilli: number, durationSec: number): number {
-  return Math.max(1, Math.round((durationSec * fpsMilli) / 1000));
+export function gopFrames (fpsMilli: number, durationSec: number): number {
+  return Math.max(1, Math.round((durationSec * fpsMilli) / 1000))
 }
 
 /** Build (without running) the fluent-ffmpeg command for one segment. */
-export function buildTranscodeCommand(
-  opts: Omit<TranscodeOptions, 'signal'>,
+export function buildTranscodeCommand (
+  opts: Omit<TranscodeOptions, 'signal'>
 ): { command: ffmpeg.FfmpegCommand; outputs: Array<RungSpec & { path: string }> } {
-  const { ladder } = opts;
-  if (ladder.length === 0) throw new LadderError('transcodeSegment needs at least one rung');
-  const names = new Set<string>();
+  const { ladder } = opts
+  if (ladder.length === 0) throw new LadderError('transcodeSegment needs at least one rung')
+  const names = new Set<string>()
   for (const r of ladder) {
-    if (!/^[\w.-]+$/.test(r.name) || names.has(r.name)) throw new LadderError(`bad or duplicate rung name "${r.name}"`);
-    names.add(r.name);
+    if (!/^[\w.-]+$/.test(r.name) || names.has(r.name)) throw new LadderError(`bad or duplicate rung name "${r.name}"`)
+    names.add(r.name)
     if (r.width % 2 || r.height % 2 || r.width <= 0 || r.height <= 0 || !(r.videoKbps > 0)) {
-      throw new LadderError(`rung ${r.name}: ${r.width}x${r.height} @ ${r.videoKbps} kbps is not encodable (sizes must be even)`);
+      throw new LadderError(`rung ${r.name}: ${r.width}x${r.height} @ ${r.videoKbps} kbps is not encodable (sizes must be even)`)
     }
   }
   if (!(opts.fpsMilli > 0) || !(opts.durationSec > 0)) {
-    throw new RangeError(`fpsMilli (${opts.fpsMilli}) and durationSec (${opts.durationSec}) must be > 0`);
+    throw new RangeError(`fpsMilli (${opts.fpsMilli}) and durationSec (${opts.durationSec}) must be > 0`)
   }
-  const gop = gopFrames(opts.fpsMilli, opts.durationSec);
-  const preset = opts.preset ?? DEFAULT_PRESET;
-  const hw = opts.hw;
+  const gop = gopFrames(opts.fpsMilli, opts.durationSec)
+  const preset = opts.preset ?? DEFAULT_PRESET
+  const hw = opts.hw
   const command = ffmpeg(opts.input)
     .setFfmpegPath(opts.ffmpegPath)
     // Keep the segment's timestamps so consecutive renditions join without gaps.
     .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'warning', ...(hw ? hwInputOptions(hw, opts.sourceCodec) : []), '-copyts'])
-    .complexFilter(hwFilterGraph(hw, ladder, opts.sourceCodec));
+    .complexFilter(hwFilterGraph(hw, ladder, opts.sourceCodec))
   const outputs = ladder.map((r, i) => {
-    const cmaf = opts.container === 'cmaf';
-    const out = path.join(opts.outDir, `${r.name}.${cmaf ? 'mp4' : 'ts'}`);
+    const cmaf = opts.container === 'cmaf'
+    const out = path.join(opts.outDir, `${r.name}.${cmaf ? 'mp4' : 'ts'}`)
     const video = hw
       ? hwVideoOptions(hw, r, gop, X264_BFRAMES, opts.sourceCodec)
       : [
@@ -115,8 +115,8 @@ export function buildTranscodeCommand(
           '-b:v', `${r.videoKbps}k`,
           '-maxrate', `${r.videoKbps}k`,
           '-bufsize', `${r.videoKbps * 2}k`,
-          ...(opts.threads ? ['-threads', String(opts.threads)] : []),
-        ];
+          ...(opts.threads ? ['-threads', String(opts.threads)] : [])
+        ]
     command.output(out).outputOptions([
       '-map', `[v${i}]`,
       // CMAF tracks are one per file: a rung is video only; the ingest makes the one audio track.
@@ -125,11 +125,11 @@ export function buildTranscodeCommand(
       ...(cmaf ? ['-an'] : ['-c:a', 'copy']),
       '-muxdelay', '0',
       '-muxpreload', '0',
-      ...(cmaf ? CMAF_OUTPUT_OPTIONS : ['-mpegts_flags', '+initial_discontinuity', '-f', 'mpegts']),
-    ]);
-    return { ...r, path: out };
-  });
-  return { command, outputs };
+      ...(cmaf ? CMAF_OUTPUT_OPTIONS : ['-mpegts_flags', '+initial_discontinuity', '-f', 'mpegts'])
+    ])
+    return { ...r, path: out }
+  })
+  return { command, outputs }
 }
 
 /**
@@ -137,14 +137,14 @@ export function buildTranscodeCommand(
  * before its first command in a process and caches them. A worker calls this
  * at start so that cost is not paid by its first segment.
  */
-export async function warmUpFfmpeg(ffmpegPath: string): Promise<void> {
-  const probe = ffmpeg().setFfmpegPath(ffmpegPath);
+export async function warmUpFfmpeg (ffmpegPath: string): Promise<void> {
+  const probe = ffmpeg().setFfmpegPath(ffmpegPath)
   await new Promise<void>((resolve, reject) => {
-    probe.availableFormats((err) => (err ? reject(err) : resolve()));
-  });
+    probe.availableFormats((err) => (err ? reject(err) : resolve()))
+  })
   await new Promise<void>((resolve, reject) => {
-    probe.availableEncoders((err) => (err ? reject(err) : resolve()));
-  });
+    probe.availableEncoders((err) => (err ? reject(err) : resolve()))
+  })
 }
 
 /**
@@ -155,43 +155,43 @@ export async function warmUpFfmpeg(ffmpegPath: string): Promise<void> {
  * renditions of consecutive segments made by different workers play as one continuous stream.
  * @throws TranscodeError with ffmpeg's last stderr lines; the abort reason when `signal` aborts.
  */
-export async function transcodeSegment(opts: TranscodeOptions): Promise<TranscodeResult> {
-  const { signal } = opts;
-  signal?.throwIfAborted();
-  await mkdir(opts.outDir, { recursive: true });
-  const { command, outputs } = buildTranscodeCommand(opts);
-  const t0 = performance.now();
+export async function transcodeSegment (opts: TranscodeOptions): Promise<TranscodeResult> {
+  const { signal } = opts
+  signal?.throwIfAborted()
+  await mkdir(opts.outDir, { recursive: true })
+  const { command, outputs } = buildTranscodeCommand(opts)
+  const t0 = performance.now()
   await new Promise<void>((resolve, reject) => {
-    let started = false;
-    const proc = trackExternalProcess();
+    let started = false
+    const proc = trackExternalProcess()
     const onAbort = (): void => {
-      if (started) command.kill('SIGKILL');
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+      if (started) command.kill('SIGKILL')
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
     const finish = (err?: Error): void => {
-      proc.ended();
-      signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      else if (err) reject(err);
-      else resolve();
-    };
+      proc.ended()
+      signal?.removeEventListener('abort', onAbort)
+      if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+      else if (err) reject(err)
+      else resolve()
+    }
     command
       .on('start', () => {
-        started = true;
-        proc.started();
-        if (signal?.aborted) command.kill('SIGKILL');
+        started = true
+        proc.started()
+        if (signal?.aborted) command.kill('SIGKILL')
       })
       .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
-        finish(new TranscodeError(`ffmpeg failed to transcode ${opts.input}: ${err.message.split('\n')[0]}`, tailLines(stderr ?? '')));
+        finish(new TranscodeError(`ffmpeg failed to transcode ${opts.input}: ${err.message.split('\n')[0]}`, tailLines(stderr ?? '')))
       })
       .on('end', () => finish())
-      .run();
-  });
-  const renditions: Rendition[] = [];
+      .run()
+  })
+  const renditions: Rendition[] = []
   for (const o of outputs) {
-    const st = await stat(o.path).catch(() => null);
-    if (!st || st.size === 0) throw new TranscodeError(`ffmpeg wrote no output for rung ${o.name} (${o.path})`);
-    renditions.push({ name: o.name, path: o.path, width: o.width, height: o.height, size: st.size });
+    const st = await stat(o.path).catch(() => null)
+    if (!st || st.size === 0) throw new TranscodeError(`ffmpeg wrote no output for rung ${o.name} (${o.path})`)
+    renditions.push({ name: o.name, path: o.path, width: o.width, height: o.height, size: st.size })
   }
-  return { renditions, elapsedMs: Math.round(performance.now() - t0), encoder: opts.hw?.encoder ?? 'libx264' };
+  return { renditions, elapsedMs: Math.round(performance.now() - t0), encoder: opts.hw?.encoder ?? 'libx264' }
 }

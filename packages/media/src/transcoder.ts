@@ -1,5 +1,5 @@
-import type { HwEncoder } from './hwaccel.js';
-import { transcodeSegment, type TranscodeOptions, type TranscodeResult } from './transcode.js';
+import type { HwEncoder } from './hwaccel.js'
+import { transcodeSegment, type TranscodeOptions, type TranscodeResult } from './transcode.js'
 
 /** The logger a {@link Transcoder} warns on (pino's `warn(obj, msg)` fits). */
 export interface TranscoderLogger {
@@ -16,55 +16,55 @@ export interface TranscoderLogger {
  * and the CPU error is thrown.
  */
 export class Transcoder {
-  #hw: HwEncoder | null;
-  #fellBack = false;
+  #hw: HwEncoder | null
+  #fellBack = false
 
-  constructor(
-    private readonly init: { ffmpegPath: string; hw?: HwEncoder | null; preset?: string; logger?: TranscoderLogger },
+  constructor (
+    private readonly init: { ffmpegPath: string; hw?: HwEncoder | null; preset?: string; logger?: TranscoderLogger }
   ) {
-    this.#hw = init.hw ?? null;
+    this.#hw = init.hw ?? null
   }
 
   /** The hardware encoder in use, or null on the CPU. */
-  get hw(): HwEncoder | null {
-    return this.#hw;
+  get hw (): HwEncoder | null {
+    return this.#hw
   }
 
   /** The video encoder in use: `libx264` or e.g. `h264_nvenc`. */
-  get encoder(): string {
-    return this.#hw?.encoder ?? 'libx264';
+  get encoder (): string {
+    return this.#hw?.encoder ?? 'libx264'
   }
 
   /** `cpu` or the hardware kind (`nvenc`, `qsv`, `vaapi`, `videotoolbox`). */
-  get hwKind(): string {
-    return this.#hw?.kind ?? 'cpu';
+  get hwKind (): string {
+    return this.#hw?.kind ?? 'cpu'
   }
 
   /** True once the hardware failed and this transcoder switched to the CPU. */
-  get fellBack(): boolean {
-    return this.#fellBack;
+  get fellBack (): boolean {
+    return this.#fellBack
   }
 
-  async transcode(opts: Omit<TranscodeOptions, 'ffmpegPath' | 'hw' | 'preset'>): Promise<TranscodeResult> {
-    const base = { ...opts, ffmpegPath: this.init.ffmpegPath, preset: this.init.preset };
-    const hw = this.#hw;
-    if (!hw) return await transcodeSegment(base);
-    let hwError: Error;
+  async transcode (opts: Omit<TranscodeOptions, 'ffmpegPath' | 'hw' | 'preset'>): Promise<TranscodeResult> {
+    const base = { ...opts, ffmpegPath: this.init.ffmpegPath, preset: this.init.preset }
+    const hw = this.#hw
+    if (!hw) return await transcodeSegment(base)
+    let hwError: Error
     try {
-      return await transcodeSegment({ ...base, hw });
+      return await transcodeSegment({ ...base, hw })
     } catch (err) {
-      opts.signal?.throwIfAborted();
-      hwError = err as Error;
+      opts.signal?.throwIfAborted()
+      hwError = err as Error
     }
-    const result = await transcodeSegment(base);
+    const result = await transcodeSegment(base)
     if (this.#hw === hw) {
-      this.#hw = null;
-      this.#fellBack = true;
+      this.#hw = null
+      this.#fellBack = true
       this.init.logger?.warn(
         { encoder: hw.encoder, err: hwError.message.split('\n').slice(0, 3).join(' | ') },
-        `hardware encoder ${hw.encoder} failed at run time; using the CPU (libx264) for this and every later job`,
-      );
+        `hardware encoder ${hw.encoder} failed at run time; using the CPU (libx264) for this and every later job`
+      )
     }
-    return result;
+    return result
   }
 }
