@@ -50,7 +50,6 @@ export class Swarm {
   private readonly tables = new Map<string, HolderTable>()
   private readonly flights = new SingleFlight<Uint8Array>()
   /** The fetches in flight, for the FETCH server to wait on (SingleFlight does not expose its promises). */
-  private readonly running = new Map<string, Promise<Uint8Array>>()
   /** Woken (per stream) when a have-list arrives, for fetches waiting for a holder. */
   private readonly holderAnnounced = new Notifier<string>()
   private readonly log: Logger
@@ -97,15 +96,7 @@ export class Swarm {
   /** Fetches and verifies one rendition segment from whichever peer can give it; concurrent calls for one segment share one fetch. */
   async fetch (req: SwarmFetch): Promise<Uint8Array> {
     const key = flightKey(req.streamId, req.rendition.name, req.seq)
-    return await this.flights.do(key, async () => {
-      const p = this.run(req)
-      this.running.set(key, p)
-      try {
-        return await p
-      } finally {
-        this.running.delete(key)
-      }
-    })
+    return await this.flights.do(key, async () => await this.run(req))
   }
 
   private async run (req: SwarmFetch): Promise<Uint8Array> {
@@ -185,7 +176,7 @@ export class Swarm {
         this.log.debug({ err: err.message, streamId: req.streamId }, 'cache read for a peer failed; answering not held')
         return undefined
       })
-      const pending = data == null ? this.running.get(flightKey(req.streamId, req.rendition, req.seq)) : undefined
+      const pending = data == null ? this.flights.get(flightKey(req.streamId, req.rendition, req.seq)) : undefined
       if (pending != null) data = await raceTimeout(pending, SERVE_PENDING_WAIT_MS)
       if (data == null) return { status: 'not_found', error: 'not held here' }
       const bytes = data

@@ -1,3 +1,6 @@
+import { systemClock } from './clock.js'
+import type { Clock } from './clock.js'
+
 /** Most waiters parked on one key (more: the newest waits out its time alone, unparked). */
 export const MAX_WAITERS_PER_KEY = 10_000
 
@@ -17,6 +20,12 @@ export interface WaitOptions {
  */
 export class Notifier<K = string> {
   readonly #waiters = new Map<K, Set<() => void>>()
+  readonly #clock: Clock
+
+  /** `clock` times the timeouts (a `FakeClock` in tests). */
+  constructor (clock: Clock = systemClock) {
+    this.#clock = clock
+  }
 
   async wait (key: K, until: () => boolean, opts: WaitOptions): Promise<void> {
     if (until() || opts.signal?.aborted === true) return
@@ -29,13 +38,13 @@ export class Notifier<K = string> {
       const waiters = set
       const check = (): void => { if (until()) finish() }
       const finish = (): void => {
-        clearTimeout(timer)
+        this.#clock.clearTimeout(timer)
         opts.signal?.removeEventListener('abort', finish)
         waiters.delete(check)
         if (waiters.size === 0 && this.#waiters.get(key) === waiters) this.#waiters.delete(key)
         resolve()
       }
-      const timer = setTimeout(finish, Math.max(0, opts.timeoutMs))
+      const timer = this.#clock.setTimeout(finish, Math.max(0, opts.timeoutMs))
       opts.signal?.addEventListener('abort', finish, { once: true })
       if (waiters.size < MAX_WAITERS_PER_KEY) waiters.add(check)
     })

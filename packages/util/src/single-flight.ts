@@ -13,5 +13,8 @@ export class SingleFlight<V> {
     return await p
   }
 
+  /** The call in flight for `key`, if any (to wait on it without starting one). */
+  get (key: string): Promise<V> | undefined { return this.inflight.get(key) }
+
   get size (): number { return this.inflight.size }
 }

@@ -108,3 +108,19 @@ describe('SingleFlight', () => {
     assert.equal(sf.size, 0)
   })
 })
+
+describe('Notifier with a fake clock', () => {
+  it('times out when the clock says so, not before', async () => {
+    const { FakeClock } = await import('../src/index.js')
+    const clock = new FakeClock()
+    const n = new Notifier(clock)
+    let done = false
+    const p = n.wait('k', () => false, { timeoutMs: 1000 }).then(() => { done = true })
+    await clock.advanceAsync(999)
+    assert.equal(done, false)
+    await clock.advanceAsync(1)
+    await p
+    assert.equal(done, true)
+    assert.equal(n.size, 0)
+  })
+})
