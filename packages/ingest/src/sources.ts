@@ -1,16 +1,14 @@
 import { stat } from 'node:fs/promises'
 import { isAbsolute, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SourceUrlError } from './errors.js'
 
 /** Longest `source_url` accepted (characters). */
 export const MAX_SOURCE_URL_LENGTH = 2048
 /** URL schemes an ingest pulls from (anything else is refused). */
 export const SOURCE_SCHEMES = ['rtmp', 'rtmps', 'rtsp', 'http', 'https', 'file'] as const
 
-export class SourceUrlError extends Error {
-  static readonly NAME = 'SourceUrlError'
-  override name = SourceUrlError.NAME
-}
+export { SourceUrlError }
 
 /** A source the ingest's segmenter reads, as ffmpeg will be given it. */
 export interface PullSource {

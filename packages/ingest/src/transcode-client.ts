@@ -6,10 +6,10 @@ import { messageChannel } from '@diststream/p2p'
 import { toStoredCmaf, verifyRendition } from '@diststream/media'
 import { AttemptInvalidError, AttemptRejectedError } from '@diststream/scheduler'
 import type { JobAnnounce } from '@diststream/protocol'
-import type { IngestContext } from './context.js'
+import type { AttemptContext } from './types.js'
 import type { RenditionRecord } from '@diststream/store'
 
-export type AttemptContext = Pick<IngestContext, 'protocols' | 'store' | 'ffmpeg' | 'onProtocolError'>
+export type { AttemptContext }
 
 /** A rendition that came back verified, still in its attempt's staging directory. */
 export interface StagedRendition {
