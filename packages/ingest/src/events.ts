@@ -15,3 +15,14 @@ export function segmentReady (seg: SegmentRecord): WebhookEventData['segment.rea
   return { streamId: seg.streamId, seq: seg.seq, durationMs: seg.durationMs, pdtMs: seg.pdtMs, renditions: seg.renditions.map(r => ({ name: r.name, size: r.size, sha256: r.sha256 })) }
 }
 
+/** A VOD became `ready`: its segments (finished ones) and their total duration. */
+export function vodReady (s: StreamRecord, segments: readonly SegmentRecord[], playbackUrl: string | undefined): WebhookEventData['vod.ready'] {
+  const done = segments.filter(x => x.pending !== true)
+  return {
+    streamId: s.id,
+    name: s.name,
+    ...(playbackUrl != null ? { playbackUrl } : {}),
+    durationMs: done.reduce((sum, x) => sum + x.durationMs, 0),
+    segments: done.length
+  }
+}

@@ -6,7 +6,7 @@ import { JobLedger, ReputationBook, TERMINAL_STATES } from '@diststream/schedule
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
 import { StreamEndedError, StreamNotFoundError } from './errors.js'
-import { segmentReady, streamEnded } from './events.js'
+import { segmentReady, streamEnded, vodReady } from './events.js'
 import { handleBid } from './handlers/bid.js'
 import { createLifecycleSweeper } from './lifecycle.js'
 import { FetchServer } from './handlers/fetch.js'
@@ -197,7 +197,7 @@ export class Ingest implements Startable {
    * (not at the native rate), every segment a job on the network at once,
    * bounded by the workers there are (the session's queue). `processing`
    * until every segment is finished, then `ready` (edges serve a VOD
-   * playlist), or `failed` with the reason.
+   * playlist; `vod.ready` is emitted), or `failed` with the reason.
    * `deleteAfter` removes the input file when done (an upload).
    */
   async createVod (name: string, input: string, opts: { deleteAfter?: boolean } = {}): Promise<StreamRecord> {
@@ -224,6 +224,7 @@ export class Ingest implements Startable {
       await this.init.store.streams.put(next)
       await this.announcer.announce(next)
       this.log.info({ streamId: rec.id, state: next.state, segments: end.segments, err: next.error }, 'VOD done')
+      if (next.state === 'ready') this.init.onEvent?.('vod.ready', vodReady(next, await this.init.store.segments.recent(rec.id, MAX_INDEX_SEGMENTS), this.init.playbackUrl?.(rec.id)))
     }, async () => {
       this.progress.delete(rec.id)
       if (opts.deleteAfter === true && src.file != null) await rm(src.file, { force: true })

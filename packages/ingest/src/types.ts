@@ -39,6 +39,12 @@ export interface IngestInit extends PeerComponents {
   maxCopiesPerSegment?: number
   /** Rendition container of new streams (`--container`): fragmented MP4 (`cmaf`, the default) or MPEG-TS (`ts`). Kept on each stream record. */
   container?: 'cmaf' | 'ts'
+  /**
+   * The public playback URL of a stream (its master playlist), for the
+   * `vod.ready` event; the node knows its HTTP address, the ingest does not.
+   * Without it (or when it returns undefined) the event has no `playbackUrl`.
+   */
+  playbackUrl?: (streamId: string) => string | undefined
 }
 
 export interface IngestMetrics {
