@@ -85,7 +85,7 @@ export class Ingest implements Startable {
       }
     })
     this.announcer = new StreamAnnouncer({ gossip: init.gossip, libp2p: init.libp2p, discovery: init.discovery, store: init.store, segmentSeconds: init.segmentSeconds, logger: this.log })
-    const newSession = (rec: StreamRecord, input: string, workDir: string, opts: SessionOptions): PublishSession => new PublishSession(this.ctx, rec, input, workDir, opts)
+    const newSession = this.newSession.bind(this)
     this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
     const uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? INGEST_DEFAULTS.maxCopiesPerSegment })
     createUploadGauge(init.registry, () => uploads.maxCopiesServed())
@@ -116,13 +116,13 @@ export class Ingest implements Startable {
     }
     const shutdown = this.#shutdown.signal
     await protocols.handle(PROTOCOL_BID, (stream, peer) => {
-      void handleBid(stream, peer, { components: this.init, auctions: this.ctx.auctions, ledger: this.ledger, shutdown })
+      handleBid(stream, peer, { components: this.init, auctions: this.ctx.auctions, ledger: this.ledger, shutdown }).catch(err => { this.log.debug({ err, peer }, 'bid exchange failed') })
     }, { maxInboundStreams: MAX_INBOUND_STREAMS })
     await protocols.handle(PROTOCOL_FETCH, (stream, peer) => {
       this.fetchServer.serve(stream, peer).catch(err => { this.log.debug({ err, peer }, 'fetch exchange failed') })
     }, { maxInboundStreams: MAX_INBOUND_STREAMS })
     await this.publishes.start()
-    await recoverPending({ store, logger: this.log, newSession: (rec, input, dir, opts) => new PublishSession(this.ctx, rec, input, dir, opts), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
+    await recoverPending({ store, logger: this.log, newSession: this.newSession.bind(this), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
     for (const s of await store.streams.list()) {
       if (s.state === 'live' && s.sourceUrl != null) await this.startPull(s, s.sourceUrl).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
@@ -241,7 +241,7 @@ export class Ingest implements Startable {
   private async runSession (rec: StreamRecord, input: string, opts: SessionOptions, onEnd: (end: SessionEnd) => Promise<void>, always?: () => Promise<void>): Promise<PublishSession> {
     const workDir = join(this.init.store.dataDir, 'incoming', rec.id, String(Date.now()))
     await mkdir(workDir, { recursive: true })
-    const session = new PublishSession(this.ctx, rec, input, workDir, opts)
+    const session = this.newSession(rec, input, workDir, opts)
     this.sessions.set(rec.id, session)
     session.start()
     await this.announcer.announce(rec)
@@ -255,6 +255,10 @@ export class Ingest implements Startable {
       .finally(() => { this.ending.delete(ended) })
     this.ending.add(ended)
     return session
+  }
+
+  private newSession (rec: StreamRecord, input: string, workDir: string, opts: SessionOptions): PublishSession {
+    return new PublishSession(this.ctx, rec, input, workDir, opts)
   }
 
   async listStreams (): Promise<StreamRecord[]> {

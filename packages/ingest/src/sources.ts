@@ -61,6 +61,7 @@ function fileSource (path: string): PullSource {
 /** Checks what parsing cannot: a file source exists and is a regular file. */
 export async function checkPullSource (src: PullSource): Promise<void> {
   if (src.file == null) return
+  // Any stat error (missing, no permission) means the same to the caller: no such file.
   const st = await stat(src.file).catch(() => undefined)
   if (st == null) throw new SourceUrlError(`source file ${src.file} does not exist`)
   if (!st.isFile()) throw new SourceUrlError(`source ${src.file} is not a regular file`)

@@ -93,6 +93,7 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
       await writeFile(file, bytes)
       received.push({ name: r.name, file, sha, size: bytes.byteLength, bandwidth, ...(init != null ? { init } : {}) })
     }
+    // Every rendition is read: a close that fails (the worker hung up first) loses nothing.
     await ch.close({ signal }).catch(() => {})
     const renditions = await Promise.all(received.map(async ({ name, file, sha, size, bandwidth, init }): Promise<StagedRendition> => {
       const rung = expected.get(name)!
