@@ -116,7 +116,7 @@ export async function createNode (config: NodeConfig, logger: Logger = pino({ le
   const rtmpPort = has('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
   // Roles are loaded only when asked for: an edge never loads the RTMP server.
   const ingest = has('ingest')
-    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), spotCheckRate: config.spotCheckRate, indexWindow: Math.max(64, config.playlistWindow), onProtocolError, lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000, sweepMs }, onEvent: (type, data) => { webhooks.send(type, data) }, discovery, container: config.container })
+    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), spotCheckRate: config.spotCheckRate, indexWindow: Math.max(64, config.playlistWindow), onProtocolError, lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000, sweepMs }, onEvent: (type, data) => { webhooks.send(type, data) }, discovery, container: config.container, playbackUrl: (id) => httpUrl === '' ? undefined : `${httpUrl}/live/${id}/index.m3u8` })
     : undefined
   if (has('worker')) {
     const workDir = join(config.dataDir, 'work')

@@ -15,9 +15,16 @@
  * const stream = await ingest.createStream('my show')
  * ```
  */
-export * from './ingest.js'
+export { Ingest } from './ingest.js'
+export type { IngestInit, IngestContext, IngestMetrics } from './types.js'
+export * from './errors.js'
+export * from './constants.js'
+export { fetchServeMetrics, createIngestMetrics } from './metrics.js'
+export { isEndedForPlayers, lifecycleRecord, acceptsPublish, onRestart, goLive, toIdle, afterDelete, pullEnded, vodEnded, wireState, shouldReannounce, shouldReprovide, afterSegment } from './stream-state.js'
 export * from './rtmp.js'
 export * from './keys.js'
-export * from './sources.js'
-export type { SessionEnd, SessionOptions } from './session.js'
+export { MAX_SOURCE_URL_LENGTH, SOURCE_SCHEMES, parseSourceUrl, checkPullSource, redactSourceUrl, redactSourceText } from './sources.js'
+export type { PullSource } from './sources.js'
+export type { SessionEnd, SessionOptions } from './session/session.js'
+export { SOURCE_TS, AUDIO_RENDITION, toWire } from './session/renditions.js'
 export * from './upload-limit.js'

@@ -1,16 +1,14 @@
 import { stat } from 'node:fs/promises'
 import { isAbsolute, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SourceUrlError } from './errors.js'
 
 /** Longest `source_url` accepted (characters). */
 export const MAX_SOURCE_URL_LENGTH = 2048
 /** URL schemes an ingest pulls from (anything else is refused). */
 export const SOURCE_SCHEMES = ['rtmp', 'rtmps', 'rtsp', 'http', 'https', 'file'] as const
 
-export class SourceUrlError extends Error {
-  static readonly NAME = 'SourceUrlError'
-  override name = SourceUrlError.NAME
-}
+export { SourceUrlError }
 
 /** A source the ingest's segmenter reads, as ffmpeg will be given it. */
 export interface PullSource {
@@ -63,6 +61,7 @@ function fileSource (path: string): PullSource {
 /** Checks what parsing cannot: a file source exists and is a regular file. */
 export async function checkPullSource (src: PullSource): Promise<void> {
   if (src.file == null) return
+  // Any stat error (missing, no permission) means the same to the caller: no such file.
   const st = await stat(src.file).catch(() => undefined)
   if (st == null) throw new SourceUrlError(`source file ${src.file} does not exist`)
   if (!st.isFile()) throw new SourceUrlError(`source ${src.file} is not a regular file`)

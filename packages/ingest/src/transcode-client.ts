@@ -6,10 +6,10 @@ import { messageChannel } from '@diststream/p2p'
 import { toStoredCmaf, verifyRendition } from '@diststream/media'
 import { AttemptInvalidError, AttemptRejectedError } from '@diststream/scheduler'
 import type { JobAnnounce } from '@diststream/protocol'
-import type { IngestContext } from './context.js'
+import type { AttemptContext } from './types.js'
 import type { RenditionRecord } from '@diststream/store'
 
-export type AttemptContext = Pick<IngestContext, 'protocols' | 'store' | 'ffmpeg' | 'onProtocolError'>
+export type { AttemptContext }
 
 /** A rendition that came back verified, still in its attempt's staging directory. */
 export interface StagedRendition {
@@ -93,6 +93,7 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
       await writeFile(file, bytes)
       received.push({ name: r.name, file, sha, size: bytes.byteLength, bandwidth, ...(init != null ? { init } : {}) })
     }
+    // Every rendition is read: a close that fails (the worker hung up first) loses nothing.
     await ch.close({ signal }).catch(() => {})
     const renditions = await Promise.all(received.map(async ({ name, file, sha, size, bandwidth, init }): Promise<StagedRendition> => {
       const rung = expected.get(name)!

@@ -1,0 +1,54 @@
+/**
+ * Defaults of every optional {@link IngestInit} option, in one place. Where
+ * the role and the CLI (node/src/config.ts) used to disagree, the CLI's value
+ * is the one here (`container`, `maxQueueMs`).
+ */
+export const INGEST_DEFAULTS = {
+  rtmpHost: '0.0.0.0',
+  bidWindowMs: 150,
+  maxQueueMs: 20_000,
+  localWorker: false,
+  maxAttempts: 4,
+  spotCheckRate: 0.05,
+  indexWindow: 64,
+  maxCopiesPerSegment: 2,
+  container: 'cmaf',
+  /** Lifecycle sweep period when `lifecycle.sweepMs` is not given (ms). */
+  lifecycleSweepMs: 5000
+} as const satisfies {
+  rtmpHost: string
+  bidWindowMs: number
+  maxQueueMs: number
+  localWorker: boolean
+  maxAttempts: number
+  spotCheckRate: number
+  indexWindow: number
+  maxCopiesPerSegment: number
+  container: 'cmaf' | 'ts'
+  lifecycleSweepMs: number
+}
+
+/** Segments of a VOD read and on the market at once (the rest wait on disk). */
+export const VOD_MAX_INFLIGHT = 8
+/** How long a VOD segment waits its turn in the queue: however long the file is (with no worker at all the source passes through). */
+export const VOD_MAX_QUEUE_MS = 3_600_000
+/** Segmenter restarts of a pulled source before it fails (an unreachable source that comes up). */
+export const PULL_MAX_RESTARTS = 2
+
+/** Every stream worth announcing is announced this often (ms): edges that joined late hear of it. */
+export const ANNOUNCE_EVERY_MS = 2000
+/** An ended or failed stream is still announced this long (ms), so edges hear it ended. */
+export const ENDED_ANNOUNCE_MS = 60_000
+/** A live stream's DHT provider record is renewed this often (ms). */
+export const REPROVIDE_MS = 300_000
+/** Streams remembered as provided on the DHT (oldest forgotten first: re-provided early). */
+export const MAX_PROVIDED = 4096
+/** Longest stream name in an announce, UTF-8 bytes (the wire limit). */
+export const MAX_ANNOUNCE_NAME_BYTES = 200
+/** Our multiaddrs in each announce (the wire limit). */
+export const MAX_ANNOUNCE_ADDRS = 16
+
+/** Inbound BID and FETCH streams open at once (a worker per job bids once; edges fetch in parallel). */
+export const MAX_INBOUND_STREAMS = 256
+/** How long a bidder has to send its bid and read the ack (ms): a bid is a few bytes. */
+export const BID_EXCHANGE_TIMEOUT_MS = 5000

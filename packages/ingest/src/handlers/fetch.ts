@@ -1,0 +1,77 @@
+import { FetchRequest, MAX_INDEX_SEGMENTS } from '@diststream/protocol'
+import { serveFetch } from '@diststream/p2p'
+import { fetchServeMetrics } from '../metrics.js'
+import { toWire } from '../session/renditions.js'
+import type { UploadLimiter } from '../upload-limit.js'
+import type { FetchReply, PeerComponents, Protocols } from '@diststream/p2p'
+import type { StreamAnnounce } from '@diststream/protocol'
+import type { Store, StreamRecord } from '@diststream/store'
+import type { Stream } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
+
+export interface FetchServerDeps {
+  components: Pick<PeerComponents, 'onProtocolError'>
+  protocols: Pick<Protocols, 'self'>
+  store: Store
+  registry: Registry
+  /** Keeps the upload per rendition segment bounded (swarming edges get BUSY past it). */
+  uploads: UploadLimiter
+  /** Segments in a live stream's INDEX. */
+  indexWindow: number
+  /** The stream's announce, as in an INDEX answer. */
+  streamAnnounce: (s: StreamRecord) => StreamAnnounce
+}
+
+/**
+ * The ingest's side of `/diststream/fetch` (PROTOCOL.md §5.4), on the shared
+ * {@link serveFetch}: a stream's INDEX, or one rendition segment, or BUSY
+ * with holders once enough copies are out.
+ */
+export class FetchServer {
+  readonly #deps: FetchServerDeps
+  readonly #served: ReturnType<typeof fetchServeMetrics>
+
+  constructor (deps: FetchServerDeps) {
+    this.#deps = deps
+    this.#served = fetchServeMetrics(deps.registry)
+  }
+
+  async serve (stream: Stream, peer: string): Promise<void> {
+    await serveFetch(this.#deps.components, stream, async (req) => await this.answer(req, peer))
+  }
+
+  private async answer (req: FetchRequest, peer: string): Promise<FetchReply> {
+    const { store, protocols } = this.#deps
+    const rec = await store.streams.get(req.streamId)
+    if (rec == null) return { status: 'not_found', error: 'unknown stream' }
+    if (req.kind === FetchRequest.Kind.INDEX) {
+      // A VOD's index is every segment (at most MAX_INDEX_SEGMENTS, enforced when it is made).
+      const segs = (await store.segments.recent(rec.id, rec.vod === true ? MAX_INDEX_SEGMENTS : Math.min(this.#deps.indexWindow, MAX_INDEX_SEGMENTS))).filter(x => x.pending !== true)
+      return {
+        status: 'index',
+        stream: this.#deps.streamAnnounce(rec),
+        segments: segs.map(s => ({ streamId: s.streamId, seq: s.seq, durationMs: s.durationMs, pdtMs: s.pdtMs, discontinuity: s.discontinuity, renditions: s.renditions.map(toWire), ...(s.mediaTime != null ? { mediaTime: s.mediaTime } : {}) }))
+      }
+    }
+    const seg = await store.segments.get(rec.id, req.seq)
+    const r = seg?.renditions.find(x => x.name === req.rendition)
+    const bytes = r != null ? await store.files.read(rec.id, r.name, req.seq) : undefined
+    if (r == null || bytes == null) return { status: 'not_found', error: 'no such segment' }
+    const decision = this.#deps.uploads.decide(`${rec.id}/${r.name}/${req.seq}`, peer, { acceptBusy: req.acceptBusy === true, self: peer === protocols.self })
+    if (!decision.serve) {
+      // Swarming: enough edges have (or are fetching) this one; fetch from them.
+      this.#served.busy.inc()
+      return { status: 'busy', error: 'served enough copies; fetch from a holder', holders: decision.holders }
+    }
+    return {
+      status: 'segment',
+      data: bytes,
+      sha256: Buffer.from(r.sha256, 'hex'),
+      onSent: () => {
+        if (peer === protocols.self) return
+        this.#served.copies.inc()
+        this.#served.bytes.inc(bytes.byteLength)
+      }
+    }
+  }
+}
