@@ -224,7 +224,7 @@ describe('MessageChannel over streamPair()', { timeout: 20_000 }, () => {
     const [a, b] = await streamPair()
     const sender = new MessageChannel(a)
     const reader = new MessageChannel(b, { maxBufferSize: 4 * MiB, pauseWhenIdle: false })
-    await sender.writeBytes(bytes(12 * MiB)).catch(() => {}) // ends when sent or when the reader resets
+    await sender.writeBytes(bytes(12 * MiB)).catch(() => { /* ends when sent or when the reader resets */ })
     await waitFor(() => b.status !== 'open')
     await rejectsWith(reader.readBytes(12 * MiB), 'too_large')
     assert.equal(b.status, 'aborted')

@@ -57,7 +57,16 @@ export class Edge implements Startable {
     const fetcher = new RenditionFetcher({ client, swarm: this.#swarm, cache: this.#cache, metrics: this.#metrics, logger: this.#log, signal })
     this.#reloads = new PlaylistWaiters({ maxWaiters: opts.maxBlockedReloads ?? EDGE_DEFAULTS.maxBlockedReloads })
     this.#followCtx = {
-      ...opts, swarm: this.#swarm, client, fetcher, cache: this.#cache, segmentFlights: this.#segmentFlights, reloads: this.#reloads, notifier: this.#notifier, log: this.#log, signal,
+      ...opts,
+      swarm: this.#swarm,
+      client,
+      fetcher,
+      cache: this.#cache,
+      segmentFlights: this.#segmentFlights,
+      reloads: this.#reloads,
+      notifier: this.#notifier,
+      log: this.#log,
+      signal,
       serve: async (s, r, q) => await this.segment(s, r, q),
       window: opts.playlistWindow ?? EDGE_DEFAULTS.playlistWindow,
       lowLatency: opts.lowLatency ?? EDGE_DEFAULTS.lowLatency

@@ -36,7 +36,12 @@ describe('edge CMAF: the stored init + media segment served as two files', () =>
 
   it('names inits by hash and writes .m4s entries with EXT-X-MAP for fMP4 renditions', () => {
     const seg: SegmentAnnounce = {
-      streamId: 's', seq: 3, durationMs: 2000, pdtMs: 1, discontinuity: false, mediaTime: 540_000,
+      streamId: 's',
+      seq: 3,
+      durationMs: 2000,
+      pdtMs: 1,
+      discontinuity: false,
+      mediaTime: 540_000,
       renditions: [
         { name: '240p', width: 426, height: 240, bandwidth: 1, codecs: 'avc1.64001e', size: 100, sha256: new Uint8Array(32), initSize: 20, initSha256: Buffer.from(sha(init), 'hex') },
         { name: 'old', width: 426, height: 240, bandwidth: 1, codecs: 'avc1.64001e', size: 100, sha256: new Uint8Array(32) }

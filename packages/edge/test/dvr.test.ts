@@ -6,11 +6,21 @@ import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
 
 const sha = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(32).fill(n)
 const rendition = (name: string, cmafInit = false): Rendition => ({
-  name, width: 640, height: 360, bandwidth: 800_000, codecs: 'avc1.64001e', size: 100, sha256: sha(1),
+  name,
+  width: 640,
+  height: 360,
+  bandwidth: 800_000,
+  codecs: 'avc1.64001e',
+  size: 100,
+  sha256: sha(1),
   ...(cmafInit ? { initSize: 10, initSha256: sha(0xab) } : {})
 })
 const seg = (seq: number, o: { durationMs?: number, discontinuity?: boolean, renditions?: string[], cmafInit?: boolean } = {}): SegmentAnnounce => ({
-  streamId: 's', seq, durationMs: o.durationMs ?? 1500, pdtMs: 1_000_000 + seq * 1500, discontinuity: o.discontinuity ?? false,
+  streamId: 's',
+  seq,
+  durationMs: o.durationMs ?? 1500,
+  pdtMs: 1_000_000 + seq * 1500,
+  discontinuity: o.discontinuity ?? false,
   renditions: (o.renditions ?? ['360p']).map(n => rendition(n, o.cmafInit))
 })
 

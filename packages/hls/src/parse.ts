@@ -58,8 +58,13 @@ function float (value: string, what: string, line: number): number {
 export function parseMediaPlaylist (text: string): ParsedMediaPlaylist {
   const lines = splitLines(text)
   const out: ParsedMediaPlaylist = {
-    version: undefined, targetDuration: NaN, mediaSequence: 0, discontinuitySequence: 0,
-    ended: false, independentSegments: false, segments: []
+    version: undefined,
+    targetDuration: NaN,
+    mediaSequence: 0,
+    discontinuitySequence: 0,
+    ended: false,
+    independentSegments: false,
+    segments: []
   }
   let pending: { durationSec?: number, pdtMs?: number, discontinuity?: boolean, gap?: boolean } = {}
   let v: string | undefined
@@ -134,8 +139,12 @@ export function parseMasterPlaylist (text: string): ParsedMasterPlaylist {
       const bw = attrs.get('BANDWIDTH')
       if (bw === undefined) throw new PlaylistParseError('EXT-X-STREAM-INF without BANDWIDTH', attrsLine)
       const variant: Variant = {
-        uri: line, bandwidth: int(bw, 'BANDWIDTH', attrsLine), width: 0, height: 0,
-        codecs: attrs.get('CODECS') ?? '', name: attrs.get('NAME') ?? ''
+        uri: line,
+        bandwidth: int(bw, 'BANDWIDTH', attrsLine),
+        width: 0,
+        height: 0,
+        codecs: attrs.get('CODECS') ?? '',
+        name: attrs.get('NAME') ?? ''
       }
       const avg = attrs.get('AVERAGE-BANDWIDTH')
       if (avg !== undefined) variant.averageBandwidth = int(avg, 'AVERAGE-BANDWIDTH', attrsLine)

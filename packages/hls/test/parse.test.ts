@@ -18,8 +18,13 @@ describe('parseMediaPlaylist', () => {
     const text = renderMediaPlaylist({ segments, ended: true, targetDurationSec: 2, discontinuitySequence: 3 })
     const parsed = parseMediaPlaylist(text)
     assert.deepEqual(parsed, {
-      version: 3, targetDuration: 3, mediaSequence: 41, discontinuitySequence: 3,
-      ended: true, independentSegments: true, segments
+      version: 3,
+      targetDuration: 3,
+      mediaSequence: 41,
+      discontinuitySequence: 3,
+      ended: true,
+      independentSegments: true,
+      segments
     })
     assert.equal(parseMediaPlaylist(renderMediaPlaylist({ segments, ended: false })).ended, false)
   })

@@ -94,7 +94,7 @@ export async function transcodeOn (ctx: AttemptContext, worker: string, job: Job
       received.push({ name: r.name, file, sha, size: bytes.byteLength, bandwidth, ...(init != null ? { init } : {}) })
     }
     // Every rendition is read: a close that fails (the worker hung up first) loses nothing.
-    await ch.close({ signal }).catch(() => {})
+    await ch.close({ signal }).catch(() => { /* the worker hung up first: every rendition was already read */ })
     const renditions = await Promise.all(received.map(async ({ name, file, sha, size, bandwidth, init }): Promise<StagedRendition> => {
       const rung = expected.get(name)!
       // Without ffprobe (the bundled static ffmpeg) media probes with ffmpeg itself: never unverified.

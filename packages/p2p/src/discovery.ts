@@ -129,7 +129,7 @@ export class NetworkDiscovery implements StreamDiscovery {
       for await (const p of this.libp2p.contentRouting.findProviders(await streamCid(streamId), { signal })) {
         const id = p.id.toString()
         if (id === self) continue
-        if (p.multiaddrs.length > 0) await this.libp2p.peerStore.merge(p.id, { multiaddrs: p.multiaddrs }).catch(() => {})
+        if (p.multiaddrs.length > 0) await this.libp2p.peerStore.merge(p.id, { multiaddrs: p.multiaddrs }).catch(() => { /* only an address hint is lost; the dial finds the peer through the DHT anyway */ })
         found.add(id)
         if (found.size >= (opts.max ?? 3)) break
       }

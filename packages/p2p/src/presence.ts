@@ -60,7 +60,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     // Announce at once when a peer subscribes, so newcomers are known quickly.
     this.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
       if (evt.detail.subscriptions.some(s => s.topic === TOPIC_PRESENCE && s.subscribe)) {
-        this.announce().catch(() => {})
+        this.announce().catch(err => { this.log.debug({ err }, 'presence publish failed') })
       }
     })
     tick()
@@ -98,7 +98,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     if (from === this.libp2p.peerId.toString()) return
     const addrs: string[] = []
     for (const bytes of msg.multiaddrs) {
-      try { addrs.push(multiaddr(bytes).toString()) } catch {}
+      try { addrs.push(multiaddr(bytes).toString()) } catch { /* a malformed address from a peer is skipped; the others are kept */ }
     }
     const known = this.table.has(from)
     const entry: PeerPresence = {

@@ -99,9 +99,19 @@ export class JobLedger extends EventEmitter<{ change: [LedgerEvent] }> {
   create (job: { jobId: string, streamId: string, seq: number, createdAt?: number }): boolean {
     if (this.#jobs.has(job.jobId)) return false
     const record: JobRecord = {
-      jobId: job.jobId, streamId: job.streamId, seq: job.seq, state: 'announced',
-      worker: null, attempts: 0, bids: 0, bidders: [], durationMs: null,
-      createdAt: job.createdAt ?? this.#clock.now(), finishedAt: null, reason: null, history: []
+      jobId: job.jobId,
+      streamId: job.streamId,
+      seq: job.seq,
+      state: 'announced',
+      worker: null,
+      attempts: 0,
+      bids: 0,
+      bidders: [],
+      durationMs: null,
+      createdAt: job.createdAt ?? this.#clock.now(),
+      finishedAt: null,
+      reason: null,
+      history: []
     }
     this.#jobs.set(job.jobId, record)
     this.#emit('created', record)

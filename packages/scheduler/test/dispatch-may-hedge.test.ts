@@ -18,7 +18,10 @@ describe('dispatchJob mayHedge', () => {
     const clock = new FakeClock()
     const asked: string[] = []
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 5000, hedgeAfter: () => 500,
+      bids,
+      clock,
+      deadlineFor: () => 5000,
+      hedgeAfter: () => 500,
       mayHedge: (next, late) => { asked.push(`${next.peerId} for ${late.peerId} @${clock.now()}`); return true },
       attempt: async (b, s) => await work(clock, b.peerId === 'a' ? 4000 : 300, b.peerId, s)
     })
@@ -33,7 +36,10 @@ describe('dispatchJob mayHedge', () => {
     const events: string[] = []
     let asked = 0
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 5000, hedgeAfter: () => 500,
+      bids,
+      clock,
+      deadlineFor: () => 5000,
+      hedgeAfter: () => 500,
       mayHedge: () => { asked++; return false },
       attempt: async (b, s) => await work(clock, 3000, b.peerId, s),
       onAttemptStart: (b, n, hedge) => events.push(`start ${b.peerId} #${n}${hedge ? ' hedge' : ''} @${clock.now()}`),
@@ -51,7 +57,10 @@ describe('dispatchJob mayHedge', () => {
     const clock = new FakeClock()
     const events: string[] = []
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 1000, hedgeAfter: () => 500,
+      bids,
+      clock,
+      deadlineFor: () => 1000,
+      hedgeAfter: () => 500,
       mayHedge: () => false,
       attempt: async (b, s) => await work(clock, b.peerId === 'a' ? 10_000 : 200, b.peerId, s),
       onAttemptStart: (b, n, hedge) => events.push(`start ${b.peerId} #${n}${hedge ? ' hedge' : ''} @${clock.now()}`),
@@ -68,7 +77,10 @@ describe('dispatchJob mayHedge', () => {
     const budget = new HedgeBudget({ share: 0.1, minJobs: 10 }) // one hedge per window
     const dispatch = async (list: Bid[]): Promise<number> => {
       const run = dispatchJob({
-        bids: list, clock, deadlineFor: () => 5000, hedgeAfter: () => 500,
+        bids: list,
+        clock,
+        deadlineFor: () => 5000,
+        hedgeAfter: () => 500,
         mayHedge: next => budget.allow(clock.now(), next.activeJobs < next.maxJobs),
         attempt: async (b, s) => await work(clock, b.peerId === 'a' ? 2000 : 300, b.peerId, s)
       })

@@ -31,7 +31,9 @@ describe('dispatchJob', () => {
     const signals: AbortSignal[] = []
     const events: string[] = []
     const run = dispatchJob({
-      bids, clock, maxAttempts: 3,
+      bids,
+      clock,
+      maxAttempts: 3,
       deadlineFor: b => (b.peerId === 'a' ? 500 : 1000),
       attempt: async (b, signal) => {
         signals.push(signal)
@@ -56,7 +58,9 @@ describe('dispatchJob', () => {
   it('moves on without waiting for a timed-out attempt that ignores its signal; its late result is dropped', async () => {
     const clock = new FakeClock()
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 100,
+      bids,
+      clock,
+      deadlineFor: () => 100,
       attempt: async b => await new Promise<string>((resolve, reject) => {
         if (b.peerId === 'a') clock.setTimeout(() => reject(new Error('too late anyway')), 150)
         else clock.setTimeout(() => resolve('b'), 50)
@@ -71,7 +75,9 @@ describe('dispatchJob', () => {
     const clock = new FakeClock()
     const outcomes: string[] = []
     const out = await dispatchJob({
-      bids, clock, deadlineFor: () => 1000,
+      bids,
+      clock,
+      deadlineFor: () => 1000,
       attempt: async b => {
         if (b.peerId === 'a') throw new Error('ffmpeg exited 1')
         if (b.peerId === 'b') throw new AttemptRejectedError('busy')
@@ -86,7 +92,9 @@ describe('dispatchJob', () => {
 
   it('a synchronous throw counts as an error', async () => {
     const out = await dispatchJob({
-      bids, clock: new FakeClock(), deadlineFor: () => 1000,
+      bids,
+      clock: new FakeClock(),
+      deadlineFor: () => 1000,
       attempt: (b) => { if (b.peerId === 'a') throw new Error('sync'); return Promise.resolve(b.peerId) }
     })
     assert.equal(out.bid.peerId, 'b')
@@ -95,7 +103,9 @@ describe('dispatchJob', () => {
   it('throws DispatchError with every attempt when all bids fail', async () => {
     const clock = new FakeClock(1000)
     const run = dispatchJob({
-      bids: bids.slice(0, 2), clock, deadlineFor: () => 300,
+      bids: bids.slice(0, 2),
+      clock,
+      deadlineFor: () => 300,
       attempt: async (b, s) => { if (b.peerId === 'a') return await work(clock, 10_000, 'x', s); throw new Error('no gpu') }
     })
     const check = assert.rejects(run, (err: unknown) => {
@@ -116,7 +126,10 @@ describe('dispatchJob', () => {
   it('stops after maxAttempts', async () => {
     let calls = 0
     await assert.rejects(dispatchJob({
-      bids, clock: new FakeClock(), maxAttempts: 2, deadlineFor: () => 1000,
+      bids,
+      clock: new FakeClock(),
+      maxAttempts: 2,
+      deadlineFor: () => 1000,
       attempt: async () => { calls++; throw new Error('nope') }
     }), (err: unknown) => err instanceof DispatchError && err.attempts.length === 2 && /2 allowed attempts/.test(err.message))
     assert.equal(calls, 2)
@@ -133,7 +146,10 @@ describe('dispatchJob', () => {
     let attemptSignal: AbortSignal | undefined
     const outcomes: string[] = []
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 1000, signal: controller.signal,
+      bids,
+      clock,
+      deadlineFor: () => 1000,
+      signal: controller.signal,
       attempt: async (_b, s) => { attemptSignal = s; return await work(clock, 800, 'x', s) },
       onAttempt: (b, outcome) => outcomes.push(`${b.peerId} ${outcome}`)
     })
@@ -177,7 +193,9 @@ describe('dispatchJob', () => {
     const ledger = new JobLedger({ clock })
     ledger.create({ jobId: 'job-1', streamId: 's', seq: 0 })
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 100,
+      bids,
+      clock,
+      deadlineFor: () => 100,
       attempt: async (b: Bid, s) => await work(clock, b.peerId === 'a' ? 500 : 50, b.peerId, s),
       onAttemptStart: b => ledger.startAttempt(b.jobId, b.peerId),
       onAttempt: (b, outcome, reason) => ledger.endAttempt(b.jobId, outcome, reason)
@@ -195,7 +213,10 @@ describe('dispatchJob', () => {
     const signals = new Map<string, AbortSignal>()
     const events: string[] = []
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 5000, hedgeAfter: b => b.estimateMs / 2,
+      bids,
+      clock,
+      deadlineFor: () => 5000,
+      hedgeAfter: b => b.estimateMs / 2,
       attempt: async (b, s) => { signals.set(b.peerId, s); return await work(clock, b.peerId === 'a' ? 4000 : 300, b.peerId, s) },
       onAttemptStart: (b, n, hedge) => events.push(`start ${b.peerId} #${n}${hedge ? ' hedge' : ''} @${clock.now()}`),
       onAttempt: (b, outcome) => events.push(`${outcome} ${b.peerId} @${clock.now()}`)
@@ -211,7 +232,10 @@ describe('dispatchJob', () => {
   it('a late attempt that finishes first still wins; its hedge is cancelled', async () => {
     const clock = new FakeClock()
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 5000, hedgeAfter: () => 100,
+      bids,
+      clock,
+      deadlineFor: () => 5000,
+      hedgeAfter: () => 100,
       attempt: async (b, s) => await work(clock, b.peerId === 'a' ? 150 : 1000, b.peerId, s)
     })
     await clock.advanceAsync(150)
@@ -224,7 +248,10 @@ describe('dispatchJob', () => {
     let concurrent = 0
     let peak = 0
     const run = dispatchJob({
-      bids: [bid('a'), bid('b'), bid('c'), bid('d')], clock, deadlineFor: () => 1000, hedgeAfter: () => 100,
+      bids: [bid('a'), bid('b'), bid('c'), bid('d')],
+      clock,
+      deadlineFor: () => 1000,
+      hedgeAfter: () => 100,
       attempt: async (b, s) => await work(clock, b.peerId === 'd' ? 10 : 10_000, b.peerId, s),
       onAttemptStart: () => { concurrent++; peak = Math.max(peak, concurrent) },
       onAttempt: () => { concurrent-- }
@@ -240,7 +267,9 @@ describe('dispatchJob', () => {
     const clock = new FakeClock()
     const outcomes: string[] = []
     const run = dispatchJob({
-      bids, clock, deadlineFor: () => 1000,
+      bids,
+      clock,
+      deadlineFor: () => 1000,
       attempt: async (b) => { if (b.peerId === 'a') throw new AttemptInvalidError('360p is 640x360'); return b.peerId },
       onAttempt: (b, outcome, reason) => outcomes.push(`${b.peerId} ${outcome} ${reason ?? ''}`.trim())
     })
@@ -253,7 +282,10 @@ describe('dispatchJob', () => {
     const clock = new FakeClock()
     const asked: string[][] = []
     const run = dispatchJob({
-      bids: [bid('a')], clock, maxAttempts: 3, deadlineFor: () => 1000,
+      bids: [bid('a')],
+      clock,
+      maxAttempts: 3,
+      deadlineFor: () => 1000,
       rebid: async (tried) => { asked.push([...tried]); return [bid('a'), bid('z')] },
       attempt: async (b) => { if (b.peerId === 'a') throw new Error('ffmpeg died'); return b.peerId }
     })
@@ -265,7 +297,10 @@ describe('dispatchJob', () => {
   it('gives up when re-bidding finds nobody new', async () => {
     const clock = new FakeClock()
     const run = dispatchJob({
-      bids: [bid('a')], clock, maxAttempts: 3, deadlineFor: () => 1000,
+      bids: [bid('a')],
+      clock,
+      maxAttempts: 3,
+      deadlineFor: () => 1000,
       rebid: async () => [bid('a')],
       attempt: async () => { throw new Error('nope') }
     })
@@ -276,7 +311,11 @@ describe('dispatchJob', () => {
     const clock = new FakeClock()
     const started: string[] = []
     const run = dispatchJob({
-      bids, clock, maxAttempts: 2, deadlineFor: () => 1000, hedgeAfter: () => 100,
+      bids,
+      clock,
+      maxAttempts: 2,
+      deadlineFor: () => 1000,
+      hedgeAfter: () => 100,
       attempt: async (b, s) => { started.push(b.peerId); return await work(clock, 10_000, b.peerId, s) }
     })
     const rejected = assert.rejects(run, (err: DispatchError) => /all 2 allowed attempts failed/.test(err.message) && err.attempts.every(a => a.outcome === 'timeout'))
@@ -288,7 +327,10 @@ describe('dispatchJob', () => {
   it('a worker that declines (busy) does not use up an attempt', async () => {
     const clock = new FakeClock()
     const run = dispatchJob({
-      bids: [bid('busy1'), bid('busy2'), bid('bad'), bid('good')], clock, maxAttempts: 2, deadlineFor: () => 1000,
+      bids: [bid('busy1'), bid('busy2'), bid('bad'), bid('good')],
+      clock,
+      maxAttempts: 2,
+      deadlineFor: () => 1000,
       attempt: async (b) => {
         if (b.peerId.startsWith('busy')) throw new AttemptRejectedError('at capacity')
         if (b.peerId === 'bad') throw new Error('ffmpeg died')
@@ -304,7 +346,10 @@ describe('dispatchJob', () => {
     const asked: string[][] = []
     let calls = 0
     const run = dispatchJob({
-      bids: [bid('w')], clock, maxAttempts: 2, deadlineFor: () => 1000,
+      bids: [bid('w')],
+      clock,
+      maxAttempts: 2,
+      deadlineFor: () => 1000,
       // The only worker re-bids each round (it is free again); it declines three times, then works.
       rebid: async (tried) => { asked.push([...tried]); return [bid('w')] },
       attempt: async (b) => {
@@ -317,7 +362,10 @@ describe('dispatchJob', () => {
     assert.equal(out.result, 'w')
     assert.deepEqual(asked, [[], []], 'the busy worker was not excluded from the re-bids')
     const stubborn = dispatchJob({
-      bids: [bid('w')], clock, maxAttempts: 2, deadlineFor: () => 1000,
+      bids: [bid('w')],
+      clock,
+      maxAttempts: 2,
+      deadlineFor: () => 1000,
       rebid: async () => [bid('w')],
       attempt: async () => { throw new AttemptRejectedError('at capacity') }
     })

@@ -111,7 +111,10 @@ async function simulate (policy: (clock: FakeClock) => Policy): Promise<Job[]> {
     let failed = false
     try {
       const out = await dispatchJob<void>({
-        bids, clock, maxAttempts: 4, ...pol.options,
+        bids,
+        clock,
+        maxAttempts: 4,
+        ...pol.options,
         attempt: async (b, signal) => {
           const startedAt = clock.now()
           active.set(b.peerId, (active.get(b.peerId) ?? 0) + 1)

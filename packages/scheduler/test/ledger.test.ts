@@ -17,8 +17,18 @@ describe('JobLedger', () => {
     ledger.endAttempt('j', 'ok', undefined, 1900)
     ledger.complete('j', 1950)
     assert.deepEqual(ledger.get('j'), {
-      jobId: 'j', streamId: 's', seq: 4, state: 'done', worker: 'peerB', attempts: 2, bids: 2, bidders: [{ peerId: 'peerA', estimateMs: 700, at: 1050 }],
-      durationMs: 950, createdAt: 1000, finishedAt: 1950, reason: null,
+      jobId: 'j',
+      streamId: 's',
+      seq: 4,
+      state: 'done',
+      worker: 'peerB',
+      attempts: 2,
+      bids: 2,
+      bidders: [{ peerId: 'peerA', estimateMs: 700, at: 1050 }],
+      durationMs: 950,
+      createdAt: 1000,
+      finishedAt: 1950,
+      reason: null,
       history: [
         { worker: 'peerA', outcome: 'timeout', reason: 'no result within 500 ms', startedAt: 1100, endedAt: 1600 },
         { worker: 'peerB', outcome: 'ok', reason: null, startedAt: 1600, endedAt: 1900 }

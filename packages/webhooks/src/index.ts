@@ -150,7 +150,7 @@ export class WebhookSender {
           redirect: 'error',
           signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.init.timeoutMs ?? 10_000)])
         })
-        await res.body?.cancel().catch(() => {})
+        await res.body?.cancel().catch(() => { /* the body is discarded either way */ })
         if (res.ok) {
           this.init.onResult?.({ type: event.type, url, outcome: 'delivered', attempts: attempt })
           return
