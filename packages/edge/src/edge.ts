@@ -73,6 +73,7 @@ const MAX_DIRECTORY = 10_000
 export class NotFoundError extends Error {
   static readonly NAME = 'NotFoundError'
   override name = NotFoundError.NAME
+  readonly statusCode = 404
 }
 
 interface DirectoryEntry { ingest: string, announce: StreamAnnounce }

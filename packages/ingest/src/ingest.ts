@@ -83,6 +83,7 @@ const VOD_MAX_INFLIGHT = 8
 export class StreamNotFoundError extends Error {
   static readonly NAME = 'StreamNotFoundError'
   override name = StreamNotFoundError.NAME
+  readonly statusCode = 404
 }
 
 export class Ingest {

@@ -10,6 +10,7 @@ export const SOURCE_SCHEMES = ['rtmp', 'rtmps', 'rtsp', 'http', 'https', 'file']
 export class SourceUrlError extends Error {
   static readonly NAME = 'SourceUrlError'
   override name = SourceUrlError.NAME
+  readonly statusCode = 400
 }
 
 /** A source the ingest's segmenter reads, as ffmpeg will be given it. */
