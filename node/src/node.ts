@@ -4,7 +4,6 @@ import { WebhookSender } from '@diststream/webhooks'
 import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
-import { pino } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { setUpEncoder } from './encoder.js'
 import { startHttp } from './http/server.js'
@@ -12,6 +11,7 @@ import { freePort } from './net.js'
 import { bidElection } from './bid-election.js'
 import { loadOrCreateApiToken } from './http/auth.js'
 import { isUp, StartedParts } from './lifecycle.js'
+import { createLogger, routeNodeMediaServerLogs } from './logging.js'
 import { createNodeMetrics } from './node-metrics.js'
 import { edgeInit, ingestInit, workerInit } from './roles.js'
 import type { NodeConfig } from './config.js'
@@ -64,7 +64,7 @@ interface Roles { ingest?: Ingest, worker?: Worker, edge?: Edge }
  * already started (the store, libp2p, earlier roles) is stopped in reverse
  * and the error is rethrown, so the data dir and ports are free again.
  */
-export async function createNode (config: NodeConfig, logger: Logger = pino({ level: config.logLevel })): Promise<DistNode> {
+export async function createNode (config: NodeConfig, logger: Logger = createLogger(config)): Promise<DistNode> {
   const parts = new StartedParts(logger)
   try {
     return await compose(config, logger, parts)
@@ -144,6 +144,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   const services: RoleServices = { gossip, protocols, discovery, logger, registry, onProtocolError }
   // Roles are loaded only when asked for: an edge never loads the RTMP server.
   if (hasRole('ingest')) {
+    routeNodeMediaServerLogs(logger)
     const { Ingest } = await import('@diststream/ingest')
     roles.ingest = new Ingest(ingestInit(config, { ...services, libp2p, presence, store, ffmpeg: ffmpeg!, rtmpPort, onEvent: (type, data) => { webhooks.send(type, data) } }))
   }
