@@ -36,6 +36,8 @@ export interface NodeConfig {
   logLevel: string
   /** Log lines as JSON or pretty; undefined: pretty on a TTY, JSON when piped (logging.ts). */
   logFormat?: LogFormat
+  /** Where to write the ready file once the node serves (ready-file.ts); undefined: none. */
+  readyFile?: string
   /** Token for the mutating HTTP API; undefined: the one stored in the data dir (generated on first start). */
   apiToken?: string
   /** Largest rendition a worker makes (rungs are also capped at the source size). */
@@ -108,6 +110,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('container', { type: 'string', default: 'cmaf', choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'Log lines: json (one object per line, for machines) or pretty (one readable line per event); default pretty on a terminal, json when piped' })
+    .option('ready-file', { type: 'string', describe: 'Once the node serves, write its peer id, HTTP URL, RTMP port and multiaddrs to this JSON file (removed at stop)' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
 }
@@ -208,6 +211,7 @@ export function toConfig (raw: Raw): NodeConfig {
     maxRungSize: size(raw, 'max-rung-size'),
     logLevel: String(raw['log-level']),
     logFormat: logFormat(raw['log-format']),
+    readyFile: raw['ready-file'] == null || raw['ready-file'] === '' ? undefined : resolve(String(raw['ready-file'])),
     dvrRetentionSeconds: int(raw, 'dvr-retention-seconds', 1, 30 * 86_400),
     staleStreamSeconds: int(raw, 'stale-stream-seconds', 1, 30 * 86_400),
     edgeCacheMb: int(raw, 'edge-cache-mb', 1, 1_048_576),

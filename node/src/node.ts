@@ -13,6 +13,7 @@ import { loadOrCreateApiToken } from './http/auth.js'
 import { isUp, StartedParts } from './lifecycle.js'
 import { createLogger, routeNodeMediaServerLogs } from './logging.js'
 import { createNodeMetrics } from './node-metrics.js'
+import { removeReadyFile, writeReadyFile } from './ready-file.js'
 import { edgeInit, ingestInit, workerInit } from './roles.js'
 import type { NodeConfig } from './config.js'
 import type { HttpContext } from './http/context.js'
@@ -199,7 +200,13 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     logger.debug({ err }, 'first presence announce failed')
   })
 
-  logger.info({ peerId: libp2p.peerId.toString(), roles: config.roles, http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, multiaddrs: libp2p.getMultiaddrs().map(String) }, 'node started')
+  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, multiaddrs: libp2p.getMultiaddrs().map(String) }
+  if (config.readyFile != null) {
+    const file = config.readyFile
+    await writeReadyFile(file, { ...info, pid: process.pid })
+    parts.running('ready-file', async () => { await removeReadyFile(file) })
+  }
+  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, multiaddrs: info.multiaddrs }, 'node started')
   return {
     config: ctx.config,
     libp2p,
