@@ -11,6 +11,7 @@ import { stat, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { callApi, Cluster, getJson } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 interface RawResponse { status: number, headers: Record<string, string | string[] | undefined>, body: string }
@@ -57,9 +58,8 @@ describe('hostile HTTP input (a real node process)', { timeout: 120_000 }, () =>
     node = await cluster.start('target', ['--role', 'ingest,edge'])
     http = (await node.info).http
     token = cluster.apiToken
-    const created = await callApi(`${http}/api/streams`, 'POST', token, { name: 'victim' })
-    assert.equal(created.status, 201, JSON.stringify(created.body))
-    streamId = created.body.id
+    const created = await createStream(http, 'victim', token)
+    streamId = created.id
   })
 
   after(async () => { await cluster.stop() })
@@ -211,8 +211,7 @@ describe('hostile HTTP input (a real node process)', { timeout: 120_000 }, () =>
       // The token file and the peer key sit in the data dir: no route hands them out.
       const me = await getJson(`${http}/api/node`)
       assert.equal(JSON.stringify(me.body).includes(token), false)
-      const created = await callApi(`${http}/api/streams`, 'POST', token, { name: 'after the storm' })
-      assert.equal(created.status, 201)
+      await createStream(http, 'after the storm', token) // throws unless 201
     })
   })
 })
