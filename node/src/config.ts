@@ -182,7 +182,7 @@ export function toConfig (raw: Raw): NodeConfig {
   const webhooks = list(raw.webhook)
   for (const u of webhooks) {
     let url: URL | undefined
-    try { url = new URL(u) } catch {}
+    try { url = new URL(u) } catch {} // not a URL: refused just below
     if (url == null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`--webhook ${u} must be an http(s) URL`)
   }
   const webhookEvents = list(raw['webhook-events'])
