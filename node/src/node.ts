@@ -1,11 +1,10 @@
 import { mkdir, readFile } from 'node:fs/promises'
-import { ffmpegVersion, resolveFfmpeg } from '@diststream/media'
 import { WebhookSender } from '@diststream/webhooks'
 import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
 import { collectDefaultMetrics, Registry } from 'prom-client'
-import { setUpEncoder } from './encoder.js'
+import { setUpMedia } from './encoder.js'
 import { startHttp } from './http/server.js'
 import { freePort } from './net.js'
 import { bidElection } from './bid-election.js'
@@ -18,7 +17,8 @@ import { edgeInit, ingestInit, workerInit } from './roles.js'
 import type { NodeConfig } from './config.js'
 import type { HttpContext } from './http/context.js'
 import type { HttpServer } from './http/server.js'
-import type { RoleServices } from './roles.js'
+import type { NodeMedia } from './encoder.js'
+import type { IngestServices, RoleServices } from './roles.js'
 import type { Edge } from '@diststream/edge'
 import type { Ingest } from '@diststream/ingest'
 import type { Worker } from '@diststream/worker'
@@ -85,17 +85,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   const apiToken = await loadOrCreateApiToken(config.dataDir, config.apiToken)
   // Shown once, when generated, so the operator can copy it; later it is only in the file.
   if (apiToken.created) process.stderr.write(`API token (for POST/DELETE under /api; stored in ${apiToken.file ?? ''}, shown only now): ${apiToken.token}\n`)
-
-  let ffmpeg: FfmpegPaths | undefined
-  let version = ''
-  if (hasRole('ingest') || hasRole('worker')) {
-    ffmpeg = resolveFfmpeg()
-    version = await ffmpegVersion(ffmpeg.ffmpeg)
-    logger.info({ ffmpeg: ffmpeg.ffmpeg, ffprobe: ffmpeg.ffprobe, source: ffmpeg.source, version }, 'ffmpeg')
-  }
-  if (config.gpu && !hasRole('worker')) logger.warn('--gpu only matters for the worker role; ignored')
-  // --gpu: a hardware encoder that passes a test encode, or the CPU with one clear log line.
-  const encoder = hasRole('worker') ? await setUpEncoder(config, ffmpeg!.ffmpeg, logger) : undefined
+  const media = await setUpMedia(config, logger)
 
   const bootstrap = bootstrapList(config.bootstrap)
   const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
@@ -116,7 +106,6 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   }
   const discovery = new NetworkDiscovery(libp2p, logger.child({ component: 'discovery' }), { bootstrap })
   const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
-  const protocols = new Protocols(libp2p)
   const webhooks = new WebhookSender({
     urls: config.webhooks,
     secret: config.webhookSecret,
@@ -142,21 +131,14 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   }), logger.child({ component: 'presence' }))
 
   const rtmpPort = hasRole('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
-  const services: RoleServices = { gossip, protocols, discovery, logger, registry, onProtocolError }
-  // Roles are loaded only when asked for: an edge never loads the RTMP server.
-  if (hasRole('ingest')) {
-    routeNodeMediaServerLogs(logger)
-    const { Ingest } = await import('@diststream/ingest')
-    roles.ingest = new Ingest(ingestInit(config, { ...services, libp2p, presence, store, ffmpeg: ffmpeg!, rtmpPort, onEvent: (type, data) => { webhooks.send(type, data) } }))
-  }
-  if (hasRole('worker')) {
-    const { Worker } = await import('@diststream/worker')
-    roles.worker = new Worker(workerInit(config, { ...services, ffmpegPath: ffmpeg!.ffmpeg, ffmpegVersion: version, encoder: encoder!, elected: bidElection(libp2p.peerId.toString(), presence) }))
-  }
-  if (hasRole('edge')) {
-    const { Edge } = await import('@diststream/edge')
-    roles.edge = new Edge(edgeInit(config, services))
-  }
+  const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError }
+  Object.assign(roles, await createRoles(config, services, media, libp2p.peerId.toString(), {
+    libp2p,
+    presence,
+    store,
+    rtmpPort,
+    onEvent: (type, data) => { webhooks.send(type, data) }
+  }))
   const { ingest, worker, edge } = roles
 
   if (hasRole('bootstrap')) await parts.start('relay', new GossipRelay({ gossip, logger }))
@@ -177,7 +159,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     ingest,
     worker,
     edge,
-    ffmpeg,
+    ffmpeg: media.ffmpeg,
     apiToken: apiToken.token,
     startedAt,
     version: VERSION,
@@ -214,7 +196,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     store,
     logger,
     registry,
-    ffmpeg,
+    ffmpeg: media.ffmpeg,
     ingest,
     worker,
     edge,
@@ -227,4 +209,24 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     notReady: ctx.notReady,
     stop: async () => { await parts.stopAll() }
   }
+}
+
+/** Loads and creates the roles asked for (not started): an edge never loads the RTMP server. */
+async function createRoles (config: NodeConfig, services: RoleServices, media: NodeMedia, self: string, forIngest: Omit<IngestServices, keyof RoleServices | 'ffmpeg'>): Promise<Roles> {
+  const roles: Roles = {}
+  if (config.roles.includes('ingest')) {
+    routeNodeMediaServerLogs(services.logger)
+    const { Ingest } = await import('@diststream/ingest')
+    roles.ingest = new Ingest(ingestInit(config, { ...services, ...forIngest, ffmpeg: media.ffmpeg! }))
+  }
+  if (config.roles.includes('worker')) {
+    const { Worker } = await import('@diststream/worker')
+    const elected = bidElection(self, forIngest.presence)
+    roles.worker = new Worker(workerInit(config, { ...services, ffmpegPath: media.ffmpeg!.ffmpeg, ffmpegVersion: media.version, encoder: media.encoder!, elected }))
+  }
+  if (config.roles.includes('edge')) {
+    const { Edge } = await import('@diststream/edge')
+    roles.edge = new Edge(edgeInit(config, services))
+  }
+  return roles
 }
