@@ -2,6 +2,8 @@ import { hideBin } from 'yargs/helpers'
 import yargs from 'yargs'
 import { nodeOptions, toConfig } from './config.js'
 import { createNode, VERSION } from './node.js'
+import { logFormatOf } from './logging.js'
+import type { DistNode } from './node.js'
 import { runDev } from './dev.js'
 import { publishFile, publishToken } from './publish.js'
 
@@ -26,11 +28,27 @@ async function untilSignal (stop: () => Promise<void>): Promise<void> {
   })
 }
 
+/** For a person at a terminal (pretty logs): where to go, above the log lines that follow. */
+function printUrls (node: DistNode): void {
+  if (logFormatOf(node.config.logFormat, process.stdout.isTTY) !== 'pretty') return
+  process.stdout.write([
+    '',
+    `DistStream node is up (${node.config.roles.join(', ')}).`,
+    `  dashboard:   ${node.httpUrl}/`,
+    `  API:         ${node.httpUrl}/api/node`,
+    ...(node.hasRole('ingest') ? [`  publish:     rtmp://127.0.0.1:${node.config.rtmpPort}/live/<key> (create a stream with POST ${node.httpUrl}/api/streams)`] : []),
+    ...(node.hasRole('edge') ? [`  playback:    ${node.httpUrl}/live/<stream-id>/index.m3u8`] : []),
+    `  peer:        ${node.libp2p.getMultiaddrs()[0]?.toString() ?? ''}`,
+    ''
+  ].join('\n') + '\n')
+}
+
 await nodeOptions(yargs(hideBin(process.argv)))
   .scriptName('diststream-node')
   .usage('$0 [options]\n\nRuns a DistStream node with the given roles. Every option can also be set as DISTSTREAM_<NAME> in the environment (e.g. DISTSTREAM_HTTP_PORT) or in a JSON --config file.')
   .command('$0', 'Run a node', () => {}, async (argv) => {
     const node = await createNode(toConfig(argv as Record<string, unknown>))
+    printUrls(node)
     await untilSignal(node.stop)
   })
   .command('dev', 'Run a local network on embedded defaults: one node with every role plus a synthetic broadcaster (ffmpeg test pattern)', () => {}, async (argv) => {

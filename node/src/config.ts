@@ -5,6 +5,8 @@ import { parseLadder } from '@diststream/media'
 import { WEBHOOK_EVENTS } from '@diststream/webhooks'
 import yargs from 'yargs'
 import { API_TOKEN_PATTERN } from './http/auth.js'
+import { LOG_FORMATS } from './logging.js'
+import type { LogFormat } from './logging.js'
 import type { Role } from '@diststream/protocol'
 import type { RungSpec } from '@diststream/media'
 import type { Argv } from 'yargs'
@@ -32,6 +34,10 @@ export interface NodeConfig {
   maxQueueSeconds: number
   spotCheckRate: number
   logLevel: string
+  /** Log lines as JSON or pretty; undefined: pretty on a TTY, JSON when piped (logging.ts). */
+  logFormat?: LogFormat
+  /** Where to write the ready file once the node serves (ready-file.ts); undefined: none. */
+  readyFile?: string
   /** Token for the mutating HTTP API; undefined: the one stored in the data dir (generated on first start). */
   apiToken?: string
   /** Largest rendition a worker makes (rungs are also capped at the source size). */
@@ -103,6 +109,8 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('mdns', { type: 'boolean', default: false, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
     .option('container', { type: 'string', default: 'cmaf', choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
     .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
+    .option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'Log lines: json (one object per line, for machines) or pretty (one readable line per event); default pretty on a terminal, json when piped' })
+    .option('ready-file', { type: 'string', describe: 'Once the node serves, write its peer id, HTTP URL, RTMP port and multiaddrs to this JSON file (removed at stop)' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
     .env('DISTSTREAM')
 }
@@ -146,6 +154,12 @@ function apiToken (v: unknown): string | undefined {
   return s
 }
 
+function logFormat (v: unknown): LogFormat | undefined {
+  if (v == null || v === '') return undefined
+  if (!(LOG_FORMATS as readonly unknown[]).includes(v)) throw new ConfigError(`--log-format takes ${LOG_FORMATS.join(' or ')}; got ${String(v)}`)
+  return v as LogFormat
+}
+
 /** Turns parsed options into a checked, typed config. */
 export function toConfig (raw: Raw): NodeConfig {
   const roles = list(raw.role)
@@ -168,7 +182,7 @@ export function toConfig (raw: Raw): NodeConfig {
   const webhooks = list(raw.webhook)
   for (const u of webhooks) {
     let url: URL | undefined
-    try { url = new URL(u) } catch {}
+    try { url = new URL(u) } catch {} // not a URL: refused just below
     if (url == null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`--webhook ${u} must be an http(s) URL`)
   }
   const webhookEvents = list(raw['webhook-events'])
@@ -196,6 +210,8 @@ export function toConfig (raw: Raw): NodeConfig {
     apiToken: apiToken(raw['api-token']),
     maxRungSize: size(raw, 'max-rung-size'),
     logLevel: String(raw['log-level']),
+    logFormat: logFormat(raw['log-format']),
+    readyFile: raw['ready-file'] == null || raw['ready-file'] === '' ? undefined : resolve(String(raw['ready-file'])),
     dvrRetentionSeconds: int(raw, 'dvr-retention-seconds', 1, 30 * 86_400),
     staleStreamSeconds: int(raw, 'stale-stream-seconds', 1, 30 * 86_400),
     edgeCacheMb: int(raw, 'edge-cache-mb', 1, 1_048_576),

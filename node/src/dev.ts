@@ -15,7 +15,6 @@ export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: 
   const ingest = node.ingest!
   const stream = (await ingest.listStreams()).find(s => s.name === 'test pattern' && s.state !== 'ended') ?? await ingest.createStream('test pattern')
   const rtmpUrl = `rtmp://127.0.0.1:${node.config.rtmpPort}/live/${stream.key}`
-  const source = startTestSource({ ffmpegPath: node.ffmpeg!.ffmpeg, url: rtmpUrl, width: 1280, height: 720, fps: 30, gopSeconds: config.segmentSeconds })
   const playback = `${node.httpUrl}/live/${stream.id}/index.m3u8`
   process.stdout.write([
     '',
@@ -28,6 +27,8 @@ export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: 
     '  Ctrl+C stops it.',
     ''
   ].join('\n') + '\n')
+  // After the URLs, so they stay at the top, above the publish's log lines.
+  const source = startTestSource({ ffmpegPath: node.ffmpeg!.ffmpeg, url: rtmpUrl, width: 1280, height: 720, fps: 30, gopSeconds: config.segmentSeconds })
   await untilSignal(async () => {
     await source.stop()
     await node.stop()

@@ -15,3 +15,9 @@
  */
 export * from './config.js'
 export * from './node.js'
+export { HttpError, httpStatusOf } from './http/errors.js'
+export type { HttpContext } from './http/context.js'
+export type * from './http/views.js'
+export type { ReadyInfo } from './ready-file.js'
+export { LOG_FORMATS } from './logging.js'
+export type { LogFormat } from './logging.js'

@@ -1,24 +1,31 @@
 import { mkdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { ffmpegVersion, liveFfmpegProcesses, resolveFfmpeg } from '@diststream/media'
 import { WebhookSender } from '@diststream/webhooks'
-import { setUpEncoder } from './encoder.js'
 import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
-import { pino } from 'pino'
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { setUpMedia } from './encoder.js'
 import { startHttp } from './http/server.js'
 import { freePort } from './net.js'
 import { bidElection } from './bid-election.js'
 import { loadOrCreateApiToken } from './http/auth.js'
+import { isUp, StartedParts } from './lifecycle.js'
+import { createLogger, routeNodeMediaServerLogs } from './logging.js'
+import { createNodeMetrics } from './node-metrics.js'
+import { removeReadyFile, writeReadyFile } from './ready-file.js'
+import { edgeInit, ingestInit, workerInit } from './roles.js'
 import type { NodeConfig } from './config.js'
+import type { HttpContext } from './http/context.js'
+import type { HttpServer } from './http/server.js'
+import type { NodeMedia } from './encoder.js'
+import type { IngestServices, RoleServices } from './roles.js'
 import type { Edge } from '@diststream/edge'
 import type { Ingest } from '@diststream/ingest'
 import type { Worker } from '@diststream/worker'
 import type { FfmpegPaths } from '@diststream/media'
 import type { WebhookEventType } from '@diststream/webhooks'
 import type { P2PNode } from '@diststream/p2p'
+import type { Role } from '@diststream/protocol'
 import type { Store } from '@diststream/store'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -43,164 +50,185 @@ export interface DistNode {
   apiToken: string
   startedAt: number
   webhooks: WebhookSender
+  hasRole: (role: Role) => boolean
   /** libp2p started, every role started, store open (for /readyz); the reasons when not. */
   notReady: () => string[]
+  /** Stops everything that started, newest first; failures are logged, not thrown. */
   stop: () => Promise<void>
 }
 
-export async function createNode (config: NodeConfig, logger: Logger = pino({ level: config.logLevel })): Promise<DistNode> {
-  const startedAt = Date.now()
-  const has = (r: string): boolean => config.roles.includes(r as never)
-  const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'diststream_' })
-  const protocolErrors = new Counter({ name: 'diststream_protocol_errors_total', help: 'Peer messages rejected: malformed, oversized, invalid or out of protocol', labelNames: ['reason'], registers: [registry] })
-  const onProtocolError = (reason: string, where: string): void => {
-    protocolErrors.inc({ reason })
-    logger.debug({ reason, where }, 'protocol error')
-  }
+/** The roles this node runs, created (not started). */
+interface Roles { ingest?: Ingest, worker?: Worker, edge?: Edge }
 
+/**
+ * Composes the node, then starts its parts in order. If a start fails, what
+ * already started (the store, libp2p, earlier roles) is stopped in reverse
+ * and the error is rethrown, so the data dir and ports are free again.
+ */
+export async function createNode (config: NodeConfig, logger: Logger = createLogger(config)): Promise<DistNode> {
+  const parts = new StartedParts(logger)
+  try {
+    return await compose(config, logger, parts)
+  } catch (err) {
+    await parts.stopAll()
+    throw err
+  }
+}
+
+async function compose (config: NodeConfig, logger: Logger, parts: StartedParts): Promise<DistNode> {
+  const startedAt = Date.now()
+  const hasRole = (role: Role): boolean => config.roles.includes(role)
   await mkdir(config.dataDir, { recursive: true })
   const store = await openStore(config.dataDir)
+  parts.running('store', async () => { await store.close() })
   const privateKey = await loadOrCreatePeerKey(config.dataDir)
   const apiToken = await loadOrCreateApiToken(config.dataDir, config.apiToken)
   // Shown once, when generated, so the operator can copy it; later it is only in the file.
   if (apiToken.created) process.stderr.write(`API token (for POST/DELETE under /api; stored in ${apiToken.file ?? ''}, shown only now): ${apiToken.token}\n`)
-
-  let ffmpeg: FfmpegPaths | undefined
-  let version = ''
-  if (has('ingest') || has('worker')) {
-    ffmpeg = resolveFfmpeg()
-    version = await ffmpegVersion(ffmpeg.ffmpeg)
-    logger.info({ ffmpeg: ffmpeg.ffmpeg, ffprobe: ffmpeg.ffprobe, source: ffmpeg.source, version }, 'ffmpeg')
-  }
-  if (config.gpu && !has('worker')) logger.warn('--gpu only matters for the worker role; ignored')
-  // --gpu: a hardware encoder that passes a test encode, or the CPU with one clear log line.
-  const encoder = has('worker') ? await setUpEncoder(config, ffmpeg!.ffmpeg, logger) : undefined
+  const media = await setUpMedia(config, logger)
 
   const bootstrap = bootstrapList(config.bootstrap)
   const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
   logger[advice.level]({ bootstrap }, advice.msg)
   const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns })
+  parts.running('libp2p', async () => { await libp2p.stop() })
+
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'diststream_' })
+  const roles: Roles = {}
+  const metrics = createNodeMetrics(registry, {
+    peers: () => libp2p.getPeers().length,
+    activeStreams: () => [...(roles.ingest?.activeStreams() ?? []), ...(roles.edge?.activeStreams() ?? [])]
+  })
+  const onProtocolError = (reason: string, where: string): void => {
+    metrics.protocolErrors.inc({ reason })
+    logger.debug({ reason, where }, 'protocol error')
+  }
   const discovery = new NetworkDiscovery(libp2p, logger.child({ component: 'discovery' }), { bootstrap })
   const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
-  const protocols = new Protocols(libp2p)
-  new Gauge({ name: 'diststream_ffmpeg_processes', help: 'ffmpeg/ffprobe child processes running now', registers: [registry], collect () { this.set(liveFfmpegProcesses()) } })
-  const webhookDeliveries = new Counter({ name: 'diststream_webhook_deliveries_total', help: 'Webhook deliveries by event type and outcome (delivered, failed after retries, dropped)', labelNames: ['event', 'outcome'], registers: [registry] })
   const webhooks = new WebhookSender({
     urls: config.webhooks,
     secret: config.webhookSecret,
     events: config.webhookEvents as WebhookEventType[],
     onResult: (r) => {
-      webhookDeliveries.inc({ event: r.type, outcome: r.outcome })
+      metrics.webhookDeliveries.inc({ event: r.type, outcome: r.outcome })
       if (r.outcome !== 'delivered') logger.warn({ url: r.url, event: r.type, attempts: r.attempts, err: r.error }, 'webhook not delivered')
     }
   })
-  new Gauge({ name: 'diststream_peers', help: 'Connected libp2p peers', registers: [registry], collect () { this.set(libp2p.getPeers().length) } })
+  parts.running('webhooks', async () => { await webhooks.stop() })
 
-  let worker: Worker | undefined
-  let httpUrl = ''
+  let http: HttpServer | undefined
   const presence = new PresenceService(libp2p, gossip, () => ({
     roles: config.roles,
     multiaddrs: libp2p.getMultiaddrs().slice(0, 16).map(m => m.bytes),
-    httpUrl,
-    activeJobs: worker?.activeJobs ?? 0,
-    maxJobs: worker?.maxJobs ?? 0,
-    gpu: worker?.gpu ?? false,
-    hwKind: worker?.hwKind ?? 'cpu',
+    httpUrl: http?.url ?? '',
+    activeJobs: roles.worker?.activeJobs ?? 0,
+    maxJobs: roles.worker?.maxJobs ?? 0,
+    gpu: roles.worker?.gpu ?? false,
+    hwKind: roles.worker?.hwKind ?? 'cpu',
     agent: `diststream-node/${VERSION}`,
     startedAtMs: startedAt
   }), logger.child({ component: 'presence' }))
 
-  // Sweep often enough that short limits (tests) act within a quarter of themselves, at most every 5 s.
-  const sweepMs = Math.min(5000, Math.max(250, Math.min(config.staleStreamSeconds, config.dvrRetentionSeconds) * 250))
-  const rtmpPort = has('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
-  // Roles are loaded only when asked for: an edge never loads the RTMP server.
-  const ingest = has('ingest')
-    ? new (await import('@diststream/ingest')).Ingest({ libp2p, gossip, protocols, presence, store, ffmpeg: ffmpeg!, ladder: config.ladder, segmentSeconds: config.segmentSeconds, rtmpPort, logger, registry, bidWindowMs: config.bidWindowMs, maxQueueMs: config.maxQueueSeconds * 1000, localWorker: has('worker'), spotCheckRate: config.spotCheckRate, indexWindow: Math.max(64, config.playlistWindow), onProtocolError, lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000, sweepMs }, onEvent: (type, data) => { webhooks.send(type, data) }, discovery, container: config.container, playbackUrl: (id) => httpUrl === '' ? undefined : `${httpUrl}/live/${id}/index.m3u8` })
-    : undefined
-  if (has('worker')) {
-    const workDir = join(config.dataDir, 'work')
-    await mkdir(workDir, { recursive: true })
-    const { Worker } = await import('@diststream/worker')
-    worker = new Worker({
-      gossip, protocols, ffmpegPath: ffmpeg!.ffmpeg, maxJobs: encoder!.maxJobs, workDir, logger, registry, onProtocolError,
-      transcoder: encoder!.transcoder,
-      cpuMaxJobs: encoder!.cpuMaxJobs,
-      price: config.price,
-      calibrate: config.calibrate ? { dataDir: config.dataDir, ladder: config.ladder, ffmpegVersion: version } : undefined,
-      limits: { maxWidth: config.maxRungSize.width, maxHeight: config.maxRungSize.height },
-      elected: bidElection(libp2p.peerId.toString(), presence)
-    })
+  const rtmpPort = hasRole('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
+  const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError }
+  Object.assign(roles, await createRoles(config, services, media, libp2p.peerId.toString(), {
+    libp2p,
+    presence,
+    store,
+    rtmpPort,
+    onEvent: (type, data) => { webhooks.send(type, data) },
+    // Known once HTTP listens (after the roles start); a VOD is never ready before that.
+    playbackUrl: (id) => http == null ? undefined : `${http.url}/live/${id}/index.m3u8`
+  }))
+  const { ingest, worker, edge } = roles
+
+  if (hasRole('bootstrap')) await parts.start('relay', new GossipRelay({ gossip, logger }))
+  await parts.start('discovery', discovery)
+  if (edge != null) await parts.start('edge', edge)
+  if (worker != null) await parts.start('worker', worker)
+  if (ingest != null) await parts.start('ingest', ingest)
+  await parts.start('presence', presence)
+  let rolesStarted = true
+  parts.running('roles', () => { rolesStarted = false })
+
+  const ctx: HttpContext = {
+    config: { ...config, rtmpPort },
+    logger,
+    registry,
+    libp2p,
+    presence,
+    ingest,
+    worker,
+    edge,
+    ffmpeg: media.ffmpeg,
+    apiToken: apiToken.token,
+    startedAt,
+    version: VERSION,
+    notReady: () => [
+      ...(libp2p.status !== 'started' ? [`libp2p ${libp2p.status}`] : []),
+      ...(!store.isOpen() ? ['store closed'] : []),
+      ...(ingest != null && !isUp(ingest) ? ['ingest not started'] : []),
+      ...(edge != null && !isUp(edge) ? ['edge not started'] : []),
+      ...(worker != null && !isUp(worker) ? ['worker not started'] : []),
+      ...(!rolesStarted ? ['roles not started'] : []),
+      ...(http?.app.server.listening !== true ? ['http not listening'] : [])
+    ],
+    httpUrl: () => http?.url ?? '',
+    httpPort: () => http?.port ?? config.httpPort
   }
-  const edge = has('edge')
-    ? new (await import('@diststream/edge')).Edge({ gossip, protocols, dataDir: config.dataDir, logger, registry, playlistWindow: config.playlistWindow, onProtocolError, maxMemoryBytes: config.edgeCacheMb * 1024 * 1024, dvrRetentionMs: config.dvrRetentionSeconds * 1000, staleMs: config.staleStreamSeconds * 1000, sweepMs, discovery, serveFetch: !has('ingest'), lowLatency: config.lowLatency })
-    : undefined
-
-  const relay = has('bootstrap') ? new GossipRelay({ gossip, logger }) : undefined
-  relay?.start()
-  discovery.start()
-
-  new Gauge({
-    name: 'diststream_active_streams',
-    help: 'Streams live on this node: being published (ingest) or followed and not ended (edge)',
-    registers: [registry],
-    collect () { this.set(new Set([...(ingest?.activeStreams() ?? []), ...(edge?.activeStreams() ?? [])]).size) }
+  const server = http = await startHttp(ctx)
+  parts.running('http', async () => { await server.app.close() })
+  await presence.announce().catch(err => {
+    // The presence timer announces again within its interval.
+    logger.debug({ err }, 'first presence announce failed')
   })
 
-  await edge?.start()
-  await worker?.start()
-  await ingest?.start()
-  presence.start()
-  let rolesStarted = true
-
-  const node: DistNode = {
-    config: { ...config, rtmpPort },
+  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, multiaddrs: libp2p.getMultiaddrs().map(String) }
+  if (config.readyFile != null) {
+    const file = config.readyFile
+    await writeReadyFile(file, { ...info, pid: process.pid })
+    parts.running('ready-file', async () => { await removeReadyFile(file) })
+  }
+  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, multiaddrs: info.multiaddrs }, 'node started')
+  return {
+    config: ctx.config,
     libp2p,
     presence,
     store,
     logger,
     registry,
-    ffmpeg,
+    ffmpeg: media.ffmpeg,
     ingest,
     worker,
     edge,
-    http: undefined as unknown as FastifyInstance,
-    httpUrl: '',
+    http: server.app,
+    httpUrl: server.url,
     apiToken: apiToken.token,
     startedAt,
     webhooks,
-    notReady: () => [
-      ...(libp2p.status !== 'started' ? [`libp2p ${libp2p.status}`] : []),
-      ...(!store.isOpen() ? ['store closed'] : []),
-      ...(ingest != null && !ingest.ready ? ['ingest not started'] : []),
-      ...(edge != null && !edge.ready ? ['edge not started'] : []),
-      ...(!rolesStarted ? ['roles not started'] : []),
-      ...(node.http?.server.listening !== true ? ['http not listening'] : [])
-    ],
-    stop: async () => {}
+    hasRole,
+    notReady: ctx.notReady,
+    stop: async () => { await parts.stopAll() }
   }
-  const http = await startHttp(node, VERSION)
-  node.http = http.app
-  node.httpUrl = httpUrl = http.url
-  await presence.announce().catch(() => {})
+}
 
-  let stopping: Promise<void> | undefined
-  node.stop = async () => {
-    stopping ??= (async () => {
-      presence.stop()
-      rolesStarted = false
-      discovery.stop()
-      relay?.stop()
-      await Promise.resolve(node.http.close()).catch(() => {})
-      await ingest?.stop().catch(err => { logger.warn({ err }, 'ingest stop') })
-      await worker?.stop().catch(() => {})
-      await edge?.stop().catch(() => {})
-      await webhooks.stop().catch(() => {})
-      await Promise.resolve(libp2p.stop()).catch(() => {})
-      await store.close().catch(() => {})
-    })()
-    await stopping
+/** Loads and creates the roles asked for (not started): an edge never loads the RTMP server. */
+async function createRoles (config: NodeConfig, services: RoleServices, media: NodeMedia, self: string, forIngest: Omit<IngestServices, keyof RoleServices | 'ffmpeg'>): Promise<Roles> {
+  const roles: Roles = {}
+  if (config.roles.includes('ingest')) {
+    routeNodeMediaServerLogs(services.logger)
+    const { Ingest } = await import('@diststream/ingest')
+    roles.ingest = new Ingest(ingestInit(config, { ...services, ...forIngest, ffmpeg: media.ffmpeg! }))
   }
-  logger.info({ peerId: libp2p.peerId.toString(), roles: config.roles, http: node.httpUrl, rtmpPort: has('ingest') ? rtmpPort : undefined, multiaddrs: libp2p.getMultiaddrs().map(String) }, 'node started')
-  return node
+  if (config.roles.includes('worker')) {
+    const { Worker } = await import('@diststream/worker')
+    const elected = bidElection(self, forIngest.presence)
+    roles.worker = new Worker(workerInit(config, { ...services, ffmpegPath: media.ffmpeg!.ffmpeg, ffmpegVersion: media.version, encoder: media.encoder!, elected }))
+  }
+  if (config.roles.includes('edge')) {
+    const { Edge } = await import('@diststream/edge')
+    roles.edge = new Edge(edgeInit(config, services))
+  }
+  return roles
 }

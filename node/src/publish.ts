@@ -79,7 +79,7 @@ async function api (opts: PublishOptions, method: string, path: string, init: Re
   } as RequestInit)
   const text = await res.text()
   let body: any = text
-  try { body = JSON.parse(text) } catch {}
+  try { body = JSON.parse(text) } catch {} // not JSON: the error below shows the text
   if (!res.ok) throw new PublishError(`${method} ${path}: ${res.status} ${typeof body === 'object' && body != null ? String(body.error) : text.slice(0, 200)}`)
   return body
 }
@@ -95,7 +95,7 @@ async function api (opts: PublishOptions, method: string, path: string, init: Re
 export async function publishFile (opts: PublishOptions): Promise<{ id: string, playbackUrl: string, state: string }> {
   const out = opts.out ?? process.stderr
   const file = resolve(opts.file)
-  const st = await stat(file).catch(() => undefined)
+  const st = await stat(file).catch(() => undefined) // missing or unreadable: refused just below
   if (st == null || !st.isFile()) throw new PublishError(`${file} is not a file`)
   const name = opts.name ?? basename(file)
   const progress = new Progress(out)

@@ -10,7 +10,8 @@ import { createRequire } from 'node:module'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { chromium } from 'playwright-core'
-import { callApi, Cluster, waitUntil } from './helpers/cluster.js'
+import { Cluster, waitUntil } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
 import type { Browser } from 'playwright-core'
 import type { TestSource } from '@diststream/media'
 import type { NodeProcess } from './helpers/cluster.js'
@@ -44,10 +45,9 @@ describe('dash.js plays the live DASH manifest in a real browser', { timeout: 30
 
   it('plays video and audio from the live edge for several seconds, without player errors', async (t) => {
     const { http, rtmpPort } = await node.info
-    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'dash.js' })
-    assert.equal(created.status, 201)
-    const id = created.body.id as string
-    source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${String(rtmpPort)}/live/${created.body.key as string}`, width: 640, height: 360, fps: 30, gopSeconds: 2, durationSec: 60 })
+    const created = await createStream(http, 'dash.js', cluster.apiToken)
+    const id = created.id
+    source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${String(rtmpPort)}/live/${created.key}`, width: 640, height: 360, fps: 30, gopSeconds: 2, durationSec: 60 })
     const mpd = `${http}/live/${id}/manifest.mpd`
     await waitUntil(async () => {
       const res = await fetch(mpd)

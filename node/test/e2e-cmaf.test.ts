@@ -14,7 +14,8 @@ import { promisify } from 'node:util'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { callApi, Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
+import { Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const run = promisify(execFile)
@@ -82,10 +83,9 @@ describe('CMAF: fMP4 renditions served as HLS v7 and live DASH', { timeout: 240_
   it('serves a live DASH manifest that ffprobe reads and decodes, then HLS v7 that decodes with no gaps', async (t) => {
     const { http } = await ingest.info
     await waitForRoles(http, { worker: 2, edge: 1 })
-    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'cmaf' })
-    assert.equal(created.status, 201)
-    streamId = created.body.id
-    const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.body.key}`, width: 640, height: 360, fps: 30, gopSeconds: SEGMENT_SECONDS, durationSec: PUBLISH_SECONDS })
+    const created = await createStream(http, 'cmaf', cluster.apiToken)
+    streamId = created.id
+    const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.key}`, width: 640, height: 360, fps: 30, gopSeconds: SEGMENT_SECONDS, durationSec: PUBLISH_SECONDS })
     const edgeHttp = (await edge.info).http
     const mpdUrl = `${edgeHttp}/live/${streamId}/manifest.mpd`
 

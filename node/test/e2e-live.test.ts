@@ -12,6 +12,7 @@ import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { measureJoins, probeMedia, resolveFfmpeg, startTestSource } from '@diststream/media'
 import { callApi, Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const PUBLISH_SECONDS = 20
@@ -52,11 +53,10 @@ describe('live path: RTMP in → jobs → bids → libp2p transcode → edge HLS
     // The ingest learns every other node's roles through presence gossip.
     await waitForRoles(http, { worker: 2, edge: 1 })
 
-    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'e2e' })
-    assert.equal(created.status, 201)
-    streamId = created.body.id
-    assert.match(created.body.rtmpUrl, /^rtmp:\/\/.+\/live\/[0-9a-f]{32}$/)
-    const rtmpUrl = `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.body.key}`
+    const created = await createStream(http, 'e2e', cluster.apiToken)
+    streamId = created.id
+    assert.match(created.rtmpUrl, /^rtmp:\/\/.+\/live\/[0-9a-f]{32}$/)
+    const rtmpUrl = `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.key}`
 
     // An unknown key is refused at publish time.
     const intruder = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/not-a-key`, width: 320, height: 180, durationSec: 3 })

@@ -16,6 +16,7 @@ import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { verifyWebhook } from '@diststream/webhooks'
 import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { Server } from 'node:http'
 
@@ -84,10 +85,9 @@ describe('edge: CDN-grade HTTP, coalescing, metrics, webhooks', { timeout: 180_0
 
   it('publishes a short stream; the ingest counts its ffmpeg children while it runs', async () => {
     const { http, rtmpPort } = await ingest.info
-    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'cdn' })
-    assert.equal(created.status, 201)
-    streamId = created.body.id
-    const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.body.key}`, width: 320, height: 180, fps: 25, gopSeconds: 1, durationSec: 10 })
+    const created = await createStream(http, 'cdn', cluster.apiToken)
+    streamId = created.id
+    const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.key}`, width: 320, height: 180, fps: 25, gopSeconds: 1, durationSec: 10 })
     try {
       // The segmenter is an ffmpeg child of the ingest.
       await waitUntil(async () => (metric(await metrics(ingest), 'diststream_ffmpeg_processes') ?? 0) >= 1, 30_000, 'diststream_ffmpeg_processes ≥ 1 on the ingest')
@@ -245,9 +245,7 @@ describe('stream lifecycle: stale streams ended, heartbeats, DVR retention then 
   })
 
   const create = async (name: string): Promise<{ id: string, key: string }> => {
-    const r = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name })
-    assert.equal(r.status, 201)
-    return r.body
+    return await createStream(http, name, cluster.apiToken)
   }
   const state = async (id: string): Promise<string> => {
     const r = await getJson(`${http}/api/streams/${id}`)

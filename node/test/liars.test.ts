@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
@@ -53,10 +54,9 @@ describe('lying workers', { timeout: 300_000 }, () => {
   it('plays in full, and the liars lose reputation', async (t) => {
     const { http } = await ingest.info
     await waitUntil(async () => (await getJson(`${http}/api/node`)).body.peers.filter((p: any) => p.roles.includes('worker')).length === 1 + MODES.length, 30_000, 'all workers')
-    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'liars' })
-    assert.equal(created.status, 201)
-    const streamId: string = created.body.id
-    const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.body.key}`, width: 640, height: 360, fps: 30, gopSeconds: SEGMENT_SECONDS, durationSec: PUBLISH_SECONDS })
+    const created = await createStream(http, 'liars', cluster.apiToken)
+    const streamId: string = created.id
+    const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.key}`, width: 640, height: 360, fps: 30, gopSeconds: SEGMENT_SECONDS, durationSec: PUBLISH_SECONDS })
     assert.equal(await source.done, 0)
 
     const edgeHttp = (await edge.info).http

@@ -27,7 +27,8 @@ import { loadOrCreatePeerKey } from '@diststream/store'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { pino } from 'pino'
-import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { JobAnnounce } from '@diststream/protocol'
 import type { P2PNode } from '@diststream/p2p'
@@ -159,10 +160,9 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
       })()
     })
 
-    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'victim' })
-    assert.equal(created.status, 201)
-    streamId = created.body.id
-    source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${info.rtmpPort}/live/${created.body.key}`, width: 320, height: 180, fps: 30, gopSeconds: 1 })
+    const created = await createStream(http, 'victim', cluster.apiToken)
+    streamId = created.id
+    source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${info.rtmpPort}/live/${created.key}`, width: 320, height: 180, fps: 30, gopSeconds: 1 })
     // The node's edge follows the stream (it serves the master playlist).
     await waitUntil(async () => (await getText(`${http}/live/${streamId}/index.m3u8`)).status === 200, 40_000, 'the edge to follow the stream', 500)
     // The evil peer knows the node is subscribed to the topics it is about to abuse.

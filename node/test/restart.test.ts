@@ -14,7 +14,8 @@ import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { freePort } from '../src/net.js'
-import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
 import { assertContiguous, checkSegments, settledPlaylist } from './helpers/playback.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
@@ -46,10 +47,9 @@ describe('restarts: ingest SIGKILL mid-stream, edge SIGKILL', { timeout: 300_000
   it('the playlist continues after the ingest restarts and the broadcaster reconnects', async (t) => {
     const { http, peerId } = await ingest.info
     await waitUntil(async () => (await getJson(`${http}/api/node`)).body.peers.length >= 2, 20_000, 'the worker and the edge')
-    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'restart' })
-    assert.equal(created.status, 201)
-    const streamId: string = created.body.id
-    const key: string = created.body.key
+    const created = await createStream(http, 'restart', cluster.apiToken)
+    const streamId: string = created.id
+    const key: string = created.key
     const first = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${key}`, width: 640, height: 360, fps: 30, gopSeconds: SEGMENT_SECONDS, durationSec: 60 })
     const edgeHttp = (await edge.info).http
     await waitUntil(async () => {

@@ -1,84 +1,13 @@
 /** The node's API as the dashboard uses it: types, the token, the live event stream. */
 import { useEffect, useState } from 'preact/hooks'
 
-export type JobState = 'announced' | 'bidding' | 'assigned' | 'done' | 'failed' | 'passthrough'
+// The server's view types (node/src/http/views.ts, a leaf file with no imports): one definition for both sides.
+import type { DashboardSnapshot, DashboardStreamView, JobState, JobView, NodeView, PeerView, WorkerStat } from '../../node/src/http/views.js'
 
-export interface Job {
-  jobId: string
-  streamId: string
-  seq: number
-  state: JobState
-  worker: string | null
-  attempts: number
-  bids: number
-  bidders: Array<{ peerId: string, estimateMs: number, at: number }>
-  durationMs: number | null
-  createdAt: number
-  finishedAt: number | null
-  reason: string | null
-  history: Array<{ worker: string, outcome: 'ok' | 'timeout' | 'error' | 'rejected' | 'invalid' | 'cancelled' | null, reason: string | null, startedAt: number, endedAt: number | null }>
-}
-
-export interface NodeView {
-  peerId: string
-  version: string
-  roles: string[]
-  multiaddrs: string[]
-  httpUrl: string
-  rtmpPort: number | null
-  uptimeSec: number
-  cpu: { processPercent: number, cores: number, load1: number }
-  memory: { rssBytes: number, heapUsedBytes: number, totalBytes: number }
-  ffmpeg: { path: string, source: string, version: string, encoder: string } | null
-  worker: { activeJobs: number, maxJobs: number } | null
-}
-
-export interface PeerView {
-  peerId: string
-  roles: string[]
-  connected: boolean
-  httpUrl: string
-  activeJobs: number
-  maxJobs: number
-  hwKind: string
-  agent: string
-  lastSeen: number
-  rttMs: number | null
-}
-
-export interface StreamView {
-  id: string
-  name: string
-  state: string
-  createdAt: string
-  lastSeq: number | null
-  renditions: Array<{ name: string, width: number, height: number, bandwidth: number }>
-  viewers: number
-  playbackUrl: string
-}
-
-export interface WorkerStat {
-  peerId: string
-  done: number
-  failed: number
-  attempts: number
-  bids: number
-  meanTranscodeMs: number | null
-  successRate: number | null
-  lastAt: number
-}
-
-export interface Snapshot {
-  at: number
-  node: NodeView
-  peers: PeerView[]
-  streams: StreamView[]
-  workers: WorkerStat[]
-  edgeViewers: number | null
-  /** Streams this edge serves to viewers now. */
-  edgeStreams: Array<{ id: string, viewers: number }>
-  jobs?: Job[]
-}
+export type { JobState, NodeView, PeerView, WorkerStat }
+export type Job = JobView
+export type StreamView = DashboardStreamView
+export type Snapshot = DashboardSnapshot
 
 export interface LatencyPoint { at: number, ms: number, worker: string | null }
 
@@ -101,14 +30,14 @@ const MAX_POINTS = 150
 const TOKEN_KEY = 'diststream.apiToken'
 
 export function getToken (): string {
-  try { return localStorage.getItem(TOKEN_KEY) ?? '' } catch { return '' }
+  try { return localStorage.getItem(TOKEN_KEY) ?? '' } catch { return '' } // storage blocked: no token
 }
 
 export function setToken (token: string): void {
   try {
     if (token === '') localStorage.removeItem(TOKEN_KEY)
     else localStorage.setItem(TOKEN_KEY, token)
-  } catch {}
+  } catch {} // storage blocked (private mode): the token lasts this page only
 }
 
 export class ApiError extends Error {
@@ -223,7 +152,7 @@ export function useReputation (enabled: boolean): Map<string, Reputation> {
         const list = await res.json() as unknown
         if (!Array.isArray(list) || stopped) return
         setRep(new Map(list.filter(r => typeof r?.peerId === 'string' && typeof r?.score === 'number').map(r => [r.peerId, { peerId: r.peerId, score: r.score, suspended: r.suspended === true }])))
-      } catch {}
+      } catch {} // node unreachable for now: keep the last figures, the next poll tries again
     }
     void load()
     const t = setInterval(() => { void load() }, 10_000)

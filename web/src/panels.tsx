@@ -224,7 +224,7 @@ export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: {
       const s = await api<Created>('POST', '/api/streams', { name: name.trim() === '' ? 'untitled' : name.trim() })
       setCreated(s)
       setName('')
-      await refreshSnapshot().catch(() => {})
+      await refreshSnapshot().catch(() => {}) // the next pushed snapshot shows it anyway
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err))
     } finally {
@@ -238,7 +238,7 @@ export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: {
     try {
       await api('DELETE', `/api/streams/${s.id}`)
       if (created?.id === s.id) setCreated(undefined)
-      await refreshSnapshot().catch(() => {})
+      await refreshSnapshot().catch(() => {}) // the next pushed snapshot shows it anyway
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err))
     } finally {

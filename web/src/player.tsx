@@ -37,7 +37,7 @@ export function PlayerPage ({ id }: { id: string }): JSX.Element {
         hlsRef.current = hls
         hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
           setLevels(data.levels.map((l, index) => ({ index, label: l.height > 0 ? `${l.height}p` : (l.name ?? `level ${index}`) })))
-          void v.play().catch(() => {})
+          void v.play().catch(() => {}) // autoplay refused: the controls let the viewer start it
         })
         hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
           const l = hls?.levels[data.level]
@@ -54,7 +54,7 @@ export function PlayerPage ({ id }: { id: string }): JSX.Element {
       } else if (v.canPlayType('application/vnd.apple.mpegurl') !== '') {
         // Safari: native HLS.
         v.src = src
-        void v.play().catch(() => {})
+        void v.play().catch(() => {}) // autoplay refused: the controls let the viewer start it
       } else {
         setError('This browser cannot play HLS (no Media Source Extensions).')
       }

@@ -18,6 +18,7 @@ export function dashboardDir (): string | undefined {
   try {
     return join(dirname(createRequire(import.meta.url).resolve('@diststream/web/package.json')), 'dist')
   } catch {
+    // @diststream/web not installed: the caller serves the "not built" page
     return undefined
   }
 }

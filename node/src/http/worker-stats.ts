@@ -1,22 +1,7 @@
 import type { JobRecord, LedgerEvent } from '@diststream/scheduler'
+import type { WorkerStat } from './views.js'
 
-/** One worker's record at this ingest, derived from its job ledger. */
-export interface WorkerStat {
-  peerId: string
-  /** Jobs this worker completed (`done` with it as the worker). */
-  done: number
-  /** Attempts that ended in timeout, error or rejection. */
-  failed: number
-  /** Attempts started on it. */
-  attempts: number
-  /** Bids it sent. */
-  bids: number
-  /** Mean attempt time of its successful attempts, ms. */
-  meanTranscodeMs: number | null
-  /** Share of its ended attempts that succeeded, 0..1 (null before any ended). */
-  successRate: number | null
-  lastAt: number
-}
+export type { WorkerStat } from './views.js'
 
 /**
  * Per-worker throughput and success, folded from the ledger's `'change'`

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -20,30 +20,46 @@ export interface NodeInfo {
   multiaddrs: string[]
 }
 
+/** The file in a node's data dir its `--ready-file` points at. */
+const READY_FILE = 'ready.json'
+
+/** The node's ready file, or undefined while there is none (or it is being replaced). */
+async function readReady (file: string): Promise<NodeInfo | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return undefined // not written yet
+  }
+  const j = JSON.parse(text)
+  return { peerId: j.peerId, http: j.http, rtmpPort: j.rtmpPort, multiaddrs: j.multiaddrs }
+}
+
+/** How often a starting node's ready file is looked for. */
+const READY_POLL_MS = 100
+
 /** A `diststream-node` in its own process, on loopback, with its own data dir. */
 export class NodeProcess {
   readonly logs: string[] = []
+  /** Where the node is, from its `--ready-file` once it serves; rejects if it exits first. */
   readonly info: Promise<NodeInfo>
   private readonly exited: Promise<number | null>
 
-  constructor (readonly name: string, readonly proc: ChildProcess, readonly dataDir: string, readonly args: string[] = [], readonly env: NodeJS.ProcessEnv = {}) {
-    let resolveInfo!: (i: NodeInfo) => void
-    let rejectInfo!: (e: Error) => void
-    this.info = new Promise((resolve, reject) => { resolveInfo = resolve; rejectInfo = reject })
-    this.exited = new Promise(resolve => proc.once('exit', (code) => {
-      rejectInfo(new Error(`${name} exited with ${code} before starting:\n${this.logs.slice(0, 5).join('\n')}\n...\n${this.tail()}`))
-      resolve(code)
-    }))
+  constructor (readonly name: string, readonly proc: ChildProcess, readonly dataDir: string, readonly args: string[] = [], readonly env: NodeJS.ProcessEnv = {}, readyFile = join(dataDir, READY_FILE)) {
+    let exitCode: number | null | undefined
+    this.exited = new Promise(resolve => proc.once('exit', (code) => { exitCode = code; resolve(code) }))
+    this.info = (async () => {
+      for (;;) {
+        const info = await readReady(readyFile)
+        if (info != null) return info
+        if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} before starting:\n${this.logs.slice(0, 5).join('\n')}\n...\n${this.tail()}`)
+        await new Promise(resolve => setTimeout(resolve, READY_POLL_MS))
+      }
+    })()
     for (const s of [proc.stdout!, proc.stderr!]) {
       createInterface({ input: s }).on('line', (line) => {
         this.logs.push(line)
         if (this.logs.length > 2000) this.logs.shift()
-        if (line.includes('"node started"')) {
-          try {
-            const j = JSON.parse(line)
-            resolveInfo({ peerId: j.peerId, http: j.http, rtmpPort: j.rtmpPort, multiaddrs: j.multiaddrs })
-          } catch {}
-        }
       })
     }
   }
@@ -75,7 +91,16 @@ export class Cluster {
   /** The API token every node of this cluster gets (DISTSTREAM_API_TOKEN; a test's env may override it). */
   readonly apiToken = randomBytes(24).toString('base64url')
   private root?: Promise<string>
+  private lock?: Promise<() => void>
 
+  /**
+   * `exclusive`: this test network never runs at the same time as another
+   * exclusive one of this checkout (for the ffmpeg-heavy end-to-end tests,
+   * which the test runner would otherwise overlap on a 2-core machine).
+   * `logLevel`: the nodes' --log-level (debug by default; info keeps big
+   * networks' logging cheap).
+   */
+  constructor (readonly opts: { exclusive?: boolean, logLevel?: string } = {}) {}
 
   async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
     // An exclusive cluster waits for the other exclusive ones of this checkout (see serial.ts).
@@ -95,17 +120,6 @@ export class Cluster {
     return await this.spawn(node.name, node.dataDir, [...node.args, ...extraArgs], node.env)
   }
 
-  private async spawn (name: string, dataDir: string, args: string[], env: NodeJS.ProcessEnv): Promise<NodeProcess> {
-    const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', this.opts.logLevel ?? 'debug', ...args], {
-      env: { ...process.env, DISTSTREAM_API_TOKEN: this.apiToken, ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    const node = new NodeProcess(name, proc, dataDir, args, env)
-    this.nodes.push(node)
-    await node.info
-    return node
-  }
-
   /**
    * For a suite's `after(() => cluster.close(failed, dir))`: prints every
    * node's last log lines if a test failed, stops the nodes, removes `dirs`.
@@ -120,22 +134,25 @@ export class Cluster {
     return this.nodes.map(n => n.tail(60)).join('\n')
   }
 
-  private lock?: Promise<() => void>
-
-  /**
-   * `exclusive`: this test network never runs at the same time as another
-   * exclusive one of this checkout (for the ffmpeg-heavy end-to-end tests,
-   * which the test runner would otherwise overlap on a 2-core machine).
-   * `logLevel`: the nodes' --log-level (debug by default; info keeps big
-   * networks' logging cheap).
-   */
-  constructor (readonly opts: { exclusive?: boolean, logLevel?: string } = {}) {}
-
   async stop (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async n => { await n.kill() }))
     if (this.root != null) await rm(await this.root, { recursive: true, force: true })
     if (this.lock != null) (await this.lock)()
     this.lock = undefined
+  }
+
+  private async spawn (name: string, dataDir: string, args: string[], env: NodeJS.ProcessEnv): Promise<NodeProcess> {
+    // A killed node leaves its ready file behind: the new one must not be taken for ready before it is.
+    const readyFile = join(dataDir, READY_FILE)
+    await rm(readyFile, { force: true })
+    const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--ready-file', readyFile, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', this.opts.logLevel ?? 'debug', ...args], {
+      env: { ...process.env, DISTSTREAM_API_TOKEN: this.apiToken, ...env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    const node = new NodeProcess(name, proc, dataDir, args, env, readyFile)
+    this.nodes.push(node)
+    await node.info
+    return node
   }
 }
 

@@ -12,7 +12,8 @@ import { createRequire } from 'node:module'
 import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { chromium } from 'playwright-core'
-import { callApi, getJson, getText, waitUntil } from './cluster.js'
+import { getText, waitForRoles, waitUntil } from './cluster.js'
+import { createStream } from './streams.js'
 import type { Browser, Page } from 'playwright-core'
 import type { TestSource } from '@diststream/media'
 import type { Cluster, NodeProcess } from './cluster.js'
@@ -45,17 +46,12 @@ export async function startPlaybackNetwork (cluster: Cluster, o: { lowLatency: b
     cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
   ])
   const { http, rtmpPort } = await ingest.info
-  await waitUntil(async () => {
-    const { body } = await getJson(`${http}/api/node`)
-    const roles: string[] = body.peers.flatMap((p: any) => p.roles)
-    return roles.includes('worker') && roles.includes('edge')
-  }, 30_000, 'the ingest to see the worker and the edge')
-  const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: o.lowLatency ? 'hlsjs-ll' : 'hlsjs' })
-  if (created.status !== 201) throw new Error(`create stream: ${created.status} ${JSON.stringify(created.body)}`)
-  const streamId: string = created.body.id
+  await waitForRoles(http, { worker: 1, edge: 1 }, 30_000)
+  const created = await createStream(http, o.lowLatency ? 'hlsjs-ll' : 'hlsjs', cluster.apiToken)
+  const streamId: string = created.id
   const source = startTestSource({
     ffmpegPath: resolveFfmpeg().ffmpeg,
-    url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.body.key}`,
+    url: `rtmp://127.0.0.1:${rtmpPort}/live/${created.key}`,
     width: 426,
     height: 240,
     fps: 30,

@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { callApi, getJson, getText } from './cluster.js'
 
-/** Creates a stream on an ingest (with the cluster's API token): `{ id, key }`. */
-export async function createStream (ingestHttp: string, name: string, token: string): Promise<{ id: string, key: string }> {
+/** Creates a stream on an ingest (with the cluster's API token): `{ id, key, rtmpUrl }`; throws unless 201. */
+export async function createStream (ingestHttp: string, name: string, token: string): Promise<{ id: string, key: string, rtmpUrl: string }> {
   const res = await callApi(`${ingestHttp}/api/streams`, 'POST', token, { name })
   if (res.status !== 201) throw new Error(`create stream: ${res.status} ${JSON.stringify(res.body)}`)
-  return { id: res.body.id, key: res.body.key }
+  return { id: res.body.id, key: res.body.key, rtmpUrl: res.body.rtmpUrl }
 }
 
 /** One sample of a Prometheus metric (first line matching name and labels), or NaN. */

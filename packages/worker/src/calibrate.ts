@@ -143,6 +143,7 @@ export async function readCalibration (dataDir: string, key: string): Promise<Ca
     const ok = c.key === key && [c.fixedMs, c.msPerMediaSec, c.pixelsPerFrame, c.fps].every(v => typeof v === 'number' && Number.isFinite(v) && v >= 0) && (c.msPerMediaSec ?? 0) > 0 && (c.pixelsPerFrame ?? 0) > 0 && (c.fps ?? 0) > 0
     return ok ? c as Calibration : undefined
   } catch {
+    // No cached calibration, or an unreadable one: calibrate again.
     return undefined
   }
 }

@@ -3,19 +3,20 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { containerOf, truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, StreamAnnounce, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
 import { DEFAULT_PRESET, Transcoder, warmUpFfmpeg } from '@diststream/media'
-import { Counter, Gauge, Histogram } from 'prom-client'
 import { loadOrCalibrate } from './calibrate.js'
 import { Estimator } from './estimator.js'
 import { BidBook, DEFAULT_JOB_LIMITS, refuseJob, StreamOrigins } from './admission.js'
 import type { JobLimits } from './admission.js'
 import { BidSlots } from './slots.js'
+import { createWorkerMetrics } from './metrics.js'
+import type { WorkerMetrics } from './metrics.js'
 import type { Calibration } from './calibrate.js'
 import type { RungSpec } from '@diststream/media'
-import type { JobAnnounce, Rendition } from '@diststream/protocol'
+import type { JobAnnounce, Rendition, TranscodeRequest } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import type { PeerComponents } from '@diststream/p2p'
 import type { MessageChannel } from '@diststream/protocol'
-import type { Stream } from '@libp2p/interface'
+import type { Startable, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 
@@ -53,24 +54,39 @@ export interface WorkerInit extends PeerComponents {
 
 /** How long a bid holds a slot: the ingest's bid window plus dispatch, with margin. */
 export const OFFER_TTL_MS = 500
+/** Sending one bid and reading its ack: a bid is only useful within the ingest's bid window. */
+export const BID_TIMEOUT_MS = 2000
+/** Reading a transcode request: the ingest sends it as soon as it opens the stream. */
+export const REQUEST_TIMEOUT_MS = 10_000
+/** One whole transcode exchange (segment in, every rung made, renditions out); the ingest gives up well before. */
+export const TRANSCODE_TIMEOUT_MS = 120_000
 
-export class Worker {
+/** A job we bid on and were sent: the request and the announce it carries. */
+interface Admitted { req: TranscodeRequest, job: JobAnnounce }
+
+/** What one transcode made, ready to send. */
+interface Made { renditions: Rendition[], bodies: Uint8Array[], encoder: string }
+
+export class Worker implements Startable {
   private readonly slots: BidSlots
   private readonly log: Logger
   readonly estimator: Estimator
   readonly transcoder: Transcoder
   private calibrating?: Promise<void>
   #calibration?: Calibration
-  private readonly metrics: { bids: Counter, jobs: Counter<'outcome'>, active: Gauge, seconds: Histogram }
+  private readonly metrics: WorkerMetrics
   private unsubscribe?: () => void
   private unsubscribeStreams?: () => void
-  private readonly shutdown = new AbortController()
+  readonly #shutdown = new AbortController()
+  #started = false
+  /** Bids and transcodes running now: stop() waits for them. */
+  readonly #inFlight = new Set<Promise<void>>()
   private readonly limits: JobLimits
   /** stream → its ingest (the StreamAnnounce signer): jobs are taken only from a stream's own ingest. */
   private readonly origins = new StreamOrigins()
   /** The jobs we bid on and to whom: transcode requests are taken only for those, from that peer. */
   private readonly bidBook = new BidBook()
-  private readonly refused: Counter<'why'>
+  private fallbackHandled = false
 
   constructor (private readonly init: WorkerInit) {
     this.log = init.logger.child({ component: 'worker' })
@@ -78,14 +94,7 @@ export class Worker {
     this.estimator = init.estimator ?? new Estimator({ parallelism: this.transcoder.hw != null ? 2 : 1 })
     this.slots = new BidSlots({ maxJobs: init.maxJobs, ttlMs: init.offerTtlMs ?? OFFER_TTL_MS })
     this.limits = { ...DEFAULT_JOB_LIMITS, ...init.limits }
-    const registers = [init.registry]
-    this.refused = new Counter({ name: 'diststream_worker_jobs_refused_total', help: 'Jobs and transcode requests this worker refused: limits (sizes, lengths), unknown_stream, foreign_job (not from the stream\'s ingest), unsolicited (no bid of ours to that peer)', labelNames: ['why'], registers })
-    this.metrics = {
-      bids: new Counter({ name: 'diststream_worker_bids_total', help: 'Bids this worker sent', registers }),
-      jobs: new Counter({ name: 'diststream_worker_jobs_total', help: 'Transcode jobs this worker ran, by outcome', labelNames: ['outcome'], registers }),
-      active: new Gauge({ name: 'diststream_worker_active_jobs', help: 'Transcodes running now', registers, collect: () => {} }),
-      seconds: new Histogram({ name: 'diststream_worker_transcode_seconds', help: 'Wall time of one segment transcode', buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8], registers })
-    }
+    this.metrics = createWorkerMetrics(init.registry)
   }
 
   get activeJobs (): number { return this.slots.active }
@@ -101,21 +110,41 @@ export class Worker {
   /** Settles when the start-up calibration is done (or failed, or was not asked for). */
   async calibrated (): Promise<void> { await this.calibrating }
 
+  /** Started and not stopped (for /readyz). */
+  isStarted (): boolean { return this.#started }
+
   async start (): Promise<void> {
     await mkdir(this.init.workDir, { recursive: true })
     await warmUpFfmpeg(this.init.ffmpegPath)
     await this.init.protocols.handle(PROTOCOL_TRANSCODE, (stream, peer) => {
-      this.onTranscode(stream, peer).catch(err => {
+      this.#track(this.onTranscode(stream, peer).catch(err => {
         this.log.warn({ err, peer }, 'transcode stream failed')
-      })
+      }))
     }, { maxInboundStreams: Math.max(16, this.init.maxJobs * 4) })
     this.unsubscribeStreams = this.init.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => {
       if (!this.origins.announce(msg.streamId, from, msg.state === StreamAnnounce.State.ENDED)) this.init.onProtocolError?.('invalid', 'streams:foreign-announce')
     })
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
-      this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') })
+      this.#track(this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') }))
     })
     this.startCalibration()
+    this.#started = true
+  }
+
+  async stop (): Promise<void> {
+    this.#started = false
+    this.#shutdown.abort()
+    this.unsubscribe?.()
+    this.unsubscribeStreams?.()
+    await this.calibrating
+    await this.init.protocols.unhandle(PROTOCOL_TRANSCODE)
+    // Every bid and transcode sees the shutdown signal; wait until they have let go of ffmpeg and the work dir.
+    await Promise.allSettled([...this.#inFlight])
+  }
+
+  #track (work: Promise<void>): void {
+    this.#inFlight.add(work)
+    void work.finally(() => { this.#inFlight.delete(work) })
   }
 
   /** Calibrates (or loads the cached calibration) in the background, when asked to. */
@@ -123,14 +152,14 @@ export class Worker {
     const cal = this.init.calibrate
     if (cal != null) {
       const preset = this.init.preset ?? DEFAULT_PRESET
-      this.calibrating = loadOrCalibrate({ ...cal, ffmpegPath: this.init.ffmpegPath, transcoder: this.transcoder, preset, workDir: this.init.workDir, signal: this.shutdown.signal })
+      this.calibrating = loadOrCalibrate({ ...cal, ffmpegPath: this.init.ffmpegPath, transcoder: this.transcoder, preset, workDir: this.init.workDir, signal: this.#shutdown.signal })
         .then(({ calibration: c, cached }) => {
           this.#calibration = c
           this.estimator.setModel(c)
           this.afterFallback()
           this.log.info({ cached, encoder: c.encoder, fixedMs: c.fixedMs, msPerMediaSec: c.msPerMediaSec, source: `${c.source.width}x${c.source.height}`, ladder: c.ladder.map(r => r.name).join(','), runs: c.runs }, cached ? 'calibration loaded from the data dir' : 'calibrated')
         }, (err: any) => {
-          if (!this.shutdown.signal.aborted) this.log.warn({ err: err?.message ?? String(err) }, 'calibration failed; estimating with the built-in model')
+          if (!this.#shutdown.signal.aborted) this.log.warn({ err: err?.message ?? String(err) }, 'calibration failed; estimating with the built-in model')
         })
     }
   }
@@ -150,28 +179,18 @@ export class Worker {
     })()
   }
 
-  private fallbackHandled = false
-
-  async stop (): Promise<void> {
-    this.shutdown.abort()
-    this.unsubscribe?.()
-    this.unsubscribeStreams?.()
-    await this.calibrating
-    await this.init.protocols.unhandle(PROTOCOL_TRANSCODE)
-  }
-
   private async onJob (job: JobAnnounce, from: string): Promise<void> {
     // Origin rule: work only for a stream's own ingest (the signer of its StreamAnnounce).
     const ingest = this.origins.ingestOf(job.streamId)
     if (ingest !== from) {
       if (ingest != null) this.init.onProtocolError?.('invalid', 'jobs:foreign-job')
-      this.refused.inc({ why: ingest == null ? 'unknown_stream' : 'foreign_job' })
+      this.metrics.refused.inc({ why: ingest == null ? 'unknown_stream' : 'foreign_job' })
       this.log.debug({ jobId: job.jobId, streamId: job.streamId, from, ingest }, ingest == null ? 'no bid: stream not announced yet' : 'no bid: job not from the stream\'s ingest')
       return
     }
     const why = refuseJob(job, this.limits)
     if (why != null) {
-      this.refused.inc({ why: 'limits' })
+      this.metrics.refused.inc({ why: 'limits' })
       this.log.info({ jobId: job.jobId, streamId: job.streamId, from, why }, 'no bid: job outside this worker\'s limits')
       return
     }
@@ -192,7 +211,7 @@ export class Worker {
       hwKind: this.hwKind,
       price: this.price
     }
-    const signal = AbortSignal.any([AbortSignal.timeout(2000), this.shutdown.signal])
+    const signal = AbortSignal.any([AbortSignal.timeout(BID_TIMEOUT_MS), this.#shutdown.signal])
     let stream: Stream
     try {
       stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
@@ -215,52 +234,73 @@ export class Worker {
     }
   }
 
+  /** One inbound transcode stream: read the request, admit it (or refuse), run it. */
   private async onTranscode (stream: Stream, peer: string): Promise<void> {
     const ch = messageChannel(this.init, stream, 'transcode')
     // The ingest aborts the stream when it gives up on us (deadline, or a
     // hedged duplicate won): stop ffmpeg at once instead of finishing for nobody.
     const gone = new AbortController()
     stream.addEventListener('close', () => { gone.abort(new Error('the ingest closed the stream')) }, { once: true })
-    const signal = AbortSignal.any([AbortSignal.timeout(120_000), this.shutdown.signal, gone.signal])
-    let req
+    const signal = AbortSignal.any([AbortSignal.timeout(TRANSCODE_TIMEOUT_MS), this.#shutdown.signal, gone.signal])
+    let req: TranscodeRequest
     try {
-      req = await ch.read(codecs.transcodeRequest, { signal: AbortSignal.any([AbortSignal.timeout(10_000), signal]) })
+      req = await ch.read(codecs.transcodeRequest, { signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), signal]) })
     } catch (err: any) {
       ch.abort(err)
       return
     }
+    const admitted = await this.admit(ch, req, peer, signal)
+    if (admitted != null) await this.runJob(ch, admitted, peer, signal)
+  }
+
+  /**
+   * Takes a request only for a job we bid on, from the peer we bid to, within
+   * our limits and capacity (then holds a running slot); refuses it otherwise.
+   */
+  private async admit (ch: MessageChannel, req: TranscodeRequest, peer: string, signal: AbortSignal): Promise<Admitted | undefined> {
     const job = req.job
-    // Only a job we bid on, from the peer we bid to: anyone else gets a reset (we cannot trust its segment_size).
+    // Anyone else gets a reset (we cannot trust its segment_size).
     const unsolicited = job != null ? this.bidBook.check(job, peer) : undefined
     if (unsolicited != null) {
       this.init.onProtocolError?.('unexpected_message', 'transcode:unsolicited')
-      this.refused.inc({ why: 'unsolicited' })
+      this.metrics.refused.inc({ why: 'unsolicited' })
       this.log.warn({ peer, jobId: job?.jobId, why: unsolicited }, 'refused transcode request')
       ch.abort(new Error(unsolicited))
-      return
+      return undefined
     }
     if (job != null) this.slots.release(job.jobId)
-    const refuse = async (status: TranscodeResponse.Status, error: string): Promise<void> => {
+    if (job == null) {
+      this.init.onProtocolError?.('invalid', 'transcode')
+      await this.refuse(ch, req, TranscodeResponse.Status.BAD_REQUEST, 'missing job', signal)
+      return undefined
+    }
+    const outside = refuseJob(job, this.limits)
+    if (outside != null) {
+      this.metrics.refused.inc({ why: 'limits' })
+      await this.refuse(ch, req, TranscodeResponse.Status.BAD_REQUEST, outside, signal)
+      return undefined
+    }
+    if (!this.slots.start()) {
+      await this.refuse(ch, req, TranscodeResponse.Status.BUSY, 'worker at capacity', signal)
+      return undefined
+    }
+    return { req, job }
+  }
+
+  /** Answers a refusal; the stream is reset if even that fails. */
+  private async refuse (ch: MessageChannel, req: TranscodeRequest, status: TranscodeResponse.Status, error: string, signal: AbortSignal): Promise<void> {
+    try {
       // Drain the segment first: the ingest reads our answer only after sending it.
       await ch.discardBytes(req.segmentSize, { signal })
       await this.reply(ch, { status, error, renditions: [], elapsedMs: 0, encoder: '' })
       await ch.close({ signal })
+    } catch (err: any) {
+      ch.abort(err)
     }
-    if (job == null) {
-      this.init.onProtocolError?.('invalid', 'transcode')
-      await refuse(TranscodeResponse.Status.BAD_REQUEST, 'missing job').catch(err => { ch.abort(err) })
-      return
-    }
-    const outside = refuseJob(job, this.limits)
-    if (outside != null) {
-      this.refused.inc({ why: 'limits' })
-      await refuse(TranscodeResponse.Status.BAD_REQUEST, outside).catch(err => { ch.abort(err) })
-      return
-    }
-    if (!this.slots.start()) {
-      await refuse(TranscodeResponse.Status.BUSY, 'worker at capacity').catch(err => { ch.abort(err) })
-      return
-    }
+  }
+
+  /** Runs an admitted job in its own scratch dir and answers: the renditions, or why not. Frees the slot. */
+  private async runJob (ch: MessageChannel, { req, job }: Admitted, peer: string, signal: AbortSignal): Promise<void> {
     this.metrics.active.set(this.slots.active)
     const concurrent = this.slots.active
     const started = Date.now()
@@ -268,63 +308,75 @@ export class Worker {
     const log = this.log.child({ jobId: job.jobId, streamId: job.streamId, seq: job.seq, peer })
     let answered = false
     try {
-      const segment = await ch.readBytes(req.segmentSize, { signal })
-      const input = join(dir, 'in.ts')
-      await writeFile(input, segment)
-      const result = await this.transcoder.transcode({
-        input,
-        outDir: dir,
-        ladder: job.ladder.map(r => ({ name: r.name, width: r.width, height: r.height, videoKbps: r.videoKbps })),
-        fpsMilli: job.fpsMilli,
-        durationSec: job.durationMs / 1000,
-        sourceCodec: job.videoCodec,
-        container: containerOf(job),
-        signal
-      })
-      const renditions: Rendition[] = []
-      const bodies: Uint8Array[] = []
-      for (const r of result.renditions) {
-        const bytes = await readFile(r.path)
-        bodies.push(bytes)
-        const rung = job.ladder.find(l => l.name === r.name)
-        renditions.push({
-          name: r.name,
-          width: r.width,
-          height: r.height,
-          bandwidth: Math.round((rung?.videoKbps ?? 0) * 1000 * 1.1 + 128_000),
-          codecs: '',
-          size: bytes.byteLength,
-          sha256: createHash('sha256').update(bytes).digest()
-        })
-      }
+      const made = await this.transcodeSegment(ch, req, job, dir, signal)
       const elapsedMs = Date.now() - started
       answered = true
-      await this.reply(ch, { status: TranscodeResponse.Status.OK, error: '', renditions, elapsedMs, encoder: result.encoder })
-      for (const body of bodies) await ch.writeBytes(body, { signal })
+      await this.reply(ch, { status: TranscodeResponse.Status.OK, error: '', renditions: made.renditions, elapsedMs, encoder: made.encoder })
+      for (const body of made.bodies) await ch.writeBytes(body, { signal })
       await ch.close({ signal })
       this.estimator.observe(job, elapsedMs, concurrent)
       this.afterFallback()
       this.metrics.jobs.inc({ outcome: 'ok' })
       this.metrics.seconds.observe(elapsedMs / 1000)
-      log.info({ elapsedMs, renditions: renditions.length }, 'segment transcoded')
+      log.info({ elapsedMs, renditions: made.renditions.length }, 'segment transcoded')
     } catch (err: any) {
       this.metrics.jobs.inc({ outcome: 'error' })
       log.warn({ err: err?.message ?? err }, 'transcode failed')
-      if (answered) {
-        // The OK header is out: the only honest signal left is a reset.
-        ch.abort(err instanceof Error ? err : new Error(String(err)))
-      } else {
-        try {
-          await this.reply(ch, { status: TranscodeResponse.Status.FAILED, error: truncateUtf8(String(err?.message ?? err), 200), renditions: [], elapsedMs: Date.now() - started, encoder: '' })
-          await ch.close()
-        } catch {
-          ch.abort(err)
-        }
-      }
+      await this.answerFailure(ch, err, answered, started)
     } finally {
       this.slots.finish()
       this.metrics.active.set(this.slots.active)
       await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  /** Reads the segment into `dir`, transcodes it to every rung of the job, and reads the results back. */
+  private async transcodeSegment (ch: MessageChannel, req: TranscodeRequest, job: JobAnnounce, dir: string, signal: AbortSignal): Promise<Made> {
+    const segment = await ch.readBytes(req.segmentSize, { signal })
+    const input = join(dir, 'in.ts')
+    await writeFile(input, segment)
+    const result = await this.transcoder.transcode({
+      input,
+      outDir: dir,
+      ladder: job.ladder.map(r => ({ name: r.name, width: r.width, height: r.height, videoKbps: r.videoKbps })),
+      fpsMilli: job.fpsMilli,
+      durationSec: job.durationMs / 1000,
+      sourceCodec: job.videoCodec,
+      container: containerOf(job),
+      signal
+    })
+    const renditions: Rendition[] = []
+    const bodies: Uint8Array[] = []
+    for (const r of result.renditions) {
+      const bytes = await readFile(r.path)
+      bodies.push(bytes)
+      const rung = job.ladder.find(l => l.name === r.name)
+      renditions.push({
+        name: r.name,
+        width: r.width,
+        height: r.height,
+        bandwidth: Math.round((rung?.videoKbps ?? 0) * 1000 * 1.1 + 128_000),
+        codecs: '',
+        size: bytes.byteLength,
+        sha256: createHash('sha256').update(bytes).digest()
+      })
+    }
+    return { renditions, bodies, encoder: result.encoder }
+  }
+
+  /** After a failed job: a FAILED answer with the reason, or a reset once the OK header is out. */
+  private async answerFailure (ch: MessageChannel, err: any, answered: boolean, started: number): Promise<void> {
+    if (answered) {
+      // The OK header is out: the only honest signal left is a reset.
+      ch.abort(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    try {
+      await this.reply(ch, { status: TranscodeResponse.Status.FAILED, error: truncateUtf8(String(err?.message ?? err), 200), renditions: [], elapsedMs: Date.now() - started, encoder: '' })
+      await ch.close()
+    } catch {
+      // The stream broke too: reset it with the job's error, which is what the ingest should learn.
+      ch.abort(err)
     }
   }
 
