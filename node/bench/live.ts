@@ -102,7 +102,7 @@ export async function runLive (cfg: BenchConfig, source: string, maxJobs: number
     const { jobs, ready } = await drain(net, tap, 60_000)
     const segments = segmentTimings(ready)
     // Let the last announcements reach the edge (bounded).
-    await waitUntil(async () => segments.every(s => firstSeen.has(s.seq) || gaps.has(s.seq)), 5000, 'the edge to list every segment', 100).catch(() => {})
+    await waitUntil(async () => segments.every(s => firstSeen.has(s.seq) || gaps.has(s.seq)), 5000, 'the edge to list every segment', 100).catch(() => { /* bounded wait: what is missing then is reported as missing */ })
     stopPolling = true
     await poller
     const { http } = await net.ingest.info

@@ -55,7 +55,7 @@ export async function runP3 (ffmpeg: ResolvedFfmpeg, sourceSec: number): Promise
       const { body } = await getJson(`${http}/api/node`)
       seen = body.peers.filter((p: any) => p.roles.includes('worker')).length
       return seen === P3_WORKERS
-    }, 120_000, `the ingest to see its ${P3_WORKERS} workers`, 500).catch(() => {})
+    }, 120_000, `the ingest to see its ${P3_WORKERS} workers`, 500).catch(() => { /* the phase reports how many workers it saw */ })
     if (seen === 0) throw new Error(`the ingest saw none of its ${P3_WORKERS} workers in 120 s`)
     // For a worker the ingest does not list: what the worker itself sees.
     const unseen: string[] = []

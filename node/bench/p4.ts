@@ -170,7 +170,7 @@ async function runMode (lowLatency: boolean, playSec: number, log: (s: string) =
       loadAfter: load()
     }
   } finally {
-    await browser.close().catch(() => {})
+    await browser.close().catch(() => { /* the browser already exited */ })
     await cluster.stop()
   }
 }

@@ -32,7 +32,7 @@ export class LogTap {
           const rec = { node: node.name, at, j }
           this.lines.push(rec)
           if (typeof j.level === 'number' && j.level >= 40) this.problems.push(rec)
-        } catch {}
+        } catch { /* not a JSON log line: not a problem record */ }
       })
     }
   }
@@ -128,7 +128,7 @@ export async function foreignWork (): Promise<string[]> {
       const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ')
       if (/(^|\/)ffmpeg /.test(cmd)) what.set(pid, 'ffmpeg')
       else if (/diststream|bin\.js .*--role|node .*--test/.test(cmd)) what.set(pid, 'node')
-    } catch {}
+    } catch { /* the process ended while we read it */ }
   }
   const ours = (pid: number): boolean => {
     for (let p = pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++) if (p === process.pid) return true

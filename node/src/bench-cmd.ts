@@ -64,5 +64,5 @@ export async function runBenchCommand (raw: Record<string, unknown>): Promise<vo
   out(formatBench(rows))
   out('')
   out(`segments/s and realtime: one ${config.segmentSeconds} s segment at a time (realtime = media seconds per wall second); fixed and per media s: the worker's cost model`)
-  if (transcoder.fellBack) out(`note: the hardware encoder failed during the bench; the figures are libx264's`)
+  if (transcoder.fellBack) out('note: the hardware encoder failed during the bench; the figures are libx264\'s')
 }

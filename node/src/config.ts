@@ -5,6 +5,7 @@ import { parseLadder } from '@diststream/media'
 import { WEBHOOK_EVENTS } from '@diststream/webhooks'
 import yargs from 'yargs'
 import { API_TOKEN_PATTERN } from './http/auth.js'
+import { NODE_DEFAULTS } from './defaults.js'
 import { LOG_FORMATS } from './logging.js'
 import type { LogFormat } from './logging.js'
 import type { Role } from '@diststream/protocol'
@@ -79,36 +80,36 @@ export class ConfigError extends Error {
  */
 export function nodeOptions<T> (y: Argv<T>) {
   return y
-    .option('role', { type: 'string', default: 'ingest,worker,edge', describe: `Comma list of roles: ${ROLES.join(', ')}` })
-    .option('data-dir', { type: 'string', default: './.diststream', describe: 'Level database, peer key (the peer id survives restarts) and segment store' })
-    .option('listen', { type: 'string', array: true, default: ['/ip4/0.0.0.0/tcp/4001'], describe: 'libp2p listen multiaddr (repeatable)' })
-    .option('bootstrap', { type: 'string', array: true, default: [] as string[], describe: 'Bootstrap multiaddr ending in /p2p/<peer-id> (repeatable)' })
-    .option('http-port', { type: 'number', default: 8080, describe: 'HTTP port for the API, HLS and dashboard (0 picks a free one)' })
-    .option('http-host', { type: 'string', default: '0.0.0.0', describe: 'HTTP bind address' })
-    .option('rtmp-port', { type: 'number', default: 1935, describe: 'RTMP port broadcasters publish to (ingest role; 0 picks a free one)' })
-    .option('gpu', { type: 'boolean', default: false, describe: 'Use a hardware encoder if ffmpeg has one that works; otherwise say so and use the CPU' })
+    .option('role', { type: 'string', default: NODE_DEFAULTS.role, describe: `Comma list of roles: ${ROLES.join(', ')}` })
+    .option('data-dir', { type: 'string', default: NODE_DEFAULTS['data-dir'], describe: 'Level database, peer key (the peer id survives restarts) and segment store' })
+    .option('listen', { type: 'string', array: true, default: NODE_DEFAULTS.listen, describe: 'libp2p listen multiaddr (repeatable)' })
+    .option('bootstrap', { type: 'string', array: true, default: NODE_DEFAULTS.bootstrap, describe: 'Bootstrap multiaddr ending in /p2p/<peer-id> (repeatable)' })
+    .option('http-port', { type: 'number', default: NODE_DEFAULTS['http-port'], describe: 'HTTP port for the API, HLS and dashboard (0 picks a free one)' })
+    .option('http-host', { type: 'string', default: NODE_DEFAULTS['http-host'], describe: 'HTTP bind address' })
+    .option('rtmp-port', { type: 'number', default: NODE_DEFAULTS['rtmp-port'], describe: 'RTMP port broadcasters publish to (ingest role; 0 picks a free one)' })
+    .option('gpu', { type: 'boolean', default: NODE_DEFAULTS.gpu, describe: 'Use a hardware encoder if ffmpeg has one that works; otherwise say so and use the CPU' })
     .option('segment-seconds', { type: 'number', describe: 'Target segment length (default 2, 1 with --low-latency); segments start on keyframes, so a longer GOP gives longer segments' })
-    .option('low-latency', { type: 'boolean', default: false, describe: 'Low-latency HLS: 1 s segments (publish with a 1 s keyframe interval), blocking playlist reload (_HLS_msn) and EXT-X-SERVER-CONTROL on the edge' })
-    .option('ladder', { type: 'string', default: '720p,480p,360p', describe: 'ABR ladder: any of 1080p, 720p, 480p, 360p, 240p; rungs above the source are skipped' })
+    .option('low-latency', { type: 'boolean', default: NODE_DEFAULTS['low-latency'], describe: 'Low-latency HLS: 1 s segments (publish with a 1 s keyframe interval), blocking playlist reload (_HLS_msn) and EXT-X-SERVER-CONTROL on the edge' })
+    .option('ladder', { type: 'string', default: NODE_DEFAULTS.ladder, describe: 'ABR ladder: any of 1080p, 720p, 480p, 360p, 240p; rungs above the source are skipped' })
     .option('max-jobs', { type: 'number', describe: `Concurrent transcodes this worker accepts; it stops bidding when full (default ${defaultMaxJobs(false)} here, ${defaultMaxJobs(true)} with a working --gpu)` })
-    .option('price', { type: 'number', default: 0, describe: 'Asking price in this worker\'s bids, an integer in units the network agrees on (0 = free); ingests prefer cheaper bids among similar ones' })
-    .option('calibrate', { type: 'boolean', default: true, describe: 'Measure this worker\'s transcode speed at start (cached in the data dir); --no-calibrate bids with a built-in estimate' })
-    .option('playlist-window', { type: 'number', default: 6, describe: 'Segments in each live media playlist (edge role)' })
-    .option('bid-window-ms', { type: 'number', default: 150, describe: 'How long an ingest collects bids for a job' })
-    .option('max-queue-seconds', { type: 'number', default: 20, describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
-    .option('spot-check-rate', { type: 'number', default: 0.05, describe: 'Share of jobs (0-1) an ingest re-runs on a second worker and compares against the source (PSNR) to catch cheating workers' })
-    .option('max-upload-mb', { type: 'number', default: 2048, describe: 'Largest video file POST /api/uploads accepts, in MiB (bigger: 413)' })
+    .option('price', { type: 'number', default: NODE_DEFAULTS.price, describe: 'Asking price in this worker\'s bids, an integer in units the network agrees on (0 = free); ingests prefer cheaper bids among similar ones' })
+    .option('calibrate', { type: 'boolean', default: NODE_DEFAULTS.calibrate, describe: 'Measure this worker\'s transcode speed at start (cached in the data dir); --no-calibrate bids with a built-in estimate' })
+    .option('playlist-window', { type: 'number', default: NODE_DEFAULTS['playlist-window'], describe: 'Segments in each live media playlist (edge role)' })
+    .option('bid-window-ms', { type: 'number', default: NODE_DEFAULTS['bid-window-ms'], describe: 'How long an ingest collects bids for a job' })
+    .option('max-queue-seconds', { type: 'number', default: NODE_DEFAULTS['max-queue-seconds'], describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
+    .option('spot-check-rate', { type: 'number', default: NODE_DEFAULTS['spot-check-rate'], describe: 'Share of jobs (0-1) an ingest re-runs on a second worker and compares against the source (PSNR) to catch cheating workers' })
+    .option('max-upload-mb', { type: 'number', default: NODE_DEFAULTS['max-upload-mb'], describe: 'Largest video file POST /api/uploads accepts, in MiB (bigger: 413)' })
     .option('api-token', { type: 'string', describe: 'Bearer token the mutating HTTP API (POST/DELETE under /api) requires; default: generated on first start and stored in <data-dir>/api-token' })
-    .option('max-rung-size', { type: 'string', default: '1920x1080', describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
-    .option('dvr-retention-seconds', { type: 'number', default: 3600, describe: 'How long an ended stream stays playable as VOD (its playlist has EXT-X-ENDLIST) before the ingest and edges remove it' })
-    .option('stale-stream-seconds', { type: 'number', default: 120, describe: 'A stream with no segment and no heartbeat (POST /api/streams/:id/heartbeat) for this long is ended' })
-    .option('edge-cache-mb', { type: 'number', default: 256, describe: 'Memory for hot segments on an edge (MiB); the rest stay on disk' })
-    .option('webhook', { type: 'string', array: true, default: [] as string[], describe: 'URL that receives stream events as signed JSON POSTs (repeatable)' })
-    .option('webhook-secret', { type: 'string', default: '', describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
-    .option('webhook-events', { type: 'string', default: 'stream.started,stream.ended,vod.ready', describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
-    .option('mdns', { type: 'boolean', default: false, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
-    .option('container', { type: 'string', default: 'cmaf', choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
-    .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
+    .option('max-rung-size', { type: 'string', default: NODE_DEFAULTS['max-rung-size'], describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
+    .option('dvr-retention-seconds', { type: 'number', default: NODE_DEFAULTS['dvr-retention-seconds'], describe: 'How long an ended stream stays playable as VOD (its playlist has EXT-X-ENDLIST) before the ingest and edges remove it' })
+    .option('stale-stream-seconds', { type: 'number', default: NODE_DEFAULTS['stale-stream-seconds'], describe: 'A stream with no segment and no heartbeat (POST /api/streams/:id/heartbeat) for this long is ended' })
+    .option('edge-cache-mb', { type: 'number', default: NODE_DEFAULTS['edge-cache-mb'], describe: 'Memory for hot segments on an edge (MiB); the rest stay on disk' })
+    .option('webhook', { type: 'string', array: true, default: NODE_DEFAULTS.webhook, describe: 'URL that receives stream events as signed JSON POSTs (repeatable)' })
+    .option('webhook-secret', { type: 'string', default: NODE_DEFAULTS['webhook-secret'], describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
+    .option('webhook-events', { type: 'string', default: NODE_DEFAULTS['webhook-events'], describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
+    .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
+    .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
+    .option('log-level', { type: 'string', default: NODE_DEFAULTS['log-level'], choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'Log lines: json (one object per line, for machines) or pretty (one readable line per event); default pretty on a terminal, json when piped' })
     .option('ready-file', { type: 'string', describe: 'Once the node serves, write its peer id, HTTP URL, RTMP port and multiaddrs to this JSON file (removed at stop)' })
     .option('config', { type: 'string', config: true, describe: 'JSON file with any of these options (camelCase or kebab-case keys)' })
@@ -182,7 +183,7 @@ export function toConfig (raw: Raw): NodeConfig {
   const webhooks = list(raw.webhook)
   for (const u of webhooks) {
     let url: URL | undefined
-    try { url = new URL(u) } catch {} // not a URL: refused just below
+    try { url = new URL(u) } catch { /* not a URL: refused just below */ }
     if (url == null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`--webhook ${u} must be an http(s) URL`)
   }
   const webhookEvents = list(raw['webhook-events'])

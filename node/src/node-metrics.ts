@@ -21,9 +21,10 @@ export interface GaugeSources {
 
 export function createNodeMetrics (registry: Registry, sources: GaugeSources): NodeMetrics {
   const registers = [registry]
-  new Gauge({ name: 'diststream_ffmpeg_processes', help: 'ffmpeg/ffprobe child processes running now', registers, collect () { this.set(liveFfmpegProcesses()) } })
-  new Gauge({ name: 'diststream_peers', help: 'Connected libp2p peers', registers, collect () { this.set(sources.peers()) } })
-  new Gauge({
+  // Gauges that read their value when scraped: registered on the registry, nothing else holds them.
+  void new Gauge({ name: 'diststream_ffmpeg_processes', help: 'ffmpeg/ffprobe child processes running now', registers, collect () { this.set(liveFfmpegProcesses()) } })
+  void new Gauge({ name: 'diststream_peers', help: 'Connected libp2p peers', registers, collect () { this.set(sources.peers()) } })
+  void new Gauge({
     name: 'diststream_active_streams',
     help: 'Streams live on this node: being published (ingest) or followed and not ended (edge)',
     registers,

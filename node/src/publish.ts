@@ -79,7 +79,7 @@ async function api (opts: PublishOptions, method: string, path: string, init: Re
   } as RequestInit)
   const text = await res.text()
   let body: any = text
-  try { body = JSON.parse(text) } catch {} // not JSON: the error below shows the text
+  try { body = JSON.parse(text) } catch { /* not JSON: the error below shows the text */ }
   if (!res.ok) throw new PublishError(`${method} ${path}: ${res.status} ${typeof body === 'object' && body != null ? String(body.error) : text.slice(0, 200)}`)
   return body
 }

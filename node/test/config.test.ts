@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConfigError, parseConfig } from '../src/config.js'
+import { EDGE_DEFAULTS } from '@diststream/edge/defaults'
+import { INGEST_DEFAULTS } from '@diststream/ingest/defaults'
+import yargs from 'yargs'
+import { ConfigError, nodeOptions, parseConfig } from '../src/config.js'
+import { NODE_DEFAULTS } from '../src/defaults.js'
 
 describe('config', () => {
   it('has the documented defaults', async () => {
@@ -103,5 +107,23 @@ describe('config: delivery, lifecycle and webhook options', () => {
     for (const [argv, msg] of bad) {
       await assert.rejects(parseConfig(argv), (err: Error) => err.name === ConfigError.NAME && msg.test(err.message), argv.join(' '))
     }
+  })
+})
+
+describe('defaults', () => {
+  it('--help prints exactly the one defaults table, and the roles agree with it', async () => {
+    const help = await nodeOptions(yargs([])).wrap(null).getHelp()
+    const printed = new Map<string, unknown>()
+    for (const m of help.matchAll(/^\s*--([a-z-]+)\s.*\[default: (.*)\]\s*$/gm)) printed.set(m[1]!, JSON.parse(m[2]!))
+    for (const [name, value] of Object.entries(NODE_DEFAULTS)) {
+      assert.deepEqual(printed.get(name), value, `--${name}: --help prints ${JSON.stringify(printed.get(name))}, the table says ${JSON.stringify(value)}`)
+    }
+    // Every option --help gives a default for is in the table (a new one cannot bypass it).
+    assert.deepEqual([...printed.keys()].filter(k => !(k in NODE_DEFAULTS)), [])
+    // The role-backed ones are the roles' own defaults.
+    assert.equal(NODE_DEFAULTS.container, INGEST_DEFAULTS.container)
+    assert.equal(NODE_DEFAULTS['max-queue-seconds'] * 1000, INGEST_DEFAULTS.maxQueueMs)
+    assert.equal(NODE_DEFAULTS['stale-stream-seconds'] * 1000, EDGE_DEFAULTS.staleMs)
+    assert.equal(NODE_DEFAULTS['playlist-window'], EDGE_DEFAULTS.playlistWindow)
   })
 })

@@ -118,7 +118,7 @@ describe('dashboard in a real browser', { timeout: 360_000, skip: existsSync(CHR
   it('shows a job move from announce to done', async () => {
     // Record every state each job row shows, as the page changes (not just the end state).
     await page.evaluate(() => {
-      const w = (globalThis as any)
+      const w = globalThis as any
       const seen: Record<string, string[]> = {}
       w.__jobStates = seen
       const record = (): void => {
@@ -132,7 +132,7 @@ describe('dashboard in a real browser', { timeout: 360_000, skip: existsSync(CHR
       record()
       new w.MutationObserver(record).observe(w.document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] })
     })
-    await page.locator(`li.job[data-state=done]`).first().waitFor({ timeout: 60_000 })
+    await page.locator('li.job[data-state=done]').first().waitFor({ timeout: 60_000 })
     const states = await page.waitForFunction(() => {
       const seen = (globalThis as any).__jobStates as Record<string, string[]>
       const moved = Object.values(seen).find(l => l.includes('done') && l.some(s => s === 'announced' || s === 'bidding' || s === 'assigned'))

@@ -14,7 +14,7 @@ import { promisify } from 'node:util'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
+import { Cluster, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 

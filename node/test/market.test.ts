@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -97,7 +97,7 @@ describe('a worker node reports its encoder (fake GPU) in /api/node and presence
     nodes.push(edge)
     let seen: any
     for (let i = 0; i < 100 && seen?.gpu !== true; i++) {
-      await worker.presence.announce().catch(() => {})
+      await worker.presence.announce().catch(() => { /* the loop announces again */ })
       await new Promise(resolve => setTimeout(resolve, 200))
       const peers = (await (await fetch(`${edge.httpUrl}/api/node`)).json() as any).peers
       seen = peers.find((p: any) => p.peerId === worker.libp2p.peerId.toString() && p.roles.length > 0)

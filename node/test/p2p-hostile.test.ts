@@ -12,12 +12,10 @@
  * serving and not crash.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
@@ -28,63 +26,13 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { pino } from 'pino'
 import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { evilBidHandler, evilFetchHandler, frame, junk, makeTsSegment, metric, outcome, protocolErrors, sum } from './helpers/hostile.js'
 import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { JobAnnounce } from '@diststream/protocol'
 import type { P2PNode } from '@diststream/p2p'
 import type { PeerId, Stream } from '@libp2p/interface'
 import type { TestSource } from '@diststream/media'
-
-const run = promisify(execFile)
-
-/** A LEB128 varint, as the frame length prefix. */
-function varint (n: number): Uint8Array {
-  const out: number[] = []
-  do {
-    let b = n & 0x7f
-    n = Math.floor(n / 128)
-    if (n > 0) b |= 0x80
-    out.push(b)
-  } while (n > 0)
-  return new Uint8Array(out)
-}
-
-function frame (payload: Uint8Array): Uint8Array {
-  return new Uint8Array([...varint(payload.byteLength), ...payload])
-}
-
-/** Reads the stream to its end: 'closed' if the node closed it, 'reset' if it reset it, 'open' if neither within `ms`. */
-async function outcome (stream: Stream, ms = 30_000): Promise<'closed' | 'reset' | 'open'> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<'open'>(resolve => { timer = setTimeout(() => { resolve('open') }, ms) })
-  const drained = (async (): Promise<'closed' | 'reset'> => {
-    try {
-      for await (const _ of stream) { /* discard */ }
-      return 'closed'
-    } catch {
-      return 'reset'
-    }
-  })()
-  const r = await Promise.race([drained, timeout])
-  clearTimeout(timer)
-  if (r === 'open') stream.abort(new Error('test: node never closed the stream'))
-  return r
-}
-
-type Counts = Record<string, number>
-
-async function protocolErrors (http: string): Promise<Counts> {
-  const text = (await getText(`${http}/metrics`)).text
-  const out: Counts = {}
-  for (const m of text.matchAll(/^diststream_protocol_errors_total\{reason="([a-z_]+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2])
-  return out
-}
-
-function metric (text: string, re: RegExp): number {
-  return Number(re.exec(text)?.[1] ?? 0)
-}
-
-const sum = (c: Counts): number => Object.values(c).reduce((a, b) => a + b, 0)
 
 describe('hostile peers against a real node', { timeout: 240_000 }, () => {
   const cluster = new Cluster()
@@ -105,10 +53,7 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'ds-evil-'))
     // A 1 s segment for the evil peer's own (honest-looking) job.
-    const seg = join(work, 'seg.ts')
-    await run(ffmpeg.ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', '1', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '30', '-c:a', 'aac', '-f', 'mpegts', seg])
-    segment = new Uint8Array(await readFile(seg))
+    segment = await makeTsSegment(ffmpeg.ffmpeg, join(work, 'seg.ts'))
 
     // The ladder is above the 320x180 source, so the node's own stream is passed through (no transcode load).
     node = await cluster.start('target', ['--role', 'ingest,worker,edge', '--segment-seconds', '1', '--ladder', '240p', '--playlist-window', '40', '--max-jobs', '1'])
@@ -119,46 +64,10 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     evil = await createP2PNode({ privateKey: await loadOrCreatePeerKey(join(work, 'evil')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
     gossip = new Gossip(evil, log)
     await evil.dial(multiaddr(await node.bootstrapAddr()), { signal: AbortSignal.timeout(10_000) })
-    // The evil peer also plays an ingest of its own stream: it takes bids.
-    await evil.handle(PROTOCOL_BID, (stream) => {
-      void (async () => {
-        const ch = new MessageChannel(stream)
-        try {
-          const bid = await ch.read(codecs.bid, { signal: AbortSignal.timeout(5000) })
-          bidsReceived.set(bid.jobId, (bidsReceived.get(bid.jobId) ?? 0) + 1)
-          if (bid.jobId.startsWith('junkack')) {
-            // A hostile ingest answers the worker's bid with an oversized frame.
-            stream.send(new Uint8Array([...varint(8 * 1024 * 1024), 1, 2, 3]))
-            return
-          }
-          await ch.write(codecs.bidAck, { accepted: true, reason: '' })
-          await ch.close()
-        } catch (err: any) {
-          ch.abort(err)
-        }
-      })()
-    })
-
-    // ... and serves fetches of its own stream as a hostile holder: junk for the index, wrong bytes for
-    // segment 0 (announced with the right hash), the true bytes for segment 1.
-    await evil.handle(PROTOCOL_FETCH, (stream) => {
-      void (async () => {
-        const ch = new MessageChannel(stream)
-        try {
-          const req = await ch.read(codecs.fetchRequest, { signal: AbortSignal.timeout(5000) })
-          if (req.kind === FetchRequest.Kind.INDEX) {
-            stream.send(frame(randomBytes(100)))
-            await stream.close()
-            return
-          }
-          await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.OK, error: '', size: segment.byteLength, sha256: createHash('sha256').update(segment).digest(), segments: [] })
-          await ch.writeBytes(req.seq === 1 ? segment : randomBytes(segment.byteLength))
-          await ch.close()
-        } catch (err: any) {
-          ch.abort(err)
-        }
-      })()
-    })
+    // The evil peer also plays an ingest of its own stream (it takes bids), and serves fetches of it
+    // as a hostile holder: junk for the index, wrong bytes for segment 0, the true bytes for segment 1.
+    await evil.handle(PROTOCOL_BID, evilBidHandler(bidsReceived))
+    await evil.handle(PROTOCOL_FETCH, evilFetchHandler(segment))
 
     const created = await createStream(http, 'victim', cluster.apiToken)
     streamId = created.id
@@ -189,7 +98,7 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     const before = await protocolErrors(http)
     const stream = await open(protocol)
     if (bytes.byteLength > 0) stream.send(bytes)
-    if (opts.end === true) await stream.close().catch(() => {})
+    if (opts.end === true) await stream.close().catch(() => { /* the node may reset first: that is what is tested */ })
     const how = await outcome(stream)
     assert.notEqual(how, 'open', `${protocol} ${what}: the node must end the stream`)
     const afterCounts = await waitUntil(async () => {
@@ -199,19 +108,6 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     if (opts.reason != null) {
       assert.ok((afterCounts[opts.reason] ?? 0) > (before[opts.reason] ?? 0), `${protocol} ${what}: counted as ${opts.reason}: ${JSON.stringify(before)} → ${JSON.stringify(afterCounts)}`)
     }
-  }
-
-  /** The same abuse on every stream protocol. */
-  function junk (wrongMessage: Uint8Array): Array<[string, Uint8Array, { end?: boolean, reason?: string }]> {
-    return [
-      ['an oversized frame (2 MiB announced)', new Uint8Array([...varint(2 * 1024 * 1024), ...randomBytes(4096)]), { reason: 'too_large' }],
-      ['a length prefix that never ends', new Uint8Array(12).fill(0xff), { reason: 'too_large' }],
-      ['a frame of random bytes', frame(randomBytes(300)), { end: true }],
-      ['random bytes, unframed', randomBytes(64), { end: true }],
-      ['a valid message of the wrong kind', frame(wrongMessage), { end: true }],
-      ['a truncated frame', new Uint8Array([...varint(200), ...randomBytes(20)]), { end: true, reason: 'unexpected_end' }],
-      ['nothing at all', new Uint8Array(0), { end: true, reason: 'unexpected_end' }]
-    ]
   }
 
   it('bid: junk is refused and counted; a proper bid still gets its answer', async () => {

@@ -42,7 +42,7 @@ async function runPublish (args: string[]): Promise<{ code: number | null, resul
     child.on('exit', (code) => {
       clearTimeout(timer)
       let result: any
-      try { result = JSON.parse(out.trim().split('\n').pop() ?? '') } catch {}
+      try { result = JSON.parse(out.trim().split('\n').pop() ?? '') } catch { /* no JSON line: asserted below */ }
       resolve({ code, result, stderr: err })
     })
   })

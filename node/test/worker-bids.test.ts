@@ -57,9 +57,19 @@ describe('worker honours --max-jobs when bidding', () => {
   })
 
   const job = (id: string): JobAnnounce => ({
-    jobId: id, streamId: 's1', seq: 0, durationMs: 2000, size: 1000, width: 1280, height: 720, videoCodec: 'h264', audioCodec: 'aac', fpsMilli: 30000,
+    jobId: id,
+    streamId: 's1',
+    seq: 0,
+    durationMs: 2000,
+    size: 1000,
+    width: 1280,
+    height: 720,
+    videoCodec: 'h264',
+    audioCodec: 'aac',
+    fpsMilli: 30000,
     ladder: [{ name: '720p', width: 1280, height: 720, videoKbps: 2800 }, { name: '360p', width: 640, height: 360, videoKbps: 800 }],
-    deadlineMs: Date.now() + 60_000, issuedAtMs: Date.now()
+    deadlineMs: Date.now() + 60_000,
+    issuedAtMs: Date.now()
   })
 
   for (const maxJobs of [1, 3]) {
@@ -141,8 +151,19 @@ describe('a worker whose GPU fails on a live job', () => {
       await makeCalibrationClip(resolveFfmpeg().ffmpeg, clip, { width: 426, height: 240 }, 1)
       const segment = await readFile(clip)
       const job: JobAnnounce = {
-        jobId: 'gpu-job', streamId: 's1', seq: 0, durationMs: 1000, size: segment.byteLength, width: 426, height: 240, videoCodec: 'h264', audioCodec: 'aac', fpsMilli: 30000,
-        ladder, deadlineMs: Date.now() + 60_000, issuedAtMs: Date.now()
+        jobId: 'gpu-job',
+        streamId: 's1',
+        seq: 0,
+        durationMs: 1000,
+        size: segment.byteLength,
+        width: 426,
+        height: 240,
+        videoCodec: 'h264',
+        audioCodec: 'aac',
+        fpsMilli: 30000,
+        ladder,
+        deadlineMs: Date.now() + 60_000,
+        issuedAtMs: Date.now()
       }
       const signal = AbortSignal.timeout(60_000)
       // As an ingest would: announce the stream and the job, take the worker's bid, then send the segment.
@@ -168,7 +189,7 @@ describe('a worker whose GPU fails on a live job', () => {
       assert.equal(res.encoder, 'libx264')
       const bytes = await ch.readBytes(res.renditions[0]!.size, { signal })
       assert.ok(bytes.byteLength > 0)
-      await ch.close({ signal }).catch(() => {})
+      await ch.close({ signal }).catch(() => { /* the worker may close first */ })
 
       assert.equal(warnings.length, 1)
       assert.match(warnings[0]!, /h264_nvenc failed at run time; using the CPU \(libx264\) for this and every later job/)

@@ -37,7 +37,7 @@ export function setToken (token: string): void {
   try {
     if (token === '') localStorage.removeItem(TOKEN_KEY)
     else localStorage.setItem(TOKEN_KEY, token)
-  } catch {} // storage blocked (private mode): the token lasts this page only
+  } catch { /* storage blocked (private mode): the token lasts this page only */ }
 }
 
 export class ApiError extends Error {
@@ -152,7 +152,7 @@ export function useReputation (enabled: boolean): Map<string, Reputation> {
         const list = await res.json() as unknown
         if (!Array.isArray(list) || stopped) return
         setRep(new Map(list.filter(r => typeof r?.peerId === 'string' && typeof r?.score === 'number').map(r => [r.peerId, { peerId: r.peerId, score: r.score, suspended: r.suspended === true }])))
-      } catch {} // node unreachable for now: keep the last figures, the next poll tries again
+      } catch { /* node unreachable for now: keep the last figures, the next poll tries again */ }
     }
     void load()
     const t = setInterval(() => { void load() }, 10_000)

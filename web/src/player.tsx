@@ -37,7 +37,7 @@ export function PlayerPage ({ id }: { id: string }): JSX.Element {
         hlsRef.current = hls
         hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
           setLevels(data.levels.map((l, index) => ({ index, label: l.height > 0 ? `${l.height}p` : (l.name ?? `level ${index}`) })))
-          void v.play().catch(() => {}) // autoplay refused: the controls let the viewer start it
+          void v.play().catch(() => { /* autoplay refused: the controls let the viewer start it */ })
         })
         hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
           const l = hls?.levels[data.level]
@@ -54,7 +54,7 @@ export function PlayerPage ({ id }: { id: string }): JSX.Element {
       } else if (v.canPlayType('application/vnd.apple.mpegurl') !== '') {
         // Safari: native HLS.
         v.src = src
-        void v.play().catch(() => {}) // autoplay refused: the controls let the viewer start it
+        void v.play().catch(() => { /* autoplay refused: the controls let the viewer start it */ })
       } else {
         setError('This browser cannot play HLS (no Media Source Extensions).')
       }
@@ -83,35 +83,35 @@ export function PlayerPage ({ id }: { id: string }): JSX.Element {
 
   const latencyClass = latencyMs == null ? '' : latencyMs < 8000 ? 'good' : latencyMs < 15000 ? 'warn' : 'bad'
   return (
-    <main id="main" class="player-page">
-      <nav class="crumbs" aria-label="Breadcrumb"><Link href="/">Dashboard</Link> <span aria-hidden="true">/</span> <span>{stream?.name ?? id}</span></nav>
-      <div class="player-layout">
-        <div class="video-wrap">
-          <video ref={video} controls muted playsInline autoPlay aria-label={`Live video of ${stream?.name ?? id}`} data-testid="video" />
-          {error != null && <div class="video-error" role="status">{error}</div>}
+    <main id='main' class='player-page'>
+      <nav class='crumbs' aria-label='Breadcrumb'><Link href='/'>Dashboard</Link> <span aria-hidden='true'>/</span> <span>{stream?.name ?? id}</span></nav>
+      <div class='player-layout'>
+        <div class='video-wrap'>
+          <video ref={video} controls muted playsInline autoPlay aria-label={`Live video of ${stream?.name ?? id}`} data-testid='video' />
+          {error != null && <div class='video-error' role='status'>{error}</div>}
         </div>
-        <aside class="panel player-side" aria-label="Playback">
-          <h1 class="stream-title">{stream?.name ?? 'Stream'} {stream != null && <span class={`status ${stream.state === 'live' ? 'live' : 'off'}`}>{stream.state}</span>}</h1>
-          <dl class="facts">
+        <aside class='panel player-side' aria-label='Playback'>
+          <h1 class='stream-title'>{stream?.name ?? 'Stream'} {stream != null && <span class={`status ${stream.state === 'live' ? 'live' : 'off'}`}>{stream.state}</span>}</h1>
+          <dl class='facts'>
             <dt>Live latency</dt>
-            <dd><span class={`big num ${latencyClass}`} data-testid="latency">{latencyMs != null ? formatMs(latencyMs) : '—'}</span><div class="muted small">now − EXT-X-PROGRAM-DATE-TIME of the frame on screen</div></dd>
-            <dt>Position</dt><dd class="num" data-testid="current-time">{time.toFixed(1)} s</dd>
-            <dt><label for="rendition">Rendition</label></dt>
+            <dd><span class={`big num ${latencyClass}`} data-testid='latency'>{latencyMs != null ? formatMs(latencyMs) : '—'}</span><div class='muted small'>now − EXT-X-PROGRAM-DATE-TIME of the frame on screen</div></dd>
+            <dt>Position</dt><dd class='num' data-testid='current-time'>{time.toFixed(1)} s</dd>
+            <dt><label for='rendition'>Rendition</label></dt>
             <dd>
-              <select id="rendition" value={String(level)} onChange={e => { choose(Number((e.target as HTMLSelectElement).value)) }}>
-                <option value="-1">Auto (adaptive)</option>
+              <select id='rendition' value={String(level)} onChange={e => { choose(Number((e.target as HTMLSelectElement).value)) }}>
+                <option value='-1'>Auto (adaptive)</option>
                 {levels.map(l => <option key={l.index} value={String(l.index)}>{l.label}</option>)}
               </select>
-              {playing !== '' && <div class="muted small" data-testid="playing">playing {playing}</div>}
+              {playing !== '' && <div class='muted small' data-testid='playing'>playing {playing}</div>}
             </dd>
-            {stream != null && <><dt>Viewers here</dt><dd class="num">{stream.viewers}</dd></>}
-            <dt>Playback URL</dt><dd><code class="mono small ellipsis" title={location.origin + src}>{location.origin}{src}</code></dd>
+            {stream != null && <><dt>Viewers here</dt><dd class='num'>{stream.viewers}</dd></>}
+            <dt>Playback URL</dt><dd><code class='mono small ellipsis' title={location.origin + src}>{location.origin}{src}</code></dd>
           </dl>
         </aside>
       </div>
       {live.snapshot?.node.roles.includes('ingest') === true && (
-        <div class="player-jobs">
-          <JobMarket title="Segments of this stream" all={false} limit={6} isIngest jobs={live.jobs.filter(j => j.streamId === id)} flashes={live.flashes} />
+        <div class='player-jobs'>
+          <JobMarket title='Segments of this stream' all={false} limit={6} isIngest jobs={live.jobs.filter(j => j.streamId === id)} flashes={live.flashes} />
         </div>
       )}
     </main>

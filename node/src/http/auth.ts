@@ -51,7 +51,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD'])
 function underApi (req: FastifyRequest): boolean {
   const route = req.routeOptions.url
   let raw = req.url.split('?')[0] ?? ''
-  try { raw = decodeURIComponent(raw) } catch {} // malformed percent-encoding: judge the path as sent
+  try { raw = decodeURIComponent(raw) } catch { /* malformed percent-encoding: judge the path as sent */ }
   const norm = raw.replace(/[\\/]+/g, '/').toLowerCase()
   return (route?.startsWith('/api') ?? false) || norm.startsWith('/api')
 }

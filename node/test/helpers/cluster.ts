@@ -160,7 +160,7 @@ export async function getJson<T = any> (url: string, init?: RequestInit): Promis
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) })
   const text = await res.text()
   let body: any = text
-  try { body = JSON.parse(text) } catch {}
+  try { body = JSON.parse(text) } catch { /* not JSON: the caller sees the text */ }
   return { status: res.status, body }
 }
 

@@ -115,7 +115,7 @@ export async function openPlayer (browser: Browser, masterUrl: string, pin = '24
   const page = await browser.newPage()
   page.on('pageerror', err => { process.stderr.write(`[browser] ${String(err)}\n`) })
   page.on('request', req => {
-    if (req.url().includes('_HLS_msn=')) void page.evaluate(() => { (globalThis as any).__ds.blockingReloads++ }).catch(() => {})
+    if (req.url().includes('_HLS_msn=')) void page.evaluate(() => { (globalThis as any).__ds.blockingReloads++ }).catch(() => { /* the page is closing */ })
   })
   await page.setContent('<!doctype html><html><body><video id="v" muted autoplay playsinline></video></body></html>')
   await page.addScriptTag({ path: HLSJS_PATH })
@@ -142,7 +142,7 @@ export async function openPlayer (browser: Browser, masterUrl: string, pin = '24
     hls.on(Hls.Events.LEVEL_LOADED, (_e: unknown, d: any) => { ds.levelUrl = d.details?.url ?? null })
     hls.loadSource(url)
     hls.attachMedia(video)
-    void video.play().catch(() => {})
+    void video.play().catch(() => { /* muted autoplay refused: hls.js still loads, and the test reports no playback */ })
   }, { url: masterUrl, pin, hlsConfig })
   return page
 }

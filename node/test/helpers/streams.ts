@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
-import { callApi, getJson, getText } from './cluster.js'
+import { callApi, getText } from './cluster.js'
 
 /** Creates a stream on an ingest (with the cluster's API token): `{ id, key, rtmpUrl }`; throws unless 201. */
 export async function createStream (ingestHttp: string, name: string, token: string): Promise<{ id: string, key: string, rtmpUrl: string }> {
