@@ -44,6 +44,8 @@ export const MAX_DIRECTORY = 10_000
 export const MAX_DROPPED = 10_000
 /** Most streams whose DHT lookup pacing is remembered (keys chosen by viewers). */
 export const MAX_LOOKUP_PACING = 1024
+/** DHT providers of a stream asked for its INDEX, in turn, until one owns it: a hostile peer can provide any key, so the first is not trusted; a few bound the dials a viewer's request costs. */
+export const DHT_PROVIDERS_TRIED = 4
 /** After a DHT lookup of a stream, this long before the next one (viewers retrying an unknown stream must not flood the DHT). */
 export const LOOKUP_PAUSE_MS = 1000
 

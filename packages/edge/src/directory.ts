@@ -1,6 +1,6 @@
-import { StreamAnnounce } from '@diststream/protocol'
+import { StreamAnnounce, verifyStreamOwner } from '@diststream/protocol'
 import { BoundedMap, systemClock } from '@diststream/util'
-import { EDGE_DEFAULTS, LOOKUP_PAUSE_MS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
+import { DHT_PROVIDERS_TRIED, EDGE_DEFAULTS, LOOKUP_PAUSE_MS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
 import type { FetchClient } from './fetch-client.js'
 import type { StreamDiscovery, ProtocolErrorHook } from '@diststream/p2p'
 import type { Clock, Notifier } from '@diststream/util'
@@ -32,10 +32,15 @@ export interface StreamDirectoryInit {
 
 /**
  * Which ingest owns which stream, and finding streams. Entries come from
- * stream announcements (gossip) and from DHT lookups; the first ingest to
- * announce a stream owns it. Bounded: past `maxEntries` the oldest entries
- * not followed are evicted; dropped streams and lookup pacing are bounded
- * maps too, so made-up stream ids cost nothing lasting.
+ * stream announcements (gossip) and from DHT lookups, and only from the
+ * stream's owner: the peer whose id, with the announced salt, derives the
+ * stream id (`verifyStreamOwner`, PROTOCOL.md §9), so no one else can bind
+ * it, whoever speaks first. Bounded: past `maxEntries` the entry announced
+ * longest ago that is not followed is evicted (a live stream is announced
+ * again every 2 s, so it sits at the fresh end; a flood evicts stale entries
+ * first, and an evicted live stream comes back with its next announcement);
+ * dropped streams and lookup pacing are bounded maps too, so made-up stream
+ * ids cost nothing lasting.
  */
 export class StreamDirectory {
   readonly #entries = new Map<string, DirectoryEntry>()
@@ -75,8 +80,8 @@ export class StreamDirectory {
    */
   onAnnounce (msg: StreamAnnounce, from: string): boolean {
     const known = this.#entries.get(msg.streamId)
-    // A stream belongs to the ingest that announced it first; others can't take it over.
-    if (known != null && known.ingest !== from) {
+    // A stream belongs to the ingest its id commits to; no one else can bind or take it over.
+    if (!verifyStreamOwner(msg.streamId, from, msg.salt) || (known != null && known.ingest !== from)) {
       this.#init.onProtocolError?.('invalid', 'streams:foreign-announce')
       return false
     }
@@ -90,8 +95,10 @@ export class StreamDirectory {
 
   #set (streamId: string, entry: DirectoryEntry): void {
     const isNew = !this.#entries.has(streamId)
+    // Re-inserted: the map's order is by last announcement, so eviction takes the stalest entry.
+    this.#entries.delete(streamId)
     this.#entries.set(streamId, entry)
-    // Bounded: a peer announcing endless made-up streams evicts the oldest unfollowed entries, not our memory.
+    // Bounded: a peer announcing endless made-up streams evicts the stalest unfollowed entries, not our memory.
     if (isNew && this.#entries.size > this.#max) {
       for (const id of this.#entries.keys()) {
         if (!this.#init.isFollowed(id)) { this.#entries.delete(id); break }
@@ -120,9 +127,12 @@ export class StreamDirectory {
 
   /**
    * Looks a stream up on the DHT (its ingest provides the stream's key) and,
-   * from the first provider, takes the stream's announcement out of an INDEX
-   * answer: the entry a StreamAnnounce would have made, with the provider as
-   * the stream's ingest. One lookup at a time per stream, then a pause.
+   * from the first provider that owns it (the FETCH client checks the INDEX
+   * answer's salt against the provider: anyone can provide any key), takes
+   * the stream's announcement out of an INDEX answer: the entry a
+   * StreamAnnounce would have made, with the provider as the stream's
+   * ingest. At most {@link DHT_PROVIDERS_TRIED} providers are asked. One
+   * lookup at a time per stream, then a pause.
    */
   async lookup (streamId: string): Promise<void> {
     const d = this.#init.discovery
@@ -131,7 +141,7 @@ export class StreamDirectory {
     if (notBefore != null && this.#clock.now() < notBefore) return
     this.#lookupNotBefore.set(streamId, Infinity)
     const timeoutMs = this.#init.discoveryTimeoutMs ?? EDGE_DEFAULTS.discoveryTimeoutMs
-    const providers = await d.findStreamProviders(streamId, { timeoutMs, max: 1 }).catch((err: any) => {
+    const providers = await d.findStreamProviders(streamId, { timeoutMs, max: DHT_PROVIDERS_TRIED }).catch((err: any) => {
       this.#log.debug({ streamId, err: err?.message }, 'DHT provider lookup failed')
       return []
     })

@@ -1,3 +1,4 @@
+import { StreamAnnounce, verifyStreamOwner } from '@diststream/protocol'
 import type { JobAnnounce } from '@diststream/protocol'
 
 /**
@@ -53,34 +54,43 @@ export function refuseJob (job: JobAnnounce, limits: JobLimits = DEFAULT_JOB_LIM
   return undefined
 }
 
+/** Most streams whose ingest a worker remembers: far more than the live streams of any network this worker can serve. */
+export const MAX_STREAM_ORIGINS = 4096
+
+/** Why a StreamAnnounce was not taken by {@link StreamOrigins.announce}, as a protocol-error reason. */
+export type OriginRefusal = 'streams:foreign-announce' | 'streams:stale-announce'
+
 /**
  * Which peer is the ingest of which stream, as this worker has seen it:
- * the signer of the stream's StreamAnnounce, bound on first sight until the
- * stream ends (PROTOCOL.md §5.1, origin rule). Bounded: the oldest bindings
- * are forgotten past `max`.
+ * the signer of the stream's StreamAnnounce, and only when the stream id
+ * commits to that signer (`verifyStreamOwner`, PROTOCOL.md §9), so no other
+ * peer can bind a stream whoever speaks first. An announcement older than
+ * the one held (`updatedAtMs`) is refused, so a replayed ENDED cannot unbind
+ * a live stream. Bounded: past `max`, the entry announced longest ago goes
+ * (a live stream is announced every 2 s and sits at the fresh end; one
+ * evicted by a flood is bound again by its next announcement).
  */
 export class StreamOrigins {
-  private readonly map = new Map<string, string>()
+  private readonly map = new Map<string, { ingest: string, updatedAtMs: number, ended: boolean }>()
 
-  constructor (private readonly max = 4096) {}
+  constructor (private readonly max = MAX_STREAM_ORIGINS) {}
 
-  /** Records a StreamAnnounce; false if the stream is bound to another peer (a forgery). */
-  announce (streamId: string, from: string, ended: boolean): boolean {
-    const bound = this.map.get(streamId)
-    if (bound != null && bound !== from) return false
-    if (ended) {
-      this.map.delete(streamId)
-      return true
-    }
-    if (bound == null) {
-      this.map.set(streamId, from)
-      if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!)
-    }
-    return true
+  /** Records a StreamAnnounce from `from`; why not when it is refused (not the owner, or older than the one held). */
+  announce (msg: Pick<StreamAnnounce, 'streamId' | 'salt' | 'updatedAtMs' | 'state'>, from: string): OriginRefusal | undefined {
+    if (!verifyStreamOwner(msg.streamId, from, msg.salt)) return 'streams:foreign-announce'
+    const held = this.map.get(msg.streamId)
+    if (held != null && held.updatedAtMs > msg.updatedAtMs) return 'streams:stale-announce'
+    // Re-inserted: the order is by last announcement, so eviction takes the stalest.
+    this.map.delete(msg.streamId)
+    this.map.set(msg.streamId, { ingest: from, updatedAtMs: msg.updatedAtMs, ended: msg.state === StreamAnnounce.State.ENDED })
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!)
+    return undefined
   }
 
+  /** The live stream's ingest; undefined when unknown or ended. */
   ingestOf (streamId: string): string | undefined {
-    return this.map.get(streamId)
+    const e = this.map.get(streamId)
+    return e == null || e.ended ? undefined : e.ingest
   }
 }
 
