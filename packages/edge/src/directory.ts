@@ -85,7 +85,11 @@ export class StreamDirectory {
       this.#init.onProtocolError?.('invalid', 'streams:foreign-announce')
       return false
     }
-    if (known != null && known.announce.updatedAtMs > msg.updatedAtMs) return false
+    // Older than the one held: out-of-order gossip, or the owner's own old ENDED replayed to end a live stream.
+    if (known != null && known.announce.updatedAtMs > msg.updatedAtMs) {
+      this.#init.onProtocolError?.('invalid', 'streams:stale-announce')
+      return false
+    }
     if (this.#droppedAt.has(msg.streamId) && msg.state === StreamAnnounce.State.ENDED) return false
     this.#droppedAt.delete(msg.streamId)
     this.#set(msg.streamId, { ingest: from, announce: msg })

@@ -80,6 +80,7 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     assert.deepEqual(errors, ['streams:foreign-announce'])
     assert.equal(dir.get(s('a'))?.ingest, I1)
     assert.equal(dir.onAnnounce(announce('a', { updatedAtMs: 5, lastSeq: 9 }), I1), false)
+    assert.deepEqual(errors, ['streams:foreign-announce', 'streams:stale-announce'])
     assert.equal(dir.get(s('a'))?.announce.updatedAtMs, 10)
     assert.equal(dir.onAnnounce(announce('a', { updatedAtMs: 30, lastSeq: 9 }), I1), true)
     assert.equal(dir.get(s('a'))?.announce.lastSeq, 9)
