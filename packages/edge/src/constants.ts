@@ -33,6 +33,20 @@ export const SWARM_INGEST_RETRY_STEP_MS = 200
 export const SWARM_DEADLINE_MS = 30_000
 /** Swarming: longest pause between two looks at the holder table while waiting for a holder. */
 export const SWARM_WAIT_STEP_MS = 250
+/**
+ * Swarming: attempts at peers other than the ingest per rendition segment. Anyone may claim to hold a
+ * segment (Have is unbound), so claims can only cost this many attempts; then the ingest, which always
+ * has it (H2: fake holders must not turn every segment into a gap).
+ */
+export const SWARM_MAX_HOLDER_ATTEMPTS = 2
+/** Swarming: a Have for a seq more than this far past the newest segment the stream announced is dropped (a live edge holds nothing from the future; it would push real entries out of the holder table). */
+export const HAVE_MAX_AHEAD = 8
+/** Swarming: Haves taken per second per signer and stream (an honest edge sends one per segment it fetched). */
+export const HAVE_RATE_PER_SEC = 8
+/** Swarming: Haves a signer may send at once per stream (a burst after a backfill of the window). */
+export const HAVE_BURST = 32
+/** Swarming: signers whose Have rate is tracked per stream (keys chosen by strangers). */
+export const HAVE_MAX_SIGNERS = 256
 /** Swarming: segments remembered per stream in the holder table (the newest). */
 export const HOLDER_MAX_SEQS = 64
 /** Swarming: holders remembered per rendition segment. */

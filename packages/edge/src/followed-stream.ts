@@ -116,7 +116,7 @@ export class FollowedStream {
       if (!f.#indexed) f.#early.push(seg)
       else f.#takeInBackground(seg)
     })
-    const offHave = ctx.swarm.join(streamId)
+    const offHave = ctx.swarm.join(streamId, () => f.maxSeq)
     f.#unsubscribe = () => { offSegments(); offHave() }
     f.addRenditions(entry.announce.renditions)
     f.ready = f.#loadIndexRetrying().catch(async (err: any) => {
