@@ -69,6 +69,12 @@ export const MAX_DVR_SEGMENTS = 21_600
 export const BACKFILL_EXTRA_SEGMENTS = 3
 /** VOD: segments fetched in the background at once to warm the cache. */
 export const VOD_WARM_CONCURRENCY = 2
+/** Streams an edge follows at once (ended ones count until their DVR retention): each costs a gossip subscription, windows and fetches; an edge serving more is a CDN for strangers (H3). */
+export const MAX_FOLLOWED_STREAMS = 256
+/** Streams of one ingest an edge follows at once: one peer announcing streams cannot take every slot. */
+export const MAX_FOLLOWED_PER_INGEST = 64
+/** Segment announcements held until a followed stream's index arrives (the index holds at most MAX_INDEX_SEGMENTS). */
+export const MAX_EARLY_SEGMENTS = 512
 /** The FETCH server's concurrent inbound streams on an edge. */
 export const MAX_INBOUND_FETCH_STREAMS = 256
 
@@ -81,6 +87,8 @@ export const EDGE_DEFAULTS = {
   playlistWindow: 6,
   /** Memory for hot segments (bytes); the rest stay on disk. */
   maxMemoryBytes: 256 * 1024 * 1024,
+  /** Disk for cached segments (bytes), least recently used deleted first: an hour of DVR of a full 8-rendition ladder at ~15 Mbit/s in all is ~7 GB. */
+  maxDiskBytes: 10 * 1024 * 1024 * 1024,
   /** How long a request for an unknown stream waits for it to appear (ms); also the DHT lookup's budget. */
   discoveryTimeoutMs: 5000,
   /** How long an ended stream stays served as VOD (DVR) before it is dropped (ms). */

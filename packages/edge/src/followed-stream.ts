@@ -4,7 +4,7 @@ import { exponential, retry } from '@diststream/util'
 import { key as cacheKey } from './cache.js'
 import { blockingDecision, blockingTimeoutMs, NotifyingWindow } from './blocking.js'
 import { cmafInfo, cmafMaster, entryUris, initPart, renderDash } from './cmaf.js'
-import { BACKFILL_EXTRA_SEGMENTS, INDEX_ATTEMPTS, INDEX_RETRY_BASE_MS, RENDITIONS_WAIT_MS, VOD_WARM_CONCURRENCY } from './constants.js'
+import { BACKFILL_EXTRA_SEGMENTS, INDEX_ATTEMPTS, INDEX_RETRY_BASE_MS, MAX_DVR_SEGMENTS, MAX_EARLY_SEGMENTS, RENDITIONS_WAIT_MS, VOD_WARM_CONCURRENCY } from './constants.js'
 import { DvrHistory } from './dvr.js'
 import { BlockingReloadUnavailableError, DeliveryDirectiveError, NotFoundError, UpstreamError } from './errors.js'
 import type { SegmentCache } from './cache.js'
@@ -113,8 +113,11 @@ export class FollowedStream {
       }
       f.lastActivityAt = Date.now()
       f.maxSeq = Math.max(f.maxSeq, seg.seq)
-      if (!f.#indexed) f.#early.push(seg)
-      else f.#takeInBackground(seg)
+      if (!f.#indexed) {
+        f.#early.push(seg)
+        // Bounded: the index covers at most this many anyway.
+        if (f.#early.length > MAX_EARLY_SEGMENTS) f.#early.shift()
+      } else f.#takeInBackground(seg)
     })
     const offHave = ctx.swarm.join(streamId, () => f.maxSeq)
     f.#unsubscribe = () => { offSegments(); offHave() }
@@ -346,6 +349,8 @@ export class FollowedStream {
   async #take (seg: SegmentAnnounce): Promise<void> {
     if (this.#seen.has(seg.seq)) return
     this.#seen.add(seg.seq)
+    // Bounded like the history: the oldest seq taken in is forgotten (a set keeps insertion order).
+    if (this.#seen.size > MAX_DVR_SEGMENTS) this.#seen.delete(this.#seen.values().next().value!)
     this.history.remember(seg)
     this.addRenditions(seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
     const held: string[] = []
