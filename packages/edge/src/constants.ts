@@ -60,6 +60,8 @@ export const MAX_DROPPED = 10_000
 export const MAX_LOOKUP_PACING = 1024
 /** DHT providers of a stream asked for its INDEX, in turn, until one owns it: a hostile peer can provide any key, so the first is not trusted; a few bound the dials a viewer's request costs. */
 export const DHT_PROVIDERS_TRIED = 4
+/** DHT lookups of unknown streams running at once, over all streams (M6): each costs DHT queries and dials; viewers choose the ids. */
+export const MAX_CONCURRENT_LOOKUPS = 8
 /** After a DHT lookup of a stream, this long before the next one (viewers retrying an unknown stream must not flood the DHT). */
 export const LOOKUP_PAUSE_MS = 1000
 
@@ -75,6 +77,10 @@ export const MAX_FOLLOWED_STREAMS = 256
 export const MAX_FOLLOWED_PER_INGEST = 64
 /** Segment announcements held until a followed stream's index arrives (the index holds at most MAX_INDEX_SEGMENTS). */
 export const MAX_EARLY_SEGMENTS = 512
+/** Blocking playlist reloads parked at once for one stream (M5): a stream's viewers park one or two each; an attacker's own stream cannot take every slot. */
+export const MAX_BLOCKED_RELOADS_PER_STREAM = 500
+/** Blocking playlist reloads parked at once for one client address (M5): a player parks one per rendition it plays, a few behind one NAT. */
+export const MAX_BLOCKED_RELOADS_PER_CLIENT = 32
 /** The FETCH server's concurrent inbound streams on an edge. */
 export const MAX_INBOUND_FETCH_STREAMS = 256
 

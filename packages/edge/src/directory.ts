@@ -1,6 +1,6 @@
 import { StreamAnnounce, verifyStreamOwner } from '@diststream/protocol'
 import { BoundedMap, systemClock } from '@diststream/util'
-import { DHT_PROVIDERS_TRIED, EDGE_DEFAULTS, LOOKUP_PAUSE_MS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
+import { DHT_PROVIDERS_TRIED, EDGE_DEFAULTS, LOOKUP_PAUSE_MS, MAX_CONCURRENT_LOOKUPS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
 import type { FetchClient } from './fetch-client.js'
 import type { StreamDiscovery, ProtocolErrorHook } from '@diststream/p2p'
 import type { Clock, Notifier } from '@diststream/util'
@@ -22,7 +22,7 @@ export interface StreamDirectoryInit {
   discovery?: StreamDiscovery
   onProtocolError?: ProtocolErrorHook
   /** Counts DHT lookups by outcome (found, not_found). */
-  onLookup?: (outcome: 'found' | 'not_found') => void
+  onLookup?: (outcome: 'found' | 'not_found' | 'busy') => void
   /** The DHT lookup's budget (ms). Default {@link EDGE_DEFAULTS}.discoveryTimeoutMs. */
   discoveryTimeoutMs?: number
   clock?: Clock
@@ -52,6 +52,8 @@ export class StreamDirectory {
   readonly #clock: Clock
   readonly #max: number
   readonly #log: Logger
+  /** DHT lookups running now, over every stream. */
+  #lookups = 0
 
   constructor (init: StreamDirectoryInit) {
     this.#init = init
@@ -143,6 +145,20 @@ export class StreamDirectory {
     if (d == null) return
     const notBefore = this.#lookupNotBefore.get(streamId)
     if (notBefore != null && this.#clock.now() < notBefore) return
+    // Viewers choose the ids: random ones must not turn into unbounded DHT work (M6). Gossip may still bring the stream.
+    if (this.#lookups >= MAX_CONCURRENT_LOOKUPS) {
+      this.#init.onLookup?.('busy')
+      return
+    }
+    this.#lookups++
+    try {
+      await this.#lookup(d, streamId)
+    } finally {
+      this.#lookups--
+    }
+  }
+
+  async #lookup (d: StreamDiscovery, streamId: string): Promise<void> {
     this.#lookupNotBefore.set(streamId, Infinity)
     const timeoutMs = this.#init.discoveryTimeoutMs ?? EDGE_DEFAULTS.discoveryTimeoutMs
     const providers = await d.findStreamProviders(streamId, { timeoutMs, max: DHT_PROVIDERS_TRIED }).catch((err: any) => {

@@ -5,7 +5,7 @@ import { Notifier, SingleFlight } from '@diststream/util'
 import { key as cacheKey, SegmentCache } from './cache.js'
 import { PlaylistWaiters } from './blocking.js'
 import { initLength, INIT_NAME, mediaPart } from './cmaf.js'
-import { EDGE_DEFAULTS, MAX_FOLLOWED_PER_INGEST, MAX_FOLLOWED_STREAMS, MAX_INBOUND_FETCH_STREAMS } from './constants.js'
+import { EDGE_DEFAULTS, MAX_BLOCKED_RELOADS_PER_CLIENT, MAX_BLOCKED_RELOADS_PER_STREAM, MAX_FOLLOWED_PER_INGEST, MAX_FOLLOWED_STREAMS, MAX_INBOUND_FETCH_STREAMS } from './constants.js'
 import { StreamDirectory } from './directory.js'
 import { EdgeFullError, NotFoundError } from './errors.js'
 import { FetchClient } from './fetch-client.js'
@@ -61,7 +61,7 @@ export class Edge implements Startable {
     this.#directory = new StreamDirectory({ ...opts, logger: this.#log, notifier: this.#notifier, client, signal, isFollowed: id => this.#followed.has(id), onLookup: outcome => { this.#metrics.lookups.inc({ outcome }) } })
     this.#swarm = new Swarm({ ...opts, logger: this.#log, client, metrics: this.#metrics, signal, fallbackMs: opts.swarmFallbackMs })
     const fetcher = new RenditionFetcher({ client, swarm: this.#swarm, cache: this.#cache, metrics: this.#metrics, logger: this.#log, signal })
-    this.#reloads = new PlaylistWaiters({ maxWaiters: opts.maxBlockedReloads ?? EDGE_DEFAULTS.maxBlockedReloads })
+    this.#reloads = new PlaylistWaiters({ maxWaiters: opts.maxBlockedReloads ?? EDGE_DEFAULTS.maxBlockedReloads, maxPerKey: MAX_BLOCKED_RELOADS_PER_STREAM, maxPerClient: MAX_BLOCKED_RELOADS_PER_CLIENT })
     this.#followCtx = {
       ...opts,
       swarm: this.#swarm,
@@ -135,7 +135,7 @@ export class Edge implements Startable {
   }
 
   /** A media playlist; see {@link FollowedStream.mediaPlaylist} for blocking reloads. */
-  async mediaPlaylist (streamId: string, rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal } = {}): Promise<MediaPlaylistView> {
+  async mediaPlaylist (streamId: string, rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal, client?: string } = {}): Promise<MediaPlaylistView> {
     if (!ID_PATTERN.test(rendition)) throw new NotFoundError('no such rendition')
     return await (await this.#follow(streamId)).mediaPlaylist(rendition, directives)
   }

@@ -210,7 +210,7 @@ export class FollowedStream {
    * two segments past the live edge is a 400 at once. An ended stream lists
    * every segment heard of (DVR).
    */
-  async mediaPlaylist (rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal }): Promise<MediaPlaylistView> {
+  async mediaPlaylist (rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal, client?: string }): Promise<MediaPlaylistView> {
     if (!this.renditions.has(rendition)) throw new NotFoundError(`stream ${this.id} has no rendition ${rendition}`)
     const w = this.windowFor(rendition)
     const targetDurationSec = this.targetDurationSec
@@ -219,7 +219,7 @@ export class FollowedStream {
       const first = decide()
       if (first.kind === 'too-far') throw new DeliveryDirectiveError(first.reason)
       if (first.kind === 'wait') {
-        const outcome = await this.#ctx.reloads.wait(this.id, () => decide().kind === 'now', blockingTimeoutMs(targetDurationSec), directives.signal)
+        const outcome = await this.#ctx.reloads.wait(this.id, () => decide().kind === 'now', blockingTimeoutMs(targetDurationSec), directives.signal, directives.client)
         if (outcome === 'timeout') throw new BlockingReloadUnavailableError(`segment ${directives.msn} of ${rendition} was not ready within ${blockingTimeoutMs(targetDurationSec)} ms`)
         if (outcome === 'full') throw new BlockingReloadUnavailableError('too many blocking playlist reloads are waiting on this edge')
         if (outcome === 'closed') throw new BlockingReloadUnavailableError('the edge is stopping')

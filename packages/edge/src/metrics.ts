@@ -39,7 +39,7 @@ export function createEdgeMetrics (registry: Registry): EdgeMetrics {
     requests: counter(registry, 'diststream_edge_requests_total', 'HTTP requests for HLS, by type and status', ['type', 'status']),
     hits: counter(registry, 'diststream_edge_cache_hits_total', 'Segment requests served from the memory cache'),
     bytes: counter(registry, 'diststream_edge_bytes_sent_total', 'Segment bytes served to viewers'),
-    lookups: counter(registry, 'diststream_edge_stream_lookups_total', 'DHT lookups of streams this edge had not heard of, by outcome (found, not_found)', ['outcome']),
+    lookups: counter(registry, 'diststream_edge_stream_lookups_total', 'DHT lookups of streams this edge had not heard of, by outcome (found, not_found, busy: not started, too many running)', ['outcome']),
     sources: counter(registry, 'diststream_edge_fetch_sources_total', 'Rendition segments fetched, by source: ingest, edge (another holder), or ingest_fallback (holders failed)', ['source']),
     // The help strings must match the ingest's (packages/ingest fetchServeMetrics): whichever role registers first wins.
     served: counter(registry, 'diststream_fetch_served_total', 'Rendition segments served to other peers over /diststream/fetch'),

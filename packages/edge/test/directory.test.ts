@@ -183,6 +183,17 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     await other
   })
 
+  it('M6: at most MAX_CONCURRENT_LOOKUPS DHT lookups at once, over all streams; more are not started (counted busy)', async () => {
+    const d = deferredDiscovery()
+    const { dir, lookups } = setup({ discovery: d.discovery })
+    const running = Array.from({ length: 9 }, async (_, i) => { await dir.lookup(s(`random${i}`)) })
+    await tick()
+    assert.equal(d.calls.length, 8)
+    assert.deepEqual(lookups, ['busy'])
+    for (const c of d.calls) c.finish([])
+    await Promise.all(running)
+  })
+
   it('stops asking providers once the edge is stopping', async () => {
     const d = deferredDiscovery()
     const { dir, shutdown, indexCalls } = setup({ discovery: d.discovery })
