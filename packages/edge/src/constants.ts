@@ -75,6 +75,10 @@ export const VOD_WARM_CONCURRENCY = 2
 export const MAX_FOLLOWED_STREAMS = 256
 /** Streams of one ingest an edge follows at once: one peer announcing streams cannot take every slot. */
 export const MAX_FOLLOWED_PER_INGEST = 64
+/** Rendition fetches at once, node-wide (H3): each holds up to a 64 MiB rendition in memory while it arrives. */
+export const MAX_CONCURRENT_FETCHES = 64
+/** Rendition fetches at once per stream (H3): two segments of a full 8-rendition ladder; one stream cannot starve the others. */
+export const MAX_FETCHES_PER_STREAM = 16
 /** Segment announcements held until a followed stream's index arrives (the index holds at most MAX_INDEX_SEGMENTS). */
 export const MAX_EARLY_SEGMENTS = 512
 /** Blocking playlist reloads parked at once for one stream (M5): a stream's viewers park one or two each; an attacker's own stream cannot take every slot. */
