@@ -180,22 +180,26 @@ describe('stream ownership against a hostile peer', { timeout: 420_000 }, () => 
       indexes.set(x.id, { stream: announce(x.id, salt, { lastSeq: 5 }), segments: [] })
       const discovery = new NetworkDiscovery(evil, log)
       await discovery.provideStream(x.id).catch(() => { /* no DHT peer yet: the gossip race below still runs */ })
-      let racing = true
+      const racing = new AbortController()
       const race = (async () => {
-        while (racing) {
+        while (!racing.signal.aborted) {
           await gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, announce(x.id, salt)).catch(() => 0)
           await new Promise(resolve => setTimeout(resolve, 50))
         }
       })()
-      // Hang up first: a dial to the restarted B must not reuse the dead connection (replays would go nowhere).
-      await evil.hangUp(peerIdFromString((await b.info).peerId))
-      b = await cluster.restart(b)
-      bHttp = (await b.info).http
-      await connect(b)
-      const before = await invalid(bHttp)
-      await waitUntil(async () => await playsLive(bHttp), 40_000, 'X to play at B after its restart', 500)
-      racing = false
-      await race
+      let before = 0
+      try {
+        // Hang up first: a dial to the restarted B must not reuse the dead connection (replays would go nowhere).
+        await evil.hangUp(peerIdFromString((await b.info).peerId))
+        b = await cluster.restart(b)
+        bHttp = (await b.info).http
+        await connect(b)
+        before = await invalid(bHttp)
+        await waitUntil(async () => await playsLive(bHttp), 40_000, 'X to play at B after its restart', 500)
+      } finally {
+        racing.abort()
+        await race
+      }
       await waitUntil(async () => await invalid(bHttp) > before, 15_000, 'B to count the racing forgeries')
       // A's own ENDED for X, signed by A, replayed to B (whose gossip seen-cache is new since the restart).
       const ended = captured.find(m => { const s = decodeAnnounce(m); return s?.streamId === x.id && s.state === StreamAnnounce.State.ENDED })!

@@ -54,6 +54,8 @@ export const HOLDER_MAX_PEERS = 16
 
 /** Most streams the directory remembers (followed streams are never evicted). */
 export const MAX_DIRECTORY = 10_000
+/** A directory entry announced within this long is live (ingests announce every 2 s: three missed announcements), and never evicted to make room. */
+export const LIVE_BINDING_MS = 6000
 /** Most streams remembered as dropped after their retention (so a late "ended" does not bring them back). */
 export const MAX_DROPPED = 10_000
 /** Most streams whose DHT lookup pacing is remembered (keys chosen by viewers). */

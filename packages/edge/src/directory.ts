@@ -1,6 +1,6 @@
 import { StreamAnnounce, verifyStreamOwner } from '@diststream/protocol'
 import { BoundedMap, systemClock } from '@diststream/util'
-import { DHT_PROVIDERS_TRIED, EDGE_DEFAULTS, LOOKUP_PAUSE_MS, MAX_CONCURRENT_LOOKUPS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
+import { DHT_PROVIDERS_TRIED, EDGE_DEFAULTS, LIVE_BINDING_MS, LOOKUP_PAUSE_MS, MAX_CONCURRENT_LOOKUPS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
 import type { FetchClient } from './fetch-client.js'
 import type { StreamDiscovery, ProtocolErrorHook } from '@diststream/p2p'
 import type { Clock, Notifier } from '@diststream/util'
@@ -44,6 +44,8 @@ export interface StreamDirectoryInit {
  */
 export class StreamDirectory {
   readonly #entries = new Map<string, DirectoryEntry>()
+  /** When each entry was last announced (or found), oldest first. */
+  readonly #heardAt = new Map<string, number>()
   /** Streams dropped after their retention, and when: a late "ended" announcement does not bring them back. */
   readonly #droppedAt: BoundedMap<string, number>
   /** Streams being looked up on the DHT (Infinity), or until when not to look them up again: one lookup at a time per stream, then a pause. */
@@ -94,27 +96,40 @@ export class StreamDirectory {
     }
     if (this.#droppedAt.has(msg.streamId) && msg.state === StreamAnnounce.State.ENDED) return false
     this.#droppedAt.delete(msg.streamId)
-    this.#set(msg.streamId, { ingest: from, announce: msg })
+    if (!this.#set(msg.streamId, { ingest: from, announce: msg })) return false
     this.#init.notifier.wake(msg.streamId)
     return true
   }
 
-  #set (streamId: string, entry: DirectoryEntry): void {
+  /** Takes in an entry; false when the directory is full of live entries (a flood) and this new one is refused. */
+  #set (streamId: string, entry: DirectoryEntry): boolean {
     const isNew = !this.#entries.has(streamId)
-    // Re-inserted: the map's order is by last announcement, so eviction takes the stalest entry.
+    // Re-inserted: the map's order is by last announcement, so the stalest entry comes first.
     this.#entries.delete(streamId)
     this.#entries.set(streamId, entry)
-    // Bounded: a peer announcing endless made-up streams evicts the stalest unfollowed entries, not our memory.
-    if (isNew && this.#entries.size > this.#max) {
-      for (const id of this.#entries.keys()) {
-        if (!this.#init.isFollowed(id)) { this.#entries.delete(id); break }
-      }
+    this.#heardAt.delete(streamId)
+    this.#heardAt.set(streamId, this.#clock.now())
+    if (!isNew || this.#entries.size <= this.#max) return true
+    // Bounded: the stalest unfollowed entry goes, unless it is still live (announced within LIVE_BINDING_MS):
+    // then a flood is on, and the newcomer is refused instead. Live bindings are never evicted by a flood;
+    // an honest newcomer comes back with its next announcement, or through the DHT.
+    for (const [id, at] of this.#heardAt) {
+      if (this.#init.isFollowed(id) || id === streamId) continue
+      if (this.#clock.now() - at < LIVE_BINDING_MS) break
+      this.#entries.delete(id)
+      this.#heardAt.delete(id)
+      return true
     }
+    this.#entries.delete(streamId)
+    this.#heardAt.delete(streamId)
+    this.#init.onProtocolError?.('invalid', 'streams:directory-full')
+    return false
   }
 
   /** Forgets a stream past its retention, and remembers that it was dropped. */
   drop (streamId: string): void {
     this.#entries.delete(streamId)
+    this.#heardAt.delete(streamId)
     this.#droppedAt.set(streamId, this.#clock.now())
   }
 
@@ -161,27 +176,35 @@ export class StreamDirectory {
   async #lookup (d: StreamDiscovery, streamId: string): Promise<void> {
     this.#lookupNotBefore.set(streamId, Infinity)
     const timeoutMs = this.#init.discoveryTimeoutMs ?? EDGE_DEFAULTS.discoveryTimeoutMs
-    const providers = await d.findStreamProviders(streamId, { timeoutMs, max: DHT_PROVIDERS_TRIED }).catch((err: any) => {
+    const find = async (max: number): Promise<string[]> => await d.findStreamProviders(streamId, { timeoutMs, max }).catch((err: any) => {
       this.#log.debug({ streamId, err: err?.message }, 'DHT provider lookup failed')
       return []
     })
+    // The first provider at once (the common case: it is the ingest); only if it does not own the stream, a
+    // second lookup for a few more (waiting for several would cost every lookup its whole budget).
+    const tried = new Set<string>()
+    let found = await this.#tryProviders(streamId, await find(1), tried)
+    if (!found && tried.size > 0 && !this.#init.signal.aborted) found = await this.#tryProviders(streamId, await find(DHT_PROVIDERS_TRIED), tried)
     this.#lookupNotBefore.set(streamId, this.#clock.now() + LOOKUP_PAUSE_MS)
+    if (!found) this.#init.onLookup?.('not_found')
+  }
+
+  /** Asks each provider not tried yet for the stream's INDEX; binds the first that owns it (the FETCH client checks). */
+  async #tryProviders (streamId: string, providers: string[], tried: Set<string>): Promise<boolean> {
     for (const peer of providers) {
-      if (this.#init.signal.aborted) return
+      if (this.#init.signal.aborted || tried.has(peer)) continue
+      tried.add(peer)
       try {
         const res = await this.#init.client.index(peer, streamId, { signal: this.#init.signal })
         if (res.stream?.streamId !== streamId) continue
         this.#init.onLookup?.('found')
         this.#log.info({ streamId, ingest: peer }, 'stream found on the DHT')
-        if (!this.#entries.has(streamId)) {
-          this.#set(streamId, { ingest: peer, announce: res.stream })
-          this.#init.notifier.wake(streamId)
-        }
-        return
+        if (!this.#entries.has(streamId) && this.#set(streamId, { ingest: peer, announce: res.stream })) this.#init.notifier.wake(streamId)
+        return true
       } catch (err: any) {
         this.#log.debug({ streamId, peer, err: err?.message }, 'DHT provider did not give the stream')
       }
     }
-    this.#init.onLookup?.('not_found')
+    return false
   }
 }

@@ -71,6 +71,7 @@ function deferredDiscovery () {
 }
 
 const tick = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+const waitFor = async (cond: () => boolean): Promise<void> => { for (let i = 0; i < 100 && !cond(); i++) await tick() }
 
 describe('StreamDirectory: which ingest owns which stream', () => {
   it('binds a stream to the first ingest that announces it; another ingest is refused and counted; older news is ignored', () => {
@@ -86,9 +87,9 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     assert.equal(dir.get(s('a'))?.announce.lastSeq, 9)
   })
 
-  it('is bounded: past maxEntries the oldest stream not followed is evicted', () => {
-    const { dir } = setup({ maxEntries: 3, followed: new Set([s('s0')]) })
-    for (let i = 0; i < 5; i++) dir.onAnnounce(announce(`s${i}`), I)
+  it('is bounded: past maxEntries the oldest stale stream not followed is evicted', () => {
+    const { dir, clock } = setup({ maxEntries: 3, followed: new Set([s('s0')]) })
+    for (let i = 0; i < 5; i++) { dir.onAnnounce(announce(`s${i}`), I); clock.advance(10_000) }
     assert.equal(dir.size, 3)
     assert.ok(dir.get(s('s0')) != null, 'a followed stream is never evicted')
     assert.equal(dir.get(s('s1')), undefined)
@@ -151,6 +152,9 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     const p = dir.lookup(s('x'))
     await tick()
     d.calls[0]!.finish(['bad', 'liar'])
+    await tick()
+    await tick()
+    d.calls[1]!.finish(['bad', 'liar']) // the second lookup, for a few more: none new
     await p
     assert.equal(dir.get(s('x')), undefined)
     assert.deepEqual(lookups, ['not_found'])
@@ -217,15 +221,26 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     assert.equal(dir.get(s('cam'))?.ingest, I)
   })
 
-  it('an eviction flood takes the stalest entries first: a live stream announced again stays', () => {
-    const { dir } = setup({ maxEntries: 4 })
+  it('an eviction flood never evicts a live binding: stale entries go first, then newcomers are refused and counted', () => {
+    const { dir, clock, errors } = setup({ maxEntries: 4 })
+    for (let i = 0; i < 2; i++) dir.onAnnounce(announce(`old${i}`), I)
+    clock.advance(10_000) // old0, old1 are stale now
     dir.onAnnounce(announce('live', { updatedAtMs: 1 }), I)
-    for (let i = 0; i < 3; i++) dir.onAnnounce(announce(`old${i}`), I)
-    dir.onAnnounce(announce('live', { updatedAtMs: 2 }), I) // its periodic announce
-    for (let i = 0; i < 3; i++) dir.onAnnounce(announce(`flood${i}`, {}, MALLORY), MALLORY)
+    dir.onAnnounce(announce('live2', { updatedAtMs: 1 }), I)
+    for (let i = 0; i < 5; i++) dir.onAnnounce(announce(`flood${i}`, {}, MALLORY), MALLORY)
     assert.equal(dir.size, 4)
     assert.equal(dir.get(s('live'))?.ingest, I)
+    assert.equal(dir.get(s('live2'))?.ingest, I)
     assert.equal(dir.get(s('old0')), undefined)
+    assert.ok(dir.get(s('flood0', MALLORY)) != null && dir.get(s('flood1', MALLORY)) != null, 'they took the stale slots')
+    assert.equal(dir.get(s('flood2', MALLORY)), undefined)
+    assert.deepEqual(errors, ['streams:directory-full', 'streams:directory-full', 'streams:directory-full'])
+    // Once the flood's entries are stale and the live ones announced again, a newcomer takes a stale slot.
+    clock.advance(10_000)
+    dir.onAnnounce(announce('live', { updatedAtMs: 2 }), I)
+    dir.onAnnounce(announce('live2', { updatedAtMs: 2 }), I)
+    assert.equal(dir.onAnnounce(announce('new'), I), true)
+    assert.equal(dir.get(s('flood0', MALLORY)), undefined)
   })
 
   it('DHT: providers that do not own the stream are skipped (the FETCH client refuses their INDEX); the owner is taken', async () => {
@@ -239,9 +254,11 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     })
     const p = dir.lookup(s('dht2'))
     await tick()
-    d.calls[0]!.finish([MALLORY, P])
+    d.calls[0]!.finish([MALLORY]) // the first provider, at once: it does not own the stream
+    await waitFor(() => d.calls.length === 2)
+    d.calls[1]!.finish([MALLORY, P]) // a few more: the one tried already is not asked again
     await p
     assert.equal(dir.get(s('dht2'))?.ingest, P)
-    assert.equal(indexCalls.length, 2)
+    assert.deepEqual(indexCalls, [`${MALLORY}:${s('dht2')}`, `${P}:${s('dht2')}`])
   })
 })

@@ -88,14 +88,20 @@ describe('origin bookkeeping', () => {
     assert.equal(o.ingestOf(id), INGEST)
   })
 
-  it('forgets the stalest bindings past its bound: a stream announced again stays', () => {
-    const o = new StreamOrigins(3)
-    for (const n of [1, 2, 3]) o.announce(ann(n, 1), INGEST)
-    o.announce(ann(1, 2), INGEST) // its periodic announce
-    o.announce(ann(4, 1, false, EVIL), EVIL)
-    assert.equal(o.ingestOf(ann(2, 0).streamId), undefined)
-    assert.equal(o.ingestOf(ann(1, 0).streamId), INGEST)
-    assert.equal(o.ingestOf(ann(4, 0, false, EVIL).streamId), EVIL)
+  it('past its bound, forgets ended or stale bindings; never a live one: a flood\'s newcomers are refused', () => {
+    let now = 0
+    const o = new StreamOrigins(3, () => now)
+    o.announce(ann(1, 1, true), INGEST) // ended
+    o.announce(ann(2, 1), INGEST)
+    o.announce(ann(3, 1), INGEST)
+    assert.equal(o.announce(ann(4, 1, false, EVIL), EVIL), undefined, 'the ended binding made room')
+    assert.equal(o.announce(ann(5, 1, false, EVIL), EVIL), 'streams:origins-full', 'every binding is live: refused')
+    assert.equal(o.ingestOf(ann(2, 0).streamId), INGEST)
+    now += 10_000
+    o.announce(ann(2, 2), INGEST) // still announcing
+    assert.equal(o.announce(ann(5, 1, false, EVIL), EVIL), undefined, 'a stale binding (3) made room')
+    assert.equal(o.ingestOf(ann(3, 0).streamId), undefined)
+    assert.equal(o.ingestOf(ann(2, 0).streamId), INGEST)
   })
 
   it('takes a transcode request only for a job we bid on, from the peer we bid to, matching the announcement', () => {
