@@ -11,6 +11,8 @@
  *   50 ms, provides X on the DHT and answers INDEX for X with its own salt;
  * - replayed ENDED: it replays A's own signed ENDED for X (captured when X's
  *   broadcaster reconnected) to B after B restarts (fresh gossip seen-cache);
+ * - fake holders: Haves for every coming segment of X, BUSY answers naming
+ *   made-up holders, Haves from the far future;
  * - huge-gap INDEX then ENDED then a playlist request, for a stream it owns.
  * Each test asserts the nodes stay up, X keeps playing at both edges with
  * the same bytes, memory stays bounded (RSS measured), and the offence is
@@ -25,7 +27,7 @@ import { after, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { createP2PNode, Gossip, NetworkDiscovery } from '@diststream/p2p'
-import { codecs, PROTOCOL_FETCH, STREAM_SALT_BYTES, StreamAnnounce, streamIdFor, TOPIC_STREAMS } from '@diststream/protocol'
+import { codecs, haveTopic, PROTOCOL_FETCH, STREAM_SALT_BYTES, StreamAnnounce, streamIdFor, TOPIC_STREAMS } from '@diststream/protocol'
 import { loadOrCreatePeerKey } from '@diststream/store'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -44,6 +46,8 @@ import type { FetchResponse } from '@diststream/protocol'
 const FLOOD = 10_100
 /** RSS growth a node may show over the whole flood (bytes): its tables are bounded, so far less than this. */
 const MAX_RSS_GROWTH = 200 * 1024 * 1024
+/** Made-up holders the attacker names in its BUSY answers (real peer ids nobody runs). */
+const FAKE_HOLDERS = ['12D3KooWDRKPgkPWtL5qDPPdNb52D6HMK2WXuagh2vSv3y2oeeA7', '12D3KooWDZiFQJZU7mVUUuhR1nRnAJdwBfXMNHvVgBxokMf55LYS', '12D3KooWR4zzXCXBNz8kzVbityJRukEAaDBzTVmS1ubgT6dE6z1G']
 const COMMON = ['--segment-seconds', '1', '--ladder', '240p', '--playlist-window', '10']
 
 describe('stream ownership against a hostile peer', { timeout: 420_000 }, () => {
@@ -113,7 +117,7 @@ describe('stream ownership against a hostile peer', { timeout: 420_000 }, () => 
     gossip = new Gossip(evil, log)
     captured = captureStreamAnnounces(evil)
     gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, () => {})
-    await evil.handle(PROTOCOL_FETCH, indexHandler(indexes, asked))
+    await evil.handle(PROTOCOL_FETCH, indexHandler(indexes, asked, FAKE_HOLDERS))
     await connect(a)
     await connect(b)
     await subscribed(a)
@@ -210,6 +214,35 @@ describe('stream ownership against a hostile peer', { timeout: 420_000 }, () => 
       assert.equal(await playsLive(bHttp), true, 'X still plays at B')
       await sameBytes()
       t.diagnostic(`INDEX requests the attacker got for X: ${asked.get(x.id) ?? 0}`)
+    } catch (err) { failed = true; throw err }
+  })
+
+  it('H2 fake holders: Haves for every coming segment, BUSY answers naming made-up holders; X keeps playing at B with nothing lost', async (t) => {
+    try {
+      const topic = haveTopic(x.id)
+      const bId = (await b.info).peerId
+      await waitUntil(async () => evil.services.pubsub.getSubscribers(topic).some(p => p.toString() === bId), 20_000, 'B subscribed to X\'s have-list')
+      const newest = async (): Promise<number> => parseMediaPlaylist((await getText(`${bHttp}/live/${x.id}/source/index.m3u8`)).text).segments.at(-1)?.seq ?? 0
+      const first = await newest()
+      const before = await invalid(bHttp)
+      // For 12 s: "I hold" the next 6 segments (every rendition), plus claims from the far future.
+      const end = Date.now() + 12_000
+      while (Date.now() < end) {
+        const now = await newest()
+        for (let seq = now + 1; seq <= now + 6; seq++) await gossip.publish(topic, codecs.have, { streamId: x.id, seq, renditions: ['source'] })
+        await gossip.publish(topic, codecs.have, { streamId: x.id, seq: now + 10_000, renditions: ['source'] })
+        await new Promise(resolve => setTimeout(resolve, 500))
+      }
+      const last = await newest()
+      t.diagnostic(`segments ${first + 1}..${last} under attack; fetches the fake holder got: ${asked.get(`${x.id}/segment`) ?? 0}`)
+      assert.ok(last - first >= 8, 'the stream moved on')
+      assert.ok((asked.get(`${x.id}/segment`) ?? 0) >= 1, 'B did try the fake holder (the attack reached it)')
+      assert.ok(await invalid(bHttp) > before, 'the far-future Haves were counted')
+      // Nothing lost: every segment of the attack window is listed at B, none a gap, with A's bytes.
+      const listed = parseMediaPlaylist((await getText(`${bHttp}/live/${x.id}/source/index.m3u8`)).text).segments.filter(s => s.seq > first && s.seq <= last)
+      assert.ok(listed.length > 0)
+      assert.deepEqual(listed.filter(s => s.gap === true).map(s => s.seq), [], 'no gaps')
+      await sameBytes()
     } catch (err) { failed = true; throw err }
   })
 

@@ -49,19 +49,24 @@ export async function rssOf (pid: number): Promise<number> {
 }
 
 /**
- * FETCH handler of a hostile "ingest": INDEX requests are answered from
- * `indexes` (by stream id; whatever the attacker wants to claim), every
- * SEGMENT request NOT_FOUND. `asked` counts the INDEX requests per stream.
+ * FETCH handler of a hostile "ingest" and fake holder: INDEX requests are
+ * answered from `indexes` (by stream id; whatever the attacker wants to
+ * claim), every SEGMENT request BUSY naming `busyHolders` (made-up holders),
+ * or NOT_FOUND when there are none. `asked` counts requests per stream
+ * (INDEX) and per `<stream>/segment`.
  */
-export function indexHandler (indexes: Map<string, Pick<FetchResponseMsg, 'stream' | 'segments'>>, asked: Map<string, number>): (stream: Stream) => void {
+export function indexHandler (indexes: Map<string, Pick<FetchResponseMsg, 'stream' | 'segments'>>, asked: Map<string, number>, busyHolders: string[] = []): (stream: Stream) => void {
   return (stream) => {
     void (async () => {
       const ch = new MessageChannel(stream)
       try {
         const req = await ch.read(codecs.fetchRequest, { signal: AbortSignal.timeout(5000) })
         const answer = req.kind === FetchRequest.Kind.INDEX ? indexes.get(req.streamId) : undefined
-        if (req.kind === FetchRequest.Kind.INDEX) asked.set(req.streamId, (asked.get(req.streamId) ?? 0) + 1)
-        if (answer == null) {
+        const what = req.kind === FetchRequest.Kind.INDEX ? req.streamId : `${req.streamId}/segment`
+        asked.set(what, (asked.get(what) ?? 0) + 1)
+        if (req.kind === FetchRequest.Kind.SEGMENT && busyHolders.length > 0) {
+          await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.BUSY, error: 'busy', size: 0, sha256: new Uint8Array(0), segments: [], busy: { holders: busyHolders } })
+        } else if (answer == null) {
           await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.NOT_FOUND, error: 'no', size: 0, sha256: new Uint8Array(0), segments: [] })
         } else {
           await ch.write(codecs.fetchResponse, { status: FetchResponse.Status.OK, error: '', size: 0, sha256: new Uint8Array(0), ...answer })
