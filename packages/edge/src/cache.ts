@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { rm, unlink } from 'node:fs/promises'
+import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { LRUCache } from 'lru-cache'
 import { SegmentFiles } from '@diststream/store'
 
@@ -27,9 +28,9 @@ export interface SegmentCacheInit {
  * byte-bounded LRU on disk (M8). Hot segments are served from memory;
  * evicted ones from disk, and only when their bytes still hash to what they
  * were verified as when written (M7: a torn or corrupted file is never
- * served under its immutable ETag). The disk index lives in memory: what a
- * previous run left on disk is unknown, so {@link open} removes it. A disk
- * write failure is counted, not fatal: the verified bytes are in memory.
+ * served under its immutable ETag); that hash is kept next to each file, so
+ * a restarted edge serves its cache again ({@link open}). A disk write
+ * failure is counted, not fatal: the verified bytes are in memory.
  */
 export class SegmentCache {
   private readonly memory: LRUCache<string, CachedSegment>
@@ -47,9 +48,34 @@ export class SegmentCache {
     this.disk = new SegmentFiles(init.dir)
   }
 
-  /** Clears what an earlier run left on disk (its index died with it). */
+  /**
+   * Takes in what an earlier run left on disk: each segment file with its
+   * hash file (`<file>.sha256`, written after the segment), oldest first,
+   * within the budget; anything else (a temp file, a segment without its
+   * hash) is deleted. Served later only if its bytes still match (M7).
+   */
   async open (): Promise<void> {
-    await rm(this.init.dir, { recursive: true, force: true })
+    const found: Array<{ k: string, sha256Hex: string, size: number, at: number }> = []
+    const root = this.init.dir
+    for (const s of await readdir(root).catch(() => [] as string[])) {
+      for (const r of await readdir(join(root, s)).catch(() => [] as string[])) {
+        const dir = join(root, s, r)
+        const names = await readdir(dir).catch(() => [] as string[])
+        for (const name of names) {
+          const file = join(dir, name)
+          const m = /^(\d{1,16})\.ts$/.exec(name)
+          const sha256Hex = m != null ? (await readFile(`${file}.sha256`, 'utf8').catch(() => '')).trim() : ''
+          if (m == null || !/^[0-9a-f]{64}$/.test(sha256Hex)) {
+            if (!name.endsWith('.sha256') || !names.includes(name.slice(0, -'.sha256'.length))) await unlink(file).catch(() => { /* gone already */ })
+            continue
+          }
+          const st = await stat(file).catch(() => undefined)
+          if (st != null) found.push({ k: key(s, r, Number(m[1])), sha256Hex, size: st.size, at: st.mtimeMs })
+        }
+      }
+    }
+    found.sort((a, b) => a.at - b.at)
+    for (const f of found) this.onDisk.set(f.k, { sha256Hex: f.sha256Hex, size: f.size })
   }
 
   /** Stores verified bytes whose sha256 is `sha256Hex`. */
@@ -58,7 +84,9 @@ export class SegmentCache {
     const entry = { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), etag: etagOf(sha256Hex) }
     this.memory.set(k, entry)
     try {
-      await this.disk.write(streamId, rendition, seq, data)
+      const file = await this.disk.write(streamId, rendition, seq, data)
+      // The hash the bytes were verified as, next to them: a later run checks the file against it.
+      await writeFile(`${file}.sha256`, sha256Hex)
       this.onDisk.set(k, { sha256Hex, size: data.byteLength })
     } catch (err: any) {
       this.init.onDiskError?.(err, 'write')
@@ -107,10 +135,13 @@ export class SegmentCache {
 
   async #unlink (k: string): Promise<void> {
     const [s, r, q] = k.split('/')
-    try {
-      await unlink(this.disk.path(s!, r!, Number(q)))
-    } catch (err: any) {
-      if (err?.code !== 'ENOENT') this.init.onDiskError?.(err, 'remove')
+    const file = this.disk.path(s!, r!, Number(q))
+    for (const f of [file, `${file}.sha256`]) {
+      try {
+        await unlink(f)
+      } catch (err: any) {
+        if (err?.code !== 'ENOENT') this.init.onDiskError?.(err, 'remove')
+      }
     }
   }
 }

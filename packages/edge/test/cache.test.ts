@@ -38,7 +38,7 @@ describe('SegmentCache', () => {
     }
   })
 
-  it('M7/M8: a file whose bytes changed is not served (counted, deleted); the disk budget deletes the least recently used; a failed write still serves from memory; open clears a previous run', async () => {
+  it('M7/M8: a file whose bytes changed is not served (counted, deleted); the disk budget deletes the least recently used; a failed write still serves from memory; a restart takes the files in with their hashes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ds-cache-'))
     try {
       const errors: string[] = []
@@ -63,9 +63,12 @@ describe('SegmentCache', () => {
       assert.ok(entry.data.equals(seg(5)))
       assert.equal(cache.hot('x', 'r', 0)?.etag, `"${sha(seg(5))}"`)
       assert.deepEqual(errors, ['corrupt', 'write'])
-      // A new run knows nothing of these files: they go.
-      await new SegmentCache({ dir, maxMemoryBytes: 1000, maxDiskBytes: 2500 }).open()
-      assert.ok(!existsSync(join(dir, 's')))
+      // A new run takes in the files with their hashes (and checks them on read); a file without one goes.
+      await writeFile(join(dir, 's', 'r', '00000009.ts'), 'no hash file')
+      const again = new SegmentCache({ dir, maxMemoryBytes: 1000, maxDiskBytes: 2500 })
+      await again.open()
+      assert.ok((await again.get('s', 'r', 3))?.entry.data.equals(seg(3)), 'served from disk after a restart')
+      assert.ok(!existsSync(join(dir, 's', 'r', '00000009.ts')))
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
