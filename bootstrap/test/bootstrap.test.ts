@@ -48,7 +48,7 @@ describe('GossipRelay: meshes form through a bootstrap node', () => {
     const segments: SegmentAnnounce[] = []
     edge.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (m) => { announces.push(m) })
     edge.gossip.subscribe(streamTopic('cam'), codecs.segmentAnnounce, (m) => { segments.push(m) })
-    const announce: StreamAnnounce = { streamId: 'cam', name: 'cam', state: StreamAnnounce.State.LIVE, renditions: [], targetDurationMs: 2000, lastSeq: 0, ingestMultiaddrs: [], updatedAtMs: Date.now() }
+    const announce: StreamAnnounce = { streamId: 'cam', name: 'cam', state: StreamAnnounce.State.LIVE, renditions: [], targetDurationMs: 2000, lastSeq: 0, ingestMultiaddrs: [], updatedAtMs: Date.now(), salt: new Uint8Array(16) }
     const segment: SegmentAnnounce = { streamId: 'cam', seq: 0, durationMs: 2000, pdtMs: Date.now(), discontinuity: false, renditions: [{ name: 'source', width: 320, height: 180, bandwidth: 1000, codecs: 'avc1.64000d', size: 10, sha256: new Uint8Array(32) }] }
     const end = Date.now() + 20_000
     // publish until the edge has both (subscriptions propagate with gossipsub's heartbeat)

@@ -147,8 +147,9 @@ describe('hostile HTTP input (a real node process)', { timeout: 120_000 }, () =>
         }
         assert.equal(typeof JSON.parse(res.body).error, 'string', what)
       }
-      const list = await getJson(`${http}/api/streams`)
+      const list = await getJson(`${http}/api/streams`, { headers: { authorization: `Bearer ${cluster.apiToken}` } })
       assert.deepEqual(list.body.map((s: any) => s.name), ['victim'], 'no stream was created or deleted without the token')
+      assert.deepEqual((await getJson(`${http}/api/streams`)).body, [], 'an unpublished stream is not listed without the token (its id stays private)')
       assert.equal(list.body[0].state, 'idle')
     })
 
@@ -251,7 +252,7 @@ describe('hostile HTTP input (a real node process)', { timeout: 120_000 }, () =>
     })
 
     it('created, deleted, leaked and polluted nothing; the node still serves', async () => {
-      const list = await getJson(`${http}/api/streams`)
+      const list = await getJson(`${http}/api/streams`, { headers: { authorization: `Bearer ${cluster.apiToken}` } })
       assert.deepEqual(list.body.filter((s: any) => s.state !== 'ended').map((s: any) => s.name), ['victim'], 'nothing created, the victim not deleted')
       assert.deepEqual(list.body.map((s: any) => s.name).sort(), ['victim', 'with token'])
       assert.equal(({} as any).polluted, undefined)

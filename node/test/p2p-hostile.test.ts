@@ -20,7 +20,7 @@ import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { createP2PNode, Gossip } from '@diststream/p2p'
-import { codecs, FetchRequest, FetchResponse, MessageChannel, PROTOCOL_BID, PROTOCOL_FETCH, PROTOCOL_TRANSCODE, StreamAnnounce, streamTopic, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
+import { codecs, FetchRequest, FetchResponse, MessageChannel, PROTOCOL_BID, PROTOCOL_FETCH, PROTOCOL_TRANSCODE, STREAM_SALT_BYTES, StreamAnnounce, streamIdFor, streamTopic, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
 import { loadOrCreatePeerKey } from '@diststream/store'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -47,6 +47,9 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
   let source: TestSource | undefined
   let streamId: string
   let segment: Uint8Array
+  // The evil peer's own streams: ids it really owns (derived from its peer id), so it can be their ingest.
+  const [ownSalt, castSalt] = [1, 2].map(n => new Uint8Array(STREAM_SALT_BYTES).fill(n)) as [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>]
+  let [evilStream, evilCast] = ['', '']
   /** Bids the node's worker sent to the evil peer, by job id. */
   const bidsReceived = new Map<string, number>()
 
@@ -60,9 +63,9 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     const info = await node.info
     http = info.http
     target = peerIdFromString(info.peerId)
-
     evil = await createP2PNode({ privateKey: await loadOrCreatePeerKey(join(work, 'evil')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
     gossip = new Gossip(evil, log)
+    ;[evilStream, evilCast] = [ownSalt, castSalt].map(salt => streamIdFor(evil.peerId.toString(), salt)) as [string, string]
     await evil.dial(multiaddr(await node.bootstrapAddr()), { signal: AbortSignal.timeout(10_000) })
     // The evil peer also plays an ingest of its own stream (it takes bids), and serves fetches of it
     // as a hostile holder: junk for the index, wrong bytes for segment 0, the true bytes for segment 1.
@@ -144,7 +147,7 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     const now = Date.now()
     return {
       jobId: 'job',
-      streamId: 'evilstream',
+      streamId: evilStream,
       seq: 1,
       durationMs: 1000,
       size: segment.byteLength,
@@ -181,7 +184,7 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     await waitUntil(async () => sum(await protocolErrors(http)) >= sum(mid) + 2, 15_000, 'random gossip to be counted')
   })
 
-  it('forged stream announce: does not hijack the stream the edge has bound', async () => {
+  it('forged stream announce: does not hijack the stream (the evil peer does not own its id)', async () => {
     const before = await protocolErrors(http)
     await gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, {
       streamId,
@@ -191,7 +194,8 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
       targetDurationMs: 1000,
       lastSeq: 1_000_000,
       ingestMultiaddrs: [],
-      updatedAtMs: Date.now() + 1e9
+      updatedAtMs: Date.now() + 1e9,
+      salt: randomBytes(STREAM_SALT_BYTES)
     })
     // The node's edge and worker both see it; both count it.
     await waitUntil(async () => ((await protocolErrors(http)).invalid ?? 0) >= (before.invalid ?? 0) + 2, 15_000, 'the forged announce to be rejected')
@@ -240,7 +244,7 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     const text0 = (await getText(`${http}/metrics`)).text
     const foreign0 = metric(text0, /^diststream_worker_jobs_refused_total\{why="foreign_job"\} (\d+)/m)
     // The evil peer announces its own stream, then a job for the victim's stream (forged), then one for its own.
-    await gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, { streamId: 'evilstream', name: 'evil', state: StreamAnnounce.State.LIVE, renditions: [], targetDurationMs: 1000, lastSeq: 0, ingestMultiaddrs: [], updatedAtMs: Date.now() })
+    await gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, { streamId: evilStream, name: 'evil', state: StreamAnnounce.State.LIVE, renditions: [], targetDurationMs: 1000, lastSeq: 0, ingestMultiaddrs: [], updatedAtMs: Date.now(), salt: ownSalt })
     const legit = evilJob({ jobId: 'legitjob' })
     await waitUntil(async () => {
       // Same topic, same sender: delivered in order, so the forged job is always seen first.
@@ -310,7 +314,7 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
   })
 
   it('fetch, as the client: the edge never serves bytes a hostile holder sent against the announced hash', async () => {
-    const id = 'evilcast'
+    const id = evilCast
     const sha = createHash('sha256').update(segment).digest()
     const announce = (): Promise<number> => gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, {
       streamId: id,
@@ -320,7 +324,8 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
       targetDurationMs: 1000,
       lastSeq: 1,
       ingestMultiaddrs: [],
-      updatedAtMs: Date.now()
+      updatedAtMs: Date.now(),
+      salt: castSalt
     })
     const before = await protocolErrors(http)
     await announce()

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, StreamAnnounce, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
+import { codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, STREAM_SALT_BYTES, StreamAnnounce, streamIdFor, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
 import { createP2PNode, Gossip, messageChannel, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey } from '@diststream/store'
 import { detectHwEncoder, ffmpegVersion, resolveFfmpeg, Transcoder } from '@diststream/media'
@@ -16,10 +16,14 @@ import { Registry } from 'prom-client'
 import type { Bid, JobAnnounce } from '@diststream/protocol'
 import type { P2PNode } from '@diststream/p2p'
 
+const SALT = new Uint8Array(STREAM_SALT_BYTES).fill(1)
+/** The test stream's id: owned by this node (the ingest here), see streamIdFor. */
+let s1 = ''
+
 /** This node announces stream `s1` as its ingest: workers take jobs only from a stream's own ingest. */
-async function announceStream (gossip: Gossip, streamId = 's1'): Promise<void> {
+async function announceStream (gossip: Gossip, streamId = s1): Promise<void> {
   await gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, {
-    streamId, name: 'test', state: StreamAnnounce.State.LIVE, renditions: [], targetDurationMs: 2000, lastSeq: 0, ingestMultiaddrs: [], updatedAtMs: Date.now()
+    streamId, name: 'test', state: StreamAnnounce.State.LIVE, renditions: [], targetDurationMs: 2000, lastSeq: 0, ingestMultiaddrs: [], updatedAtMs: Date.now(), salt: SALT
   })
 }
 
@@ -39,6 +43,7 @@ describe('worker honours --max-jobs when bidding', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'worker-bids-'))
     libp2p = await createP2PNode({ privateKey: await loadOrCreatePeerKey(dir), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
+    s1 = streamIdFor(libp2p.peerId.toString(), SALT)
     gossip = new Gossip(libp2p, logger)
     protocols = new Protocols(libp2p)
     await protocols.handle(PROTOCOL_BID, (stream) => {
@@ -58,7 +63,7 @@ describe('worker honours --max-jobs when bidding', () => {
 
   const job = (id: string): JobAnnounce => ({
     jobId: id,
-    streamId: 's1',
+    streamId: s1,
     seq: 0,
     durationMs: 2000,
     size: 1000,
@@ -119,6 +124,7 @@ describe('a worker whose GPU fails on a live job', () => {
     dir = await mkdtemp(join(tmpdir(), 'worker-gpu-'))
     for (const [k, v] of Object.entries(env)) { saved[k] = process.env[k]; process.env[k] = v }
     libp2p = await createP2PNode({ privateKey: await loadOrCreatePeerKey(dir), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
+    s1 = streamIdFor(libp2p.peerId.toString(), SALT)
   })
   after(async () => {
     await libp2p.stop()
@@ -152,7 +158,7 @@ describe('a worker whose GPU fails on a live job', () => {
       const segment = await readFile(clip)
       const job: JobAnnounce = {
         jobId: 'gpu-job',
-        streamId: 's1',
+        streamId: s1,
         seq: 0,
         durationMs: 1000,
         size: segment.byteLength,

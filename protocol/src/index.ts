@@ -39,6 +39,7 @@ export * from './limits.js'
 export * from './errors.js'
 export * from './codecs.js'
 export * from './channel.js'
+export * from './stream-id.js'
 export { utf8Length, truncateUtf8, CONTAINERS, containerOf } from './validate.js'
 export type { RenditionScope, Container } from './validate.js'
 export {

@@ -41,3 +41,7 @@ export const MAX_DIMENSION = 8192
 export const MAX_DURATION_MS = 60_000
 /** Length of a sha256 digest. */
 export const SHA256_BYTES = 32
+/** Random bytes in a stream's salt (StreamAnnounce.salt): 128 bits, so two streams of one ingest never share an id. */
+export const STREAM_SALT_BYTES = 16
+/** Characters of a stream id (base32, 5 bits each): 100 bits, too many to grind a salt that maps another peer id onto it. */
+export const STREAM_ID_CHARS = 20

@@ -2,7 +2,7 @@ import { ProtocolError } from './errors.js'
 import { isRole } from './constants.js'
 import {
   ID_PATTERN, MAX_DIMENSION, MAX_DURATION_MS, MAX_INIT_BYTES, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS,
-  MAX_RENDITIONS, MAX_ROLES, MAX_SEGMENT_BYTES, MAX_STRING, SHA256_BYTES, MAX_HOLDERS, PEER_ID_PATTERN
+  MAX_RENDITIONS, MAX_ROLES, MAX_SEGMENT_BYTES, MAX_STRING, SHA256_BYTES, MAX_HOLDERS, PEER_ID_PATTERN, STREAM_SALT_BYTES
 } from './limits.js'
 import { FetchRequest, FetchResponse, StreamAnnounce, TranscodeResponse } from './pb/messages.js'
 import type {
@@ -184,6 +184,8 @@ export function validateStreamAnnounce (m: StreamAnnounce, path = 'StreamAnnounc
   checkMultiaddrs(m.ingestMultiaddrs, `${path}.ingestMultiaddrs`)
   checkInt(m.updatedAtMs, `${path}.updatedAtMs`)
   checkContainer(m.container, `${path}.container`)
+  // Whether the salt makes the signer the owner is the receiver's check (verifyStreamOwner): it needs the signer.
+  checkBytes(m.salt, `${path}.salt`, STREAM_SALT_BYTES, STREAM_SALT_BYTES)
 }
 
 export function validateSegmentAnnounce (m: SegmentAnnounce, path = 'SegmentAnnounce'): void {

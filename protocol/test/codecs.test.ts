@@ -156,6 +156,8 @@ const invalid: Case[] = [
   ['stream: rendition with size', 'streamAnnounce', m => ({ ...m, renditions: [{ ...m.renditions[0], size: 10 }] })],
   ['stream: rendition with sha256', 'streamAnnounce', m => ({ ...m, renditions: [{ ...m.renditions[0], sha256: fx.sha('x') }] })],
   ['stream: 9 renditions', 'streamAnnounce', m => ({ ...m, renditions: Array.from({ length: 9 }, (_, i) => ({ ...m.renditions[0], name: `r${i}` })) })],
+  ['stream: no salt', 'streamAnnounce', m => ({ ...m, salt: new Uint8Array(0) })],
+  ['stream: 15-byte salt', 'streamAnnounce', m => ({ ...m, salt: new Uint8Array(15) })],
   ['stream: target duration', 'streamAnnounce', m => ({ ...m, targetDurationMs: 60_001 })],
   ['stream: 17 ingest multiaddrs', 'streamAnnounce', m => ({ ...m, ingestMultiaddrs: Array(17).fill(fx.MA_TCP) })],
   ['segment: no renditions', 'segmentAnnounce', m => ({ ...m, renditions: [] })],

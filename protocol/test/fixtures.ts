@@ -67,7 +67,8 @@ export function streamAnnounce (): StreamAnnounce {
     targetDurationMs: 2000,
     lastSeq: 17,
     ingestMultiaddrs: [MA_TCP],
-    updatedAtMs: 1_732_000_000_500
+    updatedAtMs: 1_732_000_000_500,
+    salt: new Uint8Array(16).fill(7)
   }
 }
 

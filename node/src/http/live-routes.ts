@@ -56,7 +56,7 @@ export function registerLiveRoutes (app: FastifyInstance, ctx: HttpContext): voi
     const onClose = (): void => { gone.abort() }
     if (blocking) reply.raw.once('close', onClose)
     try {
-      const view = await edge.mediaPlaylist(req.params.id, req.params.rendition, { ...directives, signal: gone.signal })
+      const view = await edge.mediaPlaylist(req.params.id, req.params.rendition, { ...directives, signal: gone.signal, client: req.ip })
       edge.recordRequest('playlist', 200)
       // A blocking reload's answer is for this request only (the spec's advice: no-cache); others, half a segment.
       void reply.type(CONTENT_TYPES.m3u8).header('cache-control', blocking ? 'no-cache' : playlistCacheControl({ ended: view.ended, targetDurationSec: view.targetDurationSec, retentionSec }))

@@ -1,3 +1,4 @@
+import { bearerMatches } from './auth.js'
 import { HttpError, httpStatusOf } from './errors.js'
 import { streamView } from './render-views.js'
 import { ingestOf } from './role-guards.js'
@@ -9,6 +10,17 @@ import type { FastifyInstance } from 'fastify'
 const MAX_SOURCE_URL_LENGTH = 2048
 
 const ID = { type: 'string', pattern: '^[a-z0-9]{1,64}$' } as const
+
+/**
+ * Whether a stream has been announced to the network (so its id is public
+ * anyway): it has a salt (records from before self-certifying ids are never
+ * announced) and it was published, pulled or made a VOD. A stream created
+ * and not yet published is `idle` with no `startedAt`: listing it would let
+ * anyone learn its id before its broadcaster starts.
+ */
+export function isAnnounced (s: StreamRecord): boolean {
+  return s.salt != null && (s.startedAt != null || s.vod === true)
+}
 
 export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): void {
   app.post<{ Body: { name: string, source_url?: string, vod?: boolean } }>('/api/streams', {
@@ -50,8 +62,11 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
     return streamView(ctx, req, s, true)
   })
 
+  // Without the API token, only streams the network already knows of: a stream id is public once announced, never before.
   app.get('/api/streams', async (req) => {
-    return (await ingestOf(ctx).listStreams()).map(s => streamView(ctx, req, s))
+    const all = await ingestOf(ctx).listStreams()
+    const visible = bearerMatches(req.headers.authorization, ctx.apiToken) ? all : all.filter(isAnnounced)
+    return visible.map(s => streamView(ctx, req, s))
   })
 
   app.get<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {

@@ -90,6 +90,10 @@ export interface PlaylistWaitersOptions {
   clock?: Clock
   /** Most requests parked at once, over every key; more are refused (`'full'`). Default 1,000. */
   maxWaiters?: number
+  /** Most parked at once per key (stream): one stream's viewers, or an attacker's own stream, cannot take every slot. Default all. */
+  maxPerKey?: number
+  /** Most parked at once per client (the caller's address): one client cannot take every slot. Default all. */
+  maxPerClient?: number
 }
 
 /**
@@ -102,12 +106,18 @@ export class PlaylistWaiters {
   readonly #clock: Clock
   readonly #max: number
   readonly #byKey = new Map<string, Set<Parked>>()
+  /** Parked requests per client (only clients with some parked: bounded by the total). */
+  readonly #byClient = new Map<string, number>()
+  readonly #maxPerKey: number
+  readonly #maxPerClient: number
   #size = 0
   #closed = false
 
   constructor (opts: PlaylistWaitersOptions = {}) {
     this.#clock = opts.clock ?? systemClock
     this.#max = opts.maxWaiters ?? 1000
+    this.#maxPerKey = opts.maxPerKey ?? this.#max
+    this.#maxPerClient = opts.maxPerClient ?? this.#max
     if (!Number.isSafeInteger(this.#max) || this.#max < 0) throw new RangeError(`maxWaiters must be a non-negative integer, got ${this.#max}`)
   }
 
@@ -115,11 +125,13 @@ export class PlaylistWaiters {
   get size (): number { return this.#size }
 
   /** Waits until `ready()` holds (checked now and on each {@link notify} of `key`), for at most `timeoutMs`. */
-  async wait (key: string, ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
+  async wait (key: string, ready: () => boolean, timeoutMs: number, signal?: AbortSignal, client?: string): Promise<WaitOutcome> {
     if (ready()) return 'ready'
     if (this.#closed) return 'closed'
     if (signal?.aborted === true) return 'aborted'
-    if (this.#size >= this.#max) return 'full'
+    if (this.#size >= this.#max || (this.#byKey.get(key)?.size ?? 0) >= this.#maxPerKey) return 'full'
+    if (client != null && (this.#byClient.get(client) ?? 0) >= this.#maxPerClient) return 'full'
+    if (client != null) this.#byClient.set(client, (this.#byClient.get(client) ?? 0) + 1)
     return await new Promise<WaitOutcome>(resolve => {
       const set = this.#byKey.get(key) ?? new Set<Parked>()
       this.#byKey.set(key, set)
@@ -130,6 +142,11 @@ export class PlaylistWaiters {
         finish: (o) => {
           if (!set.delete(parked)) return
           this.#size--
+          if (client != null) {
+            const n = (this.#byClient.get(client) ?? 1) - 1
+            if (n <= 0) this.#byClient.delete(client)
+            else this.#byClient.set(client, n)
+          }
           if (set.size === 0 && this.#byKey.get(key) === set) this.#byKey.delete(key)
           this.#clock.clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)

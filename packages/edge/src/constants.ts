@@ -33,6 +33,20 @@ export const SWARM_INGEST_RETRY_STEP_MS = 200
 export const SWARM_DEADLINE_MS = 30_000
 /** Swarming: longest pause between two looks at the holder table while waiting for a holder. */
 export const SWARM_WAIT_STEP_MS = 250
+/**
+ * Swarming: attempts at peers other than the ingest per rendition segment. Anyone may claim to hold a
+ * segment (Have is unbound), so claims can only cost this many attempts; then the ingest, which always
+ * has it (H2: fake holders must not turn every segment into a gap).
+ */
+export const SWARM_MAX_HOLDER_ATTEMPTS = 2
+/** Swarming: a Have for a seq more than this far past the newest segment the stream announced is dropped (a live edge holds nothing from the future; it would push real entries out of the holder table). */
+export const HAVE_MAX_AHEAD = 8
+/** Swarming: Haves taken per second per signer and stream (an honest edge sends one per segment it fetched). */
+export const HAVE_RATE_PER_SEC = 8
+/** Swarming: Haves a signer may send at once per stream (a burst after a backfill of the window). */
+export const HAVE_BURST = 32
+/** Swarming: signers whose Have rate is tracked per stream (keys chosen by strangers). */
+export const HAVE_MAX_SIGNERS = 256
 /** Swarming: segments remembered per stream in the holder table (the newest). */
 export const HOLDER_MAX_SEQS = 64
 /** Swarming: holders remembered per rendition segment. */
@@ -40,10 +54,16 @@ export const HOLDER_MAX_PEERS = 16
 
 /** Most streams the directory remembers (followed streams are never evicted). */
 export const MAX_DIRECTORY = 10_000
+/** A directory entry announced within this long is live (ingests announce every 2 s: three missed announcements), and never evicted to make room. */
+export const LIVE_BINDING_MS = 6000
 /** Most streams remembered as dropped after their retention (so a late "ended" does not bring them back). */
 export const MAX_DROPPED = 10_000
 /** Most streams whose DHT lookup pacing is remembered (keys chosen by viewers). */
 export const MAX_LOOKUP_PACING = 1024
+/** DHT providers of a stream asked for its INDEX, in turn, until one owns it: a hostile peer can provide any key, so the first is not trusted; a few bound the dials a viewer's request costs. */
+export const DHT_PROVIDERS_TRIED = 4
+/** DHT lookups of unknown streams running at once, over all streams (M6): each costs DHT queries and dials; viewers choose the ids. */
+export const MAX_CONCURRENT_LOOKUPS = 8
 /** After a DHT lookup of a stream, this long before the next one (viewers retrying an unknown stream must not flood the DHT). */
 export const LOOKUP_PAUSE_MS = 1000
 
@@ -53,6 +73,20 @@ export const MAX_DVR_SEGMENTS = 21_600
 export const BACKFILL_EXTRA_SEGMENTS = 3
 /** VOD: segments fetched in the background at once to warm the cache. */
 export const VOD_WARM_CONCURRENCY = 2
+/** Streams an edge follows at once (ended ones count until their DVR retention): each costs a gossip subscription, windows and fetches; an edge serving more is a CDN for strangers (H3). */
+export const MAX_FOLLOWED_STREAMS = 256
+/** Streams of one ingest an edge follows at once: one peer announcing streams cannot take every slot. */
+export const MAX_FOLLOWED_PER_INGEST = 64
+/** Rendition fetches at once, node-wide (H3): each holds up to a 64 MiB rendition in memory while it arrives. */
+export const MAX_CONCURRENT_FETCHES = 64
+/** Rendition fetches at once per stream (H3): two segments of a full 8-rendition ladder; one stream cannot starve the others. */
+export const MAX_FETCHES_PER_STREAM = 16
+/** Segment announcements held until a followed stream's index arrives (the index holds at most MAX_INDEX_SEGMENTS). */
+export const MAX_EARLY_SEGMENTS = 512
+/** Blocking playlist reloads parked at once for one stream (M5): a stream's viewers park one or two each; an attacker's own stream cannot take every slot. */
+export const MAX_BLOCKED_RELOADS_PER_STREAM = 500
+/** Blocking playlist reloads parked at once for one client address (M5): a player parks one per rendition it plays, a few behind one NAT. */
+export const MAX_BLOCKED_RELOADS_PER_CLIENT = 32
 /** The FETCH server's concurrent inbound streams on an edge. */
 export const MAX_INBOUND_FETCH_STREAMS = 256
 
@@ -65,6 +99,8 @@ export const EDGE_DEFAULTS = {
   playlistWindow: 6,
   /** Memory for hot segments (bytes); the rest stay on disk. */
   maxMemoryBytes: 256 * 1024 * 1024,
+  /** Disk for cached segments (bytes), least recently used deleted first: an hour of DVR of a full 8-rendition ladder at ~15 Mbit/s in all is ~7 GB. */
+  maxDiskBytes: 10 * 1024 * 1024 * 1024,
   /** How long a request for an unknown stream waits for it to appear (ms); also the DHT lookup's budget. */
   discoveryTimeoutMs: 5000,
   /** How long an ended stream stays served as VOD (DVR) before it is dropped (ms). */

@@ -1,6 +1,6 @@
-import { StreamAnnounce } from '@diststream/protocol'
+import { StreamAnnounce, verifyStreamOwner } from '@diststream/protocol'
 import { BoundedMap, systemClock } from '@diststream/util'
-import { EDGE_DEFAULTS, LOOKUP_PAUSE_MS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
+import { DHT_PROVIDERS_TRIED, EDGE_DEFAULTS, LIVE_BINDING_MS, LOOKUP_PAUSE_MS, MAX_CONCURRENT_LOOKUPS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
 import type { FetchClient } from './fetch-client.js'
 import type { StreamDiscovery, ProtocolErrorHook } from '@diststream/p2p'
 import type { Clock, Notifier } from '@diststream/util'
@@ -22,7 +22,7 @@ export interface StreamDirectoryInit {
   discovery?: StreamDiscovery
   onProtocolError?: ProtocolErrorHook
   /** Counts DHT lookups by outcome (found, not_found). */
-  onLookup?: (outcome: 'found' | 'not_found') => void
+  onLookup?: (outcome: 'found' | 'not_found' | 'busy') => void
   /** The DHT lookup's budget (ms). Default {@link EDGE_DEFAULTS}.discoveryTimeoutMs. */
   discoveryTimeoutMs?: number
   clock?: Clock
@@ -32,13 +32,20 @@ export interface StreamDirectoryInit {
 
 /**
  * Which ingest owns which stream, and finding streams. Entries come from
- * stream announcements (gossip) and from DHT lookups; the first ingest to
- * announce a stream owns it. Bounded: past `maxEntries` the oldest entries
- * not followed are evicted; dropped streams and lookup pacing are bounded
- * maps too, so made-up stream ids cost nothing lasting.
+ * stream announcements (gossip) and from DHT lookups, and only from the
+ * stream's owner: the peer whose id, with the announced salt, derives the
+ * stream id (`verifyStreamOwner`, PROTOCOL.md §9), so no one else can bind
+ * it, whoever speaks first. Bounded: past `maxEntries` the entry announced
+ * longest ago that is not followed is evicted (a live stream is announced
+ * again every 2 s, so it sits at the fresh end; a flood evicts stale entries
+ * first, and an evicted live stream comes back with its next announcement);
+ * dropped streams and lookup pacing are bounded maps too, so made-up stream
+ * ids cost nothing lasting.
  */
 export class StreamDirectory {
   readonly #entries = new Map<string, DirectoryEntry>()
+  /** When each entry was last announced (or found), oldest first. */
+  readonly #heardAt = new Map<string, number>()
   /** Streams dropped after their retention, and when: a late "ended" announcement does not bring them back. */
   readonly #droppedAt: BoundedMap<string, number>
   /** Streams being looked up on the DHT (Infinity), or until when not to look them up again: one lookup at a time per stream, then a pause. */
@@ -47,6 +54,8 @@ export class StreamDirectory {
   readonly #clock: Clock
   readonly #max: number
   readonly #log: Logger
+  /** DHT lookups running now, over every stream. */
+  #lookups = 0
 
   constructor (init: StreamDirectoryInit) {
     this.#init = init
@@ -75,33 +84,52 @@ export class StreamDirectory {
    */
   onAnnounce (msg: StreamAnnounce, from: string): boolean {
     const known = this.#entries.get(msg.streamId)
-    // A stream belongs to the ingest that announced it first; others can't take it over.
-    if (known != null && known.ingest !== from) {
+    // A stream belongs to the ingest its id commits to; no one else can bind or take it over.
+    if (!verifyStreamOwner(msg.streamId, from, msg.salt) || (known != null && known.ingest !== from)) {
       this.#init.onProtocolError?.('invalid', 'streams:foreign-announce')
       return false
     }
-    if (known != null && known.announce.updatedAtMs > msg.updatedAtMs) return false
+    // Older than the one held: out-of-order gossip, or the owner's own old ENDED replayed to end a live stream.
+    if (known != null && known.announce.updatedAtMs > msg.updatedAtMs) {
+      this.#init.onProtocolError?.('invalid', 'streams:stale-announce')
+      return false
+    }
     if (this.#droppedAt.has(msg.streamId) && msg.state === StreamAnnounce.State.ENDED) return false
     this.#droppedAt.delete(msg.streamId)
-    this.#set(msg.streamId, { ingest: from, announce: msg })
+    if (!this.#set(msg.streamId, { ingest: from, announce: msg })) return false
     this.#init.notifier.wake(msg.streamId)
     return true
   }
 
-  #set (streamId: string, entry: DirectoryEntry): void {
+  /** Takes in an entry; false when the directory is full of live entries (a flood) and this new one is refused. */
+  #set (streamId: string, entry: DirectoryEntry): boolean {
     const isNew = !this.#entries.has(streamId)
+    // Re-inserted: the map's order is by last announcement, so the stalest entry comes first.
+    this.#entries.delete(streamId)
     this.#entries.set(streamId, entry)
-    // Bounded: a peer announcing endless made-up streams evicts the oldest unfollowed entries, not our memory.
-    if (isNew && this.#entries.size > this.#max) {
-      for (const id of this.#entries.keys()) {
-        if (!this.#init.isFollowed(id)) { this.#entries.delete(id); break }
-      }
+    this.#heardAt.delete(streamId)
+    this.#heardAt.set(streamId, this.#clock.now())
+    if (!isNew || this.#entries.size <= this.#max) return true
+    // Bounded: the stalest unfollowed entry goes, unless it is still live (announced within LIVE_BINDING_MS):
+    // then a flood is on, and the newcomer is refused instead. Live bindings are never evicted by a flood;
+    // an honest newcomer comes back with its next announcement, or through the DHT.
+    for (const [id, at] of this.#heardAt) {
+      if (this.#init.isFollowed(id) || id === streamId) continue
+      if (this.#clock.now() - at < LIVE_BINDING_MS) break
+      this.#entries.delete(id)
+      this.#heardAt.delete(id)
+      return true
     }
+    this.#entries.delete(streamId)
+    this.#heardAt.delete(streamId)
+    this.#init.onProtocolError?.('invalid', 'streams:directory-full')
+    return false
   }
 
   /** Forgets a stream past its retention, and remembers that it was dropped. */
   drop (streamId: string): void {
     this.#entries.delete(streamId)
+    this.#heardAt.delete(streamId)
     this.#droppedAt.set(streamId, this.#clock.now())
   }
 
@@ -120,38 +148,63 @@ export class StreamDirectory {
 
   /**
    * Looks a stream up on the DHT (its ingest provides the stream's key) and,
-   * from the first provider, takes the stream's announcement out of an INDEX
-   * answer: the entry a StreamAnnounce would have made, with the provider as
-   * the stream's ingest. One lookup at a time per stream, then a pause.
+   * from the first provider that owns it (the FETCH client checks the INDEX
+   * answer's salt against the provider: anyone can provide any key), takes
+   * the stream's announcement out of an INDEX answer: the entry a
+   * StreamAnnounce would have made, with the provider as the stream's
+   * ingest. At most {@link DHT_PROVIDERS_TRIED} providers are asked. One
+   * lookup at a time per stream, then a pause.
    */
   async lookup (streamId: string): Promise<void> {
     const d = this.#init.discovery
     if (d == null) return
     const notBefore = this.#lookupNotBefore.get(streamId)
     if (notBefore != null && this.#clock.now() < notBefore) return
+    // Viewers choose the ids: random ones must not turn into unbounded DHT work (M6). Gossip may still bring the stream.
+    if (this.#lookups >= MAX_CONCURRENT_LOOKUPS) {
+      this.#init.onLookup?.('busy')
+      return
+    }
+    this.#lookups++
+    try {
+      await this.#lookup(d, streamId)
+    } finally {
+      this.#lookups--
+    }
+  }
+
+  async #lookup (d: StreamDiscovery, streamId: string): Promise<void> {
     this.#lookupNotBefore.set(streamId, Infinity)
     const timeoutMs = this.#init.discoveryTimeoutMs ?? EDGE_DEFAULTS.discoveryTimeoutMs
-    const providers = await d.findStreamProviders(streamId, { timeoutMs, max: 1 }).catch((err: any) => {
+    const find = async (max: number): Promise<string[]> => await d.findStreamProviders(streamId, { timeoutMs, max }).catch((err: any) => {
       this.#log.debug({ streamId, err: err?.message }, 'DHT provider lookup failed')
       return []
     })
+    // The first provider at once (the common case: it is the ingest); only if it does not own the stream, a
+    // second lookup for a few more (waiting for several would cost every lookup its whole budget).
+    const tried = new Set<string>()
+    let found = await this.#tryProviders(streamId, await find(1), tried)
+    if (!found && tried.size > 0 && !this.#init.signal.aborted) found = await this.#tryProviders(streamId, await find(DHT_PROVIDERS_TRIED), tried)
     this.#lookupNotBefore.set(streamId, this.#clock.now() + LOOKUP_PAUSE_MS)
+    if (!found) this.#init.onLookup?.('not_found')
+  }
+
+  /** Asks each provider not tried yet for the stream's INDEX; binds the first that owns it (the FETCH client checks). */
+  async #tryProviders (streamId: string, providers: string[], tried: Set<string>): Promise<boolean> {
     for (const peer of providers) {
-      if (this.#init.signal.aborted) return
+      if (this.#init.signal.aborted || tried.has(peer)) continue
+      tried.add(peer)
       try {
         const res = await this.#init.client.index(peer, streamId, { signal: this.#init.signal })
         if (res.stream?.streamId !== streamId) continue
         this.#init.onLookup?.('found')
         this.#log.info({ streamId, ingest: peer }, 'stream found on the DHT')
-        if (!this.#entries.has(streamId)) {
-          this.#set(streamId, { ingest: peer, announce: res.stream })
-          this.#init.notifier.wake(streamId)
-        }
-        return
+        if (!this.#entries.has(streamId) && this.#set(streamId, { ingest: peer, announce: res.stream })) this.#init.notifier.wake(streamId)
+        return true
       } catch (err: any) {
         this.#log.debug({ streamId, peer, err: err?.message }, 'DHT provider did not give the stream')
       }
     }
-    this.#init.onLookup?.('not_found')
+    return false
   }
 }

@@ -5,9 +5,9 @@ import { Notifier, SingleFlight } from '@diststream/util'
 import { key as cacheKey, SegmentCache } from './cache.js'
 import { PlaylistWaiters } from './blocking.js'
 import { initLength, INIT_NAME, mediaPart } from './cmaf.js'
-import { EDGE_DEFAULTS, MAX_INBOUND_FETCH_STREAMS } from './constants.js'
+import { EDGE_DEFAULTS, MAX_BLOCKED_RELOADS_PER_CLIENT, MAX_BLOCKED_RELOADS_PER_STREAM, MAX_FOLLOWED_PER_INGEST, MAX_FOLLOWED_STREAMS, MAX_INBOUND_FETCH_STREAMS } from './constants.js'
 import { StreamDirectory } from './directory.js'
-import { NotFoundError } from './errors.js'
+import { EdgeFullError, NotFoundError } from './errors.js'
 import { FetchClient } from './fetch-client.js'
 import { FollowedStream } from './followed-stream.js'
 import { createEdgeMetrics } from './metrics.js'
@@ -50,12 +50,18 @@ export class Edge implements Startable {
     const signal = this.#shutdown.signal
     this.#log = opts.logger.child({ component: 'edge' })
     this.#metrics = createEdgeMetrics(opts.registry)
-    this.#cache = new SegmentCache({ dir: join(opts.dataDir, 'cache'), maxMemoryBytes: opts.maxMemoryBytes ?? EDGE_DEFAULTS.maxMemoryBytes })
+    this.#cache = new SegmentCache({
+      dir: join(opts.dataDir, 'cache'),
+      maxMemoryBytes: opts.maxMemoryBytes ?? EDGE_DEFAULTS.maxMemoryBytes,
+      maxDiskBytes: opts.maxDiskBytes ?? EDGE_DEFAULTS.maxDiskBytes,
+      onDiskError: (err, kind) => { this.#metrics.cacheErrors.inc({ kind }); this.#log.warn({ err: err.message, kind }, 'disk cache failure (served from memory or fetched again)') },
+      onCorrupt: () => { this.#metrics.cacheErrors.inc({ kind: 'corrupt' }); this.#log.warn('a cached segment on disk no longer matches its hash: deleted') }
+    })
     const client = new FetchClient(opts, { signal, logger: this.#log })
     this.#directory = new StreamDirectory({ ...opts, logger: this.#log, notifier: this.#notifier, client, signal, isFollowed: id => this.#followed.has(id), onLookup: outcome => { this.#metrics.lookups.inc({ outcome }) } })
     this.#swarm = new Swarm({ ...opts, logger: this.#log, client, metrics: this.#metrics, signal, fallbackMs: opts.swarmFallbackMs })
     const fetcher = new RenditionFetcher({ client, swarm: this.#swarm, cache: this.#cache, metrics: this.#metrics, logger: this.#log, signal })
-    this.#reloads = new PlaylistWaiters({ maxWaiters: opts.maxBlockedReloads ?? EDGE_DEFAULTS.maxBlockedReloads })
+    this.#reloads = new PlaylistWaiters({ maxWaiters: opts.maxBlockedReloads ?? EDGE_DEFAULTS.maxBlockedReloads, maxPerKey: MAX_BLOCKED_RELOADS_PER_STREAM, maxPerClient: MAX_BLOCKED_RELOADS_PER_CLIENT })
     this.#followCtx = {
       ...opts,
       swarm: this.#swarm,
@@ -82,6 +88,7 @@ export class Edge implements Startable {
   }
 
   async start (): Promise<void> {
+    await this.#cache.open()
     this.#unsubscribe = this.#opts.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => { this.#onStreamAnnounce(msg, from) })
     if (this.#opts.serveFetch !== false) {
       await this.#opts.protocols.handle(PROTOCOL_FETCH, (stream) => {
@@ -128,7 +135,7 @@ export class Edge implements Startable {
   }
 
   /** A media playlist; see {@link FollowedStream.mediaPlaylist} for blocking reloads. */
-  async mediaPlaylist (streamId: string, rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal } = {}): Promise<MediaPlaylistView> {
+  async mediaPlaylist (streamId: string, rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal, client?: string } = {}): Promise<MediaPlaylistView> {
     if (!ID_PATTERN.test(rendition)) throw new NotFoundError('no such rendition')
     return await (await this.#follow(streamId)).mediaPlaylist(rendition, directives)
   }
@@ -210,6 +217,20 @@ export class Edge implements Startable {
     this.#log.info({ streamId: a.id }, 'stream removed after its DVR retention')
   }
 
+  /** Throws EdgeFullError (503) when one more followed stream, of `ingest`, would pass a bound (H3). */
+  #checkRoom (ingest: string): void {
+    if (this.#followed.size >= MAX_FOLLOWED_STREAMS) {
+      this.#metrics.refused.inc({ bound: 'followed_streams' })
+      throw new EdgeFullError(`this edge follows ${MAX_FOLLOWED_STREAMS} streams already`)
+    }
+    let ofIngest = 0
+    for (const f of this.#followed.values()) if (f.ingest === ingest) ofIngest++
+    if (ofIngest >= MAX_FOLLOWED_PER_INGEST) {
+      this.#metrics.refused.inc({ bound: 'followed_per_ingest' })
+      throw new EdgeFullError(`this edge follows ${MAX_FOLLOWED_PER_INGEST} streams of that ingest already`)
+    }
+  }
+
   /** The followed stream, following it first (found through gossip or the DHT) when it is not yet. */
   async #follow (streamId: string): Promise<FollowedStream> {
     if (!ID_PATTERN.test(streamId)) throw new NotFoundError('no such stream')
@@ -221,6 +242,7 @@ export class Edge implements Startable {
       if (entry.announce.vod === true && entry.announce.state !== StreamAnnounce.State.ENDED) throw new NotFoundError(`VOD ${streamId} is still processing`)
       f = this.#followed.get(streamId)
       if (f == null) {
+        this.#checkRoom(entry.ingest)
         f = FollowedStream.open(this.#followCtx, streamId, entry)
         this.#followed.set(streamId, f)
       }

@@ -31,3 +31,10 @@ export class BlockingReloadUnavailableError extends Error {
   override name = BlockingReloadUnavailableError.NAME
   readonly statusCode = 503
 }
+
+/** A bound on what this edge follows was reached (too many streams, or of one ingest): HTTP 503. */
+export class EdgeFullError extends Error {
+  static readonly NAME = 'EdgeFullError'
+  override name = EdgeFullError.NAME
+  readonly statusCode = 503
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH } from '@diststream/protocol'
+import { codecs, FetchRequest, FetchResponse, PROTOCOL_FETCH, verifyStreamOwner } from '@diststream/protocol'
 import { messageChannel } from '@diststream/p2p'
 import { DIAL_TIMEOUT_MS, INDEX_TIMEOUT_MS, SEGMENT_TIMEOUT_MS } from './constants.js'
 import { NotFoundError } from './errors.js'
@@ -54,12 +54,21 @@ export class FetchClient {
     this.#log = opts.logger
   }
 
-  /** Asks `peer` for a stream's index. Throws when it does not answer OK. */
+  /**
+   * Asks `peer` for a stream's index. Throws when it does not answer OK, or
+   * when the announcement in it is not for `streamId` or not owned by `peer`
+   * (its salt does not derive the id from `peer`: counted as
+   * `fetch:index-foreign-stream`): a peer can only speak for its own streams.
+   */
   async index (peer: string, streamId: string, opts: AbortOptions = {}): Promise<IndexAnswer> {
     return await this.#exchange(peer, INDEX_TIMEOUT_MS, opts, async (ch, signal) => {
       await ch.write(codecs.fetchRequest, { kind: FetchRequest.Kind.INDEX, streamId, rendition: '', seq: 0 }, { signal })
       const res = await ch.read(codecs.fetchResponse, { signal })
       if (res.status !== FetchResponse.Status.OK) throw new Error(`index: ${res.error}`)
+      if (res.stream != null && (res.stream.streamId !== streamId || !verifyStreamOwner(streamId, peer, res.stream.salt))) {
+        this.#components.onProtocolError?.('invalid', 'fetch:index-foreign-stream')
+        throw new Error(`index: ${peer} does not own stream ${streamId}`)
+      }
       return { ...(res.stream != null ? { stream: res.stream } : {}), segments: res.segments }
     })
   }

@@ -4,7 +4,7 @@ import { exponential, retry } from '@diststream/util'
 import { key as cacheKey } from './cache.js'
 import { blockingDecision, blockingTimeoutMs, NotifyingWindow } from './blocking.js'
 import { cmafInfo, cmafMaster, entryUris, initPart, renderDash } from './cmaf.js'
-import { BACKFILL_EXTRA_SEGMENTS, INDEX_ATTEMPTS, INDEX_RETRY_BASE_MS, RENDITIONS_WAIT_MS, VOD_WARM_CONCURRENCY } from './constants.js'
+import { BACKFILL_EXTRA_SEGMENTS, INDEX_ATTEMPTS, INDEX_RETRY_BASE_MS, MAX_DVR_SEGMENTS, MAX_EARLY_SEGMENTS, RENDITIONS_WAIT_MS, VOD_WARM_CONCURRENCY } from './constants.js'
 import { DvrHistory } from './dvr.js'
 import { BlockingReloadUnavailableError, DeliveryDirectiveError, NotFoundError, UpstreamError } from './errors.js'
 import type { SegmentCache } from './cache.js'
@@ -113,10 +113,13 @@ export class FollowedStream {
       }
       f.lastActivityAt = Date.now()
       f.maxSeq = Math.max(f.maxSeq, seg.seq)
-      if (!f.#indexed) f.#early.push(seg)
-      else f.#takeInBackground(seg)
+      if (!f.#indexed) {
+        f.#early.push(seg)
+        // Bounded: the index covers at most this many anyway.
+        if (f.#early.length > MAX_EARLY_SEGMENTS) f.#early.shift()
+      } else f.#takeInBackground(seg)
     })
-    const offHave = ctx.swarm.join(streamId)
+    const offHave = ctx.swarm.join(streamId, () => f.maxSeq)
     f.#unsubscribe = () => { offSegments(); offHave() }
     f.addRenditions(entry.announce.renditions)
     f.ready = f.#loadIndexRetrying().catch(async (err: any) => {
@@ -207,7 +210,7 @@ export class FollowedStream {
    * two segments past the live edge is a 400 at once. An ended stream lists
    * every segment heard of (DVR).
    */
-  async mediaPlaylist (rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal }): Promise<MediaPlaylistView> {
+  async mediaPlaylist (rendition: string, directives: DeliveryDirectives & { signal?: AbortSignal, client?: string }): Promise<MediaPlaylistView> {
     if (!this.renditions.has(rendition)) throw new NotFoundError(`stream ${this.id} has no rendition ${rendition}`)
     const w = this.windowFor(rendition)
     const targetDurationSec = this.targetDurationSec
@@ -216,7 +219,7 @@ export class FollowedStream {
       const first = decide()
       if (first.kind === 'too-far') throw new DeliveryDirectiveError(first.reason)
       if (first.kind === 'wait') {
-        const outcome = await this.#ctx.reloads.wait(this.id, () => decide().kind === 'now', blockingTimeoutMs(targetDurationSec), directives.signal)
+        const outcome = await this.#ctx.reloads.wait(this.id, () => decide().kind === 'now', blockingTimeoutMs(targetDurationSec), directives.signal, directives.client)
         if (outcome === 'timeout') throw new BlockingReloadUnavailableError(`segment ${directives.msn} of ${rendition} was not ready within ${blockingTimeoutMs(targetDurationSec)} ms`)
         if (outcome === 'full') throw new BlockingReloadUnavailableError('too many blocking playlist reloads are waiting on this edge')
         if (outcome === 'closed') throw new BlockingReloadUnavailableError('the edge is stopping')
@@ -346,6 +349,8 @@ export class FollowedStream {
   async #take (seg: SegmentAnnounce): Promise<void> {
     if (this.#seen.has(seg.seq)) return
     this.#seen.add(seg.seq)
+    // Bounded like the history: the oldest seq taken in is forgotten (a set keeps insertion order).
+    if (this.#seen.size > MAX_DVR_SEGMENTS) this.#seen.delete(this.#seen.values().next().value!)
     this.history.remember(seg)
     this.addRenditions(seg.renditions.map(r => ({ ...r, size: 0, sha256: new Uint8Array(0) })))
     const held: string[] = []

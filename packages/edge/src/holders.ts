@@ -1,5 +1,5 @@
 import { MAX_RENDITIONS } from '@diststream/protocol'
-import { HOLDER_MAX_PEERS, HOLDER_MAX_SEQS, SWARM_WAIT_STEP_MS } from './constants.js'
+import { HOLDER_MAX_PEERS, HOLDER_MAX_SEQS, SWARM_MAX_HOLDER_ATTEMPTS, SWARM_WAIT_STEP_MS } from './constants.js'
 
 /**
  * Swarming, the pure half: who holds what ({@link HolderTable}) and where to
@@ -85,6 +85,8 @@ export interface SourceState {
   ingestBusy: boolean
   /** Since this fetch started. */
   elapsedMs: number
+  /** Attempts this fetch made at peers other than the ingest (absent: 0). */
+  holderAttempts?: number
 }
 
 export type SourceChoice =
@@ -98,14 +100,17 @@ export type SourceChoice =
  * BUSY naming holders), else wait for a holder to be announced; once
  * `fallbackMs` has passed without success, the ingest without accept_busy
  * (it always serves that), so a viewer never stalls for the bound's sake.
+ * Holders are claims anyone can make: after `maxHolderAttempts` of them, or
+ * past `fallbackMs`, no more holders, only the ingest.
  */
-export function chooseSource (s: SourceState, opts: { fallbackMs: number, random?: () => number }): SourceChoice {
-  const candidates = [...new Set(s.holders)].filter(p => p !== s.self && p !== s.ingest && !s.failed.has(p))
+export function chooseSource (s: SourceState, opts: { fallbackMs: number, random?: () => number, maxHolderAttempts?: number }): SourceChoice {
+  const holdersSpent = (s.holderAttempts ?? 0) >= (opts.maxHolderAttempts ?? SWARM_MAX_HOLDER_ATTEMPTS) || s.elapsedMs >= opts.fallbackMs
+  const candidates = holdersSpent ? [] : [...new Set(s.holders)].filter(p => p !== s.self && p !== s.ingest && !s.failed.has(p))
   if (candidates.length > 0) {
     const i = Math.min(candidates.length - 1, Math.floor((opts.random ?? Math.random)() * candidates.length))
     return { kind: 'fetch', peer: candidates[i]!, acceptBusy: true }
   }
   if (!s.ingestBusy && !s.failed.has(s.ingest)) return { kind: 'fetch', peer: s.ingest, acceptBusy: true }
-  if (s.elapsedMs >= opts.fallbackMs) return { kind: 'fetch', peer: s.ingest, acceptBusy: false }
+  if (holdersSpent) return { kind: 'fetch', peer: s.ingest, acceptBusy: false }
   return { kind: 'wait', ms: Math.max(1, Math.min(SWARM_WAIT_STEP_MS, opts.fallbackMs - s.elapsedMs)) }
 }

@@ -21,6 +21,10 @@ export interface EdgeMetrics {
   served: Counter
   /** Rendition bytes served to other peers (shared with the ingest's FETCH server). */
   servedBytes: Counter
+  /** Disk cache failures, by kind (write, read, remove, corrupt): none of them is fatal. */
+  cacheErrors: Counter<'kind'>
+  /** Requests refused because a bound was reached, by which (followed_streams, followed_per_ingest). */
+  refused: Counter<'bound'>
 }
 
 /** Get-or-create: two roles (or two edges in one test) on one registry share a metric instead of clashing. */
@@ -35,10 +39,12 @@ export function createEdgeMetrics (registry: Registry): EdgeMetrics {
     requests: counter(registry, 'diststream_edge_requests_total', 'HTTP requests for HLS, by type and status', ['type', 'status']),
     hits: counter(registry, 'diststream_edge_cache_hits_total', 'Segment requests served from the memory cache'),
     bytes: counter(registry, 'diststream_edge_bytes_sent_total', 'Segment bytes served to viewers'),
-    lookups: counter(registry, 'diststream_edge_stream_lookups_total', 'DHT lookups of streams this edge had not heard of, by outcome (found, not_found)', ['outcome']),
+    lookups: counter(registry, 'diststream_edge_stream_lookups_total', 'DHT lookups of streams this edge had not heard of, by outcome (found, not_found, busy: not started, too many running)', ['outcome']),
     sources: counter(registry, 'diststream_edge_fetch_sources_total', 'Rendition segments fetched, by source: ingest, edge (another holder), or ingest_fallback (holders failed)', ['source']),
     // The help strings must match the ingest's (packages/ingest fetchServeMetrics): whichever role registers first wins.
     served: counter(registry, 'diststream_fetch_served_total', 'Rendition segments served to other peers over /diststream/fetch'),
-    servedBytes: counter(registry, 'diststream_fetch_served_bytes_total', 'Rendition bytes served to other peers over /diststream/fetch')
+    servedBytes: counter(registry, 'diststream_fetch_served_bytes_total', 'Rendition bytes served to other peers over /diststream/fetch'),
+    cacheErrors: counter(registry, 'diststream_edge_cache_errors_total', 'Disk cache failures (write, read, remove) and files whose bytes no longer match their hash (corrupt); served from memory or fetched again', ['kind']),
+    refused: counter(registry, 'diststream_edge_refused_total', 'Stream requests refused because an edge bound was reached, by bound', ['bound'])
   }
 }

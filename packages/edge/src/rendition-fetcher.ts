@@ -1,5 +1,6 @@
 import { linear, retry } from '@diststream/util'
-import { UNANNOUNCED_FETCH_ATTEMPTS, UNANNOUNCED_RETRY_STEP_MS } from './constants.js'
+import { MAX_CONCURRENT_FETCHES, MAX_FETCHES_PER_STREAM, UNANNOUNCED_FETCH_ATTEMPTS, UNANNOUNCED_RETRY_STEP_MS } from './constants.js'
+import { FetchLimits } from './limiter.js'
 import { NotFoundError } from './errors.js'
 import type { CachedSegment, SegmentCache } from './cache.js'
 import type { FetchClient } from './fetch-client.js'
@@ -16,6 +17,8 @@ export interface RenditionFetcherInit {
   logger: Logger
   /** The owner's shutdown: retries stop when it fires. */
   signal: AbortSignal
+  /** Fetches at once, node-wide and per stream (default MAX_CONCURRENT_FETCHES, MAX_FETCHES_PER_STREAM). */
+  limits?: FetchLimits
 }
 
 /** The stream a rendition belongs to, and its ingest (the origin). */
@@ -29,12 +32,19 @@ export interface StreamSource { id: string, ingest: string }
  */
 export class RenditionFetcher {
   readonly #init: RenditionFetcherInit
+  readonly #limits: FetchLimits
 
   constructor (init: RenditionFetcherInit) {
     this.#init = init
+    this.#limits = init.limits ?? new FetchLimits(MAX_CONCURRENT_FETCHES, MAX_FETCHES_PER_STREAM)
   }
 
+  /** Fetches one rendition segment into the cache, within the node's and the stream's fetch limits. */
   async fetch (s: StreamSource, seq: number, name: string, announced?: Rendition): Promise<CachedSegment> {
+    return await this.#limits.run(s.id, async () => await this.#fetch(s, seq, name, announced), this.#init.signal)
+  }
+
+  async #fetch (s: StreamSource, seq: number, name: string, announced?: Rendition): Promise<CachedSegment> {
     const { cache, metrics } = this.#init
     // Announced (hash known): from any holder, ingest or edge (swarming), verified against that hash.
     if (announced != null && announced.sha256.byteLength === 32) {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { codecs, FetchRequest, haveTopic } from '@diststream/protocol'
 import { serveFetch } from '@diststream/p2p'
-import { Notifier, SingleFlight, sleep } from '@diststream/util'
-import { HOLDER_SEGMENT_TIMEOUT_MIN_MS, SEGMENT_TIMEOUT_MS, SERVE_PENDING_WAIT_MS, SWARM_DEADLINE_MS, SWARM_INGEST_RETRY_STEP_MS, SWARM_MAX_ATTEMPTS, EDGE_DEFAULTS } from './constants.js'
+import { BoundedMap, Notifier, SingleFlight, sleep } from '@diststream/util'
+import { HAVE_BURST, HAVE_MAX_AHEAD, HAVE_MAX_SIGNERS, HAVE_RATE_PER_SEC, HOLDER_SEGMENT_TIMEOUT_MIN_MS, SEGMENT_TIMEOUT_MS, SERVE_PENDING_WAIT_MS, SWARM_DEADLINE_MS, SWARM_INGEST_RETRY_STEP_MS, SWARM_MAX_ATTEMPTS, EDGE_DEFAULTS } from './constants.js'
 import { chooseSource, HolderTable } from './holders.js'
 import type { FetchClient } from './fetch-client.js'
 import type { EdgeMetrics } from './metrics.js'
@@ -66,14 +66,28 @@ export class Swarm {
     return this.init.protocols.self
   }
 
-  /** Follows a stream's have-list; returns the unsubscribe. */
-  join (streamId: string): () => void {
+  /**
+   * Follows a stream's have-list; returns the unsubscribe. `maxSeq`: the
+   * newest segment the stream announced; a Have far past it is dropped
+   * (`have:seq-ahead`), and each signer's Haves are rate-limited
+   * (`have:rate`): anyone may publish a Have, so neither can fill the table.
+   */
+  join (streamId: string, maxSeq: () => number = () => Number.MAX_SAFE_INTEGER): () => void {
     const table = new HolderTable()
+    const buckets = new BoundedMap<string, { tokens: number, at: number }>(HAVE_MAX_SIGNERS)
     this.tables.set(streamId, table)
     const off = this.init.gossip.subscribe(haveTopic(streamId), codecs.have, (msg, from) => {
       if (from === this.self) return
       if (msg.streamId !== streamId) {
         this.init.onProtocolError?.('invalid', 'have:foreign-stream')
+        return
+      }
+      if (msg.seq > maxSeq() + HAVE_MAX_AHEAD) {
+        this.init.onProtocolError?.('invalid', 'have:seq-ahead')
+        return
+      }
+      if (!takeToken(buckets, from, Date.now())) {
+        this.init.onProtocolError?.('invalid', 'have:rate')
         return
       }
       table.add(msg.seq, msg.renditions, from)
@@ -105,6 +119,7 @@ export class Swarm {
     const failed = new Set<string>()
     const hinted: string[] = []
     let ingestBusy = false
+    let holderAttempts = 0
     let lastErr: Error | undefined
     for (let attempts = 0; attempts < SWARM_MAX_ATTEMPTS && Date.now() - start < this.deadlineMs;) {
       shutdown.throwIfAborted()
@@ -115,7 +130,8 @@ export class Swarm {
         holders: [...(table?.holders(req.seq, req.rendition.name) ?? []), ...hinted],
         failed,
         ingestBusy,
-        elapsedMs: Date.now() - start
+        elapsedMs: Date.now() - start,
+        holderAttempts
       }, { fallbackMs: this.fallbackMs, random: this.init.random })
       if (choice.kind === 'wait') {
         await this.waitForHolder(req.streamId, choice.ms)
@@ -123,6 +139,7 @@ export class Swarm {
       }
       attempts++
       const toIngest = choice.peer === req.ingest
+      if (!toIngest) holderAttempts++
       const res = await this.attempt(req, choice.peer, choice.acceptBusy, toIngest ? SEGMENT_TIMEOUT_MS : Math.max(HOLDER_SEGMENT_TIMEOUT_MIN_MS, this.fallbackMs + 2000))
       if (res.kind === 'ok') {
         this.init.metrics.sources.inc({ source: !toIngest ? 'edge' : choice.acceptBusy ? 'ingest' : 'ingest_fallback' })
@@ -131,7 +148,8 @@ export class Swarm {
       if (res.kind === 'busy') {
         if (toIngest) ingestBusy = true
         else failed.add(choice.peer)
-        for (const h of res.holders) if (!hinted.includes(h)) hinted.push(h)
+        // Only the ingest's BUSY names holders worth trying: another peer's hints are claims anyone could make.
+        if (toIngest) for (const h of res.holders) if (!hinted.includes(h)) hinted.push(h)
         continue
       }
       lastErr = res.err
@@ -191,6 +209,15 @@ export class Swarm {
       }
     })
   }
+}
+
+/** A token bucket per signer ({@link HAVE_RATE_PER_SEC}, {@link HAVE_BURST}): whether `signer` may have one more Have now. */
+function takeToken (buckets: BoundedMap<string, { tokens: number, at: number }>, signer: string, now: number): boolean {
+  const b = buckets.get(signer) ?? { tokens: HAVE_BURST, at: now }
+  const tokens = Math.min(HAVE_BURST, b.tokens + (now - b.at) * HAVE_RATE_PER_SEC / 1000)
+  const ok = tokens >= 1
+  buckets.set(signer, { tokens: ok ? tokens - 1 : tokens, at: now })
+  return ok
 }
 
 /** `p`'s value, or undefined when it fails (its own fetch logs that) or takes longer than `ms`. */

@@ -24,6 +24,8 @@ export interface EdgeInit extends PeerComponents {
   /** Segments per live media playlist. */
   playlistWindow?: number
   maxMemoryBytes?: number
+  /** Disk for cached segments (bytes); default EDGE_DEFAULTS.maxDiskBytes. */
+  maxDiskBytes?: number
   /** How long a request for an unknown stream waits for it to appear. */
   discoveryTimeoutMs?: number
   /** How long an ended stream stays served as VOD (DVR) before it is dropped from the cache (ms). Default 1 hour. */

@@ -96,6 +96,24 @@ describe('PlaylistWaiters (fake clock)', () => {
     assert.equal(await waiters.wait('s', () => false, 1000), 'closed')
   })
 
+  it('M5: bounds the parked requests per stream and per client, so one of either cannot take every slot', async () => {
+    const clock = new FakeClock()
+    const waiters = new PlaylistWaiters({ clock, maxWaiters: 10, maxPerKey: 3, maxPerClient: 2 })
+    const parked = [waiters.wait('evil', () => false, 1000, undefined, 'a'), waiters.wait('evil', () => false, 1000, undefined, 'b'), waiters.wait('evil', () => false, 1000, undefined, 'c')]
+    assert.equal(await waiters.wait('evil', () => false, 1000, undefined, 'd'), 'full', 'the stream has its share')
+    parked.push(waiters.wait('s', () => false, 1000, undefined, 'a'))
+    assert.equal(await waiters.wait('t', () => false, 1000, undefined, 'a'), 'full', 'client a has its share')
+    parked.push(waiters.wait('t', () => false, 1000, undefined, 'viewer'))
+    assert.equal(waiters.size, 5)
+    await clock.advanceAsync(1000)
+    await Promise.all(parked)
+    assert.equal(waiters.size, 0)
+    const again = waiters.wait('t', () => false, 1000, undefined, 'a')
+    assert.equal(waiters.size, 1, 'client a may park again once its requests left')
+    waiters.close()
+    assert.equal(await again, 'closed')
+  })
+
   it('lets a client that went away leave (abort signal)', async () => {
     const clock = new FakeClock()
     const waiters = new PlaylistWaiters({ clock })

@@ -33,6 +33,13 @@ describe('chooseSource: where an edge fetches a rendition segment from', () => {
     assert.deepEqual(chooseSource({ ...base, ingestBusy: true, elapsedMs: 3000 }, opts), { kind: 'fetch', peer: 'I', acceptBusy: false })
     assert.deepEqual(chooseSource({ ...base, failed: new Set(['I']), elapsedMs: 5000 }, opts), { kind: 'fetch', peer: 'I', acceptBusy: false })
   })
+  it('fake holders cost at most maxHolderAttempts attempts, or until fallbackMs: then the ingest, which must serve', () => {
+    const s = { ...base, holders: ['A', 'B', 'C'], ingestBusy: true }
+    assert.deepEqual(chooseSource({ ...s, holderAttempts: 1 }, opts), { kind: 'fetch', peer: 'A', acceptBusy: true })
+    assert.deepEqual(chooseSource({ ...s, holderAttempts: 2 }, opts), { kind: 'fetch', peer: 'I', acceptBusy: false })
+    assert.deepEqual(chooseSource({ ...s, holderAttempts: 2, ingestBusy: false }, opts), { kind: 'fetch', peer: 'I', acceptBusy: true })
+    assert.deepEqual(chooseSource({ ...s, holderAttempts: 0, elapsedMs: 3000 }, opts), { kind: 'fetch', peer: 'I', acceptBusy: false })
+  })
   it('a failed ingest (not busy) is not asked again before the fallback time', () => {
     assert.equal(chooseSource({ ...base, failed: new Set(['I']), elapsedMs: 100 }, opts).kind, 'wait')
   })

@@ -17,6 +17,15 @@ export interface StreamAnnouncerDeps {
 }
 
 /**
+ * Whether a stream can be announced: its record carries the salt its id was
+ * derived with. Records from before self-certifying ids (no salt) are not:
+ * no edge or worker would accept them (PROTOCOL.md §9); re-create the stream.
+ */
+export function isAnnounceable (s: StreamRecord): boolean {
+  return s.salt != null && /^[0-9a-f]{32}$/.test(s.salt)
+}
+
+/**
  * Tells the network which streams this ingest has: a StreamAnnounce on
  * gossip for each change and again every {@link ANNOUNCE_EVERY_MS} (edges
  * that joined late hear of it), and a DHT provider record for each live stream.
@@ -51,9 +60,10 @@ export class StreamAnnouncer {
     await Promise.allSettled([...this.#running])
   }
 
-  /** The announce of a stream as edges get it (on gossip, and in a FETCH INDEX answer). */
+  /** The announce of a stream as edges get it (on gossip, and in a FETCH INDEX answer). Only for an announceable record ({@link isAnnounceable}). */
   streamAnnounce (s: StreamRecord): StreamAnnounce {
     return {
+      salt: Buffer.from(s.salt ?? '', 'hex'),
       streamId: s.id,
       name: truncateUtf8(s.name, MAX_ANNOUNCE_NAME_BYTES),
       state: wireState(s),
@@ -69,6 +79,7 @@ export class StreamAnnouncer {
 
   /** Announces a stream now. A failed publish (no peer yet) is logged; the periodic announce repeats it. */
   async announce (s: StreamRecord): Promise<void> {
+    if (!isAnnounceable(s)) return
     try {
       await this.#deps.gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, this.streamAnnounce(s))
     } catch (err: any) {
@@ -77,9 +88,10 @@ export class StreamAnnouncer {
   }
 
   /** Advertises a live stream on the DHT (a provider record for its key); renewed by the periodic announce. */
-  provide (id: string): void {
+  provide (s: StreamRecord): void {
     const d = this.#deps.discovery
-    if (d == null) return
+    if (d == null || !isAnnounceable(s)) return
+    const id = s.id
     this.#provided.set(id, Date.now())
     d.provideStream(id).then(() => { this.#deps.logger.debug({ streamId: id }, 'stream provided on the DHT') }, (err) => { this.#deps.logger.debug({ streamId: id, err: err?.message }, 'DHT provide failed') })
   }
@@ -89,7 +101,7 @@ export class StreamAnnouncer {
     for (const s of await this.#deps.store.streams.list()) {
       const now = Date.now()
       if (shouldReannounce(s, now)) await this.announce(s)
-      if (shouldReprovide(s, this.#provided.get(s.id), now)) this.provide(s.id)
+      if (shouldReprovide(s, this.#provided.get(s.id), now)) this.provide(s)
     }
   }
 }

@@ -10,7 +10,7 @@ import { segmentReady, streamEnded, vodReady } from './events.js'
 import { handleBid } from './handlers/bid.js'
 import { createLifecycleSweeper } from './lifecycle.js'
 import { FetchServer } from './handlers/fetch.js'
-import { newStreamId, newStreamKey } from './keys.js'
+import { newStreamIdentity, newStreamKey } from './keys.js'
 import { createIngestMetrics, createUploadGauge } from './metrics.js'
 import { recoverPending } from './recovery.js'
 import { RtmpPublishes } from './rtmp-publish.js'
@@ -157,7 +157,7 @@ export class Ingest implements Startable {
   }
 
   async createStream (name: string): Promise<StreamRecord> {
-    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'idle', container: this.container }
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), state: 'idle', container: this.container }
     await this.init.store.streams.put(rec)
     this.publishes.allow(rec.key, rec.id)
     return rec
@@ -173,7 +173,7 @@ export class Ingest implements Startable {
   async createPullStream (name: string, sourceUrl: string): Promise<StreamRecord> {
     const src = parseSourceUrl(sourceUrl)
     await checkPullSource(src)
-    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
     await this.init.store.streams.put(rec)
     await this.startPull(rec, sourceUrl)
     return rec
@@ -203,7 +203,7 @@ export class Ingest implements Startable {
   async createVod (name: string, input: string, opts: { deleteAfter?: boolean } = {}): Promise<StreamRecord> {
     const src = parseSourceUrl(input)
     await checkPullSource(src)
-    const rec: StreamRecord = { id: newStreamId(), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
     await this.init.store.streams.put(rec)
     this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
     let tooLong = false

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto'
+import { STREAM_SALT_BYTES, streamIdFor } from '@diststream/protocol'
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
-
-/** A short, URL-safe stream id (public: it appears in playback URLs). */
-export function newStreamId (): string {
-  const bytes = randomBytes(12)
-  let out = ''
-  for (const b of bytes) out += ALPHABET[b % ALPHABET.length]
-  return out
+/**
+ * A new stream's public id and its salt (hex, kept in the stream record and
+ * sent in every StreamAnnounce): the id commits to this ingest's peer id
+ * (`streamIdFor`, PROTOCOL.md §9), so no other peer can announce it.
+ */
+export function newStreamIdentity (ingestPeerId: string): { id: string, salt: string } {
+  const salt = randomBytes(STREAM_SALT_BYTES)
+  return { id: streamIdFor(ingestPeerId, salt), salt: salt.toString('hex') }
 }
 
 /** A stream key (secret: whoever has it may publish). 128 bits, hex. */

@@ -98,7 +98,7 @@ export class RtmpPublishes {
     this.#log.info({ streamId: id }, 'publish started')
     await this.#deps.announcer.announce(live)
     this.#deps.onEvent?.('stream.started', streamStarted(live))
-    this.#deps.announcer.provide(id)
+    this.#deps.announcer.provide(live)
   }
 
   private async endSession (id: string, session: PublishSession, workDir: string): Promise<void> {

@@ -30,6 +30,11 @@ export interface RenditionRecord {
 
 export interface StreamRecord {
   id: string
+  /**
+   * The salt the id was derived with (hex, 16 bytes): `id = streamIdFor(ingest peer id, salt)`.
+   * Absent in records from before self-certifying ids: such streams are not announced (PROTOCOL.md §9).
+   */
+  salt?: string
   name: string
   key: string
   createdAt: number

@@ -1,3 +1,4 @@
+import { StreamAnnounce, verifyStreamOwner } from '@diststream/protocol'
 import type { JobAnnounce } from '@diststream/protocol'
 
 /**
@@ -53,34 +54,53 @@ export function refuseJob (job: JobAnnounce, limits: JobLimits = DEFAULT_JOB_LIM
   return undefined
 }
 
+/** Most streams whose ingest a worker remembers: far more than the live streams of any network this worker can serve. */
+export const MAX_STREAM_ORIGINS = 4096
+/** A binding announced within this long is live (ingests announce every 2 s: three missed announcements) and never evicted to make room. */
+export const LIVE_ORIGIN_MS = 6000
+
+/** Why a StreamAnnounce was not taken by {@link StreamOrigins.announce}, as a protocol-error reason. */
+export type OriginRefusal = 'streams:foreign-announce' | 'streams:stale-announce' | 'streams:origins-full'
+
 /**
  * Which peer is the ingest of which stream, as this worker has seen it:
- * the signer of the stream's StreamAnnounce, bound on first sight until the
- * stream ends (PROTOCOL.md §5.1, origin rule). Bounded: the oldest bindings
- * are forgotten past `max`.
+ * the signer of the stream's StreamAnnounce, and only when the stream id
+ * commits to that signer (`verifyStreamOwner`, PROTOCOL.md §9.1), so no
+ * other peer can bind a stream whoever speaks first. An announcement older
+ * than the one held (`updatedAtMs`) is refused, so a replayed ENDED cannot
+ * unbind a live stream. Bounded: past `max`, the entry announced longest
+ * ago goes if it is ended or stale; if even that one is live, a flood is on
+ * and the newcomer is refused (`streams:origins-full`): live bindings are
+ * never evicted by a flood.
  */
 export class StreamOrigins {
-  private readonly map = new Map<string, string>()
+  private readonly map = new Map<string, { ingest: string, updatedAtMs: number, ended: boolean, heardAt: number }>()
 
-  constructor (private readonly max = 4096) {}
+  constructor (private readonly max = MAX_STREAM_ORIGINS, private readonly now: () => number = Date.now) {}
 
-  /** Records a StreamAnnounce; false if the stream is bound to another peer (a forgery). */
-  announce (streamId: string, from: string, ended: boolean): boolean {
-    const bound = this.map.get(streamId)
-    if (bound != null && bound !== from) return false
-    if (ended) {
-      this.map.delete(streamId)
-      return true
+  /** Records a StreamAnnounce from `from`; why not when it is refused. */
+  announce (msg: Pick<StreamAnnounce, 'streamId' | 'salt' | 'updatedAtMs' | 'state'>, from: string): OriginRefusal | undefined {
+    if (!verifyStreamOwner(msg.streamId, from, msg.salt)) return 'streams:foreign-announce'
+    const held = this.map.get(msg.streamId)
+    if (held != null && held.updatedAtMs > msg.updatedAtMs) return 'streams:stale-announce'
+    const now = this.now()
+    // Re-inserted: the order is by last announcement, so the stalest comes first.
+    this.map.delete(msg.streamId)
+    this.map.set(msg.streamId, { ingest: from, updatedAtMs: msg.updatedAtMs, ended: msg.state === StreamAnnounce.State.ENDED, heardAt: now })
+    if (held != null || this.map.size <= this.max) return undefined
+    const [oldestId, oldest] = this.map.entries().next().value!
+    if (oldest.ended || now - oldest.heardAt >= LIVE_ORIGIN_MS) {
+      this.map.delete(oldestId)
+      return undefined
     }
-    if (bound == null) {
-      this.map.set(streamId, from)
-      if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!)
-    }
-    return true
+    this.map.delete(msg.streamId)
+    return 'streams:origins-full'
   }
 
+  /** The live stream's ingest; undefined when unknown or ended. */
   ingestOf (streamId: string): string | undefined {
-    return this.map.get(streamId)
+    const e = this.map.get(streamId)
+    return e == null || e.ended ? undefined : e.ingest
   }
 }
 

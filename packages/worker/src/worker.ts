@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { containerOf, truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, StreamAnnounce, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
+import { containerOf, truncateUtf8, codecs, PROTOCOL_BID, PROTOCOL_TRANSCODE, TOPIC_JOBS, TOPIC_STREAMS, TranscodeResponse } from '@diststream/protocol'
 import { DEFAULT_PRESET, Transcoder, warmUpFfmpeg } from '@diststream/media'
 import { loadOrCalibrate } from './calibrate.js'
 import { Estimator } from './estimator.js'
@@ -122,7 +122,8 @@ export class Worker implements Startable {
       }))
     }, { maxInboundStreams: Math.max(16, this.init.maxJobs * 4) })
     this.unsubscribeStreams = this.init.gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => {
-      if (!this.origins.announce(msg.streamId, from, msg.state === StreamAnnounce.State.ENDED)) this.init.onProtocolError?.('invalid', 'streams:foreign-announce')
+      const refused = this.origins.announce(msg, from)
+      if (refused != null) this.init.onProtocolError?.('invalid', refused)
     })
     this.unsubscribe = this.init.gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, (job, from) => {
       this.#track(this.onJob(job, from).catch(err => { this.log.debug({ err, jobId: job.jobId }, 'bid failed') }))

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { BidBook, DEFAULT_JOB_LIMITS, refuseJob, StreamOrigins } from '../src/admission.js'
+import { STREAM_SALT_BYTES, StreamAnnounce, streamIdFor } from '@diststream/protocol'
 import type { JobAnnounce } from '@diststream/protocol'
 
 function job (over: Partial<JobAnnounce> = {}): JobAnnounce {
@@ -59,22 +60,48 @@ describe('worker admission: what a worker will spend on a job', () => {
 })
 
 describe('origin bookkeeping', () => {
-  it('binds a stream to the first announcer until it ends; others are forgeries', () => {
+  // Real peer ids: a stream id commits to its ingest's (streamIdFor).
+  const INGEST = '12D3KooWDRKPgkPWtL5qDPPdNb52D6HMK2WXuagh2vSv3y2oeeA7'
+  const EVIL = '12D3KooWR4zzXCXBNz8kzVbityJRukEAaDBzTVmS1ubgT6dE6z1G'
+  const salt = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(STREAM_SALT_BYTES).fill(n)
+  const ann = (n: number, updatedAtMs: number, ended = false, owner = INGEST) => ({ streamId: streamIdFor(owner, salt(n)), salt: salt(n), updatedAtMs, state: ended ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE })
+
+  it('binds a stream only to the peer its id commits to, whoever announces first; others are forgeries', () => {
     const o = new StreamOrigins()
-    assert.equal(o.announce('s', 'ingest', false), true)
-    assert.equal(o.announce('s', 'evil', false), false)
-    assert.equal(o.ingestOf('s'), 'ingest')
-    assert.equal(o.announce('s', 'evil', true), false, 'a forged ENDED does not unbind')
-    assert.equal(o.ingestOf('s'), 'ingest')
-    assert.equal(o.announce('s', 'ingest', true), true)
-    assert.equal(o.ingestOf('s'), undefined)
+    const id = ann(1, 10).streamId
+    assert.equal(o.announce(ann(1, 10), EVIL), 'streams:foreign-announce', 'a pre-announce by another peer')
+    assert.equal(o.ingestOf(id), undefined)
+    assert.equal(o.announce(ann(1, 10), INGEST), undefined)
+    assert.equal(o.ingestOf(id), INGEST)
+    assert.equal(o.announce(ann(1, 20, true), EVIL), 'streams:foreign-announce', 'a forged ENDED does not unbind')
+    assert.equal(o.ingestOf(id), INGEST)
+    assert.equal(o.announce(ann(1, 30, true), INGEST), undefined)
+    assert.equal(o.ingestOf(id), undefined, 'ended')
   })
 
-  it('forgets the oldest bindings past its bound', () => {
-    const o = new StreamOrigins(3)
-    for (const id of ['a', 'b', 'c', 'd']) o.announce(id, 'p', false)
-    assert.equal(o.ingestOf('a'), undefined)
-    assert.equal(o.ingestOf('d'), 'p')
+  it('refuses an announcement older than the one held: a replayed ENDED does not end a live stream', () => {
+    const o = new StreamOrigins()
+    const id = ann(1, 0).streamId
+    assert.equal(o.announce(ann(1, 100, true), INGEST), undefined) // an earlier run ended
+    assert.equal(o.announce(ann(1, 200), INGEST), undefined) // published again
+    assert.equal(o.announce(ann(1, 100, true), INGEST), 'streams:stale-announce', 'the old signed ENDED, replayed')
+    assert.equal(o.ingestOf(id), INGEST)
+  })
+
+  it('past its bound, forgets ended or stale bindings; never a live one: a flood\'s newcomers are refused', () => {
+    let now = 0
+    const o = new StreamOrigins(3, () => now)
+    o.announce(ann(1, 1, true), INGEST) // ended
+    o.announce(ann(2, 1), INGEST)
+    o.announce(ann(3, 1), INGEST)
+    assert.equal(o.announce(ann(4, 1, false, EVIL), EVIL), undefined, 'the ended binding made room')
+    assert.equal(o.announce(ann(5, 1, false, EVIL), EVIL), 'streams:origins-full', 'every binding is live: refused')
+    assert.equal(o.ingestOf(ann(2, 0).streamId), INGEST)
+    now += 10_000
+    o.announce(ann(2, 2), INGEST) // still announcing
+    assert.equal(o.announce(ann(5, 1, false, EVIL), EVIL), undefined, 'a stale binding (3) made room')
+    assert.equal(o.ingestOf(ann(3, 0).streamId), undefined)
+    assert.equal(o.ingestOf(ann(2, 0).streamId), INGEST)
   })
 
   it('takes a transcode request only for a job we bid on, from the peer we bid to, matching the announcement', () => {

@@ -1182,6 +1182,7 @@ export interface StreamAnnounce {
   updatedAtMs: number
   vod?: boolean
   container?: string
+  salt: Uint8Array<ArrayBuffer>
 }
 
 export namespace StreamAnnounce {
@@ -1264,6 +1265,11 @@ export namespace StreamAnnounce {
           w.string(obj.container)
         }
 
+        if ((obj.salt != null && obj.salt.byteLength > 0)) {
+          w.uint32(90)
+          w.bytes(obj.salt)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1276,7 +1282,8 @@ export namespace StreamAnnounce {
           targetDurationMs: 0,
           lastSeq: 0,
           ingestMultiaddrs: [],
-          updatedAtMs: 0
+          updatedAtMs: 0,
+          salt: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1333,6 +1340,10 @@ export namespace StreamAnnounce {
             }
             case 10: {
               obj.container = reader.string()
+              break
+            }
+            case 11: {
+              obj.salt = reader.bytes()
               break
             }
             default: {
@@ -1441,6 +1452,13 @@ export namespace StreamAnnounce {
               yield {
                 field: `${prefix}.container`,
                 value: reader.string()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.salt`,
+                value: reader.bytes()
               }
               break
             }
@@ -1556,6 +1574,11 @@ export namespace StreamAnnounce {
     value: string
   }
 
+  export interface StreamAnnounceSaltFieldEvent {
+    field: '$.salt'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<StreamAnnounce>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StreamAnnounce.codec())
   }
@@ -1564,7 +1587,7 @@ export namespace StreamAnnounce {
     return decodeMessage(buf, StreamAnnounce.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamAnnounce>): Generator<StreamAnnounceStreamIdFieldEvent | StreamAnnounceNameFieldEvent | StreamAnnounceStateFieldEvent | StreamAnnounceRenditionsNameFieldEvent | StreamAnnounceRenditionsWidthFieldEvent | StreamAnnounceRenditionsHeightFieldEvent | StreamAnnounceRenditionsBandwidthFieldEvent | StreamAnnounceRenditionsCodecsFieldEvent | StreamAnnounceRenditionsSizeFieldEvent | StreamAnnounceRenditionsSha256FieldEvent | StreamAnnounceRenditionsInitSizeFieldEvent | StreamAnnounceRenditionsInitSha256FieldEvent | StreamAnnounceTargetDurationMsFieldEvent | StreamAnnounceLastSeqFieldEvent | StreamAnnounceIngestMultiaddrsFieldEvent | StreamAnnounceUpdatedAtMsFieldEvent | StreamAnnounceVodFieldEvent | StreamAnnounceContainerFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamAnnounce>): Generator<StreamAnnounceStreamIdFieldEvent | StreamAnnounceNameFieldEvent | StreamAnnounceStateFieldEvent | StreamAnnounceRenditionsNameFieldEvent | StreamAnnounceRenditionsWidthFieldEvent | StreamAnnounceRenditionsHeightFieldEvent | StreamAnnounceRenditionsBandwidthFieldEvent | StreamAnnounceRenditionsCodecsFieldEvent | StreamAnnounceRenditionsSizeFieldEvent | StreamAnnounceRenditionsSha256FieldEvent | StreamAnnounceRenditionsInitSizeFieldEvent | StreamAnnounceRenditionsInitSha256FieldEvent | StreamAnnounceTargetDurationMsFieldEvent | StreamAnnounceLastSeqFieldEvent | StreamAnnounceIngestMultiaddrsFieldEvent | StreamAnnounceUpdatedAtMsFieldEvent | StreamAnnounceVodFieldEvent | StreamAnnounceContainerFieldEvent | StreamAnnounceSaltFieldEvent> {
     return streamMessage(buf, StreamAnnounce.codec(), opts)
   }
 }
@@ -3218,6 +3241,11 @@ export namespace FetchResponse {
     value: string
   }
 
+  export interface FetchResponseStreamSaltFieldEvent {
+    field: '$.stream.salt'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface FetchResponseSegmentsStreamIdFieldEvent {
     field: '$.segments[].streamId'
     value: string
@@ -3322,7 +3350,7 @@ export namespace FetchResponse {
     return decodeMessage(buf, FetchResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamRenditionsInitSizeFieldEvent | FetchResponseStreamRenditionsInitSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseStreamContainerFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent | FetchResponseSegmentsRenditionsInitSizeFieldEvent | FetchResponseSegmentsRenditionsInitSha256FieldEvent | FetchResponseSegmentsMediaTimeFieldEvent | FetchResponseBusyHoldersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamRenditionsInitSizeFieldEvent | FetchResponseStreamRenditionsInitSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseStreamContainerFieldEvent | FetchResponseStreamSaltFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent | FetchResponseSegmentsRenditionsInitSizeFieldEvent | FetchResponseSegmentsRenditionsInitSha256FieldEvent | FetchResponseSegmentsMediaTimeFieldEvent | FetchResponseBusyHoldersFieldEvent> {
     return streamMessage(buf, FetchResponse.codec(), opts)
   }
 }

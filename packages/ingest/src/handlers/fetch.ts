@@ -1,5 +1,6 @@
 import { FetchRequest, MAX_INDEX_SEGMENTS } from '@diststream/protocol'
 import { serveFetch } from '@diststream/p2p'
+import { isAnnounceable } from '../announcer.js'
 import { fetchServeMetrics } from '../metrics.js'
 import { toWire } from '../session/renditions.js'
 import type { UploadLimiter } from '../upload-limit.js'
@@ -44,6 +45,8 @@ export class FetchServer {
     const { store, protocols } = this.#deps
     const rec = await store.streams.get(req.streamId)
     if (rec == null) return { status: 'not_found', error: 'unknown stream' }
+    // A stream from before self-certifying ids has no salt: no edge would accept it (PROTOCOL.md §9).
+    if (!isAnnounceable(rec)) return { status: 'not_found', error: 'stream not announced (made before self-certifying ids: re-create it)' }
     if (req.kind === FetchRequest.Kind.INDEX) {
       // A VOD's index is every segment (at most MAX_INDEX_SEGMENTS, enforced when it is made).
       const segs = (await store.segments.recent(rec.id, rec.vod === true ? MAX_INDEX_SEGMENTS : Math.min(this.#deps.indexWindow, MAX_INDEX_SEGMENTS))).filter(x => x.pending !== true)
