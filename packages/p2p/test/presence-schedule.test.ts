@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { FakeClock } from '@diststream/util'
+import { nextWalkDelay } from '../src/discovery.js'
+import { nextPresenceAt, presenceExpired } from '../src/presence-schedule.js'
+
+const timing = { minGapMs: 1000, keepAliveMs: 20_000 }
+
+describe('presence schedule (pure)', () => {
+  it('announces at once the first time, on a change within the rate bound, else on the keep-alive', () => {
+    const clock = new FakeClock(1_000_000)
+    assert.equal(nextPresenceAt({ urgent: false }, timing), 0, 'never announced: now')
+    const lastAt = clock.now()
+    assert.equal(nextPresenceAt({ lastAt, urgent: true }, timing), lastAt + 1000, 'a change waits for the rate bound')
+    assert.equal(nextPresenceAt({ lastAt, urgent: false }, timing), lastAt + 20_000, 'nothing changed: the keep-alive')
+    // 100 changes in a second still make one announcement in that second
+    let sent = 0
+    let last = lastAt
+    for (let i = 0; i < 100; i++) {
+      clock.advance(10)
+      if (clock.now() >= nextPresenceAt({ lastAt: last, urgent: true }, timing)) { sent++; last = clock.now() }
+    }
+    assert.equal(sent, 1)
+  })
+
+  it('forgets a silent peer after the expiry, a disconnected one sooner unless it spoke since', () => {
+    const now = 1_000_000
+    assert.equal(presenceExpired({ lastSeen: now - 64_999 }, now, { expiryMs: 65_000 }), false)
+    assert.equal(presenceExpired({ lastSeen: now - 65_000 }, now, { expiryMs: 65_000 }), true)
+    assert.equal(presenceExpired({ lastSeen: now - 20_000, disconnectedAt: now - 9_999 }, now, { disconnectedExpiryMs: 10_000 }), false)
+    assert.equal(presenceExpired({ lastSeen: now - 20_000, disconnectedAt: now - 10_000 }, now, { disconnectedExpiryMs: 10_000 }), true)
+    assert.equal(presenceExpired({ lastSeen: now - 5_000, disconnectedAt: now - 15_000 }, now, { disconnectedExpiryMs: 10_000 }), false, 'it announced after the disconnect')
+  })
+
+  it('random walks back off while they meet nobody new', () => {
+    assert.equal(nextWalkDelay(1000, 0, 30_000, 600_000), 30_000)
+    assert.equal(nextWalkDelay(30_000, 0, 30_000, 600_000), 60_000)
+    assert.equal(nextWalkDelay(480_000, 0, 30_000, 600_000), 600_000)
+    assert.equal(nextWalkDelay(600_000, 0, 30_000, 600_000), 600_000)
+    assert.equal(nextWalkDelay(600_000, 2, 30_000, 600_000), 30_000, 'a walk that met someone: back to the base')
+  })
+})
