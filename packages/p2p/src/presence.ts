@@ -3,8 +3,8 @@ import { codecs, TOPIC_PRESENCE } from '@diststream/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { BoundedMap, systemClock } from '@diststream/util'
-import { MAX_PRESENCE_PEERS, PRESENCE_CHECK_MS, PRESENCE_DISCONNECTED_EXPIRY_MS, PRESENCE_EXPIRY_MS } from './constants.js'
-import { DEFAULT_PRESENCE_TIMING, nextPresenceAt, presenceExpired } from './presence-schedule.js'
+import { MAX_PRESENCE_PEERS, PRESENCE_CHECK_MS, PRESENCE_DISCONNECTED_EXPIRY_MS } from './constants.js'
+import { DEFAULT_PRESENCE_TIMING, nextPresenceAt, presenceExpired, presenceExpiryMs } from './presence-schedule.js'
 import type { Gossip, GossipLogger } from './gossip.js'
 import type { P2PNode } from './node.js'
 import type { PresenceTiming } from './presence-schedule.js'
@@ -33,7 +33,7 @@ export interface PeerPresence {
 export interface PresenceInit {
   /** Announce timing (rate bound, keep-alive); defaults in constants.ts. */
   timing?: PresenceTiming
-  /** Peers not heard from for this long are forgotten. */
+  /** Peers not heard from for this long are forgotten; default three keep-alives ({@link presenceExpiryMs}). */
   expiryMs?: number
   /** Peers we lost our connection to are forgotten after this long without a word. */
   disconnectedExpiryMs?: number
@@ -53,8 +53,10 @@ interface Entry extends PeerPresence {
  * Announces this node (roles, addresses, capacity) on the presence topic and
  * keeps the table of every peer heard from. Quiet: a node announces when its
  * state changes (at most once per {@link PRESENCE_MIN_GAP_MS}), when a new
- * peer subscribes to the topic, and otherwise only as a keep-alive every
- * {@link PRESENCE_KEEPALIVE_MS}, so an idle network carries almost nothing.
+ * peer subscribes to the topic, and otherwise only as a keep-alive (every
+ * {@link PRESENCE_KEEPALIVE_MS}, stretched with the network so the whole
+ * network's keep-alives stay within {@link PRESENCE_NETWORK_BUDGET_PER_S}),
+ * so an idle network carries almost nothing.
  * New peers' addresses go into the peer store and, while the node has few
  * connections, get dialled, so a node that only knows a bootstrap address
  * soon talks to everyone it needs.
@@ -63,7 +65,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
   private readonly table: BoundedMap<string, Entry>
   private timer?: NodeJS.Timeout
   private readonly timing: PresenceTiming
-  private readonly expiryMs: number
+  private readonly expiryMs?: number
   private readonly disconnectedExpiryMs: number
   private readonly checkMs: number
   private readonly targetConnections: number
@@ -87,7 +89,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
   constructor (private readonly libp2p: P2PNode, private readonly gossip: Gossip, private readonly self: () => Presence, private readonly log: GossipLogger, init: PresenceInit = {}) {
     super()
     this.timing = init.timing ?? DEFAULT_PRESENCE_TIMING
-    this.expiryMs = init.expiryMs ?? PRESENCE_EXPIRY_MS
+    this.expiryMs = init.expiryMs
     this.disconnectedExpiryMs = init.disconnectedExpiryMs ?? PRESENCE_DISCONNECTED_EXPIRY_MS
     this.checkMs = init.checkMs ?? PRESENCE_CHECK_MS
     this.targetConnections = init.targetConnections ?? 24
@@ -123,7 +125,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     const bytes = codecs.presence.encode(msg)
     const changed = this.lastBytes == null || !equalBytes(bytes, this.lastBytes)
     const now = this.clock.now()
-    if (now < nextPresenceAt({ lastAt: this.lastAt, urgent: changed || this.requested }, this.timing)) return
+    if (now < nextPresenceAt({ lastAt: this.lastAt, urgent: changed || this.requested, knownPeers: this.table.size }, this.timing)) return
     this.publish(msg, bytes)
   }
 
@@ -192,9 +194,10 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
 
   private expire (): void {
     const now = this.clock.now()
+    const expiryMs = this.expiryMs ?? presenceExpiryMs(this.table.size, this.timing)
     for (const [id, p] of this.table) {
       if (p.disconnectedAt != null && this.libp2p.getConnections(peerIdFromString(id)).length > 0) p.disconnectedAt = undefined
-      if (presenceExpired(p, now, { expiryMs: this.expiryMs, disconnectedExpiryMs: this.disconnectedExpiryMs })) this.table.delete(id)
+      if (presenceExpired(p, now, { expiryMs, disconnectedExpiryMs: this.disconnectedExpiryMs })) this.table.delete(id)
     }
   }
 }

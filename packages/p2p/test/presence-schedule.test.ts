@@ -2,25 +2,34 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FakeClock } from '@diststream/util'
 import { nextWalkDelay } from '../src/discovery.js'
-import { nextPresenceAt, presenceExpired } from '../src/presence-schedule.js'
+import { nextPresenceAt, presenceExpired, presenceExpiryMs, presenceKeepAliveMs } from '../src/presence-schedule.js'
 
-const timing = { minGapMs: 1000, keepAliveMs: 20_000 }
+const timing = { minGapMs: 1000, keepAliveMs: 20_000, networkBudgetPerS: 1 }
 
 describe('presence schedule (pure)', () => {
   it('announces at once the first time, on a change within the rate bound, else on the keep-alive', () => {
     const clock = new FakeClock(1_000_000)
-    assert.equal(nextPresenceAt({ urgent: false }, timing), 0, 'never announced: now')
+    assert.equal(nextPresenceAt({ urgent: false, knownPeers: 5 }, timing), 0, 'never announced: now')
     const lastAt = clock.now()
-    assert.equal(nextPresenceAt({ lastAt, urgent: true }, timing), lastAt + 1000, 'a change waits for the rate bound')
-    assert.equal(nextPresenceAt({ lastAt, urgent: false }, timing), lastAt + 20_000, 'nothing changed: the keep-alive')
+    assert.equal(nextPresenceAt({ lastAt, urgent: true, knownPeers: 5 }, timing), lastAt + 1000, 'a change waits for the rate bound')
+    assert.equal(nextPresenceAt({ lastAt, urgent: false, knownPeers: 5 }, timing), lastAt + 20_000, 'nothing changed: the keep-alive')
     // 100 changes in a second still make one announcement in that second
     let sent = 0
     let last = lastAt
     for (let i = 0; i < 100; i++) {
       clock.advance(10)
-      if (clock.now() >= nextPresenceAt({ lastAt: last, urgent: true }, timing)) { sent++; last = clock.now() }
+      if (clock.now() >= nextPresenceAt({ lastAt: last, urgent: true, knownPeers: 5 }, timing)) { sent++; last = clock.now() }
     }
     assert.equal(sent, 1)
+  })
+
+  it('stretches the keep-alive with the network: the whole network stays within its budget', () => {
+    assert.equal(presenceKeepAliveMs(15, timing), 20_000, '16 nodes: the shortest keep-alive')
+    assert.equal(presenceKeepAliveMs(59, timing), 60_000, '60 nodes: one keep-alive a second for the whole network')
+    assert.equal(presenceKeepAliveMs(9999, timing), 10_000_000)
+    assert.equal(presenceExpiryMs(59, timing), 3 * 60_000 + 5000)
+    assert.equal(nextPresenceAt({ lastAt: 0, urgent: false, knownPeers: 59 }, timing), 60_000)
+    assert.equal(nextPresenceAt({ lastAt: 0, urgent: true, knownPeers: 59 }, timing), 1000, 'a change still goes out within the rate bound')
   })
 
   it('forgets a silent peer after the expiry, a disconnected one sooner unless it spoke since', () => {
