@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { codecs, TOPIC_PRESENCE } from '@diststream/protocol'
+import { codecs, MAX_MULTIADDRS, TOPIC_PRESENCE } from '@diststream/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { BoundedMap, systemClock } from '@diststream/util'
@@ -81,12 +81,21 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     if (evt.detail.subscriptions.some(s => s.topic === TOPIC_PRESENCE && s.subscribe)) this.requested = true
   }
 
+  /** Our own addresses, encoded; refreshed when libp2p says they changed. */
+  private addrs?: Presence['multiaddrs']
+  private readonly onSelfUpdate = (): void => { this.addrs = undefined }
+
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const e = this.table.get(evt.detail.toString())
     if (e != null) e.disconnectedAt = this.clock.now()
   }
 
-  constructor (private readonly libp2p: P2PNode, private readonly gossip: Gossip, private readonly self: () => Presence, private readonly log: GossipLogger, init: PresenceInit = {}) {
+  /**
+   * `self`: this node's presence but its addresses, asked for every {@link PRESENCE_CHECK_MS} (keep it
+   * cheap); the addresses (at most {@link MAX_MULTIADDRS}) are added here, encoded once per change
+   * of libp2p's own addresses (encoding them is most of the cost of a check).
+   */
+  constructor (private readonly libp2p: P2PNode, private readonly gossip: Gossip, private readonly self: () => Omit<Presence, 'multiaddrs'>, private readonly log: GossipLogger, init: PresenceInit = {}) {
     super()
     this.timing = init.timing ?? DEFAULT_PRESENCE_TIMING
     this.expiryMs = init.expiryMs
@@ -101,6 +110,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     this.unsubscribe = this.gossip.subscribe(TOPIC_PRESENCE, codecs.presence, (msg, from) => { this.onPresence(msg, from) })
     this.libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+    this.libp2p.addEventListener('self:peer:update', this.onSelfUpdate)
     const tick = (): void => {
       if (this.controller.signal.aborted) return
       this.expire()
@@ -117,11 +127,18 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     this.unsubscribe?.()
     this.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.libp2p.removeEventListener('self:peer:update', this.onSelfUpdate)
+  }
+
+  /** What we announce: `self` with our addresses. */
+  private current (): Presence {
+    this.addrs ??= this.libp2p.getMultiaddrs().slice(0, MAX_MULTIADDRS).map(m => m.bytes as Uint8Array<ArrayBuffer>)
+    return { ...this.self(), multiaddrs: this.addrs }
   }
 
   /** Announces if due: our state changed or a newcomer asked (rate-bounded), or the keep-alive. */
   private maybeAnnounce (): void {
-    const msg = this.self()
+    const msg = this.current()
     const bytes = codecs.presence.encode(msg)
     const changed = this.lastBytes == null || !equalBytes(bytes, this.lastBytes)
     const now = this.clock.now()
@@ -138,7 +155,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
 
   /** Announces now (start-up: the node's HTTP address is known), whatever the schedule. */
   async announce (): Promise<void> {
-    const msg = this.self()
+    const msg = this.current()
     this.lastAt = this.clock.now()
     this.lastBytes = codecs.presence.encode(msg)
     this.requested = false
