@@ -2,10 +2,13 @@ import { codecs, haveTopic, StreamAnnounce, streamTopic, TOPIC_JOBS, TOPIC_STREA
 import type { Gossip } from '@diststream/p2p'
 import type { Logger } from 'pino'
 
+/** A relayed stream not announced for this long is dropped: four of its ingest's 15 s keep-alives. */
+export const RELAY_STREAM_EXPIRY_MS = 60_000
+
 export interface GossipRelayInit {
   gossip: Gossip
   logger: Logger
-  /** Forget a stream not announced for this long (its ingest announces every 2 s). */
+  /** Forget a stream not announced for this long (its ingest's keep-alive is every 15 s: four of them). */
   streamExpiryMs?: number
   /** Most streams relayed at once; beyond it new streams are not joined. */
   maxStreams?: number
@@ -30,7 +33,7 @@ export class GossipRelay {
   private readonly log: Logger
 
   constructor (private readonly init: GossipRelayInit) {
-    this.expiryMs = init.streamExpiryMs ?? 30_000
+    this.expiryMs = init.streamExpiryMs ?? RELAY_STREAM_EXPIRY_MS
     this.maxStreams = init.maxStreams ?? 1024
     this.log = init.logger.child({ component: 'bootstrap' })
   }

@@ -97,11 +97,20 @@ import { report } from './report.js'
 import { killEdgeHttp, reportEdgeHttp, runEdgeHttp } from './edge-http.js'
 import { runSwarm, swarmReport } from './swarm.js'
 import { formatP6, runP6 } from './p6.js'
+import { formatIdle, runIdle } from './idle.js'
 import { formatP4, runP4 } from './p4.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 
 const IDLE_MS = 10_000
 const P3_SOURCE_SEC = 40
+
+/** `--only idle`: the IDLE phase alone (16 idle nodes, about 2 minutes); `--cpu-prof <dir>` profiles one edge. */
+async function onlyIdle (): Promise<void> {
+  console.log(`DistStream benchmark, IDLE only; load average ${loadavg().map(x => x.toFixed(2)).join(' ')}; foreign ${(await foreignWork()).join(' ') || 'none'}`)
+  const prof = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined
+  const r = await runIdle(prof != null ? { cpuProfDir: prof } : {})
+  process.stdout.write(formatIdle(r) + '\n' + `BENCH_RESULT ${JSON.stringify({ idle: r })}\n`)
+}
 
 /** `--only p6`: the P6 phase alone (about 2.5 minutes). */
 async function onlyP6 (): Promise<void> {
@@ -241,8 +250,8 @@ const watchdog = setTimeout(() => {
 watchdog.unref()
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
-if (only != null && only !== 'p3' && only !== 'p4' && only !== 'p6') throw new Error(`--only: unknown phase ${only} (p3, p4, p6)`)
-;(only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
+if (only != null && only !== 'p3' && only !== 'p4' && only !== 'p6' && only !== 'idle') throw new Error(`--only: unknown phase ${only} (p3, p4, p6, idle)`)
+;(only === 'idle' ? onlyIdle() : only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
   process.stderr.write(`bench failed: ${err?.stack ?? String(err)}\n`)
   process.exitCode = 1
 })

@@ -120,7 +120,6 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   let http: HttpServer | undefined
   const presence = new PresenceService(libp2p, gossip, () => ({
     roles: config.roles,
-    multiaddrs: libp2p.getMultiaddrs().slice(0, 16).map(m => m.bytes),
     httpUrl: http?.url ?? '',
     activeJobs: roles.worker?.activeJobs ?? 0,
     maxJobs: roles.worker?.maxJobs ?? 0,

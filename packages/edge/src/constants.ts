@@ -20,6 +20,12 @@ export const RENDITIONS_WAIT_MS = 8000
 export const INDEX_ATTEMPTS = 3
 /** Pause before the first INDEX retry (ms); it doubles for each further one (1 s, 2 s). */
 export const INDEX_RETRY_BASE_MS = 1000
+/** A stream followed without its INDEX: the INDEX is asked for again in the background after this pause (ms), doubling each time. */
+export const HISTORY_FILL_BASE_MS = 2000
+/** ... up to this pause (ms): a busy ingest is asked twice a minute, not hammered. */
+export const HISTORY_FILL_MAX_PAUSE_MS = 30_000
+/** ... this many tries (about 10 minutes), then the DVR history starts at the first segment heard. */
+export const HISTORY_FILL_ATTEMPTS = 24
 /** Tries of a fetch from the ingest for a segment the edge was not announced (the first included). */
 export const UNANNOUNCED_FETCH_ATTEMPTS = 3
 /** Pause before a retry of such a fetch grows by this much each time (200 ms, 400 ms). */

@@ -1,10 +1,13 @@
 import { StreamAnnounce, verifyStreamOwner } from '@diststream/protocol'
 import { BoundedMap, systemClock } from '@diststream/util'
-import { DHT_PROVIDERS_TRIED, EDGE_DEFAULTS, LIVE_BINDING_MS, LOOKUP_PAUSE_MS, MAX_CONCURRENT_LOOKUPS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
+import { DHT_PROVIDERS_TRIED, DIAL_TIMEOUT_MS, EDGE_DEFAULTS, INDEX_TIMEOUT_MS, LIVE_BINDING_MS, LOOKUP_PAUSE_MS, MAX_CONCURRENT_LOOKUPS, MAX_DIRECTORY, MAX_DROPPED, MAX_LOOKUP_PACING } from './constants.js'
 import type { FetchClient } from './fetch-client.js'
 import type { StreamDiscovery, ProtocolErrorHook } from '@diststream/p2p'
 import type { Clock, Notifier } from '@diststream/util'
 import type { Logger } from 'pino'
+
+/** How much longer than its timeout a viewer's request waits for a lookup still running (its INDEX exchange's bounds). */
+const LOOKUP_EXTRA_WAIT_MS = DIAL_TIMEOUT_MS + INDEX_TIMEOUT_MS
 
 /** A stream as the edge knows it: the ingest that owns it and its latest announcement. */
 export interface DirectoryEntry { ingest: string, announce: StreamAnnounce }
@@ -50,6 +53,8 @@ export class StreamDirectory {
   readonly #droppedAt: BoundedMap<string, number>
   /** Streams being looked up on the DHT (Infinity), or until when not to look them up again: one lookup at a time per stream, then a pause. */
   readonly #lookupNotBefore = new BoundedMap<string, number>(MAX_LOOKUP_PACING)
+  /** Streams whose lookup (DHT, then the provider's INDEX) is running, for resolve to wait on. */
+  readonly #lookingUp = new BoundedMap<string, true>(MAX_LOOKUP_PACING)
   readonly #init: StreamDirectoryInit
   readonly #clock: Clock
   readonly #max: number
@@ -141,7 +146,13 @@ export class StreamDirectory {
   async resolve (streamId: string, opts: { timeoutMs: number, signal?: AbortSignal }): Promise<DirectoryEntry | undefined> {
     if (!this.#entries.has(streamId)) {
       this.lookup(streamId).catch((err: any) => { this.#log.debug({ streamId, err: err?.message }, 'stream lookup failed') })
-      await this.#init.notifier.wait(streamId, () => this.#entries.has(streamId), { timeoutMs: opts.timeoutMs, ...(opts.signal != null ? { signal: opts.signal } : {}) })
+      const signal = opts.signal != null ? { signal: opts.signal } : {}
+      await this.#init.notifier.wait(streamId, () => this.#entries.has(streamId), { timeoutMs: opts.timeoutMs, ...signal })
+      // A lookup that found a provider and waits for its INDEX answer is waited for (bounded), so a
+      // viewer's first request gets the stream, not an error a moment before it is known.
+      if (!this.#entries.has(streamId) && this.#lookingUp.has(streamId)) {
+        await this.#init.notifier.wait(streamId, () => this.#entries.has(streamId) || !this.#lookingUp.has(streamId), { timeoutMs: LOOKUP_EXTRA_WAIT_MS, ...signal })
+      }
     }
     return this.#entries.get(streamId)
   }
@@ -175,6 +186,16 @@ export class StreamDirectory {
 
   async #lookup (d: StreamDiscovery, streamId: string): Promise<void> {
     this.#lookupNotBefore.set(streamId, Infinity)
+    this.#lookingUp.set(streamId, true)
+    try {
+      await this.#lookupNow(d, streamId)
+    } finally {
+      this.#lookingUp.delete(streamId)
+      this.#init.notifier.wake(streamId)
+    }
+  }
+
+  async #lookupNow (d: StreamDiscovery, streamId: string): Promise<void> {
     const timeoutMs = this.#init.discoveryTimeoutMs ?? EDGE_DEFAULTS.discoveryTimeoutMs
     const find = async (max: number): Promise<string[]> => await d.findStreamProviders(streamId, { timeoutMs, max }).catch((err: any) => {
       this.#log.debug({ streamId, err: err?.message }, 'DHT provider lookup failed')

@@ -4,13 +4,14 @@ import { exponential, retry } from '@diststream/util'
 import { key as cacheKey } from './cache.js'
 import { blockingDecision, blockingTimeoutMs, NotifyingWindow } from './blocking.js'
 import { cmafInfo, cmafMaster, entryUris, initPart, renderDash } from './cmaf.js'
+import { fillHistoryInBackground } from './history-fill.js'
 import { BACKFILL_EXTRA_SEGMENTS, INDEX_ATTEMPTS, INDEX_RETRY_BASE_MS, MAX_DVR_SEGMENTS, MAX_EARLY_SEGMENTS, RENDITIONS_WAIT_MS, VOD_WARM_CONCURRENCY } from './constants.js'
 import { DvrHistory } from './dvr.js'
 import { BlockingReloadUnavailableError, DeliveryDirectiveError, NotFoundError, UpstreamError } from './errors.js'
 import type { SegmentCache } from './cache.js'
 import type { DeliveryDirectives, PlaylistWaiters } from './blocking.js'
 import type { DirectoryEntry } from './directory.js'
-import type { FetchClient } from './fetch-client.js'
+import type { FetchClient, IndexAnswer } from './fetch-client.js'
 import type { RenditionFetcher } from './rendition-fetcher.js'
 import type { Swarm } from './swarm.js'
 import type { MediaPlaylistView, ServedSegment } from './types.js'
@@ -125,8 +126,9 @@ export class FollowedStream {
     f.ready = f.#loadIndexRetrying().catch(async (err: any) => {
       if (f.#signal.aborted) return
       // Without the index, play from what gossip brings: the window starts at the first segment heard.
-      ctx.log.warn({ err: err?.message, streamId }, 'index fetch failed; following from new segments')
+      ctx.log.warn({ err: err?.message, streamId }, 'index fetch failed; following from new segments, the DVR history filled in the background')
       await f.#backfill([])
+      f.#track(fillHistoryInBackground(async () => { f.#remember(await ctx.client.index(f.ingest, streamId, { signal: f.#signal })) }, { signal: f.#signal, log: ctx.log, streamId }), f.#background)
     })
     return f
   }
@@ -283,6 +285,12 @@ export class FollowedStream {
     const res = await this.#ctx.client.index(this.ingest, this.id, { signal: this.#signal })
     if (res.stream != null) this.addRenditions(res.stream.renditions)
     await this.#backfill(res.segments, res.stream != null ? res.stream.lastSeq + 1 : undefined)
+    this.#remember(res)
+  }
+
+  /** An INDEX's segments into the DVR history (fetched when asked for); ends the stream when the INDEX says it ended. */
+  #remember (res: IndexAnswer): void {
+    if (res.stream != null) this.addRenditions(res.stream.renditions)
     if (res.stream != null) this.maxSeq = Math.max(this.maxSeq, res.stream.lastSeq)
     for (const s of res.segments) {
       this.maxSeq = Math.max(this.maxSeq, s.seq)

@@ -140,6 +140,25 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     assert.deepEqual(lookups, ['found'])
   })
 
+  it('resolve waits past its timeout for a lookup whose provider has not answered its INDEX yet (a first request is not an error)', async () => {
+    const d = deferredDiscovery()
+    let answer: (a: IndexAnswer) => void = () => {}
+    const { dir } = setup({ discovery: d.discovery, index: async () => await new Promise<IndexAnswer>(resolve => { answer = resolve }) })
+    const waiting = dir.resolve('slow', { timeoutMs: 20 })
+    await tick()
+    d.calls[0]!.finish(['P'])
+    await new Promise(resolve => setTimeout(resolve, 60)) // past the 20 ms timeout: the INDEX is still coming
+    answer({ stream: announce('slow'), segments: [] })
+    assert.equal((await waiting)?.ingest, 'P')
+    // a lookup that ends without the stream ends the wait at once
+    const d2 = deferredDiscovery()
+    const { dir: dir2 } = setup({ discovery: d2.discovery })
+    const none = dir2.resolve('none', { timeoutMs: 20 })
+    await new Promise(resolve => setTimeout(resolve, 40))
+    d2.calls[0]!.finish([])
+    assert.equal(await none, undefined)
+  })
+
   it('a provider that answers for another stream, or fails, is not taken', async () => {
     const d = deferredDiscovery()
     const { dir, lookups } = setup({

@@ -1,6 +1,6 @@
-import { codecs, truncateUtf8, TOPIC_STREAMS } from '@diststream/protocol'
+import { codecs, StreamAnnounce as WireAnnounce, truncateUtf8, TOPIC_STREAMS } from '@diststream/protocol'
 import { BoundedMap } from '@diststream/util'
-import { ANNOUNCE_EVERY_MS, MAX_ANNOUNCE_ADDRS, MAX_ANNOUNCE_NAME_BYTES, MAX_PROVIDED } from './constants.js'
+import { ANNOUNCE_EVERY_MS, ENDED_REPEAT_MS, MAX_ANNOUNCE_ADDRS, MAX_ANNOUNCE_NAME_BYTES, MAX_PROVIDED, NEWCOMER_ANNOUNCE_GAP_MS } from './constants.js'
 import { shouldReannounce, shouldReprovide, wireState } from './stream-state.js'
 import type { Gossip, P2PNode, StreamDiscovery } from '@diststream/p2p'
 import type { StreamAnnounce } from '@diststream/protocol'
@@ -26,9 +26,13 @@ export function isAnnounceable (s: StreamRecord): boolean {
 }
 
 /**
- * Tells the network which streams this ingest has: a StreamAnnounce on
- * gossip for each change and again every {@link ANNOUNCE_EVERY_MS} (edges
- * that joined late hear of it), and a DHT provider record for each live stream.
+ * Tells the network which streams this ingest has, quietly: a StreamAnnounce
+ * on gossip for each change; live streams (and VODs) again when a peer
+ * subscribes to the directory (at most one round per
+ * {@link NEWCOMER_ANNOUNCE_GAP_MS}) and as a keep-alive every
+ * {@link ANNOUNCE_EVERY_MS}; an end once more {@link ENDED_REPEAT_MS} after
+ * the change, then never (an edge that comes later finds the stream on the
+ * DHT); and a DHT provider record for each live stream.
  */
 export class StreamAnnouncer {
   readonly #deps: StreamAnnouncerDeps
@@ -37,26 +41,50 @@ export class StreamAnnouncer {
   #timer?: NodeJS.Timeout
   /** Rounds of the periodic announce in progress (stop waits for them). */
   readonly #running = new Set<Promise<void>>()
+  /** The one repeat of each end, pending. */
+  readonly #endRepeats = new BoundedMap<string, NodeJS.Timeout>(MAX_PROVIDED)
+  /** A newcomer round is due (coalesced: at most one per NEWCOMER_ANNOUNCE_GAP_MS). */
+  #newcomerTimer?: NodeJS.Timeout
+  #stopNewcomers?: () => void
+  #stopped = false
 
   constructor (deps: StreamAnnouncerDeps) {
     this.#deps = deps
   }
 
-  /** Starts the periodic announce. */
+  /** Starts the keep-alive and the answers to newcomers. */
   start (): void {
-    this.#timer = setInterval(() => {
-      const round = this.announceAll()
-        .catch(err => { this.#deps.logger.warn({ err }, 'periodic stream announce failed') })
-        .finally(() => { this.#running.delete(round) })
-      this.#running.add(round)
-    }, ANNOUNCE_EVERY_MS)
+    this.#stopped = false
+    this.#timer = setInterval(() => { this.#round('periodic') }, ANNOUNCE_EVERY_MS)
     this.#timer.unref()
+    this.#stopNewcomers = this.#deps.gossip.onNewSubscriber(TOPIC_STREAMS, () => {
+      if (this.#newcomerTimer != null || this.#stopped) return
+      this.#newcomerTimer = setTimeout(() => {
+        this.#newcomerTimer = undefined
+        this.#round('newcomer')
+      }, NEWCOMER_ANNOUNCE_GAP_MS)
+      this.#newcomerTimer.unref()
+    })
   }
 
-  /** Stops the periodic announce and waits for the rounds in progress. */
+  #round (why: string): void {
+    if (this.#stopped) return
+    const round = this.announceAll()
+      .catch(err => { this.#deps.logger.warn({ err, why }, 'stream announce round failed') })
+      .finally(() => { this.#running.delete(round) })
+    this.#running.add(round)
+  }
+
+  /** Stops the keep-alive, the newcomer answers and the end repeats, and waits for the rounds in progress. */
   async stop (): Promise<void> {
+    this.#stopped = true
     clearInterval(this.#timer)
     this.#timer = undefined
+    clearTimeout(this.#newcomerTimer)
+    this.#newcomerTimer = undefined
+    this.#stopNewcomers?.()
+    for (const t of this.#endRepeats.values()) clearTimeout(t)
+    this.#endRepeats.clear()
     await Promise.allSettled([...this.#running])
   }
 
@@ -77,14 +105,38 @@ export class StreamAnnouncer {
     }
   }
 
-  /** Announces a stream now. A failed publish (no peer yet) is logged; the periodic announce repeats it. */
+  /** Announces a stream now (an end is repeated once, {@link ENDED_REPEAT_MS} later). A failed publish (no peer yet) is logged; the keep-alive repeats a live one. */
   async announce (s: StreamRecord): Promise<void> {
     if (!isAnnounceable(s)) return
+    const msg = this.streamAnnounce(s)
+    if (msg.state === WireAnnounce.State.ENDED && !shouldReannounce(s)) this.#repeatEnd(s.id)
+    await this.#publish(msg)
+  }
+
+  async #publish (msg: StreamAnnounce): Promise<void> {
     try {
-      await this.#deps.gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, this.streamAnnounce(s))
+      await this.#deps.gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, msg)
     } catch (err: any) {
-      this.#deps.logger.debug({ streamId: s.id, err: err?.message }, 'stream announce failed')
+      this.#deps.logger.debug({ streamId: msg.streamId, err: err?.message }, 'stream announce failed')
     }
+  }
+
+  /** The one repeat of an end: the stream as stored then, if it is still over. */
+  #repeatEnd (id: string): void {
+    if (this.#stopped || this.#endRepeats.has(id)) return
+    const timer = setTimeout(() => {
+      this.#endRepeats.delete(id)
+      if (this.#stopped) return
+      const round = this.#deps.store.streams.get(id).then(async (cur) => {
+        if (cur == null || shouldReannounce(cur) || !isAnnounceable(cur)) return
+        const msg = this.streamAnnounce(cur)
+        if (msg.state === WireAnnounce.State.ENDED) await this.#publish(msg)
+      }).catch((err: any) => { this.#deps.logger.debug({ streamId: id, err: err?.message }, 'repeat of a stream end failed') })
+        .finally(() => { this.#running.delete(round) })
+      this.#running.add(round)
+    }, ENDED_REPEAT_MS)
+    timer.unref()
+    this.#endRepeats.set(id, timer)
   }
 
   /** Advertises a live stream on the DHT (a provider record for its key); renewed by the periodic announce. */
@@ -96,11 +148,11 @@ export class StreamAnnouncer {
     d.provideStream(id).then(() => { this.#deps.logger.debug({ streamId: id }, 'stream provided on the DHT') }, (err) => { this.#deps.logger.debug({ streamId: id, err: err?.message }, 'DHT provide failed') })
   }
 
-  /** One round of the periodic announce. */
+  /** One round of the keep-alive: every live stream (and VOD) announced, live ones provided when due. */
   async announceAll (): Promise<void> {
     for (const s of await this.#deps.store.streams.list()) {
       const now = Date.now()
-      if (shouldReannounce(s, now)) await this.announce(s)
+      if (shouldReannounce(s) && isAnnounceable(s)) await this.#publish(this.streamAnnounce(s))
       if (shouldReprovide(s, this.#provided.get(s.id), now)) this.provide(s)
     }
   }

@@ -35,10 +35,15 @@ export const VOD_MAX_QUEUE_MS = 3_600_000
 /** Segmenter restarts of a pulled source before it fails (an unreachable source that comes up). */
 export const PULL_MAX_RESTARTS = 2
 
-/** Every stream worth announcing is announced this often (ms): edges that joined late hear of it. */
-export const ANNOUNCE_EVERY_MS = 2000
-/** An ended or failed stream is still announced this long (ms), so edges hear it ended. */
-export const ENDED_ANNOUNCE_MS = 60_000
+/**
+ * Live streams (and VODs) are announced again this often (ms), a keep-alive: changes are announced
+ * when they happen, and a peer that subscribes to the stream directory is told at once.
+ */
+export const ANNOUNCE_EVERY_MS = 15_000
+/** Announcements of what we have to a newcomer on the stream directory: at most one round this often (ms; a join storm costs one round). */
+export const NEWCOMER_ANNOUNCE_GAP_MS = 1000
+/** An ended or failed stream is announced at the change and once more this long after (ms), in case the first was lost; then never (edges that follow it have heard it; others find it on the DHT). */
+export const ENDED_REPEAT_MS = 3000
 /** A live stream's DHT provider record is renewed this often (ms). */
 export const REPROVIDE_MS = 300_000
 /** Streams remembered as provided on the DHT (oldest forgotten first: re-provided early). */

@@ -7,7 +7,7 @@
  * `failed`. Callers store what these return; `undefined` means "no change".
  */
 import { StreamAnnounce } from '@diststream/protocol'
-import { ENDED_ANNOUNCE_MS, REPROVIDE_MS } from './constants.js'
+import { REPROVIDE_MS } from './constants.js'
 import { mergeRenditions, streamRendition } from './session/renditions.js'
 import type { LifecycleRecord } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
@@ -95,10 +95,13 @@ export function wireState (s: StreamRecord): StreamAnnounce.State {
   return s.state === 'ready' || s.state === 'failed' || isEndedForPlayers(s) ? StreamAnnounce.State.ENDED : StreamAnnounce.State.LIVE
 }
 
-/** Whether the periodic announce includes this stream: live, processing, ready VODs (for as long as they are kept), and recent ends. */
-export function shouldReannounce (s: StreamRecord, now: number): boolean {
-  if (s.state === 'live' || s.state === 'processing' || s.state === 'ready') return true
-  return (isEndedForPlayers(s) || s.state === 'failed') && now - (s.endedAt ?? 0) < ENDED_ANNOUNCE_MS
+/**
+ * Whether the periodic keep-alive announce (and the answer to a newcomer) includes this stream:
+ * live, processing, and ready VODs (for as long as they are kept). An end is announced when it
+ * happens (and repeated once, see the announcer), not on the keep-alive.
+ */
+export function shouldReannounce (s: StreamRecord): boolean {
+  return s.state === 'live' || s.state === 'processing' || s.state === 'ready'
 }
 
 /** Whether a live stream's DHT provider record is due (`providedAt`: when it was last provided). */

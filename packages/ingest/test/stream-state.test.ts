@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { StreamAnnounce } from '@diststream/protocol'
 import { FakeClock } from '@diststream/util'
-import { ENDED_ANNOUNCE_MS, REPROVIDE_MS } from '../src/constants.js'
+import { REPROVIDE_MS } from '../src/constants.js'
 import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, lifecycleRecord, onRestart, pullEnded, shouldReannounce, shouldReprovide, toIdle, vodEnded, wireState } from '../src/stream-state.js'
 import type { SegmentRecord, StreamRecord, StreamState } from '@diststream/store'
 
@@ -123,17 +123,13 @@ describe('stream-state: what the network is told', () => {
     for (const [s, want] of cases) assert.equal(wireState(s), want, s.state)
   })
 
-  it('shouldReannounce: live, processing and ready always; ends for a minute', () => {
-    const clock = new FakeClock(T0)
+  it('shouldReannounce: live, processing and ready; never an end (announced at the change instead)', () => {
     const ended = rec({ state: 'ended', endedAt: T0 })
     const failed = rec({ state: 'failed', endedAt: T0 })
     const idle = rec({ state: 'idle', startedAt: T0 - 10, endedAt: T0 })
-    for (const s of [rec({ state: 'live' }), rec({ state: 'processing' }), rec({ state: 'ready' })]) assert.equal(shouldReannounce(s, clock.now()), true, s.state)
-    assert.equal(shouldReannounce(base, clock.now()), false, 'never published')
-    clock.advance(ENDED_ANNOUNCE_MS - 1)
-    for (const s of [ended, failed, idle]) assert.equal(shouldReannounce(s, clock.now()), true, `${s.state}, just ended`)
-    clock.advance(1)
-    for (const s of [ended, failed, idle]) assert.equal(shouldReannounce(s, clock.now()), false, `${s.state}, a minute later`)
+    for (const s of [rec({ state: 'live' }), rec({ state: 'processing' }), rec({ state: 'ready' })]) assert.equal(shouldReannounce(s), true, s.state)
+    assert.equal(shouldReannounce(base), false, 'never published')
+    for (const s of [ended, failed, idle]) assert.equal(shouldReannounce(s), false, `${s.state}, just ended`)
   })
 
   it('shouldReprovide: live streams, every REPROVIDE_MS', () => {

@@ -4,6 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { FIRST_WALK_MS, MAX_WALK_INTERVAL_MS, WALK_INTERVAL_MS } from './constants.js'
 import type { GossipLogger } from './gossip.js'
 import type { P2PNode } from './node.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
@@ -25,12 +26,22 @@ export async function streamCid (streamId: string): Promise<CID> {
   return CID.createV1(raw.code, digest)
 }
 
+/** One random walk's budget. */
+const WALK_TIMEOUT_MS = 10_000
+
+/** The pause before the next random walk (pure): back to `base` after a walk that met someone new, else doubled up to `max`. */
+export function nextWalkDelay (prev: number, found: number, base: number, max: number): number {
+  return found > 0 ? base : Math.min(max, Math.max(base, prev * 2))
+}
+
 export interface NetworkDiscoveryInit {
   /** Dial peers we learn of (DHT, mDNS, bootstrap) while below this many connections. */
   targetConnections?: number
   /** First random walk this long after start, then every `walkIntervalMs` while below target. */
   firstWalkMs?: number
   walkIntervalMs?: number
+  /** A walk that met no new peer doubles the pause, up to this. */
+  maxWalkIntervalMs?: number
   /** Bootstrap multiaddrs, dialled again whenever the node has no connection at all. */
   bootstrap?: string[]
   /** How often to check for that. */
@@ -51,22 +62,26 @@ export class NetworkDiscovery implements StreamDiscovery {
   private readonly target: number
   private readonly firstWalkMs: number
   private readonly walkIntervalMs: number
+  private readonly maxWalkIntervalMs: number
   private readonly controller = new AbortController()
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => { void this.maybeDial(evt.detail.id) }
   walks = 0
 
   constructor (private readonly libp2p: P2PNode, private readonly log: GossipLogger, private readonly init: NetworkDiscoveryInit = {}) {
     this.target = init.targetConnections ?? 24
-    this.firstWalkMs = init.firstWalkMs ?? 1000
-    this.walkIntervalMs = init.walkIntervalMs ?? 30_000
+    this.firstWalkMs = init.firstWalkMs ?? FIRST_WALK_MS
+    this.walkIntervalMs = init.walkIntervalMs ?? WALK_INTERVAL_MS
+    this.maxWalkIntervalMs = init.maxWalkIntervalMs ?? MAX_WALK_INTERVAL_MS
   }
 
   start (): void {
     this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
+    // A settled network is not walked every 30 s by every node (each walk opens a DHT stream to
+    // about 20 peers): a walk that met nobody new doubles the pause, up to maxWalkIntervalMs.
     const tick = (delay: number): void => {
       this.timer = setTimeout(() => {
-        this.walk().catch(err => { this.log.debug({ err: err?.message }, 'random walk failed') }).finally(() => {
-          if (!this.controller.signal.aborted) tick(this.walkIntervalMs)
+        void this.walk().catch((err: any) => { this.log.debug({ err: err?.message }, 'random walk failed'); return 0 }).then((found) => {
+          if (!this.controller.signal.aborted) tick(nextWalkDelay(delay, found, this.walkIntervalMs, this.maxWalkIntervalMs))
         })
       }, delay)
       this.timer.unref()
@@ -95,15 +110,18 @@ export class NetworkDiscovery implements StreamDiscovery {
     this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
   }
 
-  /** One random walk (skipped at or above the connection target). */
-  async walk (): Promise<void> {
-    if (this.libp2p.getConnections().length >= this.target) return
+  /** One random walk (skipped at or above the connection target); how many peers it met that we had no connection to. */
+  async walk (): Promise<number> {
+    if (this.libp2p.getConnections().length >= this.target) return 0
     this.walks++
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)])
+    let found = 0
+    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(WALK_TIMEOUT_MS)])
     for await (const peer of this.libp2p.peerRouting.getClosestPeers(randomBytes(32), { signal })) {
+      if (!peer.id.equals(this.libp2p.peerId) && this.libp2p.getConnections(peer.id).length === 0) found++
       void this.maybeDial(peer.id)
       if (this.libp2p.getConnections().length >= this.target) break
     }
+    return found
   }
 
   private async maybeDial (id: PeerId): Promise<void> {

@@ -77,6 +77,20 @@ export class Gossip {
     return res.recipients.length
   }
 
+  /**
+   * Calls `handler` with the peer id whenever a peer subscribes to `topic`
+   * (so a quiet publisher can tell a newcomer what it missed). Returns the
+   * unsubscribe.
+   */
+  onNewSubscriber (topic: string, handler: (peer: string) => void): () => void {
+    const pubsub = this.libp2p.services.pubsub
+    const listener = (evt: CustomEvent<{ peerId: { toString: () => string }, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+      if (evt.detail.subscriptions.some(s => s.topic === topic && s.subscribe)) handler(evt.detail.peerId.toString())
+    }
+    pubsub.addEventListener('subscription-change', listener)
+    return () => { pubsub.removeEventListener('subscription-change', listener) }
+  }
+
   private dispatch (msg: Message): void {
     if (msg.type !== 'signed') return // StrictSign: unsigned messages never reach here
     const state = this.topics.get(msg.topic)

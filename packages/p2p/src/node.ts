@@ -9,6 +9,7 @@ import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { GOSSIP_D, GOSSIP_D_HIGH, GOSSIP_D_LAZY, GOSSIP_D_LOW, GOSSIP_HEARTBEAT_MS, GOSSIP_SEEN_TTL_MS, PING_INTERVAL_MS } from './constants.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
@@ -64,7 +65,9 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
     // libp2p pings every connection each 10 s and aborts it when a ping takes longer than an
     // adaptive timeout of at least 5 s: on a busy machine (many nodes on few cores) a stalled
     // event loop then cut every connection at once. Dead peers are still dropped, after 20 s.
-    connectionMonitor: { pingTimeout: { minTimeout: 20_000 } },
+    // Every ping is a new stream (yamux + multistream-select + Noise frames) on every connection:
+    // a closed socket is noticed without it, so it only has to find silent peers, every 30 s.
+    connectionMonitor: { pingInterval: PING_INTERVAL_MS, pingTimeout: { minTimeout: 20_000 } },
     nodeInfo: { name: 'diststream-node', version: init.version ?? '0.0.0', userAgent: `diststream-node/${init.version ?? '0.0.0'}` },
     services: {
       identify: identify(),
@@ -76,7 +79,15 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
         // Small networks: publish to every subscribed peer we know, not only
         // mesh peers, so a fresh subscriber gets jobs before the mesh forms.
         floodPublish: true,
-        heartbeatInterval: 700,
+        // Tuned for our topics: few, small messages (presence on change, jobs, segment and have
+        // announcements). A 1 s heartbeat and a mesh of 4 (3..8), gossiping IHAVE to 4 peers,
+        // keep delivery within a hop or two of the flood publish for a fraction of the upkeep.
+        heartbeatInterval: GOSSIP_HEARTBEAT_MS,
+        D: GOSSIP_D,
+        Dlo: GOSSIP_D_LOW,
+        Dhi: GOSSIP_D_HIGH,
+        Dlazy: GOSSIP_D_LAZY,
+        seenTTL: GOSSIP_SEEN_TTL_MS,
         // gossipsub penalises more than 10 peers on one IP (IP colocation, P6): past ~11 they
         // are graylisted and their messages ignored. Every node of a loopback network is on
         // 127.0.0.1, so loopback is exempt (a 30-node local network had no gossip at all).

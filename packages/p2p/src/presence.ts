@@ -1,10 +1,19 @@
 import { EventEmitter } from 'node:events'
-import { codecs, TOPIC_PRESENCE } from '@diststream/protocol'
+import { codecs, MAX_MULTIADDRS, TOPIC_PRESENCE } from '@diststream/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { BoundedMap, systemClock } from '@diststream/util'
+import { MAX_PRESENCE_PEERS, PRESENCE_CHECK_MS, PRESENCE_DISCONNECTED_EXPIRY_MS } from './constants.js'
+import { DEFAULT_PRESENCE_TIMING, nextPresenceAt, presenceExpired, presenceExpiryMs } from './presence-schedule.js'
 import type { Gossip, GossipLogger } from './gossip.js'
 import type { P2PNode } from './node.js'
+import type { PresenceTiming } from './presence-schedule.js'
 import type { Presence } from '@diststream/protocol'
+import type { Clock } from '@diststream/util'
+import type { PeerId } from '@libp2p/interface'
+
+/** Dialling a peer learned from presence: a reachable peer answers well within this. */
+const PRESENCE_DIAL_TIMEOUT_MS = 5000
 
 export interface PeerPresence {
   peerId: string
@@ -22,72 +31,141 @@ export interface PeerPresence {
 }
 
 export interface PresenceInit {
-  intervalMs?: number
-  /** Peers not heard from for this long are forgotten. */
+  /** Announce timing (rate bound, keep-alive); defaults in constants.ts. */
+  timing?: PresenceTiming
+  /** Peers not heard from for this long are forgotten; default three keep-alives ({@link presenceExpiryMs}). */
   expiryMs?: number
+  /** Peers we lost our connection to are forgotten after this long without a word. */
+  disconnectedExpiryMs?: number
+  /** How often our own state is compared with what we last announced. */
+  checkMs?: number
   /** Dial peers learned from presence while below this many connections. */
   targetConnections?: number
+  maxPeers?: number
+  clock?: Clock
+}
+
+interface Entry extends PeerPresence {
+  disconnectedAt?: number
 }
 
 /**
  * Announces this node (roles, addresses, capacity) on the presence topic and
- * keeps the table of every peer heard from. New peers' addresses go into the
- * peer store and, while the node has few connections, get dialled, so a node
- * that only knows a bootstrap address soon talks to everyone it needs.
+ * keeps the table of every peer heard from. Quiet: a node announces when its
+ * state changes (at most once per {@link PRESENCE_MIN_GAP_MS}), when a new
+ * peer subscribes to the topic, and otherwise only as a keep-alive (every
+ * {@link PRESENCE_KEEPALIVE_MS}, stretched with the network so the whole
+ * network's keep-alives stay within {@link PRESENCE_NETWORK_BUDGET_PER_S}),
+ * so an idle network carries almost nothing.
+ * New peers' addresses go into the peer store and, while the node has few
+ * connections, get dialled, so a node that only knows a bootstrap address
+ * soon talks to everyone it needs.
  */
 export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
-  private readonly table = new Map<string, PeerPresence>()
+  private readonly table: BoundedMap<string, Entry>
   private timer?: NodeJS.Timeout
-  private readonly intervalMs: number
-  private readonly expiryMs: number
+  private readonly timing: PresenceTiming
+  private readonly expiryMs?: number
+  private readonly disconnectedExpiryMs: number
+  private readonly checkMs: number
   private readonly targetConnections: number
+  private readonly clock: Clock
+  private readonly controller = new AbortController()
+  /** When we last announced, and what (encoded). */
+  private lastAt?: number
+  private lastBytes?: Uint8Array
+  /** A newcomer subscribed: announce as soon as the rate bound allows. */
+  private requested = false
+  private unsubscribe?: () => void
+  private readonly onSubscriptionChange = (evt: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    if (evt.detail.subscriptions.some(s => s.topic === TOPIC_PRESENCE && s.subscribe)) this.requested = true
+  }
 
-  constructor (private readonly libp2p: P2PNode, private readonly gossip: Gossip, private readonly self: () => Presence, private readonly log: GossipLogger, init: PresenceInit = {}) {
+  /** Our own addresses, encoded; refreshed when libp2p says they changed. */
+  private addrs?: Presence['multiaddrs']
+  private readonly onSelfUpdate = (): void => { this.addrs = undefined }
+
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const e = this.table.get(evt.detail.toString())
+    if (e != null) e.disconnectedAt = this.clock.now()
+  }
+
+  /**
+   * `self`: this node's presence but its addresses, asked for every {@link PRESENCE_CHECK_MS} (keep it
+   * cheap); the addresses (at most {@link MAX_MULTIADDRS}) are added here, encoded once per change
+   * of libp2p's own addresses (encoding them is most of the cost of a check).
+   */
+  constructor (private readonly libp2p: P2PNode, private readonly gossip: Gossip, private readonly self: () => Omit<Presence, 'multiaddrs'>, private readonly log: GossipLogger, init: PresenceInit = {}) {
     super()
-    this.intervalMs = init.intervalMs ?? 2000
-    this.expiryMs = init.expiryMs ?? this.intervalMs * 5
+    this.timing = init.timing ?? DEFAULT_PRESENCE_TIMING
+    this.expiryMs = init.expiryMs
+    this.disconnectedExpiryMs = init.disconnectedExpiryMs ?? PRESENCE_DISCONNECTED_EXPIRY_MS
+    this.checkMs = init.checkMs ?? PRESENCE_CHECK_MS
     this.targetConnections = init.targetConnections ?? 24
+    this.clock = init.clock ?? systemClock
+    this.table = new BoundedMap(init.maxPeers ?? MAX_PRESENCE_PEERS)
   }
 
   start (): void {
-    this.gossip.subscribe(TOPIC_PRESENCE, codecs.presence, (msg, from) => { this.onPresence(msg, from) })
+    this.unsubscribe = this.gossip.subscribe(TOPIC_PRESENCE, codecs.presence, (msg, from) => { this.onPresence(msg, from) })
+    this.libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+    this.libp2p.addEventListener('self:peer:update', this.onSelfUpdate)
     const tick = (): void => {
+      if (this.controller.signal.aborted) return
       this.expire()
-      this.announce().catch(err => { this.log.debug({ err }, 'presence publish failed') })
-      this.timer = setTimeout(tick, this.currentIntervalMs())
+      this.maybeAnnounce()
+      this.timer = setTimeout(tick, this.checkMs)
       this.timer.unref()
     }
-    // Announce at once when a peer subscribes, so newcomers are known quickly.
-    this.libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
-      if (evt.detail.subscriptions.some(s => s.topic === TOPIC_PRESENCE && s.subscribe)) {
-        this.announce().catch(err => { this.log.debug({ err }, 'presence publish failed') })
-      }
-    })
     tick()
   }
 
   stop (): void {
+    this.controller.abort()
     clearTimeout(this.timer)
+    this.unsubscribe?.()
+    this.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.libp2p.removeEventListener('self:peer:update', this.onSelfUpdate)
   }
 
-  /**
-   * Every node's presence reaches every node, so the network carries N²
-   * messages per interval (each signature-checked): past 10 known peers the
-   * interval grows with the network (2 s up to 10 peers, 6 s at 30, capped
-   * at 30 s), and peers are forgotten after 5 of those intervals.
-   */
-  currentIntervalMs (): number {
-    return Math.min(30_000, Math.max(this.intervalMs, Math.round(this.intervalMs * (this.table.size + 1) / 10)))
+  /** What we announce: `self` with our addresses. */
+  private current (): Presence {
+    this.addrs ??= this.libp2p.getMultiaddrs().slice(0, MAX_MULTIADDRS).map(m => m.bytes as Uint8Array<ArrayBuffer>)
+    return { ...this.self(), multiaddrs: this.addrs }
   }
 
+  /** Announces if due: our state changed or a newcomer asked (rate-bounded), or the keep-alive. */
+  private maybeAnnounce (): void {
+    const msg = this.current()
+    const bytes = codecs.presence.encode(msg)
+    const changed = this.lastBytes == null || !equalBytes(bytes, this.lastBytes)
+    const now = this.clock.now()
+    if (now < nextPresenceAt({ lastAt: this.lastAt, urgent: changed || this.requested, knownPeers: this.table.size }, this.timing)) return
+    this.publish(msg, bytes)
+  }
+
+  private publish (msg: Presence, bytes: Uint8Array): void {
+    this.lastAt = this.clock.now()
+    this.lastBytes = bytes
+    this.requested = false
+    this.gossip.publish(TOPIC_PRESENCE, codecs.presence, msg).catch(err => { this.log.debug({ err }, 'presence publish failed') })
+  }
+
+  /** Announces now (start-up: the node's HTTP address is known), whatever the schedule. */
   async announce (): Promise<void> {
-    await this.gossip.publish(TOPIC_PRESENCE, codecs.presence, this.self())
+    const msg = this.current()
+    this.lastAt = this.clock.now()
+    this.lastBytes = codecs.presence.encode(msg)
+    this.requested = false
+    await this.gossip.publish(TOPIC_PRESENCE, codecs.presence, msg)
   }
 
   /** Every peer heard from recently, with whether we hold a connection to it. */
   peers (): PeerPresence[] {
     const connected = new Set(this.libp2p.getPeers().map(p => p.toString()))
-    return [...this.table.values()].map(p => ({ ...p, connected: connected.has(p.peerId) }))
+    return [...this.table.values()].map(({ disconnectedAt: _, ...p }) => ({ ...p, connected: connected.has(p.peerId) }))
   }
 
   withRole (role: string): PeerPresence[] {
@@ -101,7 +179,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
       try { addrs.push(multiaddr(bytes).toString()) } catch { /* a malformed address from a peer is skipped; the others are kept */ }
     }
     const known = this.table.has(from)
-    const entry: PeerPresence = {
+    const entry: Entry = {
       peerId: from,
       roles: msg.roles,
       multiaddrs: addrs,
@@ -112,7 +190,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
       hwKind: msg.hwKind,
       agent: msg.agent,
       startedAt: msg.startedAtMs,
-      lastSeen: Date.now(),
+      lastSeen: this.clock.now(),
       connected: true
     }
     this.table.set(from, entry)
@@ -127,14 +205,22 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     const id = peerIdFromString(peer)
     await this.libp2p.peerStore.merge(id, { multiaddrs: addrs.map(a => multiaddr(a)) })
     if (this.libp2p.getConnections(id).length === 0 && this.libp2p.getConnections().length < this.targetConnections) {
-      await this.libp2p.dial(id, { signal: AbortSignal.timeout(5000) })
+      await this.libp2p.dial(id, { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(PRESENCE_DIAL_TIMEOUT_MS)]) })
     }
   }
 
   private expire (): void {
-    const cutoff = Date.now() - Math.max(this.expiryMs, 5 * this.currentIntervalMs())
+    const now = this.clock.now()
+    const expiryMs = this.expiryMs ?? presenceExpiryMs(this.table.size, this.timing)
     for (const [id, p] of this.table) {
-      if (p.lastSeen < cutoff) this.table.delete(id)
+      if (p.disconnectedAt != null && this.libp2p.getConnections(peerIdFromString(id)).length > 0) p.disconnectedAt = undefined
+      if (presenceExpired(p, now, { expiryMs, disconnectedExpiryMs: this.disconnectedExpiryMs })) this.table.delete(id)
     }
   }
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
