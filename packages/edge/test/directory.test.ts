@@ -144,7 +144,7 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     const d = deferredDiscovery()
     let answer: (a: IndexAnswer) => void = () => {}
     const { dir } = setup({ discovery: d.discovery, index: async () => await new Promise<IndexAnswer>(resolve => { answer = resolve }) })
-    const waiting = dir.resolve('slow', { timeoutMs: 20 })
+    const waiting = dir.resolve(s('slow'), { timeoutMs: 20 })
     await tick()
     d.calls[0]!.finish(['P'])
     await new Promise(resolve => setTimeout(resolve, 60)) // past the 20 ms timeout: the INDEX is still coming
@@ -153,7 +153,7 @@ describe('StreamDirectory: which ingest owns which stream', () => {
     // a lookup that ends without the stream ends the wait at once
     const d2 = deferredDiscovery()
     const { dir: dir2 } = setup({ discovery: d2.discovery })
-    const none = dir2.resolve('none', { timeoutMs: 20 })
+    const none = dir2.resolve(s('none'), { timeoutMs: 20 })
     await new Promise(resolve => setTimeout(resolve, 40))
     d2.calls[0]!.finish([])
     assert.equal(await none, undefined)
