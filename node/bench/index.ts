@@ -98,10 +98,13 @@ import { killEdgeHttp, reportEdgeHttp, runEdgeHttp } from './edge-http.js'
 import { runSwarm, swarmReport } from './swarm.js'
 import { formatP6, runP6 } from './p6.js'
 import { formatP4, runP4 } from './p4.js'
+import { formatCost, runCost } from './cost.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 
 const IDLE_MS = 10_000
 const P3_SOURCE_SEC = 40
+/** Length of the cost phase's source: 15 segments, enough for a spot check or two. */
+const COST_SOURCE_SEC = 30
 
 /** `--only p6`: the P6 phase alone (about 2.5 minutes). */
 async function onlyP6 (): Promise<void> {
@@ -114,6 +117,20 @@ async function onlyP4 (): Promise<void> {
   console.log(`DistStream benchmark, P4 only; load average ${loadavg().map(x => x.toFixed(2)).join(' ')}; foreign ${(await foreignWork()).join(' ') || 'none'}`)
   const r = await runP4(30)
   process.stdout.write(formatP4(r) + '\n' + `BENCH_RESULT ${JSON.stringify({ p4: r })}\n`)
+}
+
+/** `--only cost`: the CPU cost of one segment by stage (cost.ts; about 1.5 minutes). */
+async function onlyCost (): Promise<void> {
+  const ffmpeg = resolveFfmpeg()
+  const work = await mkdtemp(join(tmpdir(), 'ds-bench-'))
+  try {
+    console.log(`DistStream benchmark, cost only; load average ${loadavg().map(x => x.toFixed(2)).join(' ')}; foreign ${(await foreignWork()).join(' ') || 'none'}`)
+    const r = await runCost({ ffmpeg, work, sourceSec: COST_SOURCE_SEC, width: 1280, height: 720, fps: 30, segmentSec: 2, ladderSpec: '720p,480p,360p' })
+    process.stdout.write(formatCost(r) + '\n')
+    console.log(`load average after: ${loadavg().map(x => x.toFixed(2)).join(' ')}`)
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
 }
 
 /** `--only p3`: the P3 phase alone (about 1.5 minutes). */
@@ -241,8 +258,8 @@ const watchdog = setTimeout(() => {
 watchdog.unref()
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
-if (only != null && only !== 'p3' && only !== 'p4' && only !== 'p6') throw new Error(`--only: unknown phase ${only} (p3, p4, p6)`)
-;(only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
+if (only != null && !['p3', 'p4', 'p6', 'cost'].includes(only)) throw new Error(`--only: unknown phase ${only} (p3, p4, p6, cost)`)
+;(only === 'cost' ? onlyCost() : only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
   process.stderr.write(`bench failed: ${err?.stack ?? String(err)}\n`)
   process.exitCode = 1
 })
