@@ -37,6 +37,7 @@ export { RUNGS, ladderForSource, parseLadder, type RungSpec } from './ladder.js'
 export {
   Segmenter,
   parseCsvListLine,
+  TS_MUX_OFFSET_SEC,
   type MediaLogger,
   type SegmentInfo,
   type SegmenterEnd,
@@ -99,4 +100,5 @@ export {
   type Mp4Box,
   type Mp4Split
 } from './mp4-boxes.js'
-export { remuxToCmaf, toStoredCmaf, type StoredCmaf } from './cmaf.js'
+export { remuxToCmaf, storedTracks, toStoredCmaf, type StoredCmaf } from './cmaf.js'
+export { splitTracks, type TrackKind } from './mp4-tracks.js'
