@@ -3,6 +3,7 @@ import { TranscodeError } from './errors.js'
 import { cmafParts, joinCmaf, type CmafParts } from './mp4-boxes.js'
 import { splitTracks } from './mp4-tracks.js'
 import { TS_MUX_OFFSET_SEC } from './segmenter.js'
+import { untrustedInputArgs } from './untrusted.js'
 import { runProcess, tailLines } from './proc.js'
 import { CMAF_OUTPUT_OPTIONS } from './transcode.js'
 
@@ -50,7 +51,8 @@ export async function remuxToCmaf (opts: {
   const tmp = opts.scratch
   const map = opts.track === 'video' ? ['-map', '0:v:0'] : ['-map', '0:a:0', '-bsf:a', 'aac_adtstoasc']
   const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts', '-i', opts.input,
+    // The broadcaster's bytes (as the segmenter cut them): container and protocols pinned, stream copy only.
+    '-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts', ...untrustedInputArgs({ format: 'mpegts' }), '-i', opts.input,
     ...map, '-c', 'copy', '-muxdelay', '0', '-muxpreload', '0',
     ...CMAF_OUTPUT_OPTIONS, '-y', tmp
   ]

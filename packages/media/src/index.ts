@@ -79,6 +79,7 @@ export { Transcoder, type TranscoderLogger } from './transcoder.js'
 export { decodeRendition, verifyRendition, VERIFY_DECODE_RATE, type RenditionExpectation, type VerifyOptions, type VerifyResult } from './verify.js'
 export { parseRendition, parseCmafRendition, parseTsRendition, RenditionParseError, type ParsedRendition } from './rendition-parse.js'
 export { parseSps, profileName, SpsError, type Sps } from './h264-sps.js'
+export * from './untrusted.js'
 export { measureJoins, type Join, type JoinReport } from './joins.js'
 export {
   hasWorkingDrawtext,

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import { ProbeError } from './errors.js'
 import { profileName } from './h264-sps.js'
 import { codecString, probeMedia, round6, type ProbeResult } from './probe.js'
 import { parseRendition, type ParsedRendition } from './rendition-parse.js'
+import { sniffFormat, type UntrustedInput } from './untrusted.js'
 
 /**
  * Share of renditions that parse cleanly and are decoded in full anyway: parsing proves the
@@ -106,7 +107,12 @@ export async function decodeRendition (
   const tol = expect.toleranceSec ?? 0.25
   let probe: ProbeResult
   try {
-    probe = await probeMedia(file, { ...opts, countFrames: true })
+    const fh = await open(file)
+    const head = new Uint8Array(8)
+    try { await fh.read(head, 0, 8, 0) } finally { await fh.close() }
+    // A worker's bytes: container forced, decoders whitelisted, no frame over the rung's size, bounded length.
+    const untrusted: UntrustedInput = { format: sniffFormat(head) ?? 'mpegts', width: expect.width, height: expect.height, durationSec: expect.durationSec + tol }
+    probe = await probeMedia(file, { ...opts, countFrames: true, untrusted })
   } catch (e) {
     if (opts.signal?.aborted) throw e
     const msg = e instanceof ProbeError ? e.message.split('\n').slice(0, 3).join(' | ') : (e as Error).message
