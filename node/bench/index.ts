@@ -79,6 +79,8 @@
  *
  * P4: glass-to-glass in hls.js (Chromium), standard and --low-latency: see p4.ts.
  *
+ * CPU per segment: see cost.ts (each node's own CPU and its ffmpeg children's, by stage, from /proc).
+ *
  * Swarming: see swarm.ts (ingest upload bytes per segment ÷ rendition bytes, with 6 edges).
  *
  * Noise. These 2 cores may be shared: before each phase the bench prints the load average and
@@ -221,6 +223,10 @@ async function main (): Promise<void> {
 
     const out = report({ cfg, src, ladder, idleRss, baseline, nets, best, live, loads, rendition: ladder[0]!.name, totalSec: (Date.now() - t0) / 1000, p3, p3Error })
     process.stdout.write(out + '\n' + swarmReport(swarm) + '\n')
+
+    // CPU per segment by process and stage (method in cost.ts).
+    log(`CPU per segment: ingest + 2 workers, ${COST_SOURCE_SEC} s realtime; load ${await load()}`)
+    process.stdout.write(formatCost(await runCost({ ...cfg, sourceSec: COST_SOURCE_SEC })) + '\n')
 
     // P5 and 1,000 viewers (method in edge-http.ts).
     log(`P5: edge vs nginx for a hot segment, then 1,000 viewers; load ${await load()}`)
