@@ -79,6 +79,8 @@
  *
  * P4: glass-to-glass in hls.js (Chromium), standard and --low-latency: see p4.ts.
  *
+ * CPU per segment: see cost.ts (each node's own CPU and its ffmpeg children's, by stage, from /proc).
+ *
  * Swarming: see swarm.ts (ingest upload bytes per segment ÷ rendition bytes, with 6 edges).
  *
  * Noise. These 2 cores may be shared: before each phase the bench prints the load average and
@@ -99,10 +101,13 @@ import { runSwarm, swarmReport } from './swarm.js'
 import { formatP6, runP6 } from './p6.js'
 import { formatIdle, runIdle } from './idle.js'
 import { formatP4, runP4 } from './p4.js'
+import { formatCost, runCost } from './cost.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 
 const IDLE_MS = 10_000
 const P3_SOURCE_SEC = 40
+/** Length of the cost phase's source: 15 segments, enough for a spot check or two. */
+const COST_SOURCE_SEC = 30
 
 /** `--only idle`: the IDLE phase alone (16 idle nodes, about 2 minutes); `--cpu-prof <dir>` profiles one edge. */
 async function onlyIdle (): Promise<void> {
@@ -123,6 +128,20 @@ async function onlyP4 (): Promise<void> {
   console.log(`DistStream benchmark, P4 only; load average ${loadavg().map(x => x.toFixed(2)).join(' ')}; foreign ${(await foreignWork()).join(' ') || 'none'}`)
   const r = await runP4(30)
   process.stdout.write(formatP4(r) + '\n' + `BENCH_RESULT ${JSON.stringify({ p4: r })}\n`)
+}
+
+/** `--only cost`: the CPU cost of one segment by stage (cost.ts; about 1.5 minutes). */
+async function onlyCost (): Promise<void> {
+  const ffmpeg = resolveFfmpeg()
+  const work = await mkdtemp(join(tmpdir(), 'ds-bench-'))
+  try {
+    console.log(`DistStream benchmark, cost only; load average ${loadavg().map(x => x.toFixed(2)).join(' ')}; foreign ${(await foreignWork()).join(' ') || 'none'}`)
+    const r = await runCost({ ffmpeg, work, sourceSec: COST_SOURCE_SEC, width: 1280, height: 720, fps: 30, segmentSec: 2, ladderSpec: '720p,480p,360p' })
+    process.stdout.write(formatCost(r) + '\n')
+    console.log(`load average after: ${loadavg().map(x => x.toFixed(2)).join(' ')}`)
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
 }
 
 /** `--only p3`: the P3 phase alone (about 1.5 minutes). */
@@ -214,6 +233,10 @@ async function main (): Promise<void> {
     const out = report({ cfg, src, ladder, idleRss, baseline, nets, best, live, loads, rendition: ladder[0]!.name, totalSec: (Date.now() - t0) / 1000, p3, p3Error })
     process.stdout.write(out + '\n' + swarmReport(swarm) + '\n')
 
+    // CPU per segment by process and stage (method in cost.ts).
+    log(`CPU per segment: ingest + 2 workers, ${COST_SOURCE_SEC} s realtime; load ${await load()}`)
+    process.stdout.write(formatCost(await runCost({ ...cfg, sourceSec: COST_SOURCE_SEC })) + '\n')
+
     // P5 and 1,000 viewers (method in edge-http.ts).
     log(`P5: edge vs nginx for a hot segment, then 1,000 viewers; load ${await load()}`)
     process.stdout.write(reportEdgeHttp(await runEdgeHttp(log)) + '\n')
@@ -250,8 +273,8 @@ const watchdog = setTimeout(() => {
 watchdog.unref()
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
-if (only != null && only !== 'p3' && only !== 'p4' && only !== 'p6' && only !== 'idle') throw new Error(`--only: unknown phase ${only} (p3, p4, p6, idle)`)
-;(only === 'idle' ? onlyIdle() : only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
+if (only != null && !['p3', 'p4', 'p6', 'idle', 'cost'].includes(only)) throw new Error(`--only: unknown phase ${only} (p3, p4, p6, idle, cost)`)
+;(only === 'idle' ? onlyIdle() : only === 'cost' ? onlyCost() : only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
   process.stderr.write(`bench failed: ${err?.stack ?? String(err)}\n`)
   process.exitCode = 1
 })

@@ -141,7 +141,7 @@ export interface NetworkResult {
 }
 
 /** Resolves once the ingest logged 'publish started' for the stream, plus `marginMs` for its segmenter to attach. */
-async function publishStarted (net: Net, tap: LogTap, marginMs: number): Promise<void> {
+export async function publishStarted (net: Net, tap: LogTap, marginMs: number): Promise<void> {
   await waitUntil(async () => tap.find('publish started', net.ingest.name).some(l => l.j.streamId === net.streamId), 15_000, "the ingest's 'publish started'", 20)
   await sleep(marginMs)
 }

@@ -26,7 +26,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { pino } from 'pino'
 import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
-import { evilBidHandler, evilFetchHandler, frame, junk, makeTsSegment, metric, outcome, protocolErrors, sum } from './helpers/hostile.js'
+import { evilBidHandler, evilFetchHandler, frame, junk, makeTsSegment, metric, outcome, protocolErrors, refusedCount, sendJob, sum } from './helpers/hostile.js'
 import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { JobAnnounce } from '@diststream/protocol'
@@ -260,9 +260,7 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     // Having bid, the worker takes the job from the peer it bid to, and does it.
     const ch = new MessageChannel(await open(PROTOCOL_TRANSCODE))
     const signal = AbortSignal.timeout(60_000)
-    await ch.write(codecs.transcodeRequest, { job: legit, segmentSize: segment.byteLength }, { signal })
-    await ch.writeBytes(segment, { signal })
-    const res = await ch.read(codecs.transcodeResponse, { signal })
+    const res = await sendJob(ch, legit, segment, signal)
     assert.equal(res.status, TranscodeResponse.Status.OK, res.error)
     assert.deepEqual(res.renditions.map(r => [r.name, r.width, r.height]), [['small', 160, 90]])
     const out = await ch.readBytes(res.renditions[0]!.size, { signal })
@@ -298,12 +296,19 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
     await winBid(ok)
     const ch = new MessageChannel(await open(PROTOCOL_TRANSCODE))
     const signal = AbortSignal.timeout(60_000)
-    await ch.write(codecs.transcodeRequest, { job: ok, segmentSize: segment.byteLength }, { signal })
-    await ch.writeBytes(segment, { signal })
-    const res = await ch.read(codecs.transcodeResponse, { signal })
+    const res = await sendJob(ch, ok, segment, signal)
     assert.equal(res.status, TranscodeResponse.Status.OK, res.error)
     await ch.readBytes(res.renditions[0]!.size, { signal })
     await ch.close()
+  })
+
+  it('transcode: bytes larger (pixels) or longer (span) than the job declared are refused at once, before any ffmpeg, and counted', async () => {
+    const before = await refusedCount(http, 'mismatch')
+    for (const job of [evilJob({ jobId: 'bigger', width: 160, height: 90 }), evilJob({ jobId: 'longer', durationMs: 300 })]) { // the segment: 320x180, 1 s
+      const res = await winBid(job).then(async () => await sendJob(new MessageChannel(await open(PROTOCOL_TRANSCODE)), job, segment, AbortSignal.timeout(30_000)))
+      assert.ok(res.status === TranscodeResponse.Status.FAILED && /declared/.test(res.error) && res.elapsedMs < 1000, `${job.jobId}: ${res.status} ${res.error} after ${res.elapsedMs} ms`)
+    }
+    assert.equal(await refusedCount(http, 'mismatch'), before + 2)
   })
 
   it('bid, as the client: an ingest that answers a bid with junk is counted; the worker bids on', async () => {

@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { codecs, FetchRequest, FetchResponse, MessageChannel } from '@diststream/protocol'
 import { getText } from './cluster.js'
 import type { Stream } from '@libp2p/interface'
+import type { JobAnnounce, TranscodeResponse } from '@diststream/protocol'
 
 const run = promisify(execFile)
 
@@ -67,6 +68,18 @@ export async function makeTsSegment (ffmpegPath: string, file: string): Promise<
   await run(ffmpegPath, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', '1', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '30', '-c:a', 'aac', '-f', 'mpegts', file])
   return new Uint8Array(await readFile(file))
+}
+
+/** A node's `diststream_worker_jobs_refused_total{why}`. */
+export async function refusedCount (http: string, why: string): Promise<number> {
+  return metric((await getText(`${http}/metrics`)).text, new RegExp(`^diststream_worker_jobs_refused_total\\{why="${why}"\\} (\\d+)`, 'm'))
+}
+
+/** Sends `job` and its `segment` on a transcode channel; the worker's answer (renditions, if any, follow on `ch`). */
+export async function sendJob (ch: MessageChannel, job: JobAnnounce, segment: Uint8Array, signal: AbortSignal): Promise<TranscodeResponse> {
+  await ch.write(codecs.transcodeRequest, { job, segmentSize: segment.byteLength }, { signal })
+  await ch.writeBytes(segment, { signal })
+  return await ch.read(codecs.transcodeResponse, { signal })
 }
 
 /** BID handler of a hostile ingest: counts bids by job id; a job id starting "junkack" is answered with an oversized frame. */

@@ -38,8 +38,8 @@ export function maxRenditionBytes (videoKbps: number, durationMs: number): numbe
  * One transcode attempt on one worker: stream the segment to it, read the
  * renditions back into a staging directory of its own (hedged attempts of the
  * same job run side by side), and check each: the asked-for renditions only,
- * size bounded, hash, and {@link verifyRendition} (decodes, rung resolution,
- * H.264, keyframe start, duration). Throws {@link AttemptInvalidError} for bad
+ * size bounded, hash, and {@link verifyRendition} (parses: H.264, the SPS's
+ * resolution, IDR start, container duration; decodes a sample and what it cannot parse). Throws {@link AttemptInvalidError} for bad
  * output, {@link AttemptRejectedError} when the worker declined, and a plain
  * Error for everything else (failed transcode, broken stream).
  */

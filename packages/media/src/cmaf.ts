@@ -1,6 +1,9 @@
 import { readFile, rm } from 'node:fs/promises'
 import { TranscodeError } from './errors.js'
 import { cmafParts, joinCmaf, type CmafParts } from './mp4-boxes.js'
+import { splitTracks } from './mp4-tracks.js'
+import { TS_MUX_OFFSET_SEC } from './segmenter.js'
+import { untrustedInputArgs } from './untrusted.js'
 import { runProcess, tailLines } from './proc.js'
 import { CMAF_OUTPUT_OPTIONS } from './transcode.js'
 
@@ -48,7 +51,8 @@ export async function remuxToCmaf (opts: {
   const tmp = opts.scratch
   const map = opts.track === 'video' ? ['-map', '0:v:0'] : ['-map', '0:a:0', '-bsf:a', 'aac_adtstoasc']
   const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts', '-i', opts.input,
+    // The broadcaster's bytes (as the segmenter cut them): container and protocols pinned, stream copy only.
+    '-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts', ...untrustedInputArgs({ format: 'mpegts' }), '-i', opts.input,
     ...map, '-c', 'copy', '-muxdelay', '0', '-muxpreload', '0',
     ...CMAF_OUTPUT_OPTIONS, '-y', tmp
   ]
@@ -58,5 +62,23 @@ export async function remuxToCmaf (opts: {
     return toStoredCmaf(await readFile(tmp))
   } finally {
     await rm(tmp, { force: true })
+  }
+}
+
+/**
+ * The stored CMAF tracks of a segment the segmenter also wrote as a multi-track fMP4
+ * ({@link SegmenterOptions.fmp4}): the `video` (source) and, if the input has one, the `audio`
+ * track, each on the `.ts` segment's timeline. Reads `file` and removes it. Throws
+ * `Mp4BoxError` for a file that is not such an fMP4.
+ */
+export async function storedTracks (file: string): Promise<{ video: StoredCmaf, audio?: StoredCmaf }> {
+  try {
+    const tracks = splitTracks(await readFile(file), TS_MUX_OFFSET_SEC)
+    const video = tracks.get('video')
+    if (video == null) throw new TranscodeError(`${file} has no video track`, [])
+    const audio = tracks.get('audio')
+    return { video: toStoredCmaf(video), ...(audio != null ? { audio: toStoredCmaf(audio) } : {}) }
+  } finally {
+    await rm(file, { force: true })
   }
 }

@@ -37,6 +37,7 @@ export { RUNGS, ladderForSource, parseLadder, type RungSpec } from './ladder.js'
 export {
   Segmenter,
   parseCsvListLine,
+  TS_MUX_OFFSET_SEC,
   type MediaLogger,
   type SegmentInfo,
   type SegmenterEnd,
@@ -75,7 +76,10 @@ export {
   type HwProbeReport
 } from './hwaccel.js'
 export { Transcoder, type TranscoderLogger } from './transcoder.js'
-export { verifyRendition, type RenditionExpectation, type VerifyResult } from './verify.js'
+export { decodeRendition, verifyRendition, VERIFY_DECODE_RATE, type RenditionExpectation, type VerifyOptions, type VerifyResult } from './verify.js'
+export { parseRendition, parseCmafRendition, parseTsRendition, RenditionParseError, type ParsedRendition } from './rendition-parse.js'
+export { parseSps, profileName, SpsError, type Sps } from './h264-sps.js'
+export * from './untrusted.js'
 export { measureJoins, type Join, type JoinReport } from './joins.js'
 export {
   hasWorkingDrawtext,
@@ -99,4 +103,5 @@ export {
   type Mp4Box,
   type Mp4Split
 } from './mp4-boxes.js'
-export { remuxToCmaf, toStoredCmaf, type StoredCmaf } from './cmaf.js'
+export { remuxToCmaf, storedTracks, toStoredCmaf, type StoredCmaf } from './cmaf.js'
+export { splitTracks, type TrackKind } from './mp4-tracks.js'

@@ -1,6 +1,7 @@
 import { ProbeError } from './errors.js'
 import type { RawPacket, RawProbe, RawStream } from './probe-raw.js'
 import { runProcess, tailLines } from './proc.js'
+import { untrustedInputArgs, type UntrustedInput } from './untrusted.js'
 
 /**
  * Probe without ffprobe (e.g. with the bundled `@ffmpeg-installer` ffmpeg): one
@@ -14,10 +15,12 @@ export async function readRawWithFfmpeg (
   file: string,
   ffmpegPath: string,
   countFrames: boolean,
-  signal: AbortSignal | undefined
+  signal: AbortSignal | undefined,
+  untrusted?: UntrustedInput
 ): Promise<RawProbe> {
+  const pin = untrusted != null ? untrustedInputArgs(untrusted) : []
   const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'verbose', '-copyts', '-i', file,
+    '-hide_banner', '-nostdin', '-loglevel', 'verbose', '-copyts', ...pin, '-i', file,
     '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy', '-bsf:v', 'trace_headers',
     '-f', 'framecrc', '-'
   ]
@@ -82,17 +85,14 @@ export async function readRawWithFfmpeg (
     })
   }
   const video = streams.find((s) => s.type === 'video')
-  if (countFrames && video) {
-    const dec = await runProcess(
-      ffmpegPath,
-      ['-hide_banner', '-nostdin', '-i', file, '-map', '0:v:0', '-f', 'null', '-'],
-      { signal }
-    )
-    const frames = [...dec.stderr.matchAll(/frame=\s*(\d+)/g)].pop()
-    if (dec.code !== 0 || !frames) {
-      throw new ProbeError(`ffmpeg could not decode ${file} (exit ${dec.code})`, tailLines(dec.stderr))
-    }
-    video.frames = Number(frames[1])
-  }
+  if (countFrames && video) video.frames = await decodedFrames(file, ffmpegPath, pin, signal)
   return { streams, packets }
+}
+
+/** Decodes the first video stream to a null muxer and reads ffmpeg's final `frame=` count. */
+async function decodedFrames (file: string, ffmpegPath: string, pin: string[], signal: AbortSignal | undefined): Promise<number> {
+  const dec = await runProcess(ffmpegPath, ['-hide_banner', '-nostdin', ...pin, '-i', file, '-map', '0:v:0', '-f', 'null', '-'], { signal })
+  const frames = [...dec.stderr.matchAll(/frame=\s*(\d+)/g)].pop()
+  if (dec.code !== 0 || !frames) throw new ProbeError(`ffmpeg could not decode ${file} (exit ${dec.code})`, tailLines(dec.stderr))
+  return Number(frames[1])
 }

@@ -3,6 +3,7 @@ import { resolveFfmpeg } from './ffmpeg-path.js'
 import { runProcess, tailLines } from './proc.js'
 import { readRawWithFfmpeg } from './probe-ffmpeg.js'
 import type { RawPacket, RawProbe, RawStream } from './probe-raw.js'
+import { UNTRUSTED_MAX_STDOUT_BYTES, untrustedProbeArgs, type UntrustedInput } from './untrusted.js'
 
 /** What {@link probeMedia} reports about a media file (first video and first audio stream). */
 export interface ProbeResult {
@@ -39,6 +40,8 @@ export interface ProbeOptions {
   ffmpegPath?: string;
   /** Decode the video and count frames (fills `videoFrames`). */
   countFrames?: boolean;
+  /** The file is a peer's bytes: force its container, whitelist protocols and decoders, bound size and length (untrusted.ts). */
+  untrusted?: UntrustedInput;
   signal?: AbortSignal;
 }
 
@@ -86,9 +89,11 @@ async function readRawWithFfprobe (
   file: string,
   ffprobePath: string,
   countFrames: boolean,
-  signal: AbortSignal | undefined
+  signal: AbortSignal | undefined,
+  untrusted?: UntrustedInput
 ): Promise<RawProbe> {
   const args = [
+    ...(untrusted != null ? untrustedProbeArgs(untrusted) : []),
     '-v', 'error', '-of', 'json',
     '-show_entries',
     'stream=index,codec_type,codec_name,profile,level,width,height,r_frame_rate,avg_frame_rate,time_base,nb_read_frames' +
@@ -96,7 +101,7 @@ async function readRawWithFfprobe (
     ...(countFrames ? ['-count_frames'] : []),
     file
   ]
-  const res = await runProcess(ffprobePath, args, { signal })
+  const res = await runProcess(ffprobePath, args, { signal, ...(untrusted != null ? { maxStdoutBytes: UNTRUSTED_MAX_STDOUT_BYTES } : {}) })
   let json: FfprobeJson
   try {
     json = JSON.parse(res.stdout) as FfprobeJson
@@ -132,11 +137,11 @@ async function readRawWithFfprobe (
 /** @internal Read streams and packets with ffprobe, or with ffmpeg when there is no ffprobe. */
 export async function readRaw (file: string, opts: ProbeOptions): Promise<RawProbe> {
   if (opts.ffprobePath) {
-    return readRawWithFfprobe(file, opts.ffprobePath, opts.countFrames ?? false, opts.signal)
+    return readRawWithFfprobe(file, opts.ffprobePath, opts.countFrames ?? false, opts.signal, opts.untrusted)
   }
   // No ffprobe: use the given ffmpeg, else whatever resolveFfmpeg() finds (throws FfmpegNotFoundError).
   const ffmpegPath = opts.ffmpegPath ?? resolveFfmpeg().ffmpeg
-  return readRawWithFfmpeg(file, ffmpegPath, opts.countFrames ?? false, opts.signal)
+  return readRawWithFfmpeg(file, ffmpegPath, opts.countFrames ?? false, opts.signal, opts.untrusted)
 }
 
 /** Presentation span of one stream's packets, in seconds; null without timestamped packets. */

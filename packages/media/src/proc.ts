@@ -76,8 +76,11 @@ export function killOnAbort (child: ChildProcess, signal: AbortSignal | undefine
   return () => signal.removeEventListener('abort', onAbort)
 }
 
+/** stderr kept per process by {@link runProcess}: this much of its head and up to twice this of its tail. */
+export const MAX_STDERR_BYTES = 1 << 20
+
 /**
- * Run a command to completion, collecting stdout and stderr.
+ * Run a command to completion, collecting stdout and (the tail of) stderr.
  * Rejects on spawn failure or abort (with the signal's reason); a non-zero exit resolves.
  */
 export function runProcess (
@@ -91,13 +94,32 @@ export function runProcess (
     const child = trackProcess(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
     const out: Buffer[] = []
     let outBytes = 0
-    const err: Buffer[] = []
+    // stderr: its head (stream summaries) and tail (errors) only: a hostile input can make ffmpeg log without end.
+    const head: Buffer[] = []
+    let headBytes = 0
+    let err: Buffer[] = []
+    let errBytes = 0
+    let dropped = false
     child.stdout.on('data', (b: Buffer) => {
       outBytes += b.length
       if (outBytes <= maxStdoutBytes) out.push(b)
       else child.kill('SIGKILL')
     })
-    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.stderr.on('data', (b: Buffer) => {
+      if (headBytes < MAX_STDERR_BYTES) {
+        head.push(b)
+        headBytes += b.length
+        return
+      }
+      err.push(b)
+      errBytes += b.length
+      if (errBytes > MAX_STDERR_BYTES * 2) {
+        const tail = Buffer.concat(err).subarray(-MAX_STDERR_BYTES)
+        err = [tail]
+        errBytes = tail.length
+        dropped = true
+      }
+    })
     const unlisten = killOnAbort(child, signal)
     child.on('error', (e) => {
       unlisten()
@@ -113,7 +135,7 @@ export function runProcess (
         code,
         signal: sig,
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8')
+        stderr: Buffer.concat([...head, ...(dropped ? [Buffer.from('\n[...]\n')] : []), ...err]).toString('utf8')
       })
     })
   })

@@ -1,4 +1,6 @@
 import { runProcess, tailLines } from './proc.js'
+import { sniffFormat, untrustedInputArgs } from './untrusted.js'
+import { open } from 'node:fs/promises'
 
 /**
  * Mean luma+chroma PSNR (dB) of the first `frames` frames of `file` against
@@ -13,11 +15,18 @@ export async function measurePsnr (
   opts: { ffmpegPath: string; width: number; height: number; frames?: number; signal?: AbortSignal }
 ): Promise<number> {
   const frames = opts.frames ?? 10
+  // Both inputs are peers' bytes (a worker's rendition; the source a broadcaster sent): pinned.
+  const pin = async (f: string, w?: number, h?: number): Promise<string[]> => {
+    const fh = await open(f)
+    const head = new Uint8Array(8)
+    try { await fh.read(head, 0, 8, 0) } finally { await fh.close() }
+    return untrustedInputArgs({ format: sniffFormat(head) ?? 'mpegts', ...(w != null && h != null ? { width: w, height: h } : {}) })
+  }
   const { code, stderr } = await runProcess(
     opts.ffmpegPath,
     [
       '-hide_banner', '-nostdin', '-loglevel', 'info',
-      '-i', file, '-i', reference,
+      ...await pin(file, opts.width, opts.height), '-i', file, ...await pin(reference), '-i', reference,
       '-filter_complex', `[1:v]setpts=PTS-STARTPTS,scale=${opts.width}:${opts.height}:flags=bicubic,format=yuv420p[ref];[0:v]setpts=PTS-STARTPTS,format=yuv420p[out];[out][ref]psnr`,
       '-frames:v', String(frames), '-an', '-f', 'null', '-'
     ],

@@ -37,6 +37,12 @@ export interface SegmenterOptions {
   startNumber?: number;
   /** Extra input options placed before `-i` (e.g. `['-re']` to read a file in real time). */
   inputArgs?: string[];
+  /**
+   * Also write each segment as one fragmented MP4 with every track (`NNNNNN.mp4`, cut at the
+   * same keyframes, {@link SegmentInfo.fmp4Path}): the CMAF source and audio tracks come from
+   * it ({@link storedTracks}) instead of two more ffmpeg runs per segment.
+   */
+  fmp4?: boolean;
   logger?: MediaLogger;
 }
 
@@ -58,7 +64,24 @@ export interface SegmentInfo {
   durationSec: number;
   /** File size in bytes. */
   size: number;
+  /**
+   * With {@link SegmenterOptions.fmp4}: the same segment as a multi-track fragmented MP4 on
+   * ffmpeg's own timeline (the `.ts` timeline minus {@link TS_MUX_OFFSET_SEC}); absent if
+   * ffmpeg did not list it (it exited first).
+   */
+  fmp4Path?: string;
 }
+
+/**
+ * What the MPEG-TS muxer adds to every timestamp: twice its `max_delay` (`-muxdelay`, 0.7 s,
+ * which the segmenter sets explicitly). The MP4 output does not add it; the track split adds it
+ * back so both outputs share the `.ts` timeline (checked in the media tests to the tick).
+ */
+export const TS_MUX_OFFSET_SEC = 1.4
+/** `-muxdelay` of the segmenter's MPEG-TS output (seconds), pinned: {@link TS_MUX_OFFSET_SEC} is twice it. */
+const TS_MUX_DELAY_SEC = TS_MUX_OFFSET_SEC / 2
+/** movflags of the segmenter's fMP4 output: CMAF_OUTPUT_OPTIONS' fragmenting, one moof per track, 90 kHz video. */
+const FMP4_SEGMENT_OPTIONS = 'movflags=frag_keyframe+empty_moov+default_base_moof+frag_discont+delay_moov+separate_moof:video_track_timescale=90000'
 
 /** Payload of the `'end'` event. */
 export interface SegmenterEnd {
@@ -122,7 +145,23 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       '-reset_timestamps', '0',
       '-segment_list', 'pipe:1',
       '-segment_list_type', 'csv',
-      path.join(path.resolve(o.outDir), '%06d.ts')
+      '-muxdelay', String(TS_MUX_DELAY_SEC),
+      path.join(path.resolve(o.outDir), '%06d.ts'),
+      ...(o.fmp4 === true
+        ? [
+            '-map', '0:v:0', '-map', '0:a:0?',
+            '-c', 'copy',
+            '-f', 'segment',
+            '-segment_time', String(o.segmentSeconds),
+            '-segment_format', 'mp4',
+            '-segment_format_options', FMP4_SEGMENT_OPTIONS,
+            '-segment_start_number', String(o.startNumber ?? 0),
+            '-reset_timestamps', '0',
+            '-segment_list', 'pipe:3',
+            '-segment_list_type', 'csv',
+            path.join(path.resolve(o.outDir), '%06d.mp4')
+          ]
+        : [])
     ]
   }
 
@@ -133,7 +172,7 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
     mkdirSync(o.outDir, { recursive: true })
     const args = this.args()
     o.logger?.debug?.(`segmenter: ${o.ffmpegPath} ${args.join(' ')}`)
-    const child = trackProcess(spawn(o.ffmpegPath, args, { stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] }))
+    const child = trackProcess(spawn(o.ffmpegPath, args, { stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(o.fmp4 === true ? ['pipe' as const] : [])] }))
     this.child = child
     if (o.stdin && child.stdin) {
       const input = o.stdin
@@ -151,12 +190,34 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
     }
     child.stderr!.setEncoding('utf8')
     child.stderr!.on('data', (s: string) => this.stderr.push(s))
-    const lines = createInterface({ input: child.stdout! })
-    lines.on('line', (line) => {
-      if (line.trim() === '') return
-      this.chain = this.chain.then(() => this.onListLine(line)).catch((e: unknown) => {
-        o.logger?.warn?.(`segmenter: cannot read segment for "${line}": ${(e as Error).message}`)
+    // Each closed segment is listed on fd 1 (.ts) and, with fmp4, on fd 3 (.mp4): a segment goes
+    // out once both lines are in (both lists are in order, so pairs complete in order).
+    const pending = new Map<number, { ts?: string, mp4?: string }>()
+    const emit = (ts: string, mp4?: string): void => {
+      this.chain = this.chain.then(() => this.onListLine(ts, mp4)).catch((e: unknown) => {
+        o.logger?.warn?.(`segmenter: cannot read segment for "${ts}": ${(e as Error).message}`)
       })
+    }
+    const listed = (kind: 'ts' | 'mp4', line: string): void => {
+      if (line.trim() === '') return
+      const index = listIndex(line)
+      if (o.fmp4 !== true || index === null) { if (kind === 'ts') emit(line); return }
+      const entry = pending.get(index) ?? {}
+      entry[kind] = line
+      if (entry.ts != null && entry.mp4 != null) {
+        pending.delete(index)
+        emit(entry.ts, entry.mp4)
+      } else {
+        pending.set(index, entry)
+      }
+    }
+    createInterface({ input: child.stdout! }).on('line', (line) => { listed('ts', line) })
+    const fd3 = child.stdio[3]
+    if (fd3 != null && 'on' in fd3) createInterface({ input: fd3 as Readable }).on('line', (line) => { listed('mp4', line) })
+    // ffmpeg gone: a .ts listed without its .mp4 still goes out (its CMAF tracks are remuxed).
+    child.once('close', () => {
+      for (const [, e] of [...pending].sort((a, b) => a[0] - b[0])) if (e.ts != null) emit(e.ts)
+      pending.clear()
     })
     this.endPromise = new Promise<SegmenterEnd>((resolve) => {
       let spawnError: Error | null = null
@@ -203,7 +264,7 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
     await this.endPromise
   }
 
-  private async onListLine (line: string): Promise<void> {
+  private async onListLine (line: string, mp4Line?: string): Promise<void> {
     const parsed = parseCsvListLine(line)
     if (!parsed) {
       this.options.logger?.warn?.(`segmenter: unexpected segment list line "${line}"`)
@@ -235,9 +296,18 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       durationSec,
       size: st.size
     }
+    const mp4 = mp4Line != null ? parseCsvListLine(mp4Line) : null
+    if (mp4 != null) info.fmp4Path = path.resolve(this.options.outDir, mp4.name)
     this.emitted++
     this.emit('segment', info)
   }
+}
+
+/** The segment number in a CSV list line's file name (`000012.ts` → 12), or null. */
+function listIndex (line: string): number | null {
+  const name = parseCsvListLine(line)?.name
+  const m = name != null ? /(\d+)\.(ts|mp4)$/.exec(name) : null
+  return m ? Number(m[1]) : null
 }
 
 /** Parse one `-segment_list_type csv` line: `name,start,end` (name may be CSV-quoted). */

@@ -5,6 +5,7 @@ import { LadderError, TranscodeError } from './errors.js'
 import { hwFilterGraph, hwInputOptions, hwVideoOptions, type HwEncoder } from './hwaccel.js'
 import type { RungSpec } from './ladder.js'
 import { tailLines, trackExternalProcess } from './proc.js'
+import { untrustedInputArgs } from './untrusted.js'
 
 /** B-frames used by every worker: mixing B-frame settings across workers makes DTS jump at joins. */
 export const X264_BFRAMES = 2
@@ -37,6 +38,11 @@ export interface TranscodeOptions {
    * timescale; split it with {@link cmafParts}).
    */
   container?: 'ts' | 'cmaf';
+  /**
+   * The input is a peer's bytes: the size the job declared for them (`-f mpegts`, protocol and
+   * decoder whitelists, `-max_pixels`, `-t`, decoder threads: untrusted.ts).
+   */
+  untrusted?: { width: number; height: number };
   signal?: AbortSignal;
 }
 
@@ -94,7 +100,8 @@ export function buildTranscodeCommand (
   const command = ffmpeg(opts.input)
     .setFfmpegPath(opts.ffmpegPath)
     // Keep the segment's timestamps so consecutive renditions join without gaps.
-    .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'warning', ...(hw ? hwInputOptions(hw, opts.sourceCodec) : []), '-copyts'])
+    .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'warning', ...(hw ? hwInputOptions(hw, opts.sourceCodec) : []), '-copyts',
+      ...(opts.untrusted != null ? untrustedInputArgs({ format: 'mpegts', ...opts.untrusted, durationSec: opts.durationSec }) : [])])
     .complexFilter(hwFilterGraph(hw, ladder, opts.sourceCodec))
   const outputs = ladder.map((r, i) => {
     const cmaf = opts.container === 'cmaf'

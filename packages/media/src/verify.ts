@@ -1,5 +1,16 @@
+import { open, readFile } from 'node:fs/promises'
 import { ProbeError } from './errors.js'
-import { probeMedia, type ProbeResult } from './probe.js'
+import { profileName } from './h264-sps.js'
+import { codecString, probeMedia, round6, type ProbeResult } from './probe.js'
+import { parseRendition, type ParsedRendition } from './rendition-parse.js'
+import { sniffFormat, type UntrustedInput } from './untrusted.js'
+
+/**
+ * Share of renditions that parse cleanly and are decoded in full anyway: parsing proves the
+ * structure (SPS size, IDR start, timestamps), a sample of decodes keeps the decoder's view
+ * honest at a twentieth of the cost. Picture content is the spot check's job.
+ */
+export const VERIFY_DECODE_RATE = 0.05
 
 export interface RenditionExpectation {
   width: number;
@@ -17,13 +28,78 @@ export type VerifyResult =
   | { ok: true; reason?: undefined; probe: ProbeResult }
   | { ok: false; /** Why the file was rejected (first failed check). */ reason: string; probe: ProbeResult | null }
 
+export interface VerifyOptions {
+  ffprobePath?: string | null;
+  ffmpegPath?: string;
+  signal?: AbortSignal;
+  /** Decode in full whatever the parse says (default: a {@link VERIFY_DECODE_RATE} sample). */
+  decode?: boolean;
+  /** Random source for the decode sample (tests). */
+  random?: () => number;
+}
+
+/**
+ * Check a produced rendition by parsing its container (fMP4 boxes or MPEG-TS packets): H.264,
+ * the SPS's picture size, an IDR first, frame count and the span of the container's own
+ * timestamps within tolerance. Decodes in full ({@link decodeRendition}) on a sample
+ * ({@link VERIFY_DECODE_RATE}), when asked, and on suspicion: bytes the parser cannot read go to
+ * the decoder, which has the last word. Never throws for a bad file: returns `ok: false`.
+ */
+export async function verifyRendition (file: string, expect: RenditionExpectation, opts: VerifyOptions): Promise<VerifyResult> {
+  const tol = expect.toleranceSec ?? 0.25
+  let parsed: ParsedRendition
+  try {
+    parsed = parseRendition(await readFile(file))
+  } catch (err) {
+    if (opts.signal?.aborted) throw err
+    return await decodeRendition(file, expect, opts) // suspicion: the decoder decides
+  }
+  const probe = probeOf(parsed)
+  const fail = (reason: string): VerifyResult => ({ ok: false, reason, probe })
+  if (parsed.videoCodec !== 'h264') return fail(`video codec is ${parsed.videoCodec}, expected h264`)
+  if (parsed.width !== expect.width || parsed.height !== expect.height) {
+    return fail(`resolution is ${parsed.width}x${parsed.height}, expected ${expect.width}x${expect.height}`)
+  }
+  if (!parsed.keyframeStart) return fail('first video frame is not an IDR keyframe')
+  if (Math.abs(parsed.durationSec - expect.durationSec) > tol) {
+    return fail(`duration ${parsed.durationSec.toFixed(3)} s (container timestamps, ${parsed.frames} frames), expected ${expect.durationSec} ± ${tol} s`)
+  }
+  if (opts.decode === true || (opts.random ?? Math.random)() < VERIFY_DECODE_RATE) return await decodeRendition(file, expect, opts)
+  return { ok: true, probe }
+}
+
+function probeOf (p: ParsedRendition): ProbeResult {
+  const profile = profileName(p)
+  let codecs = ''
+  try {
+    codecs = p.videoCodec === 'h264' ? codecString(profile, p.levelIdc, p.hasAac) : ''
+  } catch {
+    codecs = '' // a profile or level outside the table: the rendition's codecs string stays empty, as probeMedia's
+  }
+  return {
+    width: p.width,
+    height: p.height,
+    videoCodec: p.videoCodec,
+    audioCodec: p.hasAac ? 'aac' : null,
+    profile,
+    level: p.levelIdc,
+    fpsMilli: p.durationSec > 0 ? Math.round(p.frames / p.durationSec * 1000) : 0,
+    startSec: round6(p.startSec),
+    durationSec: round6(p.durationSec),
+    videoFrames: p.frames,
+    videoPackets: p.frames,
+    keyframeStart: p.keyframeStart,
+    codecs
+  }
+}
+
 /**
  * Check a produced rendition by decoding it: H.264 video, exact resolution, first packet a
  * keyframe, every packet decodes, and a duration within tolerance — measured both as decoded
  * frames ÷ fps and as the video PTS span (never the container duration, which copied audio
  * overhanging the last frame inflates). Never throws for a bad file: returns `ok: false`.
  */
-export async function verifyRendition (
+export async function decodeRendition (
   file: string,
   expect: RenditionExpectation,
   opts: { ffprobePath?: string | null; ffmpegPath?: string; signal?: AbortSignal }
@@ -31,7 +107,12 @@ export async function verifyRendition (
   const tol = expect.toleranceSec ?? 0.25
   let probe: ProbeResult
   try {
-    probe = await probeMedia(file, { ...opts, countFrames: true })
+    const fh = await open(file)
+    const head = new Uint8Array(8)
+    try { await fh.read(head, 0, 8, 0) } finally { await fh.close() }
+    // A worker's bytes: container forced, decoders whitelisted, no frame over the rung's size, bounded length.
+    const untrusted: UntrustedInput = { format: sniffFormat(head) ?? 'mpegts', width: expect.width, height: expect.height, durationSec: expect.durationSec + tol }
+    probe = await probeMedia(file, { ...opts, countFrames: true, untrusted })
   } catch (e) {
     if (opts.signal?.aborted) throw e
     const msg = e instanceof ProbeError ? e.message.split('\n').slice(0, 3).join(' | ') : (e as Error).message

@@ -9,6 +9,7 @@ import { BidBook, DEFAULT_JOB_LIMITS, refuseJob, StreamOrigins } from './admissi
 import type { JobLimits } from './admission.js'
 import { BidSlots } from './slots.js'
 import { createWorkerMetrics } from './metrics.js'
+import { checkSegmentInput, InputMismatchError } from './input-check.js'
 import type { WorkerMetrics } from './metrics.js'
 import type { Calibration } from './calibrate.js'
 import type { RungSpec } from '@diststream/media'
@@ -322,6 +323,7 @@ export class Worker implements Startable {
       log.info({ elapsedMs, renditions: made.renditions.length }, 'segment transcoded')
     } catch (err: any) {
       this.metrics.jobs.inc({ outcome: 'error' })
+      if (err instanceof InputMismatchError) this.metrics.refused.inc({ why: 'mismatch' })
       log.warn({ err: err?.message ?? err }, 'transcode failed')
       await this.answerFailure(ch, err, answered, started)
     } finally {
@@ -334,6 +336,7 @@ export class Worker implements Startable {
   /** Reads the segment into `dir`, transcodes it to every rung of the job, and reads the results back. */
   private async transcodeSegment (ch: MessageChannel, req: TranscodeRequest, job: JobAnnounce, dir: string, signal: AbortSignal): Promise<Made> {
     const segment = await ch.readBytes(req.segmentSize, { signal })
+    checkSegmentInput(segment, job)
     const input = join(dir, 'in.ts')
     await writeFile(input, segment)
     const result = await this.transcoder.transcode({
@@ -344,6 +347,7 @@ export class Worker implements Startable {
       durationSec: job.durationMs / 1000,
       sourceCodec: job.videoCodec,
       container: containerOf(job),
+      untrusted: { width: job.width, height: job.height },
       signal
     })
     const renditions: Rendition[] = []

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { codecs, streamTopic } from '@diststream/protocol'
-import { probeMedia, remuxToCmaf } from '@diststream/media'
+import { probeMedia, remuxToCmaf, storedTracks } from '@diststream/media'
 import { JobRunner } from './job-runner.js'
 import { AUDIO_RENDITION, renditionRecord, SOURCE_TS, toWire } from './renditions.js'
 import type { IngestContext } from '../types.js'
@@ -68,12 +68,15 @@ export class SegmentPipeline {
       // CMAF tracks: the source video, and the one audio track every video rendition plays with.
       const input = ctx.store.files.path(streamId, tsName, seq)
       const codecs = src.codecs.split(',')
-      const video = await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'video', scratch: `${seg.path}.v.mp4`, signal })
+      // The segmenter wrote the tracks itself (one ffmpeg for every output); remuxing the .ts is
+      // the fallback for a segment it did not list as fMP4 (ffmpeg exited first).
+      const tracks = await this.tracksOf(seg, signal)
+      const video = tracks?.video ?? await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'video', scratch: `${seg.path}.v.mp4`, signal })
       await ctx.store.files.write(streamId, 'source', seq, video.bytes)
       mediaTime = video.firstDecodeTime
       renditions = [renditionRecord('source', video.bytes, durationMs, { width: src.width, height: src.height, codecs: codecs.find(c => !c.startsWith('mp4a')) ?? codecs[0]! }, { initSize: video.initSize, initSha256: video.initSha256 })]
       if (src.audioCodec != null) {
-        const audio = await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'audio', scratch: `${seg.path}.a.mp4`, signal })
+        const audio = tracks?.audio ?? await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'audio', scratch: `${seg.path}.a.mp4`, signal })
         await ctx.store.files.write(streamId, AUDIO_RENDITION, seq, audio.bytes)
         renditions.push(renditionRecord(AUDIO_RENDITION, audio.bytes, durationMs, { width: 0, height: 0, codecs: codecs.find(c => c.startsWith('mp4a')) ?? 'mp4a.40.2' }, { initSize: audio.initSize, initSha256: audio.initSha256 }))
       }
@@ -100,6 +103,18 @@ export class SegmentPipeline {
     const src = await this.probeSource(ctx.store.files.path(pending.streamId, this.sourceTsName, pending.seq))
     log.info({ seq: pending.seq }, 'finishing a segment left pending by the last run')
     await this.finish({ ...pending, renditions: pending.renditions.filter(r => r.name === 'source' || r.name === AUDIO_RENDITION) }, bytes, src, Date.now())
+  }
+
+  /** The segmenter's own CMAF tracks of `seg`, or undefined (none written, or unreadable: logged). */
+  private async tracksOf (seg: SegmentInfo, signal: AbortSignal): Promise<Awaited<ReturnType<typeof storedTracks>> | undefined> {
+    if (seg.fmp4Path == null) return undefined
+    try {
+      return await storedTracks(seg.fmp4Path)
+    } catch (err) {
+      if (signal.aborted) throw err
+      this.#deps.log.warn({ err, seq: seg.index }, 'the segmenter\'s fMP4 of a segment is unreadable; remuxing its .ts instead')
+      return undefined
+    }
   }
 
   /** The source's format, probed once per session; it picks the ladder and goes on the stream record. */

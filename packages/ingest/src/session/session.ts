@@ -75,7 +75,10 @@ export class PublishSession {
   private readonly ended: Promise<SessionEnd>
   private resolveEnded!: (end: SessionEnd) => void
 
+  private readonly cmaf: boolean
+
   constructor (private readonly ctx: IngestContext, stream: StreamRecord, input: string, workDir: string, private readonly opts: SessionOptions = {}) {
+    this.cmaf = stream.container === 'cmaf'
     this.log = ctx.logger.child({ streamId: stream.id })
     this.firstSeq = this.nextSeq = (stream.lastSeq ?? -1) + 1
     this.ended = new Promise(resolve => { this.resolveEnded = resolve })
@@ -140,6 +143,8 @@ export class PublishSession {
       input: stdin != null ? 'pipe:0' : input,
       outDir: join(workDir, `run${this.restarts}`),
       segmentSeconds: this.ctx.segmentSeconds,
+      // CMAF streams: the segmenter writes the source and audio tracks too (no remux per segment).
+      fmp4: this.cmaf,
       ...(stdin != null
         ? { stdin, inputArgs: ['-f', 'flv', ...(this.opts.inputArgs ?? [])], rwTimeoutMs: 0 }
         : {
