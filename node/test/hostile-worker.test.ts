@@ -11,7 +11,7 @@
  * wants them, and transcode the honest stream; its RSS stays bounded.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
@@ -23,7 +23,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { pino } from 'pino'
 import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
-import { metric, protocolErrors } from './helpers/hostile.js'
+import { metric, protocolErrors, rssMiB } from './helpers/hostile.js'
 import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { JobAnnounce } from '@diststream/protocol'
@@ -38,12 +38,6 @@ const TRICKLE_BYTES = 256
 const TRICKLE_EVERY_MS = 2000
 /** The worker's resident memory must stay below this (it idles at ~120 MiB). */
 const MAX_RSS_MIB = 400
-
-/** Resident set size of a process, in MiB (Linux /proc). */
-export async function rssMiB (pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024
-}
 
 describe('a trickling ingest cannot pin a worker (H4)', { timeout: 240_000 }, () => {
   const cluster = new Cluster({ exclusive: true })

@@ -4,7 +4,7 @@ import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/pr
 import { ladderForSource } from '@diststream/media'
 import { JobLedger, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
 import { StreamAnnouncer } from './announcer.js'
-import { INGEST_DEFAULTS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
+import { INGEST_DEFAULTS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
 import { StreamEndedError, StreamNotFoundError } from './errors.js'
 import { segmentReady, streamEnded, vodReady } from './events.js'
 import { handleBid } from './handlers/bid.js'
@@ -120,7 +120,7 @@ export class Ingest implements Startable {
     }, { maxInboundStreams: MAX_INBOUND_STREAMS })
     await protocols.handle(PROTOCOL_FETCH, (stream, peer) => {
       this.fetchServer.serve(stream, peer).catch(err => { this.log.debug({ err, peer }, 'fetch exchange failed') })
-    }, { maxInboundStreams: MAX_INBOUND_STREAMS })
+    }, { maxInboundStreams: MAX_INBOUND_FETCH_STREAMS })
     await this.publishes.start()
     await recoverPending({ store, logger: this.log, newSession: this.newSession.bind(this), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
