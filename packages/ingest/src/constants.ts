@@ -59,3 +59,6 @@ export const MAX_INBOUND_STREAMS = 256
 export const MAX_INBOUND_FETCH_STREAMS = 64
 /** How long a bidder has to send its bid and read the ack (ms): a bid is a few bytes. */
 export const BID_EXCHANGE_TIMEOUT_MS = 5000
+
+/** Workers whose last assignment the ingest remembers (the same bound as the ReputationBook's 10,000): a forgotten one is a newcomer again, held to NEWCOMER_WINS_PER_MINUTE. */
+export const MAX_ASSIGNED_WORKERS = 10_000
