@@ -56,7 +56,8 @@ export class Ingest implements Startable {
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
     this.workers = new ReputationBook({
-      onChange: (r) => { init.store.workers.put(r.peerId, r).catch(err => { this.log.warn({ err }, 'could not persist worker reputation') }) }
+      onChange: (r) => { init.store.workers.put(r.peerId, r).catch(err => { this.log.warn({ err }, 'could not persist worker reputation') }) },
+      onEvict: (peerId) => { init.store.workers.delete(peerId).catch(err => { this.log.warn({ err }, 'could not delete a forgotten worker\'s reputation') }) }
     })
     const newcomers = new NewcomerBudget()
     this.ctx = {
