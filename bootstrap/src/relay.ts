@@ -5,6 +5,13 @@ import type { Logger } from 'pino'
 /** A relayed stream not announced for this long is dropped: four of its ingest's 15 s keep-alives. */
 export const RELAY_STREAM_EXPIRY_MS = 60_000
 
+/**
+ * Streams one announcer (the StreamAnnounce signer) may have relayed at once (security review
+ * M11: slots were first come, refreshable by anyone). An ingest runs a handful of live streams;
+ * 16 leaves room, and filling every slot now takes maxStreams / 16 keys.
+ */
+export const MAX_STREAMS_PER_ANNOUNCER = 16
+
 export interface GossipRelayInit {
   gossip: Gossip
   logger: Logger
@@ -25,7 +32,9 @@ export interface GossipRelayInit {
  * by the node's PresenceService.
  */
 export class GossipRelay {
-  private readonly streams = new Map<string, { lastSeen: number, unsubscribe: () => void }>()
+  private readonly streams = new Map<string, { lastSeen: number, announcer: string, unsubscribe: () => void }>()
+  /** announcer → its relayed streams. */
+  private readonly byAnnouncer = new Map<string, number>()
   private readonly unsubscribes: Array<() => void> = []
   private timer?: NodeJS.Timeout
   private readonly expiryMs: number
@@ -41,7 +50,7 @@ export class GossipRelay {
   start (): void {
     const { gossip } = this.init
     this.unsubscribes.push(gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, () => {}))
-    this.unsubscribes.push(gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg) => { this.onStream(msg) }))
+    this.unsubscribes.push(gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => { this.onStream(msg, from) }))
     this.timer = setInterval(() => { this.expire() }, Math.max(1000, this.expiryMs / 3))
     this.timer.unref()
   }
@@ -50,6 +59,7 @@ export class GossipRelay {
     clearInterval(this.timer)
     for (const s of this.streams.values()) s.unsubscribe()
     this.streams.clear()
+    this.byAnnouncer.clear()
     for (const u of this.unsubscribes.splice(0)) u()
   }
 
@@ -58,8 +68,15 @@ export class GossipRelay {
     return [...this.streams.keys()]
   }
 
-  private onStream (msg: StreamAnnounce): void {
+  /** Streams relayed for one announcer. */
+  heldBy (announcer: string): number {
+    return this.byAnnouncer.get(announcer) ?? 0
+  }
+
+  private onStream (msg: StreamAnnounce, from: string): void {
     const known = this.streams.get(msg.streamId)
+    // A slot is its first announcer's: nobody else refreshes or ends it.
+    if (known != null && known.announcer !== from) return
     if (msg.state === StreamAnnounce.State.ENDED) {
       // keep relaying a while so the last segments and ENDED reach everyone
       if (known != null) known.lastSeen = Math.min(known.lastSeen, Date.now() - this.expiryMs / 2)
@@ -69,21 +86,43 @@ export class GossipRelay {
       known.lastSeen = Date.now()
       return
     }
-    if (this.streams.size >= this.maxStreams) return
+    if (this.heldBy(from) >= MAX_STREAMS_PER_ANNOUNCER) return
+    if (this.streams.size >= this.maxStreams && !this.evictFromLargest(from)) return
     const { gossip } = this.init
     const a = gossip.subscribe(streamTopic(msg.streamId), codecs.segmentAnnounce, () => {})
     const b = gossip.subscribe(haveTopic(msg.streamId), codecs.have, () => {})
-    this.streams.set(msg.streamId, { lastSeen: Date.now(), unsubscribe: () => { a(); b() } })
+    this.streams.set(msg.streamId, { lastSeen: Date.now(), announcer: from, unsubscribe: () => { a(); b() } })
+    this.byAnnouncer.set(from, this.heldBy(from) + 1)
     this.log.debug({ streamId: msg.streamId }, 'relaying stream topics')
+  }
+
+  /**
+   * When every slot is taken: frees the least recently announced slot of the announcer with the
+   * most, if it has more than `newcomer` would then hold; false if none is worth evicting.
+   */
+  private evictFromLargest (newcomer: string): boolean {
+    let largest: string | undefined
+    for (const [a, n] of this.byAnnouncer) if (largest == null || n > this.heldBy(largest)) largest = a
+    if (largest == null || this.heldBy(largest) <= this.heldBy(newcomer) + 1) return false
+    let victim: string | undefined
+    let oldest = Infinity
+    for (const [id, s] of this.streams) if (s.announcer === largest && s.lastSeen < oldest) { oldest = s.lastSeen; victim = id }
+    if (victim != null) this.drop(victim)
+    return victim != null
+  }
+
+  private drop (id: string): void {
+    const s = this.streams.get(id)
+    if (s == null) return
+    s.unsubscribe()
+    this.streams.delete(id)
+    const n = this.heldBy(s.announcer) - 1
+    if (n > 0) this.byAnnouncer.set(s.announcer, n)
+    else this.byAnnouncer.delete(s.announcer)
   }
 
   private expire (): void {
     const cutoff = Date.now() - this.expiryMs
-    for (const [id, s] of this.streams) {
-      if (s.lastSeen < cutoff) {
-        s.unsubscribe()
-        this.streams.delete(id)
-      }
-    }
+    for (const [id, s] of this.streams) if (s.lastSeen < cutoff) this.drop(id)
   }
 }

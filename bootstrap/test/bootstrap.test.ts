@@ -4,7 +4,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { codecs, StreamAnnounce, streamTopic, TOPIC_STREAMS } from '@diststream/protocol'
 import { createP2PNode, Gossip } from '@diststream/p2p'
 import { pino } from 'pino'
-import { bootstrapAdvice, bootstrapList, DEFAULT_BOOTSTRAP, GossipRelay } from '../src/index.js'
+import { bootstrapAdvice, bootstrapList, DEFAULT_BOOTSTRAP, GossipRelay, MAX_STREAMS_PER_ANNOUNCER } from '../src/index.js'
 import type { P2PNode } from '@diststream/p2p'
 import type { SegmentAnnounce } from '@diststream/protocol'
 
@@ -75,3 +75,38 @@ async function waitFor (fn: () => boolean, ms = 10_000): Promise<void> {
     await new Promise(resolve => setTimeout(resolve, 100))
   }
 }
+
+describe('GossipRelay slots (M11)', () => {
+  /** A gossip that records subscriptions; `announce` plays a signed StreamAnnounce from `from`. */
+  function fakeGossip (): { gossip: any, announce: (id: string, from: string) => void, topics: Set<string> } {
+    const handlers = new Map<string, (msg: any, from: string) => void>()
+    const topics = new Set<string>()
+    const gossip = {
+      subscribe: (topic: string, _codec: unknown, h: (msg: any, from: string) => void) => {
+        handlers.set(topic, h)
+        topics.add(topic)
+        return () => { topics.delete(topic) }
+      }
+    }
+    const announce = (id: string, from: string): void => {
+      handlers.get(TOPIC_STREAMS)!({ streamId: id, state: StreamAnnounce.State.LIVE }, from)
+    }
+    return { gossip, announce, topics }
+  }
+
+  it('caps slots per announcer, binds each to its announcer, and evicts from the largest holder when full', () => {
+    const { gossip, announce, topics } = fakeGossip()
+    const relay = new GossipRelay({ gossip, logger: pino({ level: 'silent' }), maxStreams: 20 })
+    relay.start()
+    for (let i = 0; i < 40; i++) announce(`evil${i}`, 'sybil')
+    assert.equal(relay.heldBy('sybil'), MAX_STREAMS_PER_ANNOUNCER, 'one announcer holds at most its cap')
+    for (let i = 0; i < 4; i++) announce(`other${i}`, 'sybil-b')
+    assert.equal(relay.relayed().length, 20)
+    // Full: a real ingest's stream still gets a slot, taken from the announcer holding the most.
+    announce('real', 'ingest')
+    assert.ok(relay.relayed().includes('real'))
+    assert.ok(topics.has(streamTopic('real')))
+    assert.equal(relay.heldBy('sybil'), MAX_STREAMS_PER_ANNOUNCER - 1)
+    relay.stop()
+  })
+})

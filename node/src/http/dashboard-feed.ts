@@ -16,6 +16,7 @@ import type { HttpContext } from './context.js'
 import type { DashboardSnapshot, DashboardStreamView, JobEventView, NodeView } from './views.js'
 import type { LedgerEvent } from '@diststream/scheduler'
 import type { FastifyReply } from 'fastify'
+import { Counter } from 'prom-client'
 
 /** How often watchers get a snapshot. */
 export const SNAPSHOT_MS = 2000
@@ -27,12 +28,27 @@ const PING_TIMEOUT_MS = 3000
 const MAX_PINGED = 32
 /** Open event streams at most: each holds a socket and gets every broadcast. */
 export const MAX_CLIENTS = 64
+/**
+ * Open event streams from one IP address (security review H7: one client could take all
+ * {@link MAX_CLIENTS}); a person has a dashboard tab or two open, an office behind NAT a few.
+ */
+export const MAX_CLIENTS_PER_IP = 4
+/**
+ * Bytes queued for one event stream before it is dropped (review H7: a client that stops
+ * reading made every broadcast pile up in memory). A snapshot is a few KiB: 1 MiB is
+ * minutes of events behind, far past what a reading browser ever queues.
+ */
+export const MAX_CLIENT_QUEUE_BYTES = 1024 * 1024
+/** Peers in one snapshot at most (review H7 and M1: a presence flood must not bloat every frame). */
+export const MAX_SNAPSHOT_PEERS = 256
 /** A comment line this often keeps proxies from closing an idle event stream. */
 const KEEPALIVE_MS = 15_000
 /** Jobs sent with a client's first snapshot. */
 const FIRST_JOBS = 100
 
-interface Client { reply: FastifyReply }
+interface Client { reply: FastifyReply, ip: string }
+
+export type EventsRefusal = 'full' | 'per_ip'
 
 export class DashboardFeed {
   /** Viewers of this edge: distinct clients fetching a stream's HLS recently. */
@@ -43,12 +59,16 @@ export class DashboardFeed {
   readonly #shutdown = new AbortController()
   readonly #onLedger = (e: LedgerEvent): void => { this.#workers.record(e) }
   readonly #onJob = (e: LedgerEvent): void => { this.#broadcast('job', { kind: e.kind, job: e.job } satisfies JobEventView) }
+  readonly #perIp = new Map<string, number>()
+  readonly #dropped: Counter<'why'>
   #ffmpegInfo?: { path: string, source: string, version: string, encoder: string }
   #cpuPrev = { usage: process.cpuUsage(), at: performance.now() }
   #snapTimer?: NodeJS.Timeout
   #pingTimer?: NodeJS.Timeout
 
   constructor (private readonly ctx: HttpContext) {
+    const name = 'diststream_dashboard_clients_refused_total'
+    this.#dropped = (ctx.registry.getSingleMetric(name) as Counter<'why'> | undefined) ?? new Counter({ name, help: 'Dashboard event-stream clients refused or dropped: full (MAX_CLIENTS), per_ip (MAX_CLIENTS_PER_IP), stalled (stopped reading: over MAX_CLIENT_QUEUE_BYTES queued)', labelNames: ['why'], registers: [ctx.registry] })
     const f = ctx.ffmpeg
     if (f != null) {
       const info = { path: f.ffmpeg, source: f.source, version: '', encoder: 'libx264 (CPU)' }
@@ -65,12 +85,19 @@ export class DashboardFeed {
   /** No room for another event stream. */
   get full (): boolean { return this.#clients.size >= MAX_CLIENTS }
 
+  /** Why a new event stream from `ip` is refused (counted), or undefined if it may attach. */
+  refuse (ip: string): EventsRefusal | undefined {
+    const why = this.full ? 'full' : (this.#perIp.get(ip) ?? 0) >= MAX_CLIENTS_PER_IP ? 'per_ip' : undefined
+    if (why != null) this.#dropped.inc({ why })
+    return why
+  }
+
   async snapshot (): Promise<DashboardSnapshot> {
     const edge = this.ctx.edge
     return {
       at: Date.now(),
       node: this.#nodeView(),
-      peers: peerViews(this.ctx, this.#rtt),
+      peers: peerViews(this.ctx, this.#rtt).slice(0, MAX_SNAPSHOT_PEERS),
       streams: await this.#streams(),
       workers: this.#workers.list(),
       edgeViewers: edge != null ? this.viewers.total() : null,
@@ -79,7 +106,7 @@ export class DashboardFeed {
   }
 
   /** Serves one `/api/events` client on a hijacked reply until it goes away (or {@link close}). */
-  async attach (reply: FastifyReply): Promise<void> {
+  async attach (reply: FastifyReply, ip: string): Promise<void> {
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -88,13 +115,17 @@ export class DashboardFeed {
     })
     // Retry after 2 s if the connection drops; then the current state at once.
     reply.raw.write('retry: 2000\n\n')
-    const client: Client = { reply }
+    const client: Client = { reply, ip }
     if (this.#clients.size === 0) this.#startWatching()
     this.#clients.add(client)
-    const keepAlive = setInterval(() => { reply.raw.write(': ka\n\n') }, KEEPALIVE_MS)
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1)
+    const keepAlive = setInterval(() => { this.#send(client, ': ka\n\n') }, KEEPALIVE_MS)
     const close = (): void => {
       clearInterval(keepAlive)
       if (!this.#clients.delete(client)) return
+      const n = (this.#perIp.get(ip) ?? 1) - 1
+      if (n > 0) this.#perIp.set(ip, n)
+      else this.#perIp.delete(ip)
       if (this.#clients.size === 0) this.#stopWatching()
     }
     // The response closes when the browser goes away (or the server stops).
@@ -149,7 +180,19 @@ export class DashboardFeed {
 
   #broadcast (event: string, data: unknown): void {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
-    for (const c of this.#clients) c.reply.raw.write(frame)
+    for (const c of this.#clients) this.#send(c, frame)
+  }
+
+  /** Writes to one client, or drops it (counted) once it has more than {@link MAX_CLIENT_QUEUE_BYTES} unread. */
+  #send (c: Client, frame: string): void {
+    const raw = c.reply.raw
+    if (raw.writableLength + frame.length > MAX_CLIENT_QUEUE_BYTES) {
+      this.#dropped.inc({ why: 'stalled' })
+      this.ctx.logger.info({ ip: c.ip, queued: raw.writableLength }, 'dashboard: dropped an event stream that stopped reading')
+      raw.destroy() // its 'close' removes the client
+      return
+    }
+    raw.write(frame)
   }
 
   async #pingAll (): Promise<void> {

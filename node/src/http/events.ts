@@ -8,7 +8,7 @@
  *   - `job` as the ingest's job ledger changes: `{ kind, job }`
  *     (created | state | bid | attempt-start | attempt-end | evicted).
  */
-import { DashboardFeed, MAX_CLIENTS } from './dashboard-feed.js'
+import { DashboardFeed, MAX_CLIENTS, MAX_CLIENTS_PER_IP } from './dashboard-feed.js'
 import type { HttpContext } from './context.js'
 import type { DashboardSnapshot } from './views.js'
 import type { FastifyInstance } from 'fastify'
@@ -25,13 +25,18 @@ export function registerEventRoutes (app: FastifyInstance, ctx: HttpContext): Da
 
   app.get('/api/dashboard', async (): Promise<DashboardSnapshot> => await feed.snapshot())
 
-  app.get('/api/events', async (_req, reply) => {
-    if (feed.full) {
+  app.get('/api/events', async (req, reply) => {
+    const refused = feed.refuse(req.ip)
+    if (refused === 'full') {
       void reply.code(503)
       return { error: `too many dashboard clients (${MAX_CLIENTS})` }
     }
+    if (refused === 'per_ip') {
+      void reply.code(429)
+      return { error: `too many dashboard clients from your address (${MAX_CLIENTS_PER_IP})` }
+    }
     reply.hijack()
-    await feed.attach(reply)
+    await feed.attach(reply, req.ip)
   })
 
   // Before the server closes: open event streams would otherwise keep it open.

@@ -14,15 +14,17 @@ import type { FastifyRequest } from 'fastify'
 export const jobView = (j: JobRecord): JobView => j
 
 /**
- * A source URL as the (public) GET API shows it: no credentials, query or
- * fragment (RTSP passwords, signed-URL tokens), and an upload's path inside
- * the data dir hidden.
+ * A source URL as the (public) GET API shows it: the scheme and host only
+ * (security review M4: a path can hold an upstream stream key, as in
+ * `rtmp://up/live/<key>`, and the query and credentials tokens and
+ * passwords); a local file as `file`, an upload as `upload`.
  */
 export function publicSourceUrl (ctx: Pick<HttpContext, 'config'>, raw: string): string {
-  if (raw.startsWith('/')) return raw.startsWith(ctx.config.dataDir + '/') ? 'upload' : raw
+  if (raw.startsWith('/')) return raw.startsWith(ctx.config.dataDir + '/') ? 'upload' : 'file'
+  if (raw.startsWith('file:')) return 'file'
   try {
     const u = new URL(raw)
-    return `${u.protocol}//${u.host}${u.pathname}`
+    return `${u.protocol}//${u.host}`
   } catch {
     return '' // not a URL (a malformed record): show nothing rather than the raw text
   }

@@ -61,6 +61,12 @@ export function metric (text: string, re: RegExp): number {
   return Number(re.exec(text)?.[1] ?? 0)
 }
 
+/** Resident set size of a process, in MiB (Linux /proc). */
+export async function rssMiB (pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024
+}
+
 export const sum = (c: Counts): number => Object.values(c).reduce((a, b) => a + b, 0)
 
 /** A 1 s 320x180 MPEG-TS segment with audio (the hostile peer's own "honest-looking" job). */

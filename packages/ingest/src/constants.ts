@@ -53,7 +53,17 @@ export const MAX_ANNOUNCE_NAME_BYTES = 200
 /** Our multiaddrs in each announce (the wire limit). */
 export const MAX_ANNOUNCE_ADDRS = 16
 
-/** Inbound BID and FETCH streams open at once (a worker per job bids once; edges fetch in parallel). */
+/** Inbound BID streams open at once per connection (a worker per job bids once). */
 export const MAX_INBOUND_STREAMS = 256
+/**
+ * Inbound FETCH streams open at once per connection (security review H6: was 256, each once
+ * holding a whole segment): an edge fetches at most 8 renditions of a segment in parallel and
+ * may overlap a few segments and an INDEX; 64 is also libp2p's default outbound limit per
+ * protocol, so no honest edge opens more. Serves past MAX_SERVES_PER_PEER are answered BUSY.
+ */
+export const MAX_INBOUND_FETCH_STREAMS = 64
 /** How long a bidder has to send its bid and read the ack (ms): a bid is a few bytes. */
 export const BID_EXCHANGE_TIMEOUT_MS = 5000
+
+/** Workers whose last assignment the ingest remembers (the same bound as the ReputationBook's 10,000): a forgotten one is a newcomer again, held to NEWCOMER_WINS_PER_MINUTE. */
+export const MAX_ASSIGNED_WORKERS = 10_000

@@ -2,9 +2,10 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
-import { JobLedger, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
+import { JobLedger, NewcomerBudget, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
+import { BoundedMap } from '@diststream/util'
 import { StreamAnnouncer } from './announcer.js'
-import { INGEST_DEFAULTS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
+import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
 import { StreamEndedError, StreamNotFoundError } from './errors.js'
 import { segmentReady, streamEnded, vodReady } from './events.js'
 import { handleBid } from './handlers/bid.js'
@@ -43,7 +44,8 @@ export class Ingest implements Startable {
   private readonly ending = new Set<Promise<void>>()
   /** VOD progress, in memory while processing (persisted once done). */
   private readonly progress = new Map<string, NonNullable<StreamRecord['progress']>>()
-  private readonly assigned = new Map<string, number>()
+  /** worker → when it was last given a job; bounded like the reputation book (review M13: Sybil ids). */
+  private readonly assigned = new BoundedMap<string, number>(MAX_ASSIGNED_WORKERS)
   private readonly ctx: IngestContext
   private readonly log: Logger
   private readonly announcer: StreamAnnouncer
@@ -54,8 +56,10 @@ export class Ingest implements Startable {
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
     this.workers = new ReputationBook({
-      onChange: (r) => { init.store.workers.put(r.peerId, r).catch(err => { this.log.warn({ err }, 'could not persist worker reputation') }) }
+      onChange: (r) => { init.store.workers.put(r.peerId, r).catch(err => { this.log.warn({ err }, 'could not persist worker reputation') }) },
+      onEvict: (peerId) => { init.store.workers.delete(peerId).catch(err => { this.log.warn({ err }, 'could not delete a forgotten worker\'s reputation') }) }
     })
+    const newcomers = new NewcomerBudget()
     this.ctx = {
       gossip: init.gossip,
       protocols: init.protocols,
@@ -77,6 +81,7 @@ export class Ingest implements Startable {
       workers: this.workers,
       lastAssigned: (peer) => this.assigned.get(peer),
       markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
+      newcomerWin: () => newcomers.take(),
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) }
     }
     this.ledger.on('change', ({ kind, job }) => {
@@ -120,7 +125,7 @@ export class Ingest implements Startable {
     }, { maxInboundStreams: MAX_INBOUND_STREAMS })
     await protocols.handle(PROTOCOL_FETCH, (stream, peer) => {
       this.fetchServer.serve(stream, peer).catch(err => { this.log.debug({ err, peer }, 'fetch exchange failed') })
-    }, { maxInboundStreams: MAX_INBOUND_STREAMS })
+    }, { maxInboundStreams: MAX_INBOUND_FETCH_STREAMS })
     await this.publishes.start()
     await recoverPending({ store, logger: this.log, newSession: this.newSession.bind(this), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).

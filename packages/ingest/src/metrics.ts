@@ -43,3 +43,9 @@ export function fetchServeMetrics (registry: Registry): { copies: Counter, bytes
     busy: get('diststream_fetch_busy_total', 'Fetch requests answered BUSY (enough copies served; the requester fetches from a holder)')
   }
 }
+
+/** Fetch requests the ingest refused past a serve limit, or for a file whose size is not the recorded one (security review H6). */
+export function fetchRefusedMetric (registry: Registry): Counter<'why'> {
+  const name = 'diststream_fetch_refused_total'
+  return getOrCreate(registry, name, () => new Counter<'why'>({ name, help: 'Fetch requests this ingest refused: global_limit / peer_limit (serves in flight; answered BUSY), size_mismatch (the file on disk is not the size recorded)', labelNames: ['why'], registers: [registry] }))
+}

@@ -85,6 +85,8 @@ export interface IngestContext {
   spotCheckRate: number
   lastAssigned: (peerId: string) => number | undefined
   markAssigned: (peerId: string) => void
+  /** Whether a never-tried worker may win a job outright now (NewcomerBudget: review H1). */
+  newcomerWin: () => boolean
   onSegmentStored: (stream: StreamRecord, segment: SegmentRecord) => Promise<void>
 }
 

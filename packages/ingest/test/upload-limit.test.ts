@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { UploadLimiter } from '../src/upload-limit.js'
+import { ServeLimits, UploadLimiter } from '../src/upload-limit.js'
 
 describe('UploadLimiter: the ingest serves a few copies per rendition segment', () => {
   it('serves the first maxCopies swarming peers, then answers BUSY naming them', () => {
@@ -42,5 +42,23 @@ describe('UploadLimiter: the ingest serves a few copies per rendition segment', 
     assert.equal(l.copies('k4'), 1)
     // forgotten: served again
     assert.equal(l.decide('k0', 'B', { acceptBusy: true }).serve, true)
+  })
+})
+
+describe('ServeLimits: serves in flight, globally and per peer (H6)', () => {
+  it('refuses a peer past its own limit, anyone past the global one, and frees on release', () => {
+    const l = new ServeLimits(3, 2)
+    assert.equal(l.acquire('A'), undefined)
+    assert.equal(l.acquire('A'), undefined)
+    assert.equal(l.acquire('A'), 'peer_limit')
+    assert.equal(l.acquire('B'), undefined)
+    assert.equal(l.acquire('C'), 'global_limit')
+    assert.equal(l.active, 3)
+    l.release('A')
+    assert.equal(l.acquire('C'), undefined)
+    l.release('nobody')
+    assert.equal(l.active, 3, 'releasing a peer with nothing in flight changes nothing')
+    for (const p of ['A', 'B', 'C']) l.release(p)
+    assert.equal(l.active, 0)
   })
 })

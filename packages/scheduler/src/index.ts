@@ -53,7 +53,7 @@
 export { FakeClock, systemClock, type Clock } from './clock.js'
 export { atCapacity, NEUTRAL_REPUTATION, rankBids, scoreBid, type Bid, type RankOptions } from './rank.js'
 export { Auction, type AuctionOptions } from './auction.js'
-export { selectBids, selectionWeights, type SelectOptions, type WeightedBid } from './select.js'
+export { MIN_ESTIMATE_FRACTION, NEWCOMER_WINS_PER_MINUTE, NewcomerBudget, selectBids, selectionWeights, type SelectOptions, type WeightedBid } from './select.js'
 export {
   JobLedger, MAX_BIDDERS_KEPT, TERMINAL_STATES,
   type AttemptOutcome, type AttemptRecord, type BidderRecord, type JobLedgerOptions, type JobRecord, type JobState,

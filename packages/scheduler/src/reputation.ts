@@ -38,6 +38,8 @@ export interface ReputationOptions {
   maxWorkers?: number
   /** Called after every change to a record (to persist it). */
   onChange?: (record: WorkerRecord) => void
+  /** Called with each peer dropped past `maxWorkers` (review M13: the persisted row goes too). */
+  onEvict?: (peerId: string) => void
 }
 
 /** What one attempt tells about its worker. */
@@ -72,6 +74,7 @@ export class ReputationBook {
   readonly #maxSuspension: number
   readonly #maxWorkers: number
   readonly #onChange?: (record: WorkerRecord) => void
+  readonly #onEvict?: (peerId: string) => void
   readonly #workers = new Map<string, WorkerRecord>()
 
   constructor (opts: ReputationOptions = {}) {
@@ -82,16 +85,15 @@ export class ReputationBook {
     this.#maxSuspension = opts.maxSuspensionMs ?? 10 * 60_000
     this.#maxWorkers = opts.maxWorkers ?? 10_000
     this.#onChange = opts.onChange
+    this.#onEvict = opts.onEvict
   }
 
   /** Loads persisted records (e.g. at start); invalid ones are skipped. */
   restore (records: Iterable<WorkerRecord>): number {
-    let n = 0
-    for (const r of records) {
-      if (!isRecord(r)) continue
-      this.#workers.set(r.peerId, { ...r })
-      n++
-    }
+    // Least recently seen first (the map's order), so the trim drops those.
+    const valid = [...records].filter(isRecord).sort((a, b) => a.lastSeenAt - b.lastSeenAt)
+    for (const r of valid) this.#workers.set(r.peerId, { ...r })
+    const n = valid.length
     this.#trim()
     return n
   }
@@ -200,6 +202,7 @@ export class ReputationBook {
     for (const id of this.#workers.keys()) {
       if (this.#workers.size <= this.#maxWorkers) break
       this.#workers.delete(id)
+      this.#onEvict?.(id)
     }
   }
 }

@@ -1,6 +1,41 @@
 import { atCapacity, NEUTRAL_REPUTATION, rankBids } from './rank.js'
 import type { Bid, RankOptions } from './rank.js'
 
+/**
+ * The least a transcode can take, as a share of the segment's duration (security review H1:
+ * an estimate of 0 won every draw). Even a hardware encoder making a whole ladder runs at most
+ * ~20x real time on one segment; a bid below this is taken as this.
+ */
+export const MIN_ESTIMATE_FRACTION = 1 / 20
+/**
+ * Outright wins for never-tried peers per minute and per ingest (review H1: fresh ids are
+ * free, and each one won outright). Enough to try a few real newcomers each minute.
+ */
+export const NEWCOMER_WINS_PER_MINUTE = 6
+
+/**
+ * A token bucket of newcomer wins (pure; the clock is injected): {@link NEWCOMER_WINS_PER_MINUTE}
+ * a minute, at most that many saved up.
+ */
+export class NewcomerBudget {
+  #tokens: number
+  #at: number
+  constructor (private readonly now: () => number = Date.now, private readonly perMinute = NEWCOMER_WINS_PER_MINUTE) {
+    this.#tokens = perMinute
+    this.#at = now()
+  }
+
+  /** Takes one win if there is one. */
+  take (): boolean {
+    const t = this.now()
+    this.#tokens = Math.min(this.perMinute, this.#tokens + (t - this.#at) * this.perMinute / 60_000)
+    this.#at = t
+    if (this.#tokens < 1) return false
+    this.#tokens--
+    return true
+  }
+}
+
 export interface SelectOptions {
   /** Reputation of a peer in [0, 1] (default {@link NEUTRAL_REPUTATION}); the same hook as {@link RankOptions}. */
   reputation?: (peerId: string) => number
@@ -24,6 +59,13 @@ export interface SelectOptions {
    * up is tried at once and gets a record.
    */
   lastAssigned?: (peerId: string) => number | undefined
+  /** The segment's duration: estimates below {@link MIN_ESTIMATE_FRACTION} of it count as that. */
+  durationMs?: number
+  /**
+   * Asked before a never-tried peer wins outright (e.g. {@link NewcomerBudget.take}); false: the
+   * newcomer only takes part in the draw. Default: always.
+   */
+  newcomerWin?: () => boolean
 }
 
 export interface WeightedBid {
@@ -43,6 +85,9 @@ function clampRep (r: number): number {
  *
  * ```
  * eligible : free slot (activeJobs < maxJobs), finite estimate ≥ 0, estimate ≤ maxMs
+ * estimate = max(estimate, durationMs × MIN_ESTIMATE_FRACTION), and for a never-tried peer
+ *            (with lastAssigned) at least the best estimate of a tried eligible peer:
+ *            an unproven claim to be faster counts for nothing (review H1)
  * best     = min estimate over eligible bids
  * close    : eligible and estimate ≤ max(best × factor, best + slackMs)
  * weight   = (best / estimate)^speedExponent            expected completion time
@@ -56,16 +101,21 @@ export function selectionWeights (bids: readonly Bid[], opts: SelectOptions = {}
   const maxMs = opts.maxMs ?? Infinity
   const valid = (b: Bid): boolean => Number.isFinite(b.estimateMs) && b.estimateMs >= 0
   const eligible = bids.map(b => valid(b) && !atCapacity(b) && b.estimateMs <= maxMs)
-  const estimates = bids.filter((_, i) => eligible[i]).map(b => Math.max(1, b.estimateMs))
+  const floor = Math.max(1, (opts.durationMs ?? 0) * MIN_ESTIMATE_FRACTION)
+  const untried = (b: Bid): boolean => opts.lastAssigned != null && opts.lastAssigned(b.peerId) === undefined
+  const triedEstimates = bids.filter((b, i) => eligible[i] && !untried(b)).map(b => Math.max(floor, b.estimateMs))
+  const bestTried = triedEstimates.length > 0 ? Math.min(...triedEstimates) : floor
+  const est = bids.map(b => untried(b) ? Math.max(floor, bestTried, b.estimateMs) : Math.max(floor, b.estimateMs))
+  const estimates = est.filter((_, i) => eligible[i])
   if (estimates.length === 0) return bids.map(bid => ({ bid, weight: 0, eligible: false }))
   const best = Math.min(...estimates)
   const limit = Math.max(best * (opts.factor ?? 2), best + (opts.slackMs ?? 0))
-  const close = bids.map((b, i) => eligible[i]! && Math.max(1, b.estimateMs) <= limit)
+  const close = bids.map((_, i) => eligible[i]! && est[i]! <= limit)
   const price = (b: Bid): number => (Number.isFinite(b.price) && b.price > 0 ? b.price : 0)
   const cheapest = Math.min(...bids.filter((_, i) => close[i]).map(price))
   const raw = bids.map((b, i) => {
     if (!close[i]) return 0
-    const speed = (best / Math.max(1, b.estimateMs)) ** (opts.speedExponent ?? 2)
+    const speed = (best / est[i]!) ** (opts.speedExponent ?? 2)
     const rep = 0.1 + 0.9 * clampRep(reputation(b.peerId))
     const cost = ((1 + cheapest) / (1 + price(b))) ** (opts.priceExponent ?? 1)
     return speed * rep * cost
@@ -100,7 +150,7 @@ export function selectBids (bids: readonly Bid[], opts: SelectOptions = {}): Bid
   const r = random()
   let pick = pool[pool.length - 1]!.bid
   const untried = opts.lastAssigned != null ? pool.filter(w => w.weight > 0 && opts.lastAssigned!(w.bid.peerId) === undefined) : []
-  if (untried.length > 0) {
+  if (untried.length > 0 && (opts.newcomerWin?.() ?? true)) {
     pick = untried.reduce((a, b) => (b.weight > a.weight ? b : a)).bid
   } else if (exploring) {
     pick = pool[Math.min(pool.length - 1, Math.floor(r * pool.length))]!.bid

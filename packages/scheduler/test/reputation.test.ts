@@ -85,12 +85,23 @@ describe('ReputationBook', () => {
   })
 
   it('forgets the least recently seen beyond maxWorkers', () => {
-    const book = new ReputationBook({ clock: new FakeClock(), maxWorkers: 2 })
+    const evicted: string[] = []
+    const book = new ReputationBook({ clock: new FakeClock(), maxWorkers: 2, onEvict: id => evicted.push(id) })
     book.observe('a', { outcome: 'ok' })
     book.observe('b', { outcome: 'ok' })
     book.observe('a', { outcome: 'ok' })
     book.observe('c', { outcome: 'ok' })
     assert.deepEqual(book.list().map(r => r.peerId).sort(), ['a', 'c'])
+    assert.deepEqual(evicted, ['b'], 'the persisted row of a forgotten worker goes too (M13)')
+  })
+
+  it('restores the most recently seen records past maxWorkers, and evicts the rest (M13)', () => {
+    const evicted: string[] = []
+    const book = new ReputationBook({ clock: new FakeClock(), maxWorkers: 2, onEvict: id => evicted.push(id) })
+    const rec = (peerId: string, lastSeenAt: number): any => ({ peerId, successes: 1, failures: 0, late: 0, invalid: 0, totalOk: 1, totalFailed: 0, consecutiveFailures: 0, suspensions: 0, suspendedUntil: 0, updatedAt: lastSeenAt, lastSeenAt })
+    book.restore([rec('new', 30), rec('old', 10), rec('mid', 20)])
+    assert.deepEqual(book.list().map(r => r.peerId).sort(), ['mid', 'new'])
+    assert.deepEqual(evicted, ['old'])
   })
 
   it('feeds rankBids: the reputable worker wins an equal bid', () => {

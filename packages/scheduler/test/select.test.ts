@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { selectBids, selectionWeights } from '../src/index.js'
+import { NewcomerBudget, selectBids, selectionWeights } from '../src/index.js'
 import type { Bid, SelectOptions } from '../src/index.js'
 import { bid, sequence } from './helpers.js'
 
@@ -126,5 +126,34 @@ describe('selectBids', () => {
     const none = selectBids([bid('late', { estimateMs: 9000 }), bid('later', { estimateMs: 9500 })], { maxMs: 4000, random: () => { throw new Error('not called') } })
     assert.deepEqual(none.map(b => b.peerId), ['late', 'later'])
     assert.deepEqual(selectBids([]), [])
+  })
+})
+
+describe('throwaway ids (H1)', () => {
+  it('an estimate of 0 counts as the floor; an untried peer\'s claim counts as no better than the best tried one', () => {
+    const bids = [bid('honest', { estimateMs: 1500 }), bid('sybil', { estimateMs: 0 })]
+    const tried = new Set(['honest'])
+    const w = selectionWeights(bids, { durationMs: 2000, lastAssigned: p => tried.has(p) ? 1 : undefined })
+    // Both at 1500 ms: the sybil (neutral reputation) has the same weight as an honest peer of neutral reputation.
+    assert.ok(Math.abs(w[0]!.weight - w[1]!.weight) < 1e-9, JSON.stringify(w.map(x => x.weight)))
+    // Without a tried peer the floor (duration / 20) still applies: 0 ms is no better than 100 ms.
+    const w2 = selectionWeights([bid('a', { estimateMs: 0 }), bid('b', { estimateMs: 100 })], { durationMs: 2000 })
+    assert.ok(Math.abs(w2[0]!.weight - w2[1]!.weight) < 1e-9)
+  })
+
+  it('newcomers win outright only while the budget lasts', () => {
+    let now = 0
+    const budget = new NewcomerBudget(() => now, 6)
+    const tried = new Set(['honest'])
+    let sybilWins = 0
+    for (let i = 0; i < 100; i++) {
+      const fresh = `sybil${i}`
+      const order = selectBids([bid('honest', { estimateMs: 1500 }), bid(fresh, { estimateMs: 0 })], { durationMs: 2000, lastAssigned: p => tried.has(p) ? 1 : undefined, newcomerWin: () => budget.take(), random: seeded(i), explore: 0 })
+      if (order[0]!.peerId === fresh) sybilWins++
+    }
+    // 6 outright wins, then a fair draw against an honest peer of the same (neutral) reputation: about half.
+    assert.ok(sybilWins < 75, `fresh ids won ${sybilWins} of 100`)
+    now += 60_000
+    assert.equal(budget.take(), true, 'the budget refills')
   })
 })

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { StoreVersionError } from './errors.js'
@@ -176,13 +176,20 @@ export interface Store {
   close: () => Promise<void>
 }
 
+/** The database directory's mode: its records include stream keys, so only the node's user may read them. */
+export const DB_DIR_MODE = 0o700
+
 /**
  * Opens (or creates) the store under `dataDir`. Refuses a database written
  * by an unknown format version instead of guessing.
  */
 export async function openStore (dataDir: string): Promise<Store> {
   await mkdir(dataDir, { recursive: true })
-  const db = new Level<string, unknown>(join(dataDir, 'db'), { valueEncoding: 'json' })
+  // The database holds stream keys (review M12): owner-only, also for a dir made by an older version.
+  const dbDir = join(dataDir, 'db')
+  await mkdir(dbDir, { recursive: true, mode: DB_DIR_MODE })
+  await chmod(dbDir, DB_DIR_MODE)
+  const db = new Level<string, unknown>(dbDir, { valueEncoding: 'json' })
   await db.open()
   const meta = db.sublevel<string, number>('meta', { valueEncoding: 'json' })
   const version = await meta.get('version')

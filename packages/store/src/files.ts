@@ -1,8 +1,19 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { InvalidPathError } from './errors.js'
 
 const SAFE = /^[A-Za-z0-9_-]{1,64}$/
+
+/**
+ * An open segment file, read in chunks (security review H6: a server holds
+ * one chunk per reader, never the whole file). `close()` is idempotent; the
+ * file closes by itself once `chunks` is read to the end.
+ */
+export interface SegmentFile {
+  size: number
+  chunks: AsyncIterable<Uint8Array>
+  close: () => Promise<void>
+}
 
 /**
  * Segment files on disk: `<root>/<streamId>/<rendition>/<seq>.ts`. Every
@@ -45,6 +56,32 @@ export class SegmentFiles {
       return await readFile(this.path(streamId, rendition, seq))
     } catch (err: any) {
       if (err?.code === 'ENOENT') return undefined
+      throw err
+    }
+  }
+
+  /** Opens the segment for reading in chunks of at most `chunkBytes`, or undefined if it is not on disk. */
+  async open (streamId: string, rendition: string, seq: number, chunkBytes: number): Promise<SegmentFile | undefined> {
+    let handle
+    try {
+      handle = await open(this.path(streamId, rendition, seq), 'r')
+    } catch (err: any) {
+      if (err?.code === 'ENOENT') return undefined
+      throw err
+    }
+    try {
+      const { size } = await handle.stat()
+      const stream = handle.createReadStream({ highWaterMark: chunkBytes, autoClose: true })
+      let closed = false
+      const close = async (): Promise<void> => {
+        if (closed) return
+        closed = true
+        stream.destroy()
+        await handle.close().catch((err: any) => { if (err?.code !== 'EBADF') throw err }) // EBADF: the stream closed it first
+      }
+      return { size, chunks: stream, close }
+    } catch (err) {
+      await handle.close()
       throw err
     }
   }

@@ -38,6 +38,8 @@ describe('store', () => {
     await store.segments.deleteStream('s1')
     assert.deepEqual(await store.segments.recent('s1', 3), [])
     assert.equal((await store.segments.recent('s10', 3)).length, 1)
+    // The database (stream keys) is owner-only (M12).
+    assert.equal((await stat(join(dir, 'db'))).mode & 0o777, 0o700)
     await store.close()
   })
 

@@ -13,7 +13,7 @@ export interface WorkerMetrics {
 export function createWorkerMetrics (registry: Registry): WorkerMetrics {
   const registers = [registry]
   return {
-    refused: new Counter({ name: 'diststream_worker_jobs_refused_total', help: 'Jobs and transcode requests this worker refused: limits (sizes, lengths), unknown_stream, foreign_job (not from the stream\'s ingest), unsolicited (no bid of ours to that peer), mismatch (the segment\'s bytes are larger or longer than its job declared)', labelNames: ['why'], registers }),
+    refused: new Counter({ name: 'diststream_worker_jobs_refused_total', help: 'Jobs and transcode requests this worker refused: limits (sizes, lengths), unknown_stream, foreign_job (not from the stream\'s ingest), unsolicited (no bid of ours to that peer), mismatch (the segment\'s bytes are larger or longer than its job declared), stalled_transfer (the segment came too slowly: past its size-scaled deadline or silent too long)', labelNames: ['why'], registers }),
     bids: new Counter({ name: 'diststream_worker_bids_total', help: 'Bids this worker sent', registers }),
     jobs: new Counter({ name: 'diststream_worker_jobs_total', help: 'Transcode jobs this worker ran, by outcome', labelNames: ['outcome'], registers }),
     // Set as jobs start and end (no collect-time work).

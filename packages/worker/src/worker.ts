@@ -8,6 +8,7 @@ import { Estimator } from './estimator.js'
 import { BidBook, DEFAULT_JOB_LIMITS, refuseJob, StreamOrigins } from './admission.js'
 import type { JobLimits } from './admission.js'
 import { BidSlots } from './slots.js'
+import { receiveDeadlineMs, receiveSegment } from './transfer.js'
 import { createWorkerMetrics } from './metrics.js'
 import { checkSegmentInput, InputMismatchError } from './input-check.js'
 import type { WorkerMetrics } from './metrics.js'
@@ -61,7 +62,6 @@ export const BID_TIMEOUT_MS = 2000
 export const REQUEST_TIMEOUT_MS = 10_000
 /** One whole transcode exchange (segment in, every rung made, renditions out); the ingest gives up well before. */
 export const TRANSCODE_TIMEOUT_MS = 120_000
-
 /** A job we bid on and were sent: the request and the announce it carries. */
 interface Admitted { req: TranscodeRequest, job: JobAnnounce }
 
@@ -196,14 +196,15 @@ export class Worker implements Startable {
       this.log.info({ jobId: job.jobId, streamId: job.streamId, from, why }, 'no bid: job outside this worker\'s limits')
       return
     }
-    // Full (running + promised = --max-jobs): no bid at all.
-    if (!this.slots.canBid(job.jobId)) return
+    // Full (running + promised = --max-jobs), or this ingest holds its share while others wait: no bid.
+    this.slots.want(from)
+    if (!this.slots.canBid(job.jobId, from)) return
     if (job.deadlineMs > 0 && job.deadlineMs < Date.now()) return
     // In a large network only the few workers elected for this job bid (bid-policy.ts).
     if (this.init.elected?.(job) === false) return
     const estimateMs = this.estimator.estimate(job, { active: this.slots.active, pending: this.slots.pending })
     this.bidBook.record(job, from)
-    this.slots.reserve(job.jobId)
+    this.slots.reserve(job.jobId, from)
     const bid = {
       jobId: job.jobId,
       estimateMs,
@@ -282,7 +283,7 @@ export class Worker implements Startable {
       await this.refuse(ch, req, TranscodeResponse.Status.BAD_REQUEST, outside, signal)
       return undefined
     }
-    if (!this.slots.start()) {
+    if (!this.slots.start(peer)) {
       await this.refuse(ch, req, TranscodeResponse.Status.BUSY, 'worker at capacity', signal)
       return undefined
     }
@@ -292,8 +293,8 @@ export class Worker implements Startable {
   /** Answers a refusal; the stream is reset if even that fails. */
   private async refuse (ch: MessageChannel, req: TranscodeRequest, status: TranscodeResponse.Status, error: string, signal: AbortSignal): Promise<void> {
     try {
-      // Drain the segment first: the ingest reads our answer only after sending it.
-      await ch.discardBytes(req.segmentSize, { signal })
+      // Drain the segment first: the ingest reads our answer only after sending it (within the receive deadline).
+      await ch.discardBytes(req.segmentSize, { signal: AbortSignal.any([signal, AbortSignal.timeout(receiveDeadlineMs(req.segmentSize))]) })
       await this.reply(ch, { status, error, renditions: [], elapsedMs: 0, encoder: '' })
       await ch.close({ signal })
     } catch (err: any) {
@@ -306,10 +307,12 @@ export class Worker implements Startable {
     this.metrics.active.set(this.slots.active)
     const concurrent = this.slots.active
     const started = Date.now()
-    const dir = await mkdtemp(join(this.init.workDir, `job-${job.jobId}-`))
     const log = this.log.child({ jobId: job.jobId, streamId: job.streamId, seq: job.seq, peer })
     let answered = false
+    let dir: string | undefined
     try {
+      // Inside the try (review M9): a failed mkdtemp (ENOSPC, EMFILE) answers FAILED and frees the slot.
+      dir = await mkdtemp(join(this.init.workDir, `job-${job.jobId}-`))
       const made = await this.transcodeSegment(ch, req, job, dir, signal)
       const elapsedMs = Date.now() - started
       answered = true
@@ -327,15 +330,15 @@ export class Worker implements Startable {
       log.warn({ err: err?.message ?? err }, 'transcode failed')
       await this.answerFailure(ch, err, answered, started)
     } finally {
-      this.slots.finish()
+      this.slots.finish(peer)
       this.metrics.active.set(this.slots.active)
-      await rm(dir, { recursive: true, force: true })
+      if (dir != null) await rm(dir, { recursive: true, force: true })
     }
   }
 
   /** Reads the segment into `dir`, transcodes it to every rung of the job, and reads the results back. */
   private async transcodeSegment (ch: MessageChannel, req: TranscodeRequest, job: JobAnnounce, dir: string, signal: AbortSignal): Promise<Made> {
-    const segment = await ch.readBytes(req.segmentSize, { signal })
+    const segment = await receiveSegment(ch, req.segmentSize, signal, () => { this.metrics.refused.inc({ why: 'stalled_transfer' }) })
     checkSegmentInput(segment, job)
     const input = join(dir, 'in.ts')
     await writeFile(input, segment)

@@ -123,7 +123,7 @@ export class JobRunner {
    */
   private orderBids (list: readonly Bid[], durationMs: number): Bid[] {
     const { ctx } = this.#deps
-    const ranked = selectBids(list, { reputation: p => ctx.workers.score(p), lastAssigned: ctx.lastAssigned, slackMs: durationMs / 4, maxMs: durationMs * 2 })
+    const ranked = selectBids(list, { reputation: p => ctx.workers.score(p), lastAssigned: ctx.lastAssigned, newcomerWin: ctx.newcomerWin, durationMs, slackMs: durationMs / 4, maxMs: durationMs * 2 })
     return [...ranked.filter(b => !ctx.workers.suspended(b.peerId)), ...ranked.filter(b => ctx.workers.suspended(b.peerId))]
   }
 
