@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
-import { JobLedger, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
+import { HedgeBudget, JobLedger, ReputationBook, SpeedTracker, TERMINAL_STATES } from '@diststream/scheduler'
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
 import { StreamEndedError, StreamNotFoundError } from './errors.js'
@@ -75,6 +75,9 @@ export class Ingest implements Startable {
       metrics: createIngestMetrics(init.registry),
       fitLadder: (w, h) => ladderForSource(init.ladder, w, h),
       workers: this.workers,
+      speed: new SpeedTracker(),
+      hedgeBudget: new HedgeBudget(),
+      running: new Map(),
       lastAssigned: (peer) => this.assigned.get(peer),
       markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
-import { Auction, DEFAULT_BID_K, dispatchJob, electionSize, LATE_FACTOR, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
+import { atCapacity, attemptDeadlineMs, Auction, DEFAULT_BID_K, DispatchError, dispatchJob, electionSize, hedgeAfterMs, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { BoundedMap, sleep } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
 import { runSpotCheck } from './spot-check.js'
@@ -20,10 +20,6 @@ const MAX_ANNOUNCED_JOBS = 1000
 const JOB_MIN_DEADLINE_MS = 8000
 /** …or this many segment durations. */
 const JOB_DEADLINE_DURATIONS = 4
-/** Room for moving the bytes and verifying, on top of a worker's own estimate, before a hedge starts (ms). */
-const HEDGE_SLACK_MS = 500
-/** Room past the hard deadline of an attempt (ms): a merely slow worker may still deliver. */
-const ATTEMPT_DEADLINE_SLACK_MS = 4000
 
 export interface JobRunnerDeps {
   ctx: IngestContext
@@ -127,46 +123,82 @@ export class JobRunner {
     return [...ranked.filter(b => !ctx.workers.suspended(b.peerId)), ...ranked.filter(b => ctx.workers.suspended(b.peerId))]
   }
 
-  /** Runs the attempts: bidders in order, reassigned on failure, hedged when late, rebid when every bid in hand failed. */
+  /**
+   * Runs the attempts: bidders in order, reassigned on failure, rebid when
+   * every bid in hand failed, and hedged when late against the worker's
+   * recent speed ({@link IngestContext.speed}), only onto a worker with room
+   * and within the shared {@link IngestContext.hedgeBudget}.
+   */
   private async dispatch (job: JobAnnounce, ordered: Bid[], bytes: Uint8Array, outputs: Set<AttemptOutput>, started: Map<string, number>): Promise<{ result: AttemptOutput, bid: Bid, hedged: boolean }> {
     const { ctx, log } = this.#deps
     const { jobId, seq, durationMs } = job
-    return await dispatchJob({
-      bids: ordered,
-      maxAttempts: ctx.maxAttempts,
-      clock: systemClock,
-      signal: this.#deps.signal,
-      // Late against its own estimate (with room for moving the bytes and verifying):
-      // a duplicate starts on the next bidder and both race. The hard deadline is
-      // far later, so a merely slow worker (an overloaded machine) can still
-      // deliver when nobody else can; a dead one fails at once (broken stream).
-      hedgeAfter: (b) => b.estimateMs * LATE_FACTOR + HEDGE_SLACK_MS + durationMs / 4,
-      deadlineFor: (b) => Math.max(b.estimateMs * 6, durationMs * 5) + ATTEMPT_DEADLINE_SLACK_MS,
-      rebid: async (tried) => {
-        ctx.metrics.rebids.inc()
-        const fresh = await this.collectBids(job, Math.min(ctx.maxQueueMs, durationMs * 3))
-        return this.orderBids(fresh.filter(b => !tried.has(b.peerId)), durationMs)
-      },
-      attempt: async (b, signal) => {
-        const out = await transcodeOn(ctx, b.peerId, job, bytes, signal)
-        if (signal.aborted) { await out.discard(); throw signal.reason }
-        outputs.add(out)
-        return out
-      },
-      onAttemptStart: (b, n, hedge) => {
-        if (n > 1) ctx.metrics.reassigned.inc()
-        if (hedge) ctx.metrics.hedged.inc()
-        started.set(b.peerId, Date.now())
-        ctx.ledger.startAttempt(jobId, b.peerId, Date.now())
-        ctx.markAssigned(b.peerId)
-      },
-      onAttempt: (b, outcome, reason) => {
-        const at = Date.now()
-        ctx.ledger.endAttempt(jobId, outcome, reason, at, b.peerId)
-        ctx.workers.observe(b.peerId, { outcome, elapsedMs: at - (started.get(b.peerId) ?? at), estimateMs: b.estimateMs })
-        if (outcome !== 'ok' && outcome !== 'cancelled') log.info({ seq, worker: b.peerId, outcome, reason }, 'attempt failed')
-      }
-    })
+    try {
+      const out = await dispatchJob({
+        bids: ordered,
+        maxAttempts: ctx.maxAttempts,
+        clock: systemClock,
+        signal: this.#deps.signal,
+        // Late against the worker's measured recent speed (not its idle calibration), with room for
+        // moving the bytes and verifying; the hard deadline is far later, so a merely slow worker
+        // can still deliver when nobody else can; a dead one fails at once (broken stream).
+        hedgeAfter: (b) => hedgeAfterMs(ctx.speed.adjusted(b), durationMs),
+        deadlineFor: (b) => attemptDeadlineMs(ctx.speed.adjusted(b), durationMs),
+        mayHedge: (next) => this.mayHedge(next),
+        rebid: async (tried) => {
+          ctx.metrics.rebids.inc()
+          const fresh = await this.collectBids(job, Math.min(ctx.maxQueueMs, durationMs * 3))
+          return this.orderBids(fresh.filter(b => !tried.has(b.peerId)), durationMs)
+        },
+        attempt: async (b, signal) => {
+          const out = await transcodeOn(ctx, b.peerId, job, bytes, signal)
+          if (signal.aborted) { await out.discard(); throw signal.reason }
+          outputs.add(out)
+          return out
+        },
+        onAttemptStart: (b, n, hedge) => {
+          if (n > 1) ctx.metrics.reassigned.inc()
+          if (hedge) ctx.metrics.hedged.inc()
+          started.set(b.peerId, Date.now())
+          ctx.running.set(b.peerId, (ctx.running.get(b.peerId) ?? 0) + 1)
+          ctx.ledger.startAttempt(jobId, b.peerId, Date.now())
+          ctx.markAssigned(b.peerId)
+        },
+        onAttempt: (b, outcome, reason) => {
+          const at = Date.now()
+          const left = (ctx.running.get(b.peerId) ?? 1) - 1
+          if (left > 0) ctx.running.set(b.peerId, left)
+          else ctx.running.delete(b.peerId)
+          const elapsedMs = at - (started.get(b.peerId) ?? at)
+          ctx.ledger.endAttempt(jobId, outcome, reason, at, b.peerId)
+          ctx.workers.observe(b.peerId, { outcome, elapsedMs, estimateMs: b.estimateMs })
+          if (outcome === 'ok') ctx.speed.observe(b.peerId, elapsedMs, b.estimateMs)
+          if (outcome !== 'ok' && outcome !== 'cancelled') log.info({ seq, worker: b.peerId, outcome, reason }, 'attempt failed')
+        }
+      })
+      ctx.hedgeBudget.record(Date.now(), { hedges: out.hedges })
+      return out
+    } catch (err) {
+      if (err instanceof DispatchError) ctx.hedgeBudget.record(Date.now(), { hedges: err.attempts.filter(a => a.hedge).length })
+      throw err
+    }
+  }
+
+  /**
+   * A late attempt may get a duplicate on `next` only when `next` has a free
+   * slot beyond the attempts of ours it already runs, and the hedge budget
+   * allows one: under saturation hedges would only add load.
+   */
+  private mayHedge (next: Bid): boolean {
+    const { ctx } = this.#deps
+    if (atCapacity(next) || next.activeJobs + (ctx.running.get(next.peerId) ?? 0) >= next.maxJobs) {
+      ctx.metrics.hedgeRefused.inc({ reason: 'no_spare' })
+      return false
+    }
+    if (!ctx.hedgeBudget.allow(Date.now(), true)) {
+      ctx.metrics.hedgeRefused.inc({ reason: 'budget' })
+      return false
+    }
+    return true
   }
 
   /** Moves the winning attempt's verified renditions from staging into the store. */
