@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
 import { HedgeBudget, JobLedger, ReputationBook, SpeedTracker, TERMINAL_STATES } from '@diststream/scheduler'
+import { CapacitySignal } from './capacity.js'
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
 import { StreamEndedError, StreamNotFoundError } from './errors.js'
@@ -20,6 +21,7 @@ import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, o
 import { UploadLimiter } from './upload-limit.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
 import type { IngestContext, IngestInit } from './types.js'
+import type { PeerPresence } from '@diststream/p2p'
 import type { LifecycleSweeper } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Startable } from '@libp2p/interface'
@@ -44,6 +46,13 @@ export class Ingest implements Startable {
   /** VOD progress, in memory while processing (persisted once done). */
   private readonly progress = new Map<string, NonNullable<StreamRecord['progress']>>()
   private readonly assigned = new Map<string, number>()
+  /** Wakes queued jobs when a worker may have room. */
+  private readonly capacity = new CapacitySignal()
+  /** Presence of a worker with a free slot: queued jobs go back on the market. */
+  private readonly onPresence = (p: PeerPresence): void => {
+    if (p.roles.includes('worker') && p.activeJobs < p.maxJobs) this.capacity.freed()
+  }
+
   private readonly ctx: IngestContext
   private readonly log: Logger
   private readonly announcer: StreamAnnouncer
@@ -78,6 +87,7 @@ export class Ingest implements Startable {
       speed: new SpeedTracker(),
       hedgeBudget: new HedgeBudget(),
       running: new Map(),
+      capacity: this.capacity,
       lastAssigned: (peer) => this.assigned.get(peer),
       markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) }
@@ -118,6 +128,7 @@ export class Ingest implements Startable {
       if (next != null) await store.streams.put(next)
     }
     const shutdown = this.#shutdown.signal
+    this.init.presence.on('peer', this.onPresence)
     await protocols.handle(PROTOCOL_BID, (stream, peer) => {
       handleBid(stream, peer, { components: this.init, auctions: this.ctx.auctions, ledger: this.ledger, shutdown }).catch(err => { this.log.debug({ err, peer }, 'bid exchange failed') })
     }, { maxInboundStreams: MAX_INBOUND_STREAMS })
@@ -138,6 +149,7 @@ export class Ingest implements Startable {
   async stop (): Promise<void> {
     this.#shutdown.abort()
     this.#started = false
+    this.init.presence.off('peer', this.onPresence)
     await this.sweeper?.stop()
     await this.announcer.stop()
     await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))

@@ -1,3 +1,4 @@
+import type { CapacitySignal } from './capacity.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import type { Gossip, P2PNode, PeerComponents, PresenceService, ProtocolErrorHook, Protocols } from '@diststream/p2p'
 import type { Auction, HedgeBudget, JobLedger, ReputationBook, SpeedTracker } from '@diststream/scheduler'
@@ -87,6 +88,8 @@ export interface IngestContext {
   speed: SpeedTracker
   /** Bounds hedges to a share of recent jobs, shared by every session of this ingest. */
   hedgeBudget: HedgeBudget
+  /** Raised when a worker may have room (an attempt ended, presence shows a free slot): wakes queued jobs. */
+  capacity: CapacitySignal
   /** Attempts of ours running on each worker now (a hedge needs a worker with room beyond them). */
   running: Map<string, number>
   /** Share of jobs re-run on a second worker and compared (0–1). */

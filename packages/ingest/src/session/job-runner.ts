@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
 import { atCapacity, attemptDeadlineMs, Auction, DEFAULT_BID_K, DispatchError, dispatchJob, electionSize, hedgeAfterMs, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
-import { BoundedMap, sleep } from '@diststream/util'
+import { BoundedMap } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
 import { runSpotCheck } from './spot-check.js'
 import type { AttemptOutput } from '../transcode-client.js'
@@ -12,8 +12,23 @@ import type { Bid } from '@diststream/scheduler'
 import type { RenditionRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
-/** While every worker is busy, a queued job is announced again this often (ms). */
+/**
+ * While every worker is busy, a queued job is announced again at the latest
+ * this often (ms); it goes back on the market at once when capacity appears
+ * ({@link CapacitySignal}: an attempt of ours ended, presence shows a free slot).
+ */
 export const RETRY_MS = 200
+/**
+ * An auction closes as soon as this many bids are in: one to run the job and
+ * one in hand for a busy refusal or a hedge. More bids only cost time.
+ */
+export const FIRST_BIDS_K = 2
+/**
+ * Once the first bid is in, the auction waits at most this much longer for
+ * the others (ms): an elected worker that turned busy stays quiet, and the
+ * job must not wait out the whole bid window for it.
+ */
+export const FIRST_BID_GRACE_MS = 25
 /** Recent jobs whose announce count is kept (the bid election widens with each announce). */
 const MAX_ANNOUNCED_JOBS = 1000
 /** A job's deadline is at least this far out (ms)… */
@@ -168,6 +183,8 @@ export class JobRunner {
           const left = (ctx.running.get(b.peerId) ?? 1) - 1
           if (left > 0) ctx.running.set(b.peerId, left)
           else ctx.running.delete(b.peerId)
+          // The worker has a slot again (or refused): queued jobs go back on the market now.
+          ctx.capacity.freed()
           const elapsedMs = at - (started.get(b.peerId) ?? at)
           ctx.ledger.endAttempt(jobId, outcome, reason, at, b.peerId)
           ctx.workers.observe(b.peerId, { outcome, elapsedMs, estimateMs: b.estimateMs })
@@ -213,11 +230,13 @@ export class JobRunner {
 
   /**
    * Announces a job until workers bid on it. The session's waiting jobs form
-   * a FIFO queue: only the oldest few (as many as there are workers) are on
-   * the market at a time, re-announced every RETRY_MS while every worker is
-   * busy, so a backlog drains in order instead of being passed through. The
-   * source passes through only when no worker exists at all or the job has
-   * waited `maxQueueMs`.
+   * a FIFO queue: only the oldest few (as many as the network has free slots,
+   * at least one per worker) are on the market at a time, re-announced as
+   * soon as capacity appears (at the latest every RETRY_MS) while every
+   * worker is busy, so a backlog drains in order instead of being passed
+   * through. An auction closes on its first FIRST_BIDS_K bids (or
+   * FIRST_BID_GRACE_MS after its first). The source passes through only when
+   * no worker exists at all or the job has waited `maxQueueMs`.
    */
   private async collectBids (job: JobAnnounce, maxQueueMs: number): Promise<Bid[]> {
     const { ctx, log, signal } = this.#deps
@@ -230,13 +249,20 @@ export class JobRunner {
         const workers = ctx.presence.withRole('worker')
         const known = workers.length + (ctx.localWorker ? 1 : 0)
         if (known === 0) return []
-        if (this.#waiting.indexOf(job.seq) < known) {
+        const freeSlots = workers.reduce((n, p) => n + Math.max(0, p.maxJobs - p.activeJobs), 0)
+        if (this.#waiting.indexOf(job.seq) < Math.max(known, freeSlots)) {
           const free = workers.filter(p => p.activeJobs < p.maxJobs).length
-          // Workers elect k of the free ones to bid (k doubles on each announce of the job): expect that many.
+          // Workers elect k of the free ones to bid (k doubles on each announce of the job): expect that many, or the first few.
           const n = (this.#announcements.get(job.jobId) ?? 0) + 1
           this.#announcements.set(job.jobId, n)
-          const expected = Math.min(free, electionSize(DEFAULT_BID_K, n))
-          const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: expected > 0 && !ctx.localWorker ? expected : undefined })
+          const expected = Math.min(free, electionSize(DEFAULT_BID_K, n), FIRST_BIDS_K)
+          const auction = new Auction({
+            jobId: job.jobId,
+            clock: systemClock,
+            windowMs: ctx.bidWindowMs,
+            graceMs: FIRST_BID_GRACE_MS,
+            expectedBids: expected > 0 && !ctx.localWorker ? expected : undefined
+          })
           ctx.auctions.set(job.jobId, auction)
           const now = Date.now()
           if (!announced) ctx.metrics.announced.inc()
@@ -251,12 +277,8 @@ export class JobRunner {
           if (bids.length > 0) return bids
         }
         if (Date.now() + RETRY_MS >= queueUntil) return []
-        try {
-          await sleep(RETRY_MS, signal)
-        } catch {
-          // The session was killed: no bids (the loop's own exit).
-          return []
-        }
+        // Until capacity appears (or RETRY_MS); a killed session ends the wait and the loop.
+        await ctx.capacity.wait(RETRY_MS, signal)
       }
       return []
     } finally {
