@@ -1,0 +1,128 @@
+import { systemClock, type Clock } from './clock.js'
+
+/**
+ * A segment still unfinished this many segment durations after it closed is
+ * late: normal latency is about one encode (under a duration on a machine
+ * that keeps up), so past 1.5 durations the stream is falling behind and the
+ * top rung goes, keeping a live stream within two durations of normal.
+ */
+export const SHED_LATE_DURATIONS = 1.5
+
+/**
+ * After a rung is shed, the next may go only this many durations later: the
+ * jobs already running still carry the old ladder, and the effect of a shed
+ * shows only once they are through.
+ */
+export const SHED_COOLDOWN_DURATIONS = 2
+
+/**
+ * A shed rung comes back only after this many durations in which every
+ * segment finished within {@link RESTORE_FAST_DURATIONS} and none was late
+ * (hysteresis: a restore that made it late again would flap).
+ */
+export const RESTORE_QUIET_DURATIONS = 8
+
+/** "Fast" for a restore: finished within this many durations of closing, with room for the rung that comes back. */
+export const RESTORE_FAST_DURATIONS = 0.75
+
+/** Segments tracked as unfinished at most (a stalled stream must not grow memory); the oldest are dropped first. */
+export const MAX_TRACKED_SEGMENTS = 1024
+
+export interface RungShedderOptions {
+  /** Rung names, costliest first (the order they are shed in). */
+  rungs: readonly string[]
+  /** The stream's segment duration, ms. */
+  segmentMs: number
+  /** Default {@link systemClock}. */
+  clock?: Clock
+}
+
+/** What the shedder decided, for the API and the dashboard. */
+export interface ShedState {
+  /** Rungs transcoded now, costliest first. */
+  live: string[]
+  /** Rungs shed now, costliest first. */
+  shed: string[]
+}
+
+/**
+ * Live means live: when workers cannot keep up, a live stream sheds its
+ * costliest rungs instead of letting segments queue. The stream reports each
+ * segment's close ({@link begin}) and end ({@link end}); {@link live} says
+ * which rungs the next job asks for.
+ *
+ * - **Shed**: the oldest unfinished segment is older than
+ *   {@link SHED_LATE_DURATIONS} durations → the costliest live rung goes,
+ *   at most once per {@link SHED_COOLDOWN_DURATIONS} durations. Every rung
+ *   may go: the source always plays.
+ * - **Restore**: {@link RESTORE_QUIET_DURATIONS} durations since the last
+ *   change and since the last slow segment (finished, or still unfinished,
+ *   past {@link RESTORE_FAST_DURATIONS} durations) → the last shed rung
+ *   comes back, one at a time.
+ *
+ * Pure apart from the injected clock: no timers, no I/O.
+ */
+export class RungShedder {
+  readonly #rungs: readonly string[]
+  readonly #segmentMs: number
+  readonly #clock: Clock
+  /** How many of the costliest rungs are shed now. */
+  #shed = 0
+  #lastChange: number
+  /** When a segment was last slow (not fast enough for a restore), or -Infinity. */
+  #lastSlow = -Infinity
+  /** Unfinished segments: seq → closed at. */
+  readonly #open = new Map<number, number>()
+
+  constructor (opts: RungShedderOptions) {
+    this.#rungs = [...opts.rungs]
+    this.#segmentMs = Math.max(1, opts.segmentMs)
+    this.#clock = opts.clock ?? systemClock
+    this.#lastChange = this.#clock.now()
+  }
+
+  /** A segment closed at `closedAt` and is on its way. */
+  begin (seq: number, closedAt: number): void {
+    this.#open.set(seq, closedAt)
+    if (this.#open.size > MAX_TRACKED_SEGMENTS) this.#open.delete(this.#open.keys().next().value!)
+  }
+
+  /** A segment is finished (transcoded, passed through or abandoned). */
+  end (seq: number): void {
+    const closedAt = this.#open.get(seq)
+    if (closedAt === undefined) return
+    this.#open.delete(seq)
+    const now = this.#clock.now()
+    if (now - closedAt > RESTORE_FAST_DURATIONS * this.#segmentMs) this.#lastSlow = now
+  }
+
+  /** The rungs the next job asks for, costliest first (and sheds or restores one first if it is time). */
+  live (): string[] {
+    this.#update()
+    return this.#rungs.slice(this.#shed)
+  }
+
+  state (): ShedState {
+    this.#update()
+    return { live: this.#rungs.slice(this.#shed), shed: this.#rungs.slice(0, this.#shed) }
+  }
+
+  #update (): void {
+    const now = this.#clock.now()
+    let oldest = Infinity
+    for (const at of this.#open.values()) oldest = Math.min(oldest, at)
+    const age = Number.isFinite(oldest) ? now - oldest : 0
+    if (age > RESTORE_FAST_DURATIONS * this.#segmentMs) this.#lastSlow = now
+    if (age > SHED_LATE_DURATIONS * this.#segmentMs) {
+      if (this.#shed < this.#rungs.length && now - this.#lastChange >= SHED_COOLDOWN_DURATIONS * this.#segmentMs) this.#change(+1, now)
+      return
+    }
+    const quietSince = Math.max(this.#lastChange, this.#lastSlow)
+    if (this.#shed > 0 && now - quietSince >= RESTORE_QUIET_DURATIONS * this.#segmentMs) this.#change(-1, now)
+  }
+
+  #change (by: number, now: number): void {
+    this.#shed += by
+    this.#lastChange = now
+  }
+}

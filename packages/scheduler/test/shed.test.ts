@@ -1,0 +1,90 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { FakeClock, MAX_TRACKED_SEGMENTS, RESTORE_QUIET_DURATIONS, RungShedder, SHED_COOLDOWN_DURATIONS, SHED_LATE_DURATIONS } from '../src/index.js'
+
+const SEG = 2000
+const RUNGS = ['720p', '480p', '360p']
+
+/** A stream that closes a segment every SEG ms and takes `encodeMs` to finish each (one at a time in flight per call). */
+function segment (s: RungShedder, clock: FakeClock, seq: number, encodeMs: number): void {
+  s.begin(seq, clock.now())
+  clock.advance(encodeMs)
+  s.end(seq)
+  clock.advance(SEG - encodeMs)
+}
+
+describe('RungShedder', () => {
+  it('keeps every rung while segments finish in time', () => {
+    const clock = new FakeClock()
+    const s = new RungShedder({ rungs: RUNGS, segmentMs: SEG, clock })
+    for (let i = 0; i < 50; i++) segment(s, clock, i, 1200)
+    assert.deepEqual(s.state(), { live: RUNGS, shed: [] })
+  })
+
+  it('sheds the costliest rung when the oldest unfinished segment is late, then the next after the cooldown', () => {
+    const clock = new FakeClock()
+    const s = new RungShedder({ rungs: RUNGS, segmentMs: SEG, clock })
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    s.begin(0, clock.now())
+    clock.advance(SHED_LATE_DURATIONS * SEG)
+    assert.deepEqual(s.live(), RUNGS, 'exactly at the bound: not late yet')
+    clock.advance(1)
+    assert.deepEqual(s.live(), ['480p', '360p'])
+    assert.deepEqual(s.state().shed, ['720p'])
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG - 1)
+    assert.deepEqual(s.live(), ['480p', '360p'], 'within the cooldown')
+    clock.advance(1)
+    assert.deepEqual(s.live(), ['360p'])
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    assert.deepEqual(s.live(), [], 'every rung may go: the source always plays')
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    assert.deepEqual(s.state(), { live: [], shed: RUNGS })
+  })
+
+  it('restores the last shed rung after a quiet spell of fast segments, one at a time (hysteresis)', () => {
+    const clock = new FakeClock()
+    const s = new RungShedder({ rungs: RUNGS, segmentMs: SEG, clock })
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    s.begin(0, clock.now())
+    clock.advance(SHED_LATE_DURATIONS * SEG + 1)
+    assert.deepEqual(s.live(), ['480p', '360p'])
+    s.end(0)
+    // Fast again, but not yet for the whole quiet spell (the late segment counts against it).
+    for (let i = 1; i < RESTORE_QUIET_DURATIONS - 1; i++) segment(s, clock, i, 500)
+    assert.deepEqual(s.state().shed, ['720p'], 'the late segment ended inside this spell')
+    for (let i = 0; i < RESTORE_QUIET_DURATIONS + 1; i++) segment(s, clock, 100 + i, 500)
+    assert.deepEqual(s.state(), { live: RUNGS, shed: [] })
+    // One at a time: shed two, and the second comes back a whole quiet spell before the first.
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    s.begin(200, clock.now())
+    clock.advance(SHED_LATE_DURATIONS * SEG + 1)
+    s.live()
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    assert.deepEqual(s.live(), ['360p'])
+    s.end(200)
+    for (let i = 0; i < RESTORE_QUIET_DURATIONS; i++) segment(s, clock, 300 + i, 500)
+    assert.deepEqual(s.live(), ['480p', '360p'])
+    for (let i = 0; i < RESTORE_QUIET_DURATIONS; i++) segment(s, clock, 400 + i, 500)
+    assert.deepEqual(s.live(), RUNGS)
+  })
+
+  it('a slow (not late) segment holds a restore back', () => {
+    const clock = new FakeClock()
+    const s = new RungShedder({ rungs: RUNGS, segmentMs: SEG, clock })
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    s.begin(0, clock.now())
+    clock.advance(SHED_LATE_DURATIONS * SEG + 1)
+    s.live()
+    s.end(0)
+    for (let i = 1; i < 40; i++) segment(s, clock, i, 1800) // 0.9 durations: keeps up, but no room for the rung back
+    assert.deepEqual(s.state().shed, ['720p'])
+  })
+
+  it('forgets unfinished segments beyond its bound, oldest first', () => {
+    const clock = new FakeClock()
+    const s = new RungShedder({ rungs: RUNGS, segmentMs: SEG, clock })
+    for (let i = 0; i <= MAX_TRACKED_SEGMENTS; i++) s.begin(i, clock.now() + i)
+    s.end(0) // dropped already: no effect
+    assert.deepEqual(s.live(), RUNGS)
+  })
+})
