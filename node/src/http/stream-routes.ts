@@ -51,13 +51,15 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
   })
 
   app.get('/api/streams', async (req) => {
-    return (await ingestOf(ctx).listStreams()).map(s => streamView(ctx, req, s))
+    const ingest = ingestOf(ctx)
+    return (await ingest.listStreams()).map(s => streamView(ctx, req, s, false, ingest.rungState(s.id)))
   })
 
   app.get<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
-    const s = await ingestOf(ctx).getStream(req.params.id)
+    const ingest = ingestOf(ctx)
+    const s = await ingest.getStream(req.params.id)
     if (s == null) throw new HttpError(404, `no stream ${req.params.id}`)
-    return streamView(ctx, req, s)
+    return streamView(ctx, req, s, false, ingest.rungState(s.id))
   })
 
   app.delete<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {

@@ -22,7 +22,7 @@ import { UploadLimiter } from './upload-limit.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
 import type { IngestContext, IngestInit } from './types.js'
 import type { PeerPresence } from '@diststream/p2p'
-import type { LifecycleSweeper } from '@diststream/scheduler'
+import type { LifecycleSweeper, ShedState } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Startable } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -116,6 +116,11 @@ export class Ingest implements Startable {
 
   /** Streams being published right now. */
   activeStreams (): string[] { return [...this.sessions.keys()] }
+
+  /** Which rungs of a live stream being published are transcoded now and which are shed (undefined: not live here, or no ladder yet). */
+  rungState (streamId: string): ShedState | undefined {
+    return this.sessions.get(streamId)?.rungState()
+  }
 
   async start (): Promise<void> {
     if (this.#shutdown.signal.aborted) this.#shutdown = new AbortController()
@@ -226,6 +231,8 @@ export class Ingest implements Startable {
       rwTimeoutMs: 0,
       maxRestarts: 0,
       maxQueueMs: VOD_MAX_QUEUE_MS,
+      // Not live: every rung, however long the queue (no shedding).
+      vod: true,
       // The whole file is cut at once: segments wait on disk, a few in memory and on the market.
       maxInflight: VOD_MAX_INFLIGHT,
       onProgress: ({ cut, done }) => {

@@ -58,6 +58,8 @@ export interface IngestMetrics {
   /** Hedges not started: `no_spare` (the next bidder has no free slot), `budget` (the HedgeBudget's share is spent). */
   hedgeRefused: Counter<'reason'>
   rebids: Counter
+  /** Rungs left out of live jobs because segments fell behind (one per rung per segment). */
+  shedRungs: Counter
   spotChecks: Counter<'verdict'>
   segmentLatency: Histogram
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
-import { atCapacity, attemptDeadlineMs, Auction, DEFAULT_BID_K, DispatchError, dispatchJob, electionSize, hedgeAfterMs, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
+import { atCapacity, attemptDeadlineMs, Auction, DEFAULT_BID_K, DispatchError, dispatchJob, electionSize, hedgeAfterMs, RungShedder, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { BoundedMap } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
 import { runSpotCheck } from './spot-check.js'
@@ -8,7 +8,7 @@ import type { AttemptOutput } from '../transcode-client.js'
 import type { IngestContext } from '../types.js'
 import type { JobAnnounce, Rung } from '@diststream/protocol'
 import type { ProbeResult, RungSpec } from '@diststream/media'
-import type { Bid } from '@diststream/scheduler'
+import type { Bid, ShedState } from '@diststream/scheduler'
 import type { RenditionRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
@@ -50,6 +50,8 @@ export interface JobRunnerDeps {
   maxQueueMs?: number
   /** Keeps background work (spot checks) in the session's in-flight set. */
   track: (p: Promise<void>) => void
+  /** A live stream: shed the costliest rungs when segments fall behind (RungShedder); not for a VOD. */
+  shed?: boolean
 }
 
 /**
@@ -63,13 +65,34 @@ export class JobRunner {
   /** How often each recent job was announced (the bid election widens with each). */
   readonly #announcements = new BoundedMap<string, number>(MAX_ANNOUNCED_JOBS)
   readonly #deps: JobRunnerDeps
+  /** Live streams: which rungs the next job asks for (made with the first ladder). */
+  #shedder?: RungShedder
 
   constructor (deps: JobRunnerDeps) {
     this.#deps = deps
   }
 
   /** Runs the job market for one segment; returns the verified renditions (stored), or [] to pass the source through. */
-  async transcode (seq: number, durationMs: number, bytes: Uint8Array, src: ProbeResult, ladder: RungSpec[]): Promise<RenditionRecord[]> {
+  async transcode (seq: number, durationMs: number, bytes: Uint8Array, src: ProbeResult, full: RungSpec[], closedAt = Date.now()): Promise<RenditionRecord[]> {
+    if (this.#deps.shed !== true || full.length === 0) return await this.runJob(seq, durationMs, bytes, src, full)
+    this.#shedder ??= new RungShedder({ rungs: [...full].sort((a, b) => b.width * b.height - a.width * a.height).map(r => r.name), segmentMs: durationMs })
+    const shedder = this.#shedder
+    const live = new Set(shedder.live())
+    const ladder = full.filter(r => live.has(r.name))
+    if (ladder.length < full.length) this.#deps.ctx.metrics.shedRungs.inc(full.length - ladder.length)
+    shedder.begin(seq, closedAt)
+    try {
+      return await this.runJob(seq, durationMs, bytes, src, ladder)
+    } finally {
+      shedder.end(seq)
+    }
+  }
+
+  /** Live rungs and shed rungs now (undefined for a VOD, or before the first segment). */
+  rungState (): ShedState | undefined { return this.#shedder?.state() }
+
+  /** The job market for one segment and `ladder`. */
+  private async runJob (seq: number, durationMs: number, bytes: Uint8Array, src: ProbeResult, ladder: RungSpec[]): Promise<RenditionRecord[]> {
     const { ctx, log } = this.#deps
     if (ladder.length === 0) return []
     const job = this.buildJob(seq, durationMs, bytes, src, ladder)
