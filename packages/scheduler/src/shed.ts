@@ -9,11 +9,12 @@ import { systemClock, type Clock } from './clock.js'
 export const SHED_LATE_DURATIONS = 1.5
 
 /**
- * After a rung is shed, the next may go only this many durations later: the
- * jobs already running still carry the old ladder, and the effect of a shed
- * shows only once they are through.
+ * After a rung is shed, the next may go only this many durations later, and
+ * only for a segment that itself began after the change: the jobs already
+ * queued and running still carry the old ladder, and the segments behind
+ * them wait for them; the effect of a shed shows only once they are through.
  */
-export const SHED_COOLDOWN_DURATIONS = 2
+export const SHED_COOLDOWN_DURATIONS = 3
 
 /**
  * A shed rung comes back only after this many durations in which every
@@ -51,9 +52,9 @@ export interface ShedState {
  * segment's close ({@link begin}) and end ({@link end}); {@link live} says
  * which rungs the next job asks for.
  *
- * - **Shed**: the oldest unfinished segment is older than
- *   {@link SHED_LATE_DURATIONS} durations → the costliest live rung goes,
- *   at most once per {@link SHED_COOLDOWN_DURATIONS} durations. Every rung
+ * - **Shed**: the oldest unfinished segment begun on the current ladder is
+ *   older than {@link SHED_LATE_DURATIONS} durations → the costliest live
+ *   rung goes, at most once per {@link SHED_COOLDOWN_DURATIONS} durations. Every rung
  *   may go: the source always plays.
  * - **Restore**: {@link RESTORE_QUIET_DURATIONS} durations since the last
  *   change and since the last slow segment (finished, or still unfinished,
@@ -71,8 +72,10 @@ export class RungShedder {
   #lastChange: number
   /** When a segment was last slow (not fast enough for a restore), or -Infinity. */
   #lastSlow = -Infinity
-  /** Unfinished segments: seq → closed at. */
-  readonly #open = new Map<number, number>()
+  /** Ladder changes so far: a segment begun before the last one carries the old ladder. */
+  #epoch = 0
+  /** Unfinished segments: seq → closed at, and the ladder change they began after. */
+  readonly #open = new Map<number, { closedAt: number, epoch: number }>()
 
   constructor (opts: RungShedderOptions) {
     this.#rungs = [...opts.rungs]
@@ -83,17 +86,17 @@ export class RungShedder {
 
   /** A segment closed at `closedAt` and is on its way. */
   begin (seq: number, closedAt: number): void {
-    this.#open.set(seq, closedAt)
+    this.#open.set(seq, { closedAt, epoch: this.#epoch })
     if (this.#open.size > MAX_TRACKED_SEGMENTS) this.#open.delete(this.#open.keys().next().value!)
   }
 
   /** A segment is finished (transcoded, passed through or abandoned). */
   end (seq: number): void {
-    const closedAt = this.#open.get(seq)
-    if (closedAt === undefined) return
+    const open = this.#open.get(seq)
+    if (open === undefined) return
     this.#open.delete(seq)
     const now = this.#clock.now()
-    if (now - closedAt > RESTORE_FAST_DURATIONS * this.#segmentMs) this.#lastSlow = now
+    if (now - open.closedAt > RESTORE_FAST_DURATIONS * this.#segmentMs) this.#lastSlow = now
   }
 
   /** The rungs the next job asks for, costliest first (and sheds or restores one first if it is time). */
@@ -110,10 +113,16 @@ export class RungShedder {
   #update (): void {
     const now = this.#clock.now()
     let oldest = Infinity
-    for (const at of this.#open.values()) oldest = Math.min(oldest, at)
+    let oldestCurrent = Infinity
+    for (const { closedAt, epoch } of this.#open.values()) {
+      oldest = Math.min(oldest, closedAt)
+      if (epoch === this.#epoch) oldestCurrent = Math.min(oldestCurrent, closedAt)
+    }
     const age = Number.isFinite(oldest) ? now - oldest : 0
+    // Only a segment on the current ladder says the current ladder is too much.
+    const currentAge = Number.isFinite(oldestCurrent) ? now - oldestCurrent : 0
     if (age > RESTORE_FAST_DURATIONS * this.#segmentMs) this.#lastSlow = now
-    if (age > SHED_LATE_DURATIONS * this.#segmentMs) {
+    if (currentAge > SHED_LATE_DURATIONS * this.#segmentMs) {
       if (this.#shed < this.#rungs.length && now - this.#lastChange >= SHED_COOLDOWN_DURATIONS * this.#segmentMs) this.#change(+1, now)
       return
     }
@@ -123,6 +132,7 @@ export class RungShedder {
 
   #change (by: number, now: number): void {
     this.#shed += by
+    this.#epoch++
     this.#lastChange = now
   }
 }
