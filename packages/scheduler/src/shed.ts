@@ -23,7 +23,13 @@ export const SHED_COOLDOWN_DURATIONS = 3
  */
 export const RESTORE_QUIET_DURATIONS = 8
 
-/** "Fast" for a restore: finished within this many durations of closing, with room for the rung that comes back. */
+/**
+ * "Fast" for a restore: a segment's time from closing to finished, scaled up
+ * by the cost the rung that would come back adds (cost ∝ weight, e.g.
+ * pixels), is within this many durations. A worker that only just keeps up
+ * with the smaller ladder does not get the bigger one back (it would fall
+ * behind at once, and the rung would flap).
+ */
 export const RESTORE_FAST_DURATIONS = 0.75
 
 /** Segments tracked as unfinished at most (a stalled stream must not grow memory); the oldest are dropped first. */
@@ -32,6 +38,8 @@ export const MAX_TRACKED_SEGMENTS = 1024
 export interface RungShedderOptions {
   /** Rung names, costliest first (the order they are shed in). */
   rungs: readonly string[]
+  /** Each rung's relative cost, same order (e.g. pixels per frame); default 1 each. */
+  weights?: readonly number[]
   /** The stream's segment duration, ms. */
   segmentMs: number
   /** Default {@link systemClock}. */
@@ -58,13 +66,15 @@ export interface ShedState {
  *   may go: the source always plays.
  * - **Restore**: {@link RESTORE_QUIET_DURATIONS} durations since the last
  *   change and since the last slow segment (finished, or still unfinished,
- *   past {@link RESTORE_FAST_DURATIONS} durations) → the last shed rung
- *   comes back, one at a time.
+ *   past {@link RESTORE_FAST_DURATIONS} durations once scaled by the cost
+ *   of the rung that would come back) → the last shed rung comes back, one
+ *   at a time.
  *
  * Pure apart from the injected clock: no timers, no I/O.
  */
 export class RungShedder {
   readonly #rungs: readonly string[]
+  readonly #weights: readonly number[]
   readonly #segmentMs: number
   readonly #clock: Clock
   /** How many of the costliest rungs are shed now. */
@@ -79,6 +89,7 @@ export class RungShedder {
 
   constructor (opts: RungShedderOptions) {
     this.#rungs = [...opts.rungs]
+    this.#weights = this.#rungs.map((_, i) => Math.max(0, opts.weights?.[i] ?? 1))
     this.#segmentMs = Math.max(1, opts.segmentMs)
     this.#clock = opts.clock ?? systemClock
     this.#lastChange = this.#clock.now()
@@ -96,7 +107,7 @@ export class RungShedder {
     if (open === undefined) return
     this.#open.delete(seq)
     const now = this.#clock.now()
-    if (now - open.closedAt > RESTORE_FAST_DURATIONS * this.#segmentMs) this.#lastSlow = now
+    if (this.#slow(now - open.closedAt)) this.#lastSlow = now
   }
 
   /** The rungs the next job asks for, costliest first (and sheds or restores one first if it is time). */
@@ -121,13 +132,23 @@ export class RungShedder {
     const age = Number.isFinite(oldest) ? now - oldest : 0
     // Only a segment on the current ladder says the current ladder is too much.
     const currentAge = Number.isFinite(oldestCurrent) ? now - oldestCurrent : 0
-    if (age > RESTORE_FAST_DURATIONS * this.#segmentMs) this.#lastSlow = now
+    if (this.#slow(age)) this.#lastSlow = now
     if (currentAge > SHED_LATE_DURATIONS * this.#segmentMs) {
       if (this.#shed < this.#rungs.length && now - this.#lastChange >= SHED_COOLDOWN_DURATIONS * this.#segmentMs) this.#change(+1, now)
       return
     }
     const quietSince = Math.max(this.#lastChange, this.#lastSlow)
     if (this.#shed > 0 && now - quietSince >= RESTORE_QUIET_DURATIONS * this.#segmentMs) this.#change(-1, now)
+  }
+
+  /** Too slow for a restore: `ms` scaled by the cost the next rung back would add. */
+  #slow (ms: number): boolean {
+    if (this.#shed === 0) return ms > RESTORE_FAST_DURATIONS * this.#segmentMs
+    const live = this.#weights.slice(this.#shed).reduce((a, b) => a + b, 0)
+    const back = this.#weights[this.#shed - 1]!
+    // With no rung live, nothing runs: the quiet spell itself is the probe.
+    const scale = live > 0 ? (live + back) / live : 1
+    return ms * scale > RESTORE_FAST_DURATIONS * this.#segmentMs
   }
 
   #change (by: number, now: number): void {

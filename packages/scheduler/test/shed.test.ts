@@ -93,4 +93,19 @@ describe('RungShedder', () => {
     s.end(0) // dropped already: no effect
     assert.deepEqual(s.live(), RUNGS)
   })
+
+  it('weights: a ladder that only just keeps up does not get the costly rung back', () => {
+    const clock = new FakeClock()
+    // 360p and 240p by pixels: 240p alone at 1100 ms would be ~3.6 s with 360p back.
+    const s = new RungShedder({ rungs: ['360p', '240p'], weights: [230_400, 102_240], segmentMs: SEG, clock })
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    s.begin(0, clock.now())
+    clock.advance(SHED_LATE_DURATIONS * SEG + 1)
+    assert.deepEqual(s.live(), ['240p'])
+    s.end(0)
+    for (let i = 1; i < 40; i++) segment(s, clock, i, 1100)
+    assert.deepEqual(s.state().shed, ['360p'], '1.1 s × (332 ÷ 102) is over 0.75 durations')
+    for (let i = 40; i < 40 + RESTORE_QUIET_DURATIONS + 1; i++) segment(s, clock, i, 300)
+    assert.deepEqual(s.state().shed, [], '0.3 s × 3.25 is under 0.75 durations')
+  })
 })

@@ -75,7 +75,11 @@ export class JobRunner {
   /** Runs the job market for one segment; returns the verified renditions (stored), or [] to pass the source through. */
   async transcode (seq: number, durationMs: number, bytes: Uint8Array, src: ProbeResult, full: RungSpec[], closedAt = Date.now()): Promise<RenditionRecord[]> {
     if (this.#deps.shed !== true || full.length === 0) return await this.runJob(seq, durationMs, bytes, src, full)
-    this.#shedder ??= new RungShedder({ rungs: [...full].sort((a, b) => b.width * b.height - a.width * a.height).map(r => r.name), segmentMs: durationMs })
+    if (this.#shedder === undefined) {
+      // Costliest first; a rung's cost taken as its pixels per frame.
+      const byCost = [...full].sort((a, b) => b.width * b.height - a.width * a.height)
+      this.#shedder = new RungShedder({ rungs: byCost.map(r => r.name), weights: byCost.map(r => r.width * r.height), segmentMs: durationMs })
+    }
     const shedder = this.#shedder
     const live = new Set(shedder.live())
     const ladder = full.filter(r => live.has(r.name))
