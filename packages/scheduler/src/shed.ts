@@ -32,6 +32,13 @@ export const RESTORE_QUIET_DURATIONS = 8
  */
 export const RESTORE_FAST_DURATIONS = 0.75
 
+/**
+ * The cheapest rungs never shed: the least a viewer on the ladder keeps
+ * (the source plays too, but it is the costliest to watch), and the rung
+ * costs least to make. With a one-rung ladder nothing is shed.
+ */
+export const MIN_LIVE_RUNGS = 1
+
 /** Segments tracked as unfinished at most (a stalled stream must not grow memory); the oldest are dropped first. */
 export const MAX_TRACKED_SEGMENTS = 1024
 
@@ -62,8 +69,8 @@ export interface ShedState {
  *
  * - **Shed**: the oldest unfinished segment begun on the current ladder is
  *   older than {@link SHED_LATE_DURATIONS} durations → the costliest live
- *   rung goes, at most once per {@link SHED_COOLDOWN_DURATIONS} durations. Every rung
- *   may go: the source always plays.
+ *   rung goes, at most once per {@link SHED_COOLDOWN_DURATIONS} durations,
+ *   down to the {@link MIN_LIVE_RUNGS} cheapest (the source always plays).
  * - **Restore**: {@link RESTORE_QUIET_DURATIONS} durations since the last
  *   change and since the last slow segment (finished, or still unfinished,
  *   past {@link RESTORE_FAST_DURATIONS} durations once scaled by the cost
@@ -134,7 +141,7 @@ export class RungShedder {
     const currentAge = Number.isFinite(oldestCurrent) ? now - oldestCurrent : 0
     if (this.#slow(age)) this.#lastSlow = now
     if (currentAge > SHED_LATE_DURATIONS * this.#segmentMs) {
-      if (this.#shed < this.#rungs.length && now - this.#lastChange >= SHED_COOLDOWN_DURATIONS * this.#segmentMs) this.#change(+1, now)
+      if (this.#shed < this.#rungs.length - MIN_LIVE_RUNGS && now - this.#lastChange >= SHED_COOLDOWN_DURATIONS * this.#segmentMs) this.#change(+1, now)
       return
     }
     const quietSince = Math.max(this.#lastChange, this.#lastSlow)

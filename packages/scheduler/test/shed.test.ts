@@ -39,10 +39,9 @@ describe('RungShedder', () => {
     assert.deepEqual(s.live(), ['360p'], 'a segment on the new ladder is late too')
     s.begin(2, clock.now())
     clock.advance(SHED_LATE_DURATIONS * SEG + 1)
-    assert.deepEqual(s.live(), ['360p'], 'within the cooldown')
     clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
-    assert.deepEqual(s.live(), [], 'every rung may go: the source always plays')
-    assert.deepEqual(s.state(), { live: [], shed: RUNGS })
+    assert.deepEqual(s.live(), ['360p'], 'the cheapest rung stays (MIN_LIVE_RUNGS)')
+    assert.deepEqual(s.state(), { live: ['360p'], shed: ['720p', '480p'] })
   })
 
   it('restores the last shed rung after a quiet spell of fast segments, one at a time (hysteresis)', () => {
@@ -92,6 +91,30 @@ describe('RungShedder', () => {
     for (let i = 0; i <= MAX_TRACKED_SEGMENTS; i++) s.begin(i, clock.now() + i)
     s.end(0) // dropped already: no effect
     assert.deepEqual(s.live(), RUNGS)
+  })
+
+  it('sheds at most once per cooldown', () => {
+    const clock = new FakeClock()
+    const s = new RungShedder({ rungs: RUNGS, segmentMs: SEG, clock })
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG)
+    s.begin(0, clock.now())
+    clock.advance(SHED_LATE_DURATIONS * SEG + 1)
+    assert.deepEqual(s.live(), ['480p', '360p'])
+    s.begin(1, clock.now())
+    clock.advance(SHED_LATE_DURATIONS * SEG + 1)
+    assert.deepEqual(s.live(), ['480p', '360p'], 'segment 1 is late, but within the cooldown')
+    clock.advance(SHED_COOLDOWN_DURATIONS * SEG - SHED_LATE_DURATIONS * SEG - 2)
+    assert.deepEqual(s.live(), ['480p', '360p'], 'still within the cooldown')
+    clock.advance(1)
+    assert.deepEqual(s.live(), ['360p'])
+  })
+
+  it('a one-rung ladder sheds nothing', () => {
+    const clock = new FakeClock()
+    const s = new RungShedder({ rungs: ['240p'], segmentMs: SEG, clock })
+    s.begin(0, clock.now())
+    clock.advance(20 * SEG)
+    assert.deepEqual(s.state(), { live: ['240p'], shed: [] })
   })
 
   it('weights: a ladder that only just keeps up does not get the costly rung back', () => {
