@@ -175,7 +175,8 @@ export class DashboardFeed {
 
   async #streams (): Promise<DashboardStreamView[]> {
     if (this.ctx.ingest == null) return []
-    return (await this.ctx.ingest.listStreams()).map(s => dashboardStreamView(s, this.viewers.count(s.id)))
+    const ingest = this.ctx.ingest
+    return (await ingest.listStreams()).map(s => dashboardStreamView(s, this.viewers.count(s.id), ingest.rungState(s.id)))
   }
 
   #broadcast (event: string, data: unknown): void {
