@@ -26,7 +26,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { pino } from 'pino'
 import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
-import { evilBidHandler, evilFetchHandler, frame, junk, makeTsSegment, metric, outcome, protocolErrors, refusedCount, sendJob, sum } from './helpers/hostile.js'
+import { abuseProtocol, evilBidHandler, evilFetchHandler, frame, junk, makeTsSegment, metric, protocolErrors, refusedCount, sendJob, sum } from './helpers/hostile.js'
 import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { JobAnnounce } from '@diststream/protocol'
@@ -98,19 +98,7 @@ describe('hostile peers against a real node', { timeout: 240_000 }, () => {
 
   /** Opens `protocol`, sends `bytes` (then half-closes if `end`), expects the node to end the stream and count a protocol error. */
   async function abuse (protocol: string, what: string, bytes: Uint8Array, opts: { end?: boolean, reason?: string } = {}): Promise<void> {
-    const before = await protocolErrors(http)
-    const stream = await open(protocol)
-    if (bytes.byteLength > 0) stream.send(bytes)
-    if (opts.end === true) await stream.close().catch(() => { /* the node may reset first: that is what is tested */ })
-    const how = await outcome(stream)
-    assert.notEqual(how, 'open', `${protocol} ${what}: the node must end the stream`)
-    const afterCounts = await waitUntil(async () => {
-      const c = await protocolErrors(http)
-      return sum(c) > sum(before) ? c : undefined
-    }, 10_000, `${protocol} ${what}: a protocol error to be counted`)
-    if (opts.reason != null) {
-      assert.ok((afterCounts[opts.reason] ?? 0) > (before[opts.reason] ?? 0), `${protocol} ${what}: counted as ${opts.reason}: ${JSON.stringify(before)} → ${JSON.stringify(afterCounts)}`)
-    }
+    await abuseProtocol(async () => await open(protocol), http, `${protocol} ${what}`, bytes, opts)
   }
 
   it('bid: junk is refused and counted; a proper bid still gets its answer', async () => {

@@ -8,7 +8,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { codecs, FetchRequest, FetchResponse, MessageChannel } from '@diststream/protocol'
-import { getText } from './cluster.js'
+import assert from 'node:assert/strict'
+import { getText, waitUntil } from './cluster.js'
 import type { Stream } from '@libp2p/interface'
 import type { JobAnnounce, TranscodeResponse } from '@diststream/protocol'
 
@@ -143,4 +144,24 @@ export function junk (wrongMessage: Uint8Array): Array<[string, Uint8Array, { en
     ['a truncated frame', new Uint8Array([...varint(200), ...randomBytes(20)]), { end: true, reason: 'unexpected_end' }],
     ['nothing at all', new Uint8Array(0), { end: true, reason: 'unexpected_end' }]
   ]
+}
+
+/**
+ * Opens a stream (`open`), sends `bytes` (then half-closes if `end`), expects the node to end the
+ * stream and count a protocol error (as `reason`, when given) on its /metrics at `http`.
+ */
+export async function abuseProtocol (open: () => Promise<Stream>, http: string, label: string, bytes: Uint8Array, opts: { end?: boolean, reason?: string } = {}): Promise<void> {
+  const before = await protocolErrors(http)
+  const stream = await open()
+  if (bytes.byteLength > 0) stream.send(bytes)
+  if (opts.end === true) await stream.close().catch(() => { /* the node may reset first: that is what is tested */ })
+  const how = await outcome(stream)
+  assert.notEqual(how, 'open', `${label}: the node must end the stream`)
+  const afterCounts = await waitUntil(async () => {
+    const c = await protocolErrors(http)
+    return sum(c) > sum(before) ? c : undefined
+  }, 10_000, `${label}: a protocol error to be counted`)
+  if (opts.reason != null) {
+    assert.ok((afterCounts[opts.reason] ?? 0) > (before[opts.reason] ?? 0), `${label}: counted as ${opts.reason}: ${JSON.stringify(before)} → ${JSON.stringify(afterCounts)}`)
+  }
 }
