@@ -192,10 +192,12 @@ describe('stream ownership against a hostile peer', { timeout: 420_000 }, () => 
         }
       })()
       let before = 0
+      let restartedAt = 0
       try {
         // Hang up first: a dial to the restarted B must not reuse the dead connection (replays would go nowhere).
         await evil.hangUp(peerIdFromString((await b.info).peerId))
         b = await cluster.restart(b)
+        restartedAt = Date.now()
         bHttp = (await b.info).http
         await connect(b)
         before = await invalid(bHttp)
@@ -207,8 +209,11 @@ describe('stream ownership against a hostile peer', { timeout: 420_000 }, () => 
       await waitUntil(async () => await invalid(bHttp) > before, 15_000, 'B to count the racing forgeries')
       // A's own ENDED for X, signed by A, replayed to B (whose gossip seen-cache is new since the restart).
       const ended = captured.find(m => { const s = decodeAnnounce(m); return s?.streamId === x.id && s.state === StreamAnnounce.State.ENDED })!
-      const mid = await invalid(bHttp)
+      // B's worker binds X only from a gossip announcement (its edge took X from the DHT): wait for A's next
+      // LIVE announce of X after the restart (newcomer round or keep-alive), which B hears as the attacker does.
+      await waitUntil(async () => captured.some(m => { const s = decodeAnnounce(m); return s?.streamId === x.id && s.state === StreamAnnounce.State.LIVE && s.updatedAtMs > restartedAt }), 30_000, 'A to announce X live after B\'s restart', 250)
       await subscribed(b)
+      const mid = await invalid(bHttp)
       assert.ok(replay(evil, (await b.info).peerId, ended), 'the replay was sent')
       await waitUntil(async () => await invalid(bHttp) >= mid + 2, 15_000, 'B\'s edge and worker to refuse the stale ENDED')
       assert.equal(await playsLive(bHttp), true, 'X still plays at B')
