@@ -175,8 +175,7 @@ export class DashboardFeed {
 
   async #streams (): Promise<DashboardStreamView[]> {
     if (this.ctx.ingest == null) return []
-    const ingest = this.ctx.ingest
-    return (await ingest.listStreams()).map(s => dashboardStreamView(s, this.viewers.count(s.id), ingest.rungState(s.id)))
+    return (await this.ctx.ingest.listStreams()).map(s => dashboardStreamView(s, this.viewers.count(s.id)))
   }
 
   #broadcast (event: string, data: unknown): void {

@@ -4,7 +4,7 @@
  * the routes and the dashboard feed.
  */
 import type { HttpContext } from './context.js'
-import type { DashboardStreamView, JobView, NodeInfoView, PeerView, RungsView, StreamView, WorkerInfoView } from './views.js'
+import type { DashboardStreamView, JobView, NodeInfoView, PeerView, StreamView, WorkerInfoView } from './views.js'
 import type { JobRecord } from '@diststream/scheduler'
 import type { StreamRecord } from '@diststream/store'
 import type { Worker } from '@diststream/worker'
@@ -37,7 +37,7 @@ function hostOf (req: FastifyRequest): string {
 }
 
 /** A stream for `/api/streams`; `withKey` adds its publish key and RTMP URL (the answer that created it). */
-export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort'>, req: FastifyRequest, s: StreamRecord, withKey = false, rungs?: RungsView): StreamView {
+export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort'>, req: FastifyRequest, s: StreamRecord, withKey = false): StreamView {
   const host = hostOf(req)
   return {
     id: s.id,
@@ -51,13 +51,12 @@ export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort'>, req: 
     ...(s.vod === true ? { vod: true, progress: s.progress ?? null } : {}),
     ...(s.error != null ? { error: s.error } : {}),
     ...(withKey ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
-    playbackUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/index.m3u8`,
-    ...(rungs != null ? { rungs } : {})
+    playbackUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/index.m3u8`
   }
 }
 
 /** A stream for the dashboard, with its viewers on this node. */
-export function dashboardStreamView (s: StreamRecord, viewers: number, rungs?: RungsView): DashboardStreamView {
+export function dashboardStreamView (s: StreamRecord, viewers: number): DashboardStreamView {
   return {
     id: s.id,
     name: s.name,
@@ -66,8 +65,7 @@ export function dashboardStreamView (s: StreamRecord, viewers: number, rungs?: R
     lastSeq: s.lastSeq ?? null,
     renditions: (s.renditions ?? []).map(r => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth })),
     viewers,
-    playbackUrl: `/live/${s.id}/index.m3u8`,
-    ...(rungs != null ? { rungs } : {})
+    playbackUrl: `/live/${s.id}/index.m3u8`
   }
 }
 

@@ -64,17 +64,15 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
 
   // Without the API token, only streams the network already knows of: a stream id is public once announced, never before.
   app.get('/api/streams', async (req) => {
-    const ingest = ingestOf(ctx)
-    const all = await ingest.listStreams()
+    const all = await ingestOf(ctx).listStreams()
     const visible = bearerMatches(req.headers.authorization, ctx.apiToken) ? all : all.filter(isAnnounced)
-    return visible.map(s => streamView(ctx, req, s, false, ingest.rungState(s.id)))
+    return visible.map(s => streamView(ctx, req, s))
   })
 
   app.get<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
-    const ingest = ingestOf(ctx)
-    const s = await ingest.getStream(req.params.id)
+    const s = await ingestOf(ctx).getStream(req.params.id)
     if (s == null) throw new HttpError(404, `no stream ${req.params.id}`)
-    return streamView(ctx, req, s, false, ingest.rungState(s.id))
+    return streamView(ctx, req, s)
   })
 
   app.delete<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {

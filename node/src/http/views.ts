@@ -32,18 +32,6 @@ export interface StreamView {
   key?: string
   rtmpUrl?: string
   playbackUrl: string
-  /**
-   * A live stream being published: the rungs transcoded now and those shed
-   * because workers could not keep up (costliest first; the source always
-   * plays). Absent for a VOD or a stream not being published here.
-   */
-  rungs?: RungsView
-}
-
-/** Which rungs of a live stream are transcoded now (`live`) and which are shed (`shed`), costliest first. */
-export interface RungsView {
-  live: string[]
-  shed: string[]
 }
 
 /** A stream as the dashboard snapshot shows it, with its viewers on this node. */
@@ -56,8 +44,6 @@ export interface DashboardStreamView {
   renditions: RenditionView[]
   viewers: number
   playbackUrl: string
-  /** See {@link StreamView.rungs}. */
-  rungs?: RungsView
 }
 
 /** A peer this node knows of (presence) or is connected to; the one shape of `/api/node` and the dashboard. */

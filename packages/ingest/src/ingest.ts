@@ -2,9 +2,8 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
-import { HedgeBudget, JobLedger, NewcomerBudget, ReputationBook, SpeedTracker, TERMINAL_STATES } from '@diststream/scheduler'
+import { JobLedger, NewcomerBudget, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
 import { BoundedMap } from '@diststream/util'
-import { CapacitySignal } from './capacity.js'
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
 import { StreamEndedError, StreamNotFoundError } from './errors.js'
@@ -22,8 +21,7 @@ import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, o
 import { UploadLimiter } from './upload-limit.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
 import type { IngestContext, IngestInit } from './types.js'
-import type { PeerPresence } from '@diststream/p2p'
-import type { LifecycleSweeper, ShedState } from '@diststream/scheduler'
+import type { LifecycleSweeper } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Startable } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -48,13 +46,6 @@ export class Ingest implements Startable {
   private readonly progress = new Map<string, NonNullable<StreamRecord['progress']>>()
   /** worker → when it was last given a job; bounded like the reputation book (review M13: Sybil ids). */
   private readonly assigned = new BoundedMap<string, number>(MAX_ASSIGNED_WORKERS)
-  /** Wakes queued jobs when a worker may have room. */
-  private readonly capacity = new CapacitySignal()
-  /** Presence of a worker with a free slot: queued jobs go back on the market. */
-  private readonly onPresence = (p: PeerPresence): void => {
-    if (p.roles.includes('worker') && p.activeJobs < p.maxJobs) this.capacity.freed()
-  }
-
   private readonly ctx: IngestContext
   private readonly log: Logger
   private readonly announcer: StreamAnnouncer
@@ -88,10 +79,6 @@ export class Ingest implements Startable {
       metrics: createIngestMetrics(init.registry),
       fitLadder: (w, h) => ladderForSource(init.ladder, w, h),
       workers: this.workers,
-      speed: new SpeedTracker(),
-      hedgeBudget: new HedgeBudget(),
-      running: new Map(),
-      capacity: this.capacity,
       lastAssigned: (peer) => this.assigned.get(peer),
       markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
       newcomerWin: () => newcomers.take(),
@@ -122,11 +109,6 @@ export class Ingest implements Startable {
   /** Streams being published right now. */
   activeStreams (): string[] { return [...this.sessions.keys()] }
 
-  /** Which rungs of a live stream being published are transcoded now and which are shed (undefined: not live here, or no ladder yet). */
-  rungState (streamId: string): ShedState | undefined {
-    return this.sessions.get(streamId)?.rungState()
-  }
-
   async start (): Promise<void> {
     if (this.#shutdown.signal.aborted) this.#shutdown = new AbortController()
     const { store, protocols } = this.init
@@ -138,7 +120,6 @@ export class Ingest implements Startable {
       if (next != null) await store.streams.put(next)
     }
     const shutdown = this.#shutdown.signal
-    this.init.presence.on('peer', this.onPresence)
     await protocols.handle(PROTOCOL_BID, (stream, peer) => {
       handleBid(stream, peer, { components: this.init, auctions: this.ctx.auctions, ledger: this.ledger, shutdown }).catch(err => { this.log.debug({ err, peer }, 'bid exchange failed') })
     }, { maxInboundStreams: MAX_INBOUND_STREAMS })
@@ -159,7 +140,6 @@ export class Ingest implements Startable {
   async stop (): Promise<void> {
     this.#shutdown.abort()
     this.#started = false
-    this.init.presence.off('peer', this.onPresence)
     await this.sweeper?.stop()
     await this.announcer.stop()
     await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))
@@ -236,8 +216,6 @@ export class Ingest implements Startable {
       rwTimeoutMs: 0,
       maxRestarts: 0,
       maxQueueMs: VOD_MAX_QUEUE_MS,
-      // Not live: every rung, however long the queue (no shedding).
-      vod: true,
       // The whole file is cut at once: segments wait on disk, a few in memory and on the market.
       maxInflight: VOD_MAX_INFLIGHT,
       onProgress: ({ cut, done }) => {

@@ -18,8 +18,6 @@ export function createIngestMetrics (registry: Registry): IngestMetrics {
     failed: counter('diststream_jobs_failed_total', 'Jobs every bidder failed (the source passed through)'),
     reassigned: counter('diststream_jobs_reassigned_total', 'Job attempts after the first (timeout, error or rejected output)'),
     hedged: counter('diststream_jobs_hedged_total', 'Duplicate attempts started because the first worker was late against its own estimate'),
-    hedgeRefused: counter('diststream_jobs_hedge_refused_total', 'Late attempts not hedged, by reason: no_spare (the next bidder had no free slot) or budget (hedges already at their share of recent jobs)', ['reason']),
-    shedRungs: counter('diststream_rungs_shed_total', 'Rungs left out of live segments\' jobs because segments fell behind (one per rung per segment; the source always plays)'),
     rebids: counter('diststream_jobs_rebid_total', 'Jobs re-announced because every bid in hand failed'),
     spotChecks: counter('diststream_spot_checks_total', 'Jobs re-run on a second worker and compared against the source, by verdict', ['verdict']),
     passthrough: counter('diststream_jobs_passthrough_total', 'Jobs no worker took within the queue limit, or with no worker on the network (the source passed through)'),

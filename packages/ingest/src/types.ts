@@ -1,7 +1,6 @@
-import type { CapacitySignal } from './capacity.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import type { Gossip, P2PNode, PeerComponents, PresenceService, ProtocolErrorHook, Protocols } from '@diststream/p2p'
-import type { Auction, HedgeBudget, JobLedger, ReputationBook, SpeedTracker } from '@diststream/scheduler'
+import type { Auction, JobLedger, ReputationBook } from '@diststream/scheduler'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
 import type { WebhookEventData, WebhookEventType } from '@diststream/webhooks'
 import type { Logger } from 'pino'
@@ -55,11 +54,7 @@ export interface IngestMetrics {
   reassigned: Counter
   passthrough: Counter
   hedged: Counter
-  /** Hedges not started: `no_spare` (the next bidder has no free slot), `budget` (the HedgeBudget's share is spent). */
-  hedgeRefused: Counter<'reason'>
   rebids: Counter
-  /** Rungs left out of live jobs because segments fell behind (one per rung per segment). */
-  shedRungs: Counter
   spotChecks: Counter<'verdict'>
   segmentLatency: Histogram
 }
@@ -86,14 +81,6 @@ export interface IngestContext {
   fitLadder: (width: number, height: number) => RungSpec[]
   /** Worker reputation (persisted by the ingest). */
   workers: ReputationBook
-  /** Each worker's measured recent speed against its own estimates: hedge timing and deadlines follow it. */
-  speed: SpeedTracker
-  /** Bounds hedges to a share of recent jobs, shared by every session of this ingest. */
-  hedgeBudget: HedgeBudget
-  /** Raised when a worker may have room (an attempt ended, presence shows a free slot): wakes queued jobs. */
-  capacity: CapacitySignal
-  /** Attempts of ours running on each worker now (a hedge needs a worker with room beyond them). */
-  running: Map<string, number>
   /** Share of jobs re-run on a second worker and compared (0–1). */
   spotCheckRate: number
   lastAssigned: (peerId: string) => number | undefined

@@ -11,18 +11,11 @@ export interface AuctionOptions {
    * workers), instead of waiting for the whole window. 0 closes at once.
    */
   expectedBids?: number
-  /**
-   * Once the first bid is in, wait at most this much longer for the others
-   * (ms), then close: a job never waits out the whole window for bids that
-   * may not come (a busy elected worker stays quiet). Absent: the window.
-   */
-  graceMs?: number
 }
 
 /**
  * Collects the bids for one job until its window elapses, `expectedBids`
- * bids are in, `graceMs` has passed since the first bid, or {@link close}
- * is called, whichever comes first. The
+ * bids are in, or {@link close} is called, whichever comes first. The
  * window starts at construction.
  *
  * {@link result} resolves with the accepted bids in arrival order (rank them
@@ -33,8 +26,6 @@ export class Auction {
   readonly result: Promise<Bid[]>
   readonly #clock: Clock
   readonly #expected: number | undefined
-  readonly #graceMs: number | undefined
-  #grace: unknown
   readonly #bids: Bid[] = []
   readonly #peers = new Set<string>()
   #resolve!: (bids: Bid[]) => void
@@ -45,7 +36,6 @@ export class Auction {
     this.jobId = opts.jobId
     this.#clock = opts.clock
     this.#expected = opts.expectedBids
-    this.#graceMs = opts.graceMs
     this.result = new Promise<Bid[]>(resolve => { this.#resolve = resolve })
     if (this.#expected !== undefined && this.#expected <= 0) {
       this.close()
@@ -72,12 +62,6 @@ export class Auction {
     this.#peers.add(bid.peerId)
     this.#bids.push(bid)
     if (this.#expected !== undefined && this.#bids.length >= this.#expected) this.close()
-    else if (this.#bids.length === 1 && this.#graceMs !== undefined) {
-      this.#grace = this.#clock.setTimeout(() => {
-        this.#grace = undefined
-        this.close()
-      }, Math.max(0, this.#graceMs))
-    }
     return true
   }
 
@@ -88,10 +72,6 @@ export class Auction {
     if (this.#timer !== undefined) {
       this.#clock.clearTimeout(this.#timer)
       this.#timer = undefined
-    }
-    if (this.#grace !== undefined) {
-      this.#clock.clearTimeout(this.#grace)
-      this.#grace = undefined
     }
     this.#resolve([...this.#bids])
   }

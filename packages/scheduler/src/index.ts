@@ -79,10 +79,6 @@ export {
   type ElectInput, type ShouldBidInput
 } from './bid-policy.js'
 export {
-  MAX_TRACKED_SEGMENTS, RESTORE_FAST_DURATIONS, RESTORE_QUIET_DURATIONS, RungShedder, SHED_COOLDOWN_DURATIONS, SHED_LATE_DURATIONS,
-  type RungShedderOptions, type ShedState
-} from './shed.js'
-export {
   lifecycleActions, LifecycleSweeper,
   type LifecycleAction, type LifecyclePolicy, type LifecycleRecord, type LifecycleSweeperInit
 } from './lifecycle.js'

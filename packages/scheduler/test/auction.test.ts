@@ -66,28 +66,4 @@ describe('Auction', () => {
     assert.equal((await manual.result).length, 1)
     assert.equal(clock.pendingTimers, 0)
   })
-
-  it('graceMs: closes that long after the first bid, not at the end of the window', async () => {
-    const clock = new FakeClock()
-    const auction = new Auction({ jobId: 'job-1', clock, windowMs: 1000, expectedBids: 3, graceMs: 30 })
-    clock.advance(100)
-    assert.equal(await peek(auction.result), 'pending', 'no bid yet: the window runs')
-    auction.offer(bid('a'))
-    clock.advance(20)
-    auction.offer(bid('b'))
-    assert.equal(await peek(auction.result), 'pending')
-    clock.advance(10)
-    assert.deepEqual((await peek(auction.result) as Bid[]).map(b => b.peerId), ['a', 'b'])
-    assert.equal(clock.pendingTimers, 0)
-  })
-
-  it('graceMs: expectedBids in before the grace ends closes at once', async () => {
-    const clock = new FakeClock()
-    const auction = new Auction({ jobId: 'job-1', clock, windowMs: 1000, expectedBids: 2, graceMs: 30 })
-    auction.offer(bid('a'))
-    auction.offer(bid('b'))
-    assert.deepEqual((await peek(auction.result) as Bid[]).map(b => b.peerId), ['a', 'b'])
-    assert.equal(clock.now(), 0)
-    assert.equal(clock.pendingTimers, 0)
-  })
 })

@@ -5,7 +5,6 @@ import { JobRunner } from './job-runner.js'
 import { AUDIO_RENDITION, renditionRecord, SOURCE_TS, toWire } from './renditions.js'
 import type { IngestContext } from '../types.js'
 import type { ProbeResult, RungSpec, SegmentInfo } from '@diststream/media'
-import type { ShedState } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
@@ -20,8 +19,6 @@ export interface SegmentPipelineDeps {
   track: (p: Promise<void>) => void
   /** How long a job may wait for a free worker (ms); default the ingest's. */
   maxQueueMs?: number
-  /** A live stream: shed the costliest rungs when workers cannot keep up (not for a VOD). */
-  shed?: boolean
 }
 
 /** Wall clock of the first segment's first frame, and that frame's media time (s). */
@@ -42,11 +39,8 @@ export class SegmentPipeline {
   constructor (deps: SegmentPipelineDeps, stream: StreamRecord) {
     this.#deps = deps
     this.#stream = stream
-    this.#runner = new JobRunner({ ctx: deps.ctx, log: deps.log, signal: deps.signal, streamId: stream.id, cmaf: this.cmaf, sourceTsName: this.sourceTsName, track: deps.track, shed: deps.shed === true, ...(deps.maxQueueMs != null ? { maxQueueMs: deps.maxQueueMs } : {}) })
+    this.#runner = new JobRunner({ ctx: deps.ctx, log: deps.log, signal: deps.signal, streamId: stream.id, cmaf: this.cmaf, sourceTsName: this.sourceTsName, track: deps.track, ...(deps.maxQueueMs != null ? { maxQueueMs: deps.maxQueueMs } : {}) })
   }
-
-  /** Live rungs and shed rungs now (undefined for a VOD, or before the ladder is known). */
-  rungState (): ShedState | undefined { return this.#runner.rungState() }
 
   /** The stream's renditions are fragmented MP4 (`--container cmaf`, kept on the stream record). */
   get cmaf (): boolean { return this.#stream.container === 'cmaf' }
@@ -139,7 +133,7 @@ export class SegmentPipeline {
   private async finish (pending: SegmentRecord, bytes: Uint8Array, src: ProbeResult, closedAt: number): Promise<void> {
     const { ctx, log } = this.#deps
     const { seq, durationMs, pdtMs } = pending
-    const renditions = [...await this.#runner.transcode(seq, durationMs, bytes, src, this.#ladder, closedAt), ...pending.renditions]
+    const renditions = [...await this.#runner.transcode(seq, durationMs, bytes, src, this.#ladder), ...pending.renditions]
     const record: SegmentRecord = { streamId: pending.streamId, seq, durationMs, pdtMs, discontinuity: pending.discontinuity, renditions, ...(pending.mediaTime != null ? { mediaTime: pending.mediaTime } : {}) }
     await ctx.store.segments.put(record)
     ctx.metrics.segmentLatency.observe((Date.now() - closedAt) / 1000)
