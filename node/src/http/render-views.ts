@@ -36,8 +36,11 @@ function hostOf (req: FastifyRequest): string {
   return /^[A-Za-z0-9.\-[\]:]{1,255}$/.test(h) ? h : '127.0.0.1'
 }
 
-/** A stream for `/api/streams`; `withKey` adds its publish key and RTMP URL (the answer that created it). */
-export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort'>, req: FastifyRequest, s: StreamRecord, withKey = false): StreamView {
+/**
+ * A stream for `/api/streams`; `withKey` adds its publish key and RTMP URL:
+ * only the answer that created the stream (or rotated its key) has the key.
+ */
+export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort'>, req: FastifyRequest, s: StreamRecord & { key?: string }, withKey = false): StreamView {
   const host = hostOf(req)
   return {
     id: s.id,
@@ -50,7 +53,7 @@ export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort'>, req: 
     ...(s.sourceUrl != null ? { sourceUrl: publicSourceUrl(ctx, s.sourceUrl) } : {}),
     ...(s.vod === true ? { vod: true, progress: s.progress ?? null } : {}),
     ...(s.error != null ? { error: s.error } : {}),
-    ...(withKey ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
+    ...(withKey && s.key != null ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
     playbackUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/index.m3u8`
   }
 }

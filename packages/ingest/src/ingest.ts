@@ -11,7 +11,7 @@ import { segmentReady, streamEnded, vodReady } from './events.js'
 import { handleBid } from './handlers/bid.js'
 import { createLifecycleSweeper } from './lifecycle.js'
 import { FetchServer } from './handlers/fetch.js'
-import { newStreamIdentity, newStreamKey } from './keys.js'
+import { hashStreamKey, newStreamIdentity, newStreamKeyPair } from './keys.js'
 import { createIngestMetrics, createUploadGauge } from './metrics.js'
 import { recoverPending } from './recovery.js'
 import { RtmpPublishes } from './rtmp-publish.js'
@@ -114,9 +114,10 @@ export class Ingest implements Startable {
     const { store, protocols } = this.init
     const restored = { workers: this.workers.restore(await store.workers.values() as never[]), jobs: this.ledger.restore(await store.jobs.recent(this.ledger.maxJobs)) }
     if (restored.workers + restored.jobs > 0) this.log.info(restored, 'restored worker reputation and job history')
-    for (const s of await store.streams.list()) {
-      if (acceptsPublish(s)) this.publishes.allow(s.key, s.id)
-      const next = onRestart(s, Date.now())
+    for (const stored of await store.streams.list()) {
+      const s = withHashedKey(stored)
+      if (acceptsPublish(s)) this.publishes.allow(s.keyHash, s.id)
+      const next = onRestart(s, Date.now()) ?? (s !== stored ? s : undefined)
       if (next != null) await store.streams.put(next)
     }
     const shutdown = this.#shutdown.signal
@@ -161,11 +162,29 @@ export class Ingest implements Startable {
     return next
   }
 
-  async createStream (name: string): Promise<StreamRecord> {
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), state: 'idle', container: this.container }
+  /** A new stream; the answer carries its key, which is shown this once and stored only as a hash. */
+  async createStream (name: string): Promise<StreamRecord & { key: string }> {
+    const { key, keyHash } = newStreamKeyPair()
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash, createdAt: Date.now(), state: 'idle', container: this.container }
     await this.init.store.streams.put(rec)
-    this.publishes.allow(rec.key, rec.id)
-    return rec
+    this.publishes.allow(keyHash, rec.id)
+    return { ...rec, key }
+  }
+
+  /**
+   * Gives a stream a new key (shown this once) and refuses the old one from
+   * now on. A publish already running with the old key goes on until it ends.
+   */
+  async rotateKey (id: string): Promise<StreamRecord & { key: string }> {
+    const rec = await this.init.store.streams.get(id)
+    if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
+    if (rec.state === 'ended' || rec.sourceUrl != null) throw new StreamEndedError(`stream ${id} takes no publish`)
+    const { key, keyHash } = newStreamKeyPair()
+    const next: StreamRecord = { ...rec, keyHash }
+    await this.init.store.streams.put(next)
+    this.publishes.forget(rec.keyHash)
+    if (acceptsPublish(next)) this.publishes.allow(keyHash, id)
+    return { ...next, key }
   }
 
   /**
@@ -178,7 +197,7 @@ export class Ingest implements Startable {
   async createPullStream (name: string, sourceUrl: string): Promise<StreamRecord> {
     const src = parseSourceUrl(sourceUrl)
     await checkPullSource(src)
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
     await this.init.store.streams.put(rec)
     await this.startPull(rec, sourceUrl)
     return rec
@@ -208,7 +227,7 @@ export class Ingest implements Startable {
   async createVod (name: string, input: string, opts: { deleteAfter?: boolean } = {}): Promise<StreamRecord> {
     const src = parseSourceUrl(input)
     await checkPullSource(src)
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
     await this.init.store.streams.put(rec)
     this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
     let tooLong = false
@@ -284,7 +303,7 @@ export class Ingest implements Startable {
   async deleteStream (id: string, reason: 'deleted' | 'stale' = 'deleted'): Promise<StreamRecord> {
     const rec = await this.init.store.streams.get(id)
     if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
-    this.publishes.forget(rec.key)
+    this.publishes.forget(rec.keyHash)
     const session = this.sessions.get(id)
     this.sessions.delete(id)
     // A VOD's queued segments are abandoned; a live stream's segments in flight are finished.
@@ -312,4 +331,14 @@ export class Ingest implements Startable {
     this.init.onEvent?.('segment.ready', segmentReady(seg))
     if (renditionsChanged) await this.announcer.announce(next)
   }
+}
+
+/**
+ * A record from before hashed keys holds its key in plaintext: the same
+ * record with the key's hash instead (the caller stores it), else the record.
+ */
+function withHashedKey (rec: StreamRecord): StreamRecord {
+  if (rec.key == null) return rec
+  const { key, ...rest } = rec
+  return { ...rest, keyHash: hashStreamKey(key) }
 }

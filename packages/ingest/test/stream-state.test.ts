@@ -7,7 +7,7 @@ import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, l
 import type { SegmentRecord, StreamRecord, StreamState } from '@diststream/store'
 
 const T0 = 1_700_000_000_000
-const base: StreamRecord = { id: 's1', name: 'show', key: 'k1', createdAt: T0, state: 'idle' }
+const base: StreamRecord = { id: 's1', name: 'show', keyHash: 'h1', createdAt: T0, state: 'idle' }
 const rec = (fields: Partial<StreamRecord>): StreamRecord => ({ ...base, ...fields })
 
 describe('stream-state: transitions of a published (RTMP) stream', () => {
