@@ -5,7 +5,7 @@ import { Notifier, SingleFlight } from '@diststream/util'
 import { key as cacheKey, SegmentCache } from './cache.js'
 import { PlaylistWaiters } from './blocking.js'
 import { initLength, INIT_NAME, mediaPart } from './cmaf.js'
-import { EDGE_DEFAULTS, MAX_BLOCKED_RELOADS_PER_CLIENT, MAX_BLOCKED_RELOADS_PER_STREAM, MAX_COLD_FETCHES, MAX_COLD_FETCHES_PER_STREAM, MAX_FOLLOWED_PER_INGEST, MAX_FOLLOWED_STREAMS, MAX_INBOUND_FETCH_STREAMS } from './constants.js'
+import { EDGE_DEFAULTS, MAX_BLOCKED_RELOADS_PER_CLIENT, MAX_BLOCKED_RELOADS_PER_STREAM, MAX_COLD_FETCHES, MAX_COLD_FETCHES_PER_STREAM, MAX_FOLLOWED_PER_INGEST, MAX_FOLLOWED_STREAMS, MAX_INBOUND_FETCH_STREAMS, VIEWERLESS_UNFOLLOW_MS } from './constants.js'
 import { StreamDirectory } from './directory.js'
 import { EdgeFullError, NotFoundError } from './errors.js'
 import { FetchClient } from './fetch-client.js'
@@ -82,9 +82,9 @@ export class Edge implements Startable {
     }
     this.dvrRetentionMs = opts.dvrRetentionMs ?? EDGE_DEFAULTS.dvrRetentionMs
     this.#sweeper = new LifecycleSweeper({
-      policy: { staleMs: opts.staleMs ?? EDGE_DEFAULTS.staleMs, retentionMs: this.dvrRetentionMs },
+      policy: { staleMs: opts.staleMs ?? EDGE_DEFAULTS.staleMs, retentionMs: this.dvrRetentionMs, viewerlessMs: VIEWERLESS_UNFOLLOW_MS },
       everyMs: opts.sweepMs ?? EDGE_DEFAULTS.sweepMs,
-      records: () => [...this.#followed.values()].map(f => f.lifecycleRecord()),
+      records: () => [...this.#followed.values()].map(f => ({ id: f.id, ended: f.ended, lastActivityAt: f.lastActivityAt, endedAt: f.endedAt, lastViewedAt: f.lastViewedAt })),
       apply: async (a) => { await this.#applyLifecycle(a) },
       onError: (err, a) => { this.#log.warn({ err, streamId: a?.id }, 'lifecycle action failed') }
     })
@@ -218,6 +218,12 @@ export class Edge implements Startable {
       f.end()
       return
     }
+    if (a.action === 'unfollow') {
+      // No viewer for a while (H3): stop fetching it; the cache stays, and the next request follows it afresh.
+      this.#log.info({ streamId: a.id }, 'no viewers; no longer following the stream')
+      this.#unfollow(f)
+      return
+    }
     this.#unfollow(f)
     this.#directory.drop(a.id)
     await this.#cache.removeStream(a.id)
@@ -254,6 +260,7 @@ export class Edge implements Startable {
         this.#followed.set(streamId, f)
       }
     }
+    f.lastViewedAt = Date.now()
     await f.ready
     return f
   }
