@@ -59,6 +59,8 @@ export interface NodeConfig {
   maxUploadMb: number
   /** Find peers on the LAN with mDNS. */
   mdns: boolean
+  /** Behind a NAT (a home router): hold a relay reservation on a bootstrap node; DCUtR makes direct connections. */
+  behindNat: boolean
   /**
    * --low-latency: 1 s segments by default (ingest), and blocking playlist
    * reload (`_HLS_msn`) with `EXT-X-SERVER-CONTROL` on this node's edge.
@@ -108,6 +110,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('webhook-secret', { type: 'string', default: NODE_DEFAULTS['webhook-secret'], describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
     .option('webhook-events', { type: 'string', default: NODE_DEFAULTS['webhook-events'], describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
     .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
+    .option('behind-nat', { type: 'boolean', default: NODE_DEFAULTS['behind-nat'], describe: 'This node is behind a NAT (a home router) and cannot take inbound connections: hold a relay reservation on a bootstrap node so peers can reach it; connections are then made direct by hole punching (DCUtR)' })
     .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
     .option('log-level', { type: 'string', default: NODE_DEFAULTS['log-level'], choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'Log lines: json (one object per line, for machines) or pretty (one readable line per event); default pretty on a terminal, json when piped' })
@@ -221,6 +224,7 @@ export function toConfig (raw: Raw): NodeConfig {
     webhookEvents,
     maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
     mdns: raw.mdns === true || raw.mdns === 'true',
+    behindNat: raw['behind-nat'] === true || raw['behind-nat'] === 'true',
     lowLatency,
     container: raw.container === 'ts' ? 'ts' : 'cmaf'
   }

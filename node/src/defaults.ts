@@ -38,6 +38,7 @@ export const NODE_DEFAULTS = {
   'webhook-secret': '',
   'webhook-events': DEFAULT_WEBHOOK_EVENTS.join(','),
   mdns: false,
+  'behind-nat': false,
   container: INGEST_DEFAULTS.container as 'cmaf' | 'ts',
   'log-level': 'info'
 } as const

@@ -90,7 +90,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   const bootstrap = bootstrapList(config.bootstrap)
   const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
   logger[advice.level]({ bootstrap }, advice.msg)
-  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns })
+  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap') })
   parts.running('libp2p', async () => { await libp2p.stop() })
 
   const registry = new Registry()

@@ -9,12 +9,14 @@ import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { natListen, natServices, natTransports } from './nat.js'
 import { GOSSIP_D, GOSSIP_D_HIGH, GOSSIP_D_LAZY, GOSSIP_D_LOW, GOSSIP_HEARTBEAT_MS, GOSSIP_SEEN_TTL_MS, PING_INTERVAL_MS } from './constants.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
+import type { NatInit } from './nat.js'
 
 export type P2PServices = {
   identify: Identify
@@ -25,7 +27,7 @@ export type P2PServices = {
 
 export type P2PNode = Libp2p<P2PServices>
 
-export interface P2PInit {
+export interface P2PInit extends NatInit {
   privateKey: PrivateKey
   /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001`. */
   listen: string[]
@@ -50,8 +52,8 @@ export function peerDiscoveryFor (init: Pick<P2PInit, 'bootstrap' | 'mdns'>): Ar
 export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
   return await createLibp2p({
     privateKey: init.privateKey,
-    addresses: { listen: init.listen },
-    transports: [tcp()],
+    addresses: { listen: [...init.listen, ...natListen(init)] },
+    transports: [tcp(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: peerDiscoveryFor(init),
@@ -72,6 +74,7 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
     services: {
       identify: identify(),
       ping: ping(),
+      ...natServices(init),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictSign',
         allowPublishToZeroTopicPeers: true,
