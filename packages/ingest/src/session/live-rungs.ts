@@ -24,7 +24,9 @@ export class LiveRungs {
   readonly #ctx: IngestContext
   readonly #log: Logger
   #shedder?: RungShedder
+  /** Rungs live now (for the log line on a change), and in the whole ladder. */
   #live = 0
+  #full = 0
 
   constructor (ctx: IngestContext, log: Logger) {
     this.#ctx = ctx
@@ -38,7 +40,7 @@ export class LiveRungs {
     const byCost = [...full].sort((a, b) => b.width * b.height - a.width * a.height)
     if (this.#shedder == null) {
       this.#shedder = new RungShedder({ rungs: byCost.map(r => r.name), weights: byCost.map(r => r.width * r.height), segmentMs: durationMs })
-      this.#live = byCost.length
+      this.#live = this.#full = byCost.length
     }
     this.#shedder.queued(seq)
     const live = new Set(this.#liveNow())
@@ -51,7 +53,7 @@ export class LiveRungs {
     this.#shedder.dispatched(seq)
     const live = new Set(this.#liveNow())
     const kept = ladder.filter(r => live.has(r.name))
-    if (kept.length < ladder.length) this.#ctx.metrics.shedRungs.inc(ladder.length - kept.length)
+    if (kept.length < this.#full) this.#ctx.metrics.shedRungs.inc(this.#full - kept.length)
     return kept
   }
 
