@@ -1,8 +1,8 @@
-import { RungShedder } from '@diststream/scheduler'
+import { RungShedder, systemClock } from '@diststream/scheduler'
 import type { IngestContext } from '../types.js'
 import type { RungSpec } from '@diststream/media'
 import type { Rung } from '@diststream/protocol'
-import type { RungState } from '@diststream/scheduler'
+import type { Clock, RungState } from '@diststream/scheduler'
 import type { Logger } from 'pino'
 
 /**
@@ -21,16 +21,18 @@ export const MAX_SLOTS_PER_WORKER = 8
  * none of this: every rung, however long the queue.
  */
 export class LiveRungs {
-  readonly #ctx: IngestContext
+  readonly #ctx: Pick<IngestContext, 'presence' | 'localWorker' | 'metrics'>
   readonly #log: Logger
+  readonly #clock: Clock
   #shedder?: RungShedder
   /** Rungs live now (for the log line on a change), and in the whole ladder. */
   #live = 0
   #full = 0
 
-  constructor (ctx: IngestContext, log: Logger) {
+  constructor (ctx: Pick<IngestContext, 'presence' | 'localWorker' | 'metrics'>, log: Logger, clock: Clock = systemClock) {
     this.#ctx = ctx
     this.#log = log
+    this.#clock = clock
   }
 
   /** A segment's job is about to be announced: it waits for a worker from now; the rungs of `full` to announce. */
@@ -39,7 +41,7 @@ export class LiveRungs {
     // Costliest first: the order rungs are shed in; the cost of a rung is its pixels per frame.
     const byCost = [...full].sort((a, b) => b.width * b.height - a.width * a.height)
     if (this.#shedder == null) {
-      this.#shedder = new RungShedder({ rungs: byCost.map(r => r.name), weights: byCost.map(r => r.width * r.height), segmentMs: durationMs })
+      this.#shedder = new RungShedder({ rungs: byCost.map(r => r.name), weights: byCost.map(r => r.width * r.height), segmentMs: durationMs, clock: this.#clock })
       this.#live = this.#full = byCost.length
     }
     this.#shedder.queued(seq)
