@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
+import { chromium } from 'playwright-core'
 import { Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { createStream, metric } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
@@ -43,6 +44,7 @@ const DRAIN_MS = 2 * SEGMENT_MS
 /** The bound of the issue: listed at the edge within two segment durations of closing. */
 const LISTED_WITHIN_MS = 2 * SEGMENT_MS
 const EDGE_POLL_MS = 100
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 type Rungs = Array<{ name: string, live: boolean }>
 
@@ -121,7 +123,18 @@ describe('a live stream on a worker too slow for its ladder sheds 360p, stays li
       assert.deepEqual(shed.rungs, [{ name: '360p', live: false }, { name: '240p', live: true }], 'costliest first, the cheapest stays')
       // The dashboard's snapshot says the same.
       const dash = (await getJson(`${http}/api/dashboard`)).body.streams.find((x: { id: string }) => x.id === created.id)
-      assert.deepEqual(dash?.rungs, [{ name: '360p', live: false }, { name: '240p', live: true }], 'the dashboard marks 360p shed')
+      assert.deepEqual(dash?.rungs, [{ name: '360p', live: false }, { name: '240p', live: true }], 'the dashboard\'s snapshot marks 360p shed')
+      // And the dashboard page shows it: 360p struck through and marked shed, 240p plain.
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] })
+      try {
+        const page = await browser.newPage()
+        await page.goto(`${http}/streams`)
+        const row = page.locator(`[data-testid=stream-table] tr[data-stream="${created.id}"]`)
+        await row.locator('[data-shed=true]', { hasText: '360p shed' }).waitFor({ timeout: 15_000 })
+        assert.equal(await row.locator('.chip-plain', { hasText: '240p' }).count(), 1, '240p shown live')
+      } finally {
+        await browser.close()
+      }
       const master = parseMasterPlaylist((await getText(`${edgeHttp}/live/${created.id}/index.m3u8`)).text).variants.map(v => v.uri.split('/')[0])
       assert.ok(master.includes('360p'), `the master keeps listing the shed rung (a stable rung list): ${master.join(',')}`)
 
