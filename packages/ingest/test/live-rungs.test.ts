@@ -21,8 +21,9 @@ function setup (workers: Array<{ maxJobs: number }>): { live: LiveRungs, clock: 
   const ctx = {
     presence: { withRole: () => workers },
     localWorker: false,
+    segmentSeconds: SEG / 1000,
     metrics: { shedRungs: shed }
-  } as unknown as Pick<IngestContext, 'presence' | 'localWorker' | 'metrics'>
+  } as unknown as Pick<IngestContext, 'presence' | 'localWorker' | 'metrics' | 'segmentSeconds'>
   return { live: new LiveRungs(ctx, pino({ level: 'silent' }), clock), clock, shed }
 }
 
@@ -50,6 +51,13 @@ describe('LiveRungs: a live stream\'s jobs ask only for the rungs it keeps', () 
     assert.deepEqual(live.queued(2, SEG, LADDER).map(r => r.name), ['180p', '240p'])
     assert.equal((await shed.get()).values[0]?.value, 2, 'one rung left out of each of two jobs')
     assert.deepEqual(live.state()?.filter(r => !r.live).map(r => r.name), ['360p'])
+  })
+
+  it('a short first segment does not tighten the thresholds: the configured duration counts', () => {
+    const { live, clock } = setup([{ maxJobs: 1 }])
+    live.queued(0, SEG / 4, LADDER)
+    clock.advance(SHED_WAIT_DURATIONS * SEG / 2)
+    assert.deepEqual(live.dispatched(0, WIRE).map(r => r.name), ['360p', '180p', '240p'], 'half a configured duration is no reason to shed')
   })
 
   it('counts a worker for at most MAX_SLOTS_PER_WORKER slots: a claim of thousands buys no headroom', () => {

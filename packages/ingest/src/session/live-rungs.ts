@@ -21,7 +21,7 @@ export const MAX_SLOTS_PER_WORKER = 8
  * none of this: every rung, however long the queue.
  */
 export class LiveRungs {
-  readonly #ctx: Pick<IngestContext, 'presence' | 'localWorker' | 'metrics'>
+  readonly #ctx: Pick<IngestContext, 'presence' | 'localWorker' | 'metrics' | 'segmentSeconds'>
   readonly #log: Logger
   readonly #clock: Clock
   #shedder?: RungShedder
@@ -29,7 +29,7 @@ export class LiveRungs {
   #live = 0
   #full = 0
 
-  constructor (ctx: Pick<IngestContext, 'presence' | 'localWorker' | 'metrics'>, log: Logger, clock: Clock = systemClock) {
+  constructor (ctx: Pick<IngestContext, 'presence' | 'localWorker' | 'metrics' | 'segmentSeconds'>, log: Logger, clock: Clock = systemClock) {
     this.#ctx = ctx
     this.#log = log
     this.#clock = clock
@@ -41,7 +41,10 @@ export class LiveRungs {
     // Costliest first: the order rungs are shed in; the cost of a rung is its pixels per frame.
     const byCost = [...full].sort((a, b) => b.width * b.height - a.width * a.height)
     if (this.#shedder == null) {
-      this.#shedder = new RungShedder({ rungs: byCost.map(r => r.name), weights: byCost.map(r => r.width * r.height), segmentMs: durationMs, clock: this.#clock })
+      // The stream's segment duration: the configured one, or longer if its keyframes are further apart
+      // (a short first segment must not make every threshold tighter).
+      const segmentMs = Math.max(durationMs, this.#ctx.segmentSeconds * 1000)
+      this.#shedder = new RungShedder({ rungs: byCost.map(r => r.name), weights: byCost.map(r => r.width * r.height), segmentMs, clock: this.#clock })
       this.#live = this.#full = byCost.length
     }
     this.#shedder.queued(seq)
