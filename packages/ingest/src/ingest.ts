@@ -21,7 +21,7 @@ import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, o
 import { UploadLimiter } from './upload-limit.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
 import type { IngestContext, IngestInit } from './types.js'
-import type { LifecycleSweeper } from '@diststream/scheduler'
+import type { LifecycleSweeper, RungState } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Startable } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -108,6 +108,11 @@ export class Ingest implements Startable {
 
   /** Streams being published right now. */
   activeStreams (): string[] { return [...this.sessions.keys()] }
+
+  /** A live stream published here: its rungs, costliest first, and whether each is transcoded now (undefined: not live here, or no segment yet). */
+  rungState (streamId: string): RungState[] | undefined {
+    return this.sessions.get(streamId)?.rungState()
+  }
 
   async start (): Promise<void> {
     if (this.#shutdown.signal.aborted) this.#shutdown = new AbortController()
@@ -235,6 +240,8 @@ export class Ingest implements Startable {
       rwTimeoutMs: 0,
       maxRestarts: 0,
       maxQueueMs: VOD_MAX_QUEUE_MS,
+      // Not live: every rung of every segment, however long the queue (no shedding).
+      vod: true,
       // The whole file is cut at once: segments wait on disk, a few in memory and on the market.
       maxInflight: VOD_MAX_INFLIGHT,
       onProgress: ({ cut, done }) => {

@@ -18,6 +18,7 @@ export function createIngestMetrics (registry: Registry): IngestMetrics {
     failed: counter('diststream_jobs_failed_total', 'Jobs every bidder failed (the source passed through)'),
     reassigned: counter('diststream_jobs_reassigned_total', 'Job attempts after the first (timeout, error or rejected output)'),
     hedged: counter('diststream_jobs_hedged_total', 'Duplicate attempts started because the first worker was late against its own estimate'),
+    shedRungs: counter('diststream_rungs_shed_total', 'Rungs left out of live jobs because the workers could not keep up (one per rung per job; the source always plays)'),
     rebids: counter('diststream_jobs_rebid_total', 'Jobs re-announced because every bid in hand failed'),
     spotChecks: counter('diststream_spot_checks_total', 'Jobs re-run on a second worker and compared against the source, by verdict', ['verdict']),
     passthrough: counter('diststream_jobs_passthrough_total', 'Jobs no worker took within the queue limit, or with no worker on the network (the source passed through)'),

@@ -55,6 +55,8 @@ export interface IngestMetrics {
   passthrough: Counter
   hedged: Counter
   rebids: Counter
+  /** Rungs left out of live jobs because the workers could not keep up (one per rung per job). */
+  shedRungs: Counter
   spotChecks: Counter<'verdict'>
   segmentLatency: Histogram
 }

@@ -82,3 +82,8 @@ export {
   lifecycleActions, LifecycleSweeper,
   type LifecycleAction, type LifecyclePolicy, type LifecycleRecord, type LifecycleSweeperInit
 } from './lifecycle.js'
+export {
+  FLAP_WINDOW_DURATIONS, MAX_RESTORE_BACKOFF, MAX_TRACKED_JOBS, MIN_LIVE_RUNGS, RESTORE_MAX_LOAD, RESTORE_QUIET_DURATIONS, RESTORE_WAIT_DURATIONS,
+  RungShedder, SHED_COOLDOWN_DURATIONS, SHED_WAIT_DURATIONS,
+  type RungShedderOptions, type RungState
+} from './shed.js'

@@ -39,6 +39,8 @@ export interface JobRunnerDeps {
   maxQueueMs?: number
   /** Keeps background work (spot checks) in the session's in-flight set. */
   track: (p: Promise<void>) => void
+  /** A live stream's rung shedding: as a job leaves the queue (bids in hand), the rungs of its ladder it asks for now. */
+  liveRungs?: (seq: number, ladder: Rung[]) => Rung[]
 }
 
 /**
@@ -70,6 +72,7 @@ export class JobRunner {
       ctx.metrics.passthrough.inc()
       return []
     }
+    if (this.#deps.liveRungs != null) job.ladder = this.#deps.liveRungs(seq, job.ladder)
     const ordered = this.orderBids(bids, durationMs)
     const outputs = new Set<AttemptOutput>()
     const started = new Map<string, number>()

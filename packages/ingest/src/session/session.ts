@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { Segmenter } from '@diststream/media'
 import { SegmentPipeline } from './segment.js'
 import type { PdtBase } from './segment.js'
+import type { RungState } from '@diststream/scheduler'
 import type { IngestContext } from '../types.js'
 import type { SegmentInfo, SegmenterEnd } from '@diststream/media'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
@@ -28,6 +29,8 @@ export interface SessionOptions {
   openStdin?: () => Readable & { attachedAt?: number, fromStart?: boolean }
   /** How long a job may wait for a free worker (ms); default the ingest's. A VOD waits longer. */
   maxQueueMs?: number
+  /** A VOD: every rung of every segment, on every worker (a live stream sheds rungs when workers cannot keep up). */
+  vod?: boolean
   /** Segmenter runs started again after failing before their first segment (default 5). */
   maxRestarts?: number
   /**
@@ -82,7 +85,7 @@ export class PublishSession {
     this.log = ctx.logger.child({ streamId: stream.id })
     this.firstSeq = this.nextSeq = (stream.lastSeq ?? -1) + 1
     this.ended = new Promise(resolve => { this.resolveEnded = resolve })
-    this.pipeline = new SegmentPipeline({ ctx, log: this.log, signal: this.abort.signal, firstSeq: this.firstSeq, track: (p) => { this.track(p) }, ...(opts.maxQueueMs != null ? { maxQueueMs: opts.maxQueueMs } : {}) }, stream)
+    this.pipeline = new SegmentPipeline({ ctx, log: this.log, signal: this.abort.signal, firstSeq: this.firstSeq, track: (p) => { this.track(p) }, shed: opts.vod !== true, ...(opts.maxQueueMs != null ? { maxQueueMs: opts.maxQueueMs } : {}) }, stream)
     this.segmenter = this.newSegmenter(input, workDir)
   }
 
@@ -96,6 +99,11 @@ export class PublishSession {
    */
   async finished (): Promise<SessionEnd> {
     return await this.ended
+  }
+
+  /** A live stream's rungs, costliest first, and whether each is transcoded now (undefined for a VOD, or before the first segment). */
+  rungState (): RungState[] | undefined {
+    return this.pipeline.rungState()
   }
 
   start (): void {
