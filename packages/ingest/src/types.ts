@@ -56,6 +56,8 @@ export interface IngestMetrics {
   hedged: Counter
   rebids: Counter
   spotChecks: Counter<'verdict'>
+  /** Publishes (and pulls, VODs) stopped because a segment passed the segmenter's bounds (review M3). */
+  publishesRefused: Counter<'why'>
   segmentLatency: Histogram
 }
 
