@@ -38,6 +38,8 @@ export const NODE_DEFAULTS = {
   'webhook-secret': '',
   'webhook-events': DEFAULT_WEBHOOK_EVENTS.join(','),
   mdns: false,
+  'allow-file-source': '',
+  'allow-private-sources': false,
   container: INGEST_DEFAULTS.container as 'cmaf' | 'ts',
   'log-level': 'info'
 } as const

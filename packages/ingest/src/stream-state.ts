@@ -89,10 +89,10 @@ export function vodEnded (cur: StreamRecord, end: { segments: number, error?: st
   const error = end.refused != null
     ? `cannot cut the file: ${end.refused.message}`
     : end.error != null
-    ? `cannot read the file: ${end.error}`
-    : end.segments === 0
-      ? 'the file has no video'
-      : tooLong || end.segments > maxSegments ? `the video is longer than ${maxSegments} segments, the most a VOD may have` : undefined
+      ? `cannot read the file: ${end.error}`
+      : end.segments === 0
+        ? 'the file has no video'
+        : tooLong || end.segments > maxSegments ? `the video is longer than ${maxSegments} segments, the most a VOD may have` : undefined
   return error != null
     ? { ...cur, state: 'failed', error, endedAt: now }
     : { ...cur, state: 'ready', endedAt: now, progress: { segments: end.segments, done: end.segments, cutDone: true } }
