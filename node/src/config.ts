@@ -57,6 +57,10 @@ export interface NodeConfig {
   webhookEvents: string[]
   /** Largest body `POST /api/uploads` takes, in MiB. */
   maxUploadMb: number
+  /** Directory file sources (source_url) may come from; undefined: file sources refused (review M4). */
+  allowFileSource?: string
+  /** Pull sources on loopback, private and link-local addresses (a LAN camera); refused by default (review M4). */
+  allowPrivateSources: boolean
   /** Find peers on the LAN with mDNS. */
   mdns: boolean
   /** Behind a NAT (a home router): hold a relay reservation on a bootstrap node; DCUtR makes direct connections. */
@@ -109,6 +113,8 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('webhook', { type: 'string', array: true, default: NODE_DEFAULTS.webhook, describe: 'URL that receives stream events as signed JSON POSTs (repeatable)' })
     .option('webhook-secret', { type: 'string', default: NODE_DEFAULTS['webhook-secret'], describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
     .option('webhook-events', { type: 'string', default: NODE_DEFAULTS['webhook-events'], describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
+    .option('allow-file-source', { type: 'string', default: NODE_DEFAULTS['allow-file-source'], describe: 'Directory that file sources (source_url file:///... or /path) may come from (symlinks followed); empty: file sources are refused' })
+    .option('allow-private-sources', { type: 'boolean', default: NODE_DEFAULTS['allow-private-sources'], describe: 'Let source_url reach hosts on loopback, private (192.168.x.x, 10.x...) and link-local addresses, e.g. an IP camera on your LAN; cloud metadata addresses stay refused' })
     .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
     .option('behind-nat', { type: 'boolean', default: NODE_DEFAULTS['behind-nat'], describe: 'This node is behind a NAT (a home router) and cannot take inbound connections: hold a relay reservation on a bootstrap node so peers can reach it; connections are then made direct by hole punching (DCUtR)' })
     .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
@@ -223,6 +229,8 @@ export function toConfig (raw: Raw): NodeConfig {
     webhookSecret: String(raw['webhook-secret'] ?? ''),
     webhookEvents,
     maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
+    ...(raw['allow-file-source'] != null && raw['allow-file-source'] !== '' ? { allowFileSource: resolve(String(raw['allow-file-source'])) } : {}),
+    allowPrivateSources: raw['allow-private-sources'] === true || raw['allow-private-sources'] === 'true',
     mdns: raw.mdns === true || raw.mdns === 'true',
     behindNat: raw['behind-nat'] === true || raw['behind-nat'] === 'true',
     lowLatency,

@@ -39,6 +39,8 @@ export const NODE_DEFAULTS = {
   'webhook-events': DEFAULT_WEBHOOK_EVENTS.join(','),
   mdns: false,
   'behind-nat': false,
+  'allow-file-source': '',
+  'allow-private-sources': false,
   container: INGEST_DEFAULTS.container as 'cmaf' | 'ts',
   'log-level': 'info'
 } as const

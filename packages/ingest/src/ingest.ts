@@ -6,7 +6,7 @@ import { JobLedger, NewcomerBudget, ReputationBook, TERMINAL_STATES } from '@dis
 import { BoundedMap } from '@diststream/util'
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
-import { StreamEndedError, StreamNotFoundError } from './errors.js'
+import { SourceUrlError, StreamEndedError, StreamNotFoundError } from './errors.js'
 import { segmentReady, streamEnded, vodReady } from './events.js'
 import { handleBid } from './handlers/bid.js'
 import { createLifecycleSweeper } from './lifecycle.js'
@@ -17,9 +17,11 @@ import { recoverPending } from './recovery.js'
 import { RtmpPublishes } from './rtmp-publish.js'
 import { PublishSession } from './session/session.js'
 import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
+import { checkSourcePolicy, protocolWhitelist, SourceRefusedError, systemPolicyIo } from './source-policy.js'
 import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, onRestart, pullEnded, vodEnded } from './stream-state.js'
 import { UploadLimiter } from './upload-limit.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
+import type { PullSource } from './sources.js'
 import type { IngestContext, IngestInit } from './types.js'
 import type { LifecycleSweeper, RungState } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
@@ -136,7 +138,7 @@ export class Ingest implements Startable {
     await recoverPending({ store, logger: this.log, newSession: this.newSession.bind(this), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
     for (const s of await store.streams.list()) {
-      if (s.state === 'live' && s.sourceUrl != null) await this.startPull(s, s.sourceUrl).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
+      if (s.state === 'live' && s.sourceUrl != null) await this.source(s.sourceUrl).then(async () => { await this.startPull(s, s.sourceUrl!) }).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
     }
     this.announcer.start()
     this.sweeper?.start()
@@ -200,8 +202,7 @@ export class Ingest implements Startable {
    * Throws SourceUrlError for a refused URL.
    */
   async createPullStream (name: string, sourceUrl: string): Promise<StreamRecord> {
-    const src = parseSourceUrl(sourceUrl)
-    await checkPullSource(src)
+    await this.source(sourceUrl)
     const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
     await this.init.store.streams.put(rec)
     await this.startPull(rec, sourceUrl)
@@ -212,7 +213,7 @@ export class Ingest implements Startable {
     const src = parseSourceUrl(sourceUrl)
     const live = goLive(rec, Date.now())
     await this.init.store.streams.put(live)
-    await this.runSession(live, src.input, { inputArgs: src.realtime ? ['-re'] : [], maxRestarts: PULL_MAX_RESTARTS }, async (end) => {
+    await this.runSession(live, src.input, { inputArgs: ['-protocol_whitelist', protocolWhitelist(src), ...(src.realtime ? ['-re'] : [])], maxRestarts: PULL_MAX_RESTARTS }, async (end) => {
       const next = pullEnded(await this.init.store.streams.get(rec.id) ?? live, { ...end, ...(end.error != null ? { error: redactSourceText(end.error, sourceUrl, src) } : {}) }, Date.now())
       if (next == null) return
       await this.init.store.streams.put(next)
@@ -229,14 +230,14 @@ export class Ingest implements Startable {
    * playlist; `vod.ready` is emitted), or `failed` with the reason.
    * `deleteAfter` removes the input file when done (an upload).
    */
-  async createVod (name: string, input: string, opts: { deleteAfter?: boolean } = {}): Promise<StreamRecord> {
-    const src = parseSourceUrl(input)
-    await checkPullSource(src)
+  async createVod (name: string, input: string, opts: { deleteAfter?: boolean, trusted?: boolean } = {}): Promise<StreamRecord> {
+    const src = await this.source(input, opts.trusted === true)
     const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
     await this.init.store.streams.put(rec)
     this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
     let tooLong = false
     const session = await this.runSession(rec, src.input, {
+      inputArgs: ['-protocol_whitelist', protocolWhitelist(src)],
       rwTimeoutMs: 0,
       maxRestarts: 0,
       maxQueueMs: VOD_MAX_QUEUE_MS,
@@ -286,6 +287,23 @@ export class Ingest implements Startable {
       .finally(() => { this.ending.delete(ended) })
     this.ending.add(ended)
     return session
+  }
+
+  /**
+   * A source_url parsed and checked against the node's source policy (review M4); `trusted`: a
+   * file this node wrote itself (an upload), exempt from the file directory. A refusal is a
+   * SourceUrlError (400), counted by why.
+   */
+  private async source (raw: string, trusted = false): Promise<PullSource> {
+    try {
+      const src = parseSourceUrl(raw)
+      if (!trusted) await checkSourcePolicy(src, this.init.sourcePolicy ?? {}, systemPolicyIo)
+      await checkPullSource(src)
+      return src
+    } catch (err) {
+      if (err instanceof SourceUrlError) this.ctx.metrics.sourcesRefused.inc({ why: err instanceof SourceRefusedError ? err.why : 'syntax' })
+      throw err
+    }
   }
 
   private newSession (rec: StreamRecord, input: string, workDir: string, opts: SessionOptions): PublishSession {

@@ -87,13 +87,13 @@ export class RtmpPublishes {
       if (k !== key) return
       this.#rtmp.off('unpublish', onUnpublish)
       if (sessions.get(id) !== session) return
-      this.endSession(id, session, workDir).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
+      this.endSession(id, session, workDir, rtmpSession).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
     }
     this.#rtmp.on('unpublish', onUnpublish)
     // The segmenter sees the input end long before node-media-server reports the unpublish (its socket timeout).
     session.onInputEnd = () => {
       this.#rtmp.off('unpublish', onUnpublish)
-      if (sessions.get(id) === session) this.endSession(id, session, workDir).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
+      if (sessions.get(id) === session) this.endSession(id, session, workDir, rtmpSession).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
     }
     session.start()
     this.#log.info({ streamId: id }, 'publish started')
@@ -102,19 +102,22 @@ export class RtmpPublishes {
     this.#deps.announcer.provide(live)
   }
 
-  private async endSession (id: string, session: PublishSession, workDir: string): Promise<void> {
+  private async endSession (id: string, session: PublishSession, workDir: string, rtmpSession: RtmpSession): Promise<void> {
     const { store, sessions } = this.#deps
     await session.stop()
+    // A refused publish (review M3) is disconnected: nothing reads it any more.
+    const refused = session.refusal
+    if (refused != null) { try { rtmpSession.close() } catch (err) { this.#log.debug({ err, streamId: id }, 'closing a refused publisher failed') } }
     if (sessions.get(id) === session) sessions.delete(id)
     await rm(workDir, { recursive: true, force: true })
     // Stopping the node ends every publish; the store may be closing: the next start sorts the records out.
     if (this.#deps.shutdown().aborted) return
     const rec = await store.streams.get(id)
     if (rec?.state === 'live' && !sessions.has(id)) {
-      const idle = toIdle(rec, Date.now())
+      const idle = toIdle(rec, Date.now(), refused)
       await store.streams.put(idle)
       await this.#deps.announcer.announce(idle)
-      this.#deps.onEvent?.('stream.ended', streamEnded(idle, 'unpublished'))
+      this.#deps.onEvent?.('stream.ended', streamEnded(idle, refused != null ? 'refused' : 'unpublished'))
     }
   }
 }

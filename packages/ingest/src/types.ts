@@ -1,3 +1,4 @@
+import type { SourcePolicy } from './source-policy.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import type { Gossip, P2PNode, PeerComponents, PresenceService, ProtocolErrorHook, Protocols } from '@diststream/p2p'
 import type { Auction, JobLedger, ReputationBook } from '@diststream/scheduler'
@@ -17,6 +18,8 @@ export interface IngestInit extends PeerComponents {
   segmentSeconds: number
   rtmpPort: number
   rtmpHost?: string
+  /** What pulled sources may reach (file directory, private hosts); default: neither (review M4). */
+  sourcePolicy?: SourcePolicy
   logger: Logger
   registry: Registry
   /** How long to collect bids for a job (ms, default 150). */
@@ -58,6 +61,10 @@ export interface IngestMetrics {
   /** Rungs left out of live jobs because the workers could not keep up (one per rung per job). */
   shedRungs: Counter
   spotChecks: Counter<'verdict'>
+  /** Publishes (and pulls, VODs) stopped because a segment passed the segmenter's bounds (review M3). */
+  publishesRefused: Counter<'why'>
+  /** source_url refusals (review M4): syntax, file, private, metadata, resolve. */
+  sourcesRefused: Counter<'why'>
   segmentLatency: Histogram
 }
 
