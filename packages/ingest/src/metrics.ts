@@ -20,6 +20,7 @@ export function createIngestMetrics (registry: Registry): IngestMetrics {
     hedged: counter('diststream_jobs_hedged_total', 'Duplicate attempts started because the first worker was late against its own estimate'),
     rebids: counter('diststream_jobs_rebid_total', 'Jobs re-announced because every bid in hand failed'),
     spotChecks: counter('diststream_spot_checks_total', 'Jobs re-run on a second worker and compared against the source, by verdict', ['verdict']),
+    probationChecks: counter('diststream_probation_checks_total', 'Results of workers on probation compared against the source before being served, by verdict (pass, bad: refused as invalid, error: refused)', ['verdict']),
     passthrough: counter('diststream_jobs_passthrough_total', 'Jobs no worker took within the queue limit, or with no worker on the network (the source passed through)'),
     segmentLatency: getOrCreate(registry, 'diststream_segment_latency_seconds', () => new Histogram({ name: 'diststream_segment_latency_seconds', help: 'Segment closed at the ingest → renditions stored', buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8], registers }))
   }

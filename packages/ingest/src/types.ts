@@ -29,6 +29,8 @@ export interface IngestInit extends PeerComponents {
   maxAttempts?: number
   /** Share of jobs re-run on a second worker and compared by PSNR (0–1, default 0.05). */
   spotCheckRate?: number
+  /** Verified jobs before a worker's output is served unchecked (default PROBATION_JOBS; 0: no probation). */
+  probationJobs?: number
   /** Segments kept in the INDEX an edge gets when it starts following (default 64). */
   indexWindow?: number
   /** Stream lifecycle: stale streams are ended, ended ones removed after the DVR retention. Off when absent. */
@@ -56,6 +58,7 @@ export interface IngestMetrics {
   hedged: Counter
   rebids: Counter
   spotChecks: Counter<'verdict'>
+  probationChecks: Counter<'verdict'>
   segmentLatency: Histogram
 }
 
@@ -83,6 +86,8 @@ export interface IngestContext {
   workers: ReputationBook
   /** Share of jobs re-run on a second worker and compared (0–1). */
   spotCheckRate: number
+  /** Verified jobs before a worker's output is served unchecked (review H1: probation). */
+  probationJobs: number
   lastAssigned: (peerId: string) => number | undefined
   markAssigned: (peerId: string) => void
   /** Whether a never-tried worker may win a job outright now (NewcomerBudget: review H1). */

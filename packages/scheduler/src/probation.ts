@@ -55,15 +55,18 @@ export function judgePictures (worstDb: readonly number[], minDb = PICTURE_MIN_D
 /**
  * Orders dispatch candidates (`ordered[0]` the drawn winner, the rest ranked fallbacks; a new
  * array): the winner stays first unless it is an offender or suspended; then proven workers, then
- * workers on probation, then offenders, then suspended workers, each group in its given order.
+ * workers on probation, then offenders, then suspended workers, each group in its given order,
+ * except that among those on probation (and among offenders) a better `reputation` goes first: an
+ * honest newcomer with a few verified jobs is tried before fresh ids that merely claim to be faster.
  * A throwaway id that lost its check is so never again tried before an honest worker.
  */
-export function orderByStanding (ordered: readonly Bid[], standing: (peerId: string) => Standing, suspended: (peerId: string) => boolean): Bid[] {
+export function orderByStanding (ordered: readonly Bid[], standing: (peerId: string) => Standing, suspended: (peerId: string) => boolean, reputation: (peerId: string) => number = () => 0): Bid[] {
   const group = (b: Bid): number => suspended(b.peerId) ? 3 : ({ proven: 0, probation: 1, offender: 2 } as const)[standing(b.peerId)]
   const [first, ...rest] = ordered
   if (first === undefined) return []
   const keepFirst = group(first) < 2
   const tail = keepFirst ? rest : ordered
-  const sorted = tail.map((b, i) => ({ b, i, g: group(b) })).sort((x, y) => x.g - y.g || x.i - y.i).map(x => x.b)
+  const rep = (b: Bid, g: number): number => (g === 1 || g === 2 ? reputation(b.peerId) : 0)
+  const sorted = tail.map((b, i) => { const g = group(b); return { b, i, g, r: rep(b, g) } }).sort((x, y) => x.g - y.g || y.r - x.r || x.i - y.i).map(x => x.b)
   return keepFirst ? [first, ...sorted] : sorted
 }

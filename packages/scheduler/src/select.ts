@@ -120,7 +120,6 @@ export function selectionWeights (bids: readonly Bid[], opts: SelectOptions = {}
   const maxMs = opts.maxMs ?? Infinity
   const valid = (b: Bid): boolean => Number.isFinite(b.estimateMs) && b.estimateMs >= 0
   const eligible = bids.map(b => valid(b) && !atCapacity(b) && b.estimateMs <= maxMs)
-  const floor = Math.max(1, (opts.durationMs ?? 0) * MIN_ESTIMATE_FRACTION)
   const est = countedEstimates(bids, eligible, opts)
   const estimates = est.filter((_, i) => eligible[i])
   if (estimates.length === 0) return bids.map(bid => ({ bid, weight: 0, eligible: false }))

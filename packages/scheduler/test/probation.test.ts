@@ -43,5 +43,9 @@ describe('probation (review H1)', () => {
     assert.deepEqual(ids(['o1', 'n1', 'p1']), ['p1', 'n1', 'o1'])
     assert.deepEqual(ids(['s1', 'o1', 'p1']), ['p1', 'o1', 's1'])
     assert.deepEqual(ids([]), [])
+    // Among those on probation, a better reputation first (the proven keep their ranked order).
+    standing.set('n2', 'probation')
+    const rep = (p: string): number => (p === 'n2' ? 0.8 : 0.5)
+    assert.deepEqual(orderByStanding(['p1', 'n1', 'n2', 'p2'].map(p => bid(p)), st, susp, rep).map(b => b.peerId), ['p1', 'p2', 'n2', 'n1'])
   })
 })
