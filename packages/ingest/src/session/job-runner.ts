@@ -129,9 +129,15 @@ export class JobRunner {
    */
   private orderBids (list: readonly Bid[], durationMs: number): Bid[] {
     const { ctx } = this.#deps
-    const standing = (p: string): Standing => ctx.workers.standing(p, ctx.probationJobs)
+    const standing = (p: string): Standing => this.standing(p)
     const ranked = selectBids(list, { reputation: p => ctx.workers.score(p), lastAssigned: ctx.lastAssigned, unproven: p => standing(p) !== 'proven', newcomerWin: ctx.newcomerWin, durationMs, slackMs: durationMs / 4, maxMs: durationMs * 2 })
     return orderByStanding(ranked, standing, p => ctx.workers.suspended(p), p => ctx.workers.score(p))
+  }
+
+  /** Where a worker stands with this ingest; this node's own worker (same peer id) is trusted. */
+  private standing (peerId: string): Standing {
+    const { ctx } = this.#deps
+    return peerId === ctx.protocols.self ? 'proven' : ctx.workers.standing(peerId, ctx.probationJobs)
   }
 
   /** Runs the attempts: bidders in order, reassigned on failure, hedged when late, rebid when every bid in hand failed. */
@@ -159,7 +165,7 @@ export class JobRunner {
         if (signal.aborted) { await out.discard(); throw signal.reason }
         outputs.add(out)
         // Probation (review H1): an unproven worker's result is compared with the source before it is served.
-        if (checkedBeforeServing(ctx.workers.standing(b.peerId, ctx.probationJobs))) {
+        if (checkedBeforeServing(this.standing(b.peerId))) {
           await checkOnProbation({ ctx, log, sourceTsName: this.#deps.sourceTsName }, job, out, signal)
           checked.add(b.peerId)
         }
