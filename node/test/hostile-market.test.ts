@@ -4,7 +4,9 @@
  * test process (helpers/sybil.ts): real Workers on fresh keys that bid 0 ms on every job and
  * answer with valid renditions whose picture is a real transcode for 10 frames, then solid
  * magenta (the FAKE ffmpeg's `inject` mode; it passed the old 10-frame PSNR check). Each identity
- * is replaced by a fresh one every few seconds, so there is always a never-tried bidder.
+ * announces itself as a free worker in presence (so the ingest waits for its bids and the honest
+ * worker is not always elected to bid on a job's first announce), and is replaced by a fresh one
+ * every few seconds, so there is always a never-tried bidder.
  *
  * The ingest must stay up; the stream must play in full at the edge with no gap; no served
  * segment may show the injected picture (checked per frame, and every job was completed by the

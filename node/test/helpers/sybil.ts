@@ -4,11 +4,12 @@
  * attacker makes at no cost: it bids 0 ms on every job ({@link ZeroEstimator}), and its ffmpeg is
  * the FAKE one of test/fixtures/fake-ffmpeg-liar.sh (the mode given), so its renditions are valid
  * H.264 of the right size, frame count and duration showing another picture. Each identity lives
- * `lifetimeMs`, then is thrown away and a fresh one takes its place.
+ * `lifetimeMs`, then is thrown away and a fresh one takes its place. Each also announces itself as a
+ * free worker on the presence topic (unauthenticated, review M1), so the ingest waits for its bids.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createP2PNode, Gossip, Protocols } from '@diststream/p2p'
+import { createP2PNode, Gossip, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey } from '@diststream/store'
 import { Estimator, Worker } from '@diststream/worker'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -21,7 +22,7 @@ export class ZeroEstimator extends Estimator {
   override estimate (): number { return 0 }
 }
 
-interface Sybil { node: P2PNode, worker: Worker, timer: NodeJS.Timeout }
+interface Sybil { node: P2PNode, worker: Worker, presence: PresenceService, timer: NodeJS.Timeout }
 
 export interface SybilSwarmOptions {
   /** Identities alive at once. */
@@ -70,13 +71,18 @@ export class SybilSwarm {
     const dir = join(this.opts.dir, `id${this.#made++}`)
     const node = await createP2PNode({ privateKey: await loadOrCreatePeerKey(dir), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
     const log = pino({ level: 'silent' })
-    const worker = new Worker({ gossip: new Gossip(node, log), protocols: new Protocols(node), ffmpegPath: this.#wrapper, maxJobs: 1, workDir: join(dir, 'work'), logger: log, registry: new Registry(), estimator: new ZeroEstimator() })
+    const gossip = new Gossip(node, log)
+    const worker = new Worker({ gossip, protocols: new Protocols(node), ffmpegPath: this.#wrapper, maxJobs: 1, workDir: join(dir, 'work'), logger: log, registry: new Registry(), estimator: new ZeroEstimator() })
     await worker.start()
+    const startedAtMs = Date.now()
+    const presence = new PresenceService(node, gossip, () => ({ roles: ['worker'], httpUrl: '', activeJobs: worker.activeJobs, maxJobs: worker.maxJobs, gpu: false, hwKind: 'cpu', agent: 'sybil', startedAtMs }), log)
+    presence.start()
     await node.dial(multiaddr(this.opts.bootstrap), { signal: AbortSignal.timeout(10_000) })
     this.ids.add(node.peerId.toString())
     const sybil: Sybil = {
       node,
       worker,
+      presence,
       timer: setTimeout(() => {
         void this.#retire(sybil).then(async () => { if (this.#running) await this.#spawn(this.opts.lifetimeMs) }).catch(() => { /* the swarm is stopping */ })
       }, lifetimeMs)
@@ -87,6 +93,7 @@ export class SybilSwarm {
   async #retire (s: Sybil): Promise<void> {
     if (!this.#live.delete(s)) return
     clearTimeout(s.timer)
+    s.presence.stop()
     await s.worker.stop()
     await s.node.stop()
   }
