@@ -55,7 +55,10 @@ export function judgePictures (worstDb: readonly number[], minDb = PICTURE_MIN_D
 /**
  * Orders dispatch candidates (`ordered[0]` the drawn winner, the rest ranked fallbacks; a new
  * array): the winner stays first unless it is an offender or suspended; then proven workers, then
- * workers on probation, then offenders, then suspended workers, each group in its given order,
+ * workers on probation. Offenders and suspended workers follow (in that order) only when nobody
+ * else bid: otherwise they are left out, so a job's few attempts go to clean bidders and then to a
+ * new round of bids (where a busy honest worker may be free again), not to known liars. Each group
+ * keeps its given order,
  * except that among those on probation (and among offenders) a better `reputation` goes first: an
  * honest newcomer with a few verified jobs is tried before fresh ids that merely claim to be faster.
  * A throwaway id that lost its check is so never again tried before an honest worker.
@@ -68,5 +71,6 @@ export function orderByStanding (ordered: readonly Bid[], standing: (peerId: str
   const tail = keepFirst ? rest : ordered
   const rep = (b: Bid, g: number): number => (g === 1 || g === 2 ? reputation(b.peerId) : 0)
   const sorted = tail.map((b, i) => { const g = group(b); return { b, i, g, r: rep(b, g) } }).sort((x, y) => x.g - y.g || y.r - x.r || x.i - y.i).map(x => x.b)
-  return keepFirst ? [first, ...sorted] : sorted
+  const all = keepFirst ? [first, ...sorted] : sorted
+  return all.some(b => group(b) < 2) ? all.filter(b => group(b) < 2) : all
 }

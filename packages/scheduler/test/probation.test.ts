@@ -34,14 +34,16 @@ describe('probation (review H1)', () => {
     assert.equal(judgePictures([]), 'bad')
   })
 
-  it('orderByStanding: the winner stays first unless an offender or suspended; then proven, probation, offenders, suspended', () => {
+  it('orderByStanding: the winner stays first unless an offender or suspended; then proven, probation; offenders and suspended only when nobody else bid', () => {
     const standing = new Map<string, Standing>([['p1', 'proven'], ['p2', 'proven'], ['n1', 'probation'], ['o1', 'offender'], ['s1', 'proven']])
     const st = (p: string): Standing => standing.get(p)!
     const susp = (p: string): boolean => p === 's1'
     const ids = (order: string[]): string[] => orderByStanding(order.map(p => bid(p)), st, susp).map(b => b.peerId)
-    assert.deepEqual(ids(['n1', 'o1', 's1', 'p2', 'p1']), ['n1', 'p2', 'p1', 'o1', 's1'])
-    assert.deepEqual(ids(['o1', 'n1', 'p1']), ['p1', 'n1', 'o1'])
-    assert.deepEqual(ids(['s1', 'o1', 'p1']), ['p1', 'o1', 's1'])
+    assert.deepEqual(ids(['n1', 'o1', 's1', 'p2', 'p1']), ['n1', 'p2', 'p1'])
+    assert.deepEqual(ids(['o1', 'n1', 'p1']), ['p1', 'n1'])
+    assert.deepEqual(ids(['s1', 'o1', 'p1']), ['p1'])
+    // Nobody else: offenders, then suspended workers, are tried.
+    assert.deepEqual(ids(['s1', 'o1']), ['o1', 's1'])
     assert.deepEqual(ids([]), [])
     // Among those on probation, a better reputation first (the proven keep their ranked order).
     standing.set('n2', 'probation')

@@ -124,8 +124,8 @@ export class JobRunner {
   /**
    * Untried workers first, else a weighted random draw by expected completion, reputation
    * and price (an unproven worker's estimate no better than a proven one's), then ranked
-   * fallbacks: proven workers, those on probation, offenders; suspended workers go last: tried
-   * only when nobody else can (review H1).
+   * fallbacks: proven workers, those on probation; offenders and suspended workers only when
+   * nobody else bid (else the job is announced again before they are tried; review H1).
    */
   private orderBids (list: readonly Bid[], durationMs: number): Bid[] {
     const { ctx } = this.#deps
