@@ -34,6 +34,8 @@ export interface NodeConfig {
   bidWindowMs: number
   maxQueueSeconds: number
   spotCheckRate: number
+  /** Verified jobs before a worker's output is served unchecked (0: no probation). */
+  probationJobs: number
   logLevel: string
   /** Log lines as JSON or pretty; undefined: pretty on a TTY, JSON when piped (logging.ts). */
   logFormat?: LogFormat
@@ -104,6 +106,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('bid-window-ms', { type: 'number', default: NODE_DEFAULTS['bid-window-ms'], describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: NODE_DEFAULTS['max-queue-seconds'], describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
     .option('spot-check-rate', { type: 'number', default: NODE_DEFAULTS['spot-check-rate'], describe: 'Share of jobs (0-1) an ingest re-runs on a second worker and compares against the source (PSNR) to catch cheating workers' })
+    .option('probation-jobs', { type: 'number', default: NODE_DEFAULTS['probation-jobs'], describe: 'Verified jobs a worker must do for an ingest before its output is served without first comparing it with the source (0: no probation)' })
     .option('max-upload-mb', { type: 'number', default: NODE_DEFAULTS['max-upload-mb'], describe: 'Largest video file POST /api/uploads accepts, in MiB (bigger: 413)' })
     .option('api-token', { type: 'string', describe: 'Bearer token the mutating HTTP API (POST/DELETE under /api) requires; default: generated on first start and stored in <data-dir>/api-token' })
     .option('max-rung-size', { type: 'string', default: NODE_DEFAULTS['max-rung-size'], describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
@@ -217,6 +220,7 @@ export function toConfig (raw: Raw): NodeConfig {
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
     spotCheckRate: rate(raw, 'spot-check-rate'),
+    probationJobs: int(raw, 'probation-jobs', 0, 1_000_000),
     apiToken: apiToken(raw['api-token']),
     maxRungSize: size(raw, 'max-rung-size'),
     logLevel: String(raw['log-level']),

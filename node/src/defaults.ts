@@ -29,6 +29,7 @@ export const NODE_DEFAULTS = {
   'bid-window-ms': INGEST_DEFAULTS.bidWindowMs,
   'max-queue-seconds': INGEST_DEFAULTS.maxQueueMs / 1000,
   'spot-check-rate': INGEST_DEFAULTS.spotCheckRate,
+  'probation-jobs': INGEST_DEFAULTS.probationJobs,
   'max-upload-mb': 2048,
   'max-rung-size': '1920x1080',
   'dvr-retention-seconds': EDGE_DEFAULTS.dvrRetentionMs / 1000,

@@ -76,6 +76,7 @@ export class Ingest implements Startable {
       localWorker: init.localWorker ?? INGEST_DEFAULTS.localWorker,
       maxAttempts: init.maxAttempts ?? INGEST_DEFAULTS.maxAttempts,
       spotCheckRate: init.spotCheckRate ?? INGEST_DEFAULTS.spotCheckRate,
+      probationJobs: init.probationJobs ?? INGEST_DEFAULTS.probationJobs,
       ledger: this.ledger,
       auctions: new Map(),
       metrics: createIngestMetrics(init.registry),

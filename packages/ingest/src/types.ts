@@ -32,6 +32,8 @@ export interface IngestInit extends PeerComponents {
   maxAttempts?: number
   /** Share of jobs re-run on a second worker and compared by PSNR (0–1, default 0.05). */
   spotCheckRate?: number
+  /** Verified jobs before a worker's output is served unchecked (default PROBATION_JOBS; 0: no probation). */
+  probationJobs?: number
   /** Segments kept in the INDEX an edge gets when it starts following (default 64). */
   indexWindow?: number
   /** Stream lifecycle: stale streams are ended, ended ones removed after the DVR retention. Off when absent. */
@@ -65,6 +67,8 @@ export interface IngestMetrics {
   publishesRefused: Counter<'why'>
   /** source_url refusals (review M4): syntax, file, private, metadata, resolve. */
   sourcesRefused: Counter<'why'>
+  /** Results of workers on probation checked against the source (review H1), by verdict. */
+  probationChecks: Counter<'verdict'>
   segmentLatency: Histogram
 }
 
@@ -92,6 +96,8 @@ export interface IngestContext {
   workers: ReputationBook
   /** Share of jobs re-run on a second worker and compared (0–1). */
   spotCheckRate: number
+  /** Verified jobs before a worker's output is served unchecked (review H1: probation). */
+  probationJobs: number
   lastAssigned: (peerId: string) => number | undefined
   markAssigned: (peerId: string) => void
   /** Whether a never-tried worker may win a job outright now (NewcomerBudget: review H1). */

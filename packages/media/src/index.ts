@@ -89,7 +89,7 @@ export {
   type TestSourceOptions
 } from './test-source.js'
 export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js'
-export { measurePsnr } from './psnr.js'
+export { comparePictures, measurePsnr, PICTURE_CHECK_HEIGHT, PICTURE_CHECK_WIDTH, type ComparePicturesOptions, type PictureInput, type PictureScore } from './psnr.js'
 export { liveFfmpegProcesses, trackProcess } from './proc.js'
 export {
   MAX_INIT_BYTES,

@@ -73,6 +73,10 @@ export {
   type HedgeBudgetOptions, type HedgeBudgetStats
 } from './hedge.js'
 export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'
+export {
+  checkedBeforeServing, judgePictures, OFFENDER_INVALID, orderByStanding, PICTURE_MIN_DB, PROBATION_JOBS, standingOf,
+  type Standing, type StandingInput
+} from './probation.js'
 export { judgeSpotCheck, shouldSpotCheck, type SpotCheckOptions, type SpotVerdict } from './spot-check.js'
 export {
   bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, electionSize, shardBits, shardOf, shouldBid,
