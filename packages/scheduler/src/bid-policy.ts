@@ -119,6 +119,24 @@ export function electionSize (k: number, announcement: number, max = 1024): numb
 }
 
 /**
+ * A pool of at most this many times `k` free workers is small: every free worker in it bids. The
+ * election saves bid messages only in a large pool; in a small one, leaving out the one honest
+ * worker among liars lets them take every attempt a job has (the liars test: 4 of 5 workers
+ * elected, all four lying, a segment lost).
+ */
+export const SMALL_POOL_FACTOR = 2
+
+/**
+ * How many of `free` workers are asked to bid on the `announcement`-th announce of a job: all of
+ * them in a small pool ({@link SMALL_POOL_FACTOR}), else the {@link electionSize}. Worker and
+ * ingest both use it (the ingest expects that many bids; a worker passes it to `shouldBid`).
+ */
+export function biddersFor (k: number, announcement: number, free: number): number {
+  const n = Math.max(0, Math.floor(Number.isFinite(free) ? free : 0))
+  return n <= SMALL_POOL_FACTOR * clampK(k) ? n : Math.min(n, electionSize(k, announcement))
+}
+
+/**
  * Shard depth for a network of `workers` workers: the fewest prefix bits that
  * keep shards at or below `target` workers on average (0 = one shard). Powers
  * of two, so a shard splits cleanly in two as the network grows, and nodes

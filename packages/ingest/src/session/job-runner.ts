@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
-import { Auction, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, electionSize, LATE_FACTOR, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
+import { Auction, biddersFor, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, LATE_FACTOR, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { BoundedMap, sleep } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
 import { checkOnProbation } from './probation.js'
@@ -158,6 +158,8 @@ export class JobRunner {
       // deliver when nobody else can; a dead one fails at once (broken stream).
       hedgeAfter: (b) => b.estimateMs * LATE_FACTOR + HEDGE_SLACK_MS + durationMs / 4,
       deadlineFor: (b) => Math.max(b.estimateMs * 6, durationMs * 5) + ATTEMPT_DEADLINE_SLACK_MS,
+      // A worker caught lying while this job ran (a spot check of another segment) waits behind clean bidders.
+      eligible: (b) => this.standing(b.peerId) !== 'offender' && !ctx.workers.suspended(b.peerId),
       rebid: async (tried) => {
         ctx.metrics.rebids.inc()
         const fresh = await this.collectBids(job, Math.min(ctx.maxQueueMs, durationMs * 3))
@@ -221,10 +223,10 @@ export class JobRunner {
         if (known === 0) return []
         if (this.#waiting.indexOf(job.seq) < known) {
           const free = workers.filter(p => p.activeJobs < p.maxJobs).length
-          // Workers elect k of the free ones to bid (k doubles on each announce of the job): expect that many.
+          // Every free worker of a small pool bids; in a larger one they elect k (doubling on each announce): expect that many.
           const n = (this.#announcements.get(job.jobId) ?? 0) + 1
           this.#announcements.set(job.jobId, n)
-          const expected = Math.min(free, electionSize(DEFAULT_BID_K, n))
+          const expected = biddersFor(DEFAULT_BID_K, n, free)
           // Only bids of workers presence knows close the auction early (review H1: fresh ids bid first).
           const known = new Set(workers.map(p => p.peerId))
           const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: expected > 0 && !ctx.localWorker ? expected : undefined, counts: b => known.has(b.peerId) })
