@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
-import { JobLedger, NewcomerBudget, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
+import { HedgeBudget, JobLedger, NewcomerBudget, ReputationBook, SpeedTracker, TERMINAL_STATES } from '@diststream/scheduler'
 import { BoundedMap } from '@diststream/util'
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
@@ -85,6 +85,8 @@ export class Ingest implements Startable {
       lastAssigned: (peer) => this.assigned.get(peer),
       markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
       newcomerWin: () => newcomers.take(),
+      speed: new SpeedTracker(),
+      hedges: new HedgeBudget(),
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) }
     }
     this.ledger.on('change', ({ kind, job }) => {

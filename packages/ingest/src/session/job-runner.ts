@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
-import { Auction, biddersFor, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, LATE_FACTOR, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
+import { attemptDeadlineMs, Auction, biddersFor, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, hedgeAfterMs, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { BoundedMap, sleep } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
 import { checkOnProbation } from './probation.js'
@@ -21,10 +21,6 @@ const MAX_ANNOUNCED_JOBS = 1000
 const JOB_MIN_DEADLINE_MS = 8000
 /** …or this many segment durations. */
 const JOB_DEADLINE_DURATIONS = 4
-/** Room for moving the bytes and verifying, on top of a worker's own estimate, before a hedge starts (ms). */
-const HEDGE_SLACK_MS = 500
-/** Room past the hard deadline of an attempt (ms): a merely slow worker may still deliver. */
-const ATTEMPT_DEADLINE_SLACK_MS = 4000
 
 export interface JobRunnerDeps {
   ctx: IngestContext
@@ -143,8 +139,27 @@ export class JobRunner {
     return peerId === ctx.protocols.self ? 'proven' : ctx.workers.standing(peerId, ctx.probationJobs)
   }
 
-  /** Runs the attempts: bidders in order, reassigned on failure, hedged when late, rebid when every bid in hand failed. */
+  /** Runs the attempts (see runAttempts) and records the job and its hedges in the hedge budget. */
   private async dispatch (job: JobAnnounce, ordered: Bid[], bytes: Uint8Array, outputs: Set<AttemptOutput>, started: Map<string, number>, checked: Set<string>): Promise<{ result: AttemptOutput, bid: Bid, hedged: boolean }> {
+    const { ctx } = this.#deps
+    let hedges = 0
+    try {
+      return await this.runAttempts(job, ordered, bytes, outputs, started, checked, () => { hedges++ })
+    } finally {
+      ctx.hedges.record(Date.now(), { hedges })
+    }
+  }
+
+  /** Whether a worker has a free slot now as presence sees it (else as it bid); this node's own worker counts as free. */
+  private hasRoom (b: Bid): boolean {
+    const { ctx } = this.#deps
+    if (b.peerId === ctx.protocols.self) return true
+    const p = ctx.presence.withRole('worker').find(w => w.peerId === b.peerId)
+    return p !== undefined ? p.activeJobs < p.maxJobs : b.activeJobs < b.maxJobs
+  }
+
+  /** Runs the attempts: bidders in order, reassigned on failure, hedged when late (within the budget), rebid when every bid in hand failed. */
+  private async runAttempts (job: JobAnnounce, ordered: Bid[], bytes: Uint8Array, outputs: Set<AttemptOutput>, started: Map<string, number>, checked: Set<string>, onHedge: () => void): Promise<{ result: AttemptOutput, bid: Bid, hedged: boolean }> {
     const { ctx, log } = this.#deps
     const { jobId, seq, durationMs } = job
     return await dispatchJob({
@@ -152,12 +167,19 @@ export class JobRunner {
       maxAttempts: ctx.maxAttempts,
       clock: systemClock,
       signal: this.#deps.signal,
-      // Late against its own estimate (with room for moving the bytes and verifying):
-      // a duplicate starts on the next bidder and both race. The hard deadline is
-      // far later, so a merely slow worker (an overloaded machine) can still
+      // Late against its own estimate, scaled by how fast it delivered lately (a busy machine
+      // is not late for being as slow as it has been), with room for moving the bytes and
+      // verifying: a duplicate starts on the next bidder and both race, if the hedge budget
+      // allows it (a free worker in hand, hedges within their share of jobs: no feedback loop
+      // under load). The hard deadline is far later, so a merely slow worker can still
       // deliver when nobody else can; a dead one fails at once (broken stream).
-      hedgeAfter: (b) => b.estimateMs * LATE_FACTOR + HEDGE_SLACK_MS + durationMs / 4,
-      deadlineFor: (b) => Math.max(b.estimateMs * 6, durationMs * 5) + ATTEMPT_DEADLINE_SLACK_MS,
+      hedgeAfter: (b) => hedgeAfterMs(ctx.speed.adjusted(b), durationMs),
+      deadlineFor: (b) => attemptDeadlineMs(ctx.speed.adjusted(b), durationMs),
+      mayHedge: (next) => {
+        const ok = ctx.hedges.allow(Date.now(), this.hasRoom(next))
+        if (!ok) ctx.metrics.hedgesDenied.inc()
+        return ok
+      },
       // A worker caught lying while this job ran (a spot check of another segment) waits behind clean bidders.
       eligible: (b) => this.standing(b.peerId) !== 'offender' && !ctx.workers.suspended(b.peerId),
       rebid: async (tried) => {
@@ -178,7 +200,7 @@ export class JobRunner {
       },
       onAttemptStart: (b, n, hedge) => {
         if (n > 1) ctx.metrics.reassigned.inc()
-        if (hedge) ctx.metrics.hedged.inc()
+        if (hedge) { ctx.metrics.hedged.inc(); onHedge() }
         started.set(b.peerId, Date.now())
         ctx.ledger.startAttempt(jobId, b.peerId, Date.now())
         ctx.markAssigned(b.peerId)
@@ -186,7 +208,9 @@ export class JobRunner {
       onAttempt: (b, outcome, reason) => {
         const at = Date.now()
         ctx.ledger.endAttempt(jobId, outcome, reason, at, b.peerId)
-        ctx.workers.observe(b.peerId, { outcome, elapsedMs: at - (started.get(b.peerId) ?? at), estimateMs: b.estimateMs })
+        const elapsedMs = at - (started.get(b.peerId) ?? at)
+        ctx.workers.observe(b.peerId, { outcome, elapsedMs, estimateMs: b.estimateMs })
+        if (outcome === 'ok') ctx.speed.observe(b.peerId, elapsedMs, b.estimateMs)
         if (outcome !== 'ok' && outcome !== 'cancelled') log.info({ seq, worker: b.peerId, outcome, reason }, 'attempt failed')
       }
     })
