@@ -137,6 +137,24 @@ export function biddersFor (k: number, announcement: number, free: number): numb
 }
 
 /**
+ * In a large pool the auction closes on this many bids (of the k or more elected): it takes the
+ * second-fastest of the elected instead of waiting for the slowest, or for the window when one
+ * elected worker's presence was stale (docs/scale.md: 39 % of auctions waited the whole window at
+ * 100 nodes on a LAN). Two, not one, so the draw still weighs speed, reputation and price.
+ */
+export const AUCTION_FIRST_BIDS = 2
+
+/**
+ * How many counted bids close the auction early on the `announcement`-th announce of a job with
+ * `free` workers free: all of them in a small pool (the election asked every one, and waiting a
+ * few ms for all lets the draw see all), else the first {@link AUCTION_FIRST_BIDS}.
+ */
+export function auctionCloseAfter (k: number, announcement: number, free: number): number {
+  const asked = biddersFor(k, announcement, free)
+  return free <= SMALL_POOL_FACTOR * clampK(k) ? asked : Math.min(asked, AUCTION_FIRST_BIDS)
+}
+
+/**
  * Shard depth for a network of `workers` workers: the fewest prefix bits that
  * keep shards at or below `target` workers on average (0 = one shard). Powers
  * of two, so a shard splits cleanly in two as the network grows, and nodes

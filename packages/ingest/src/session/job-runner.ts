@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
-import { attemptDeadlineMs, Auction, biddersFor, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, hedgeAfterMs, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
+import { attemptDeadlineMs, Auction, auctionCloseAfter, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, hedgeAfterMs, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { BoundedMap, sleep } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
 import { checkOnProbation } from './probation.js'
@@ -247,10 +247,11 @@ export class JobRunner {
         if (known === 0) return []
         if (this.#waiting.indexOf(job.seq) < known) {
           const free = workers.filter(p => p.activeJobs < p.maxJobs).length
-          // Every free worker of a small pool bids; in a larger one they elect k (doubling on each announce): expect that many.
+          // Every free worker of a small pool bids and the auction waits for them all (bounded by the
+          // window); in a larger one they elect k (doubling on each announce) and the first 2 close it.
           const n = (this.#announcements.get(job.jobId) ?? 0) + 1
           this.#announcements.set(job.jobId, n)
-          const expected = biddersFor(DEFAULT_BID_K, n, free)
+          const expected = auctionCloseAfter(DEFAULT_BID_K, n, free)
           // Only bids of workers presence knows close the auction early (review H1: fresh ids bid first).
           const known = new Set(workers.map(p => p.peerId))
           const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: expected > 0 && !ctx.localWorker ? expected : undefined, counts: b => known.has(b.peerId) })
