@@ -1,3 +1,4 @@
+import type { CapacitySignal } from './capacity.js'
 import type { SourcePolicy } from './source-policy.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import type { Gossip, P2PNode, PeerComponents, PresenceService, ProtocolErrorHook, Protocols } from '@diststream/p2p'
@@ -103,6 +104,8 @@ export interface IngestContext {
   markAssigned: (peerId: string) => void
   /** Whether a never-tried worker may win a job outright now (NewcomerBudget: review H1). */
   newcomerWin: () => boolean
+  /** Raised when a worker may have room (an attempt ended, presence shows a free slot): wakes queued jobs. */
+  capacity: CapacitySignal
   /** Each worker's delivered speed against its own estimates lately: hedge timing and deadlines follow it. */
   speed: SpeedTracker
   /** Hedges only with a free worker in hand and within a share of the jobs (no hedging feedback loop under load). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
 import { attemptDeadlineMs, Auction, auctionCloseAfter, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, hedgeAfterMs, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
-import { BoundedMap, sleep } from '@diststream/util'
+import { BoundedMap } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
 import { checkOnProbation } from './probation.js'
 import { runSpotCheck } from './spot-check.js'
@@ -13,7 +13,11 @@ import type { Bid, Standing } from '@diststream/scheduler'
 import type { RenditionRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
-/** While every worker is busy, a queued job is announced again this often (ms). */
+/**
+ * While every worker is busy, a queued job is announced again at the latest
+ * this often (ms); it goes back on the market at once when capacity appears
+ * (`CapacitySignal`: an attempt of ours ended, presence shows a free slot).
+ */
 export const RETRY_MS = 200
 /** Recent jobs whose announce count is kept (the bid election widens with each announce). */
 const MAX_ANNOUNCED_JOBS = 1000
@@ -208,6 +212,8 @@ export class JobRunner {
       onAttempt: (b, outcome, reason) => {
         const at = Date.now()
         ctx.ledger.endAttempt(jobId, outcome, reason, at, b.peerId)
+        // The worker has a slot again (or refused): queued jobs go back on the market now.
+        ctx.capacity.freed()
         const elapsedMs = at - (started.get(b.peerId) ?? at)
         ctx.workers.observe(b.peerId, { outcome, elapsedMs, estimateMs: b.estimateMs })
         if (outcome === 'ok') ctx.speed.observe(b.peerId, elapsedMs, b.estimateMs)
@@ -228,9 +234,11 @@ export class JobRunner {
 
   /**
    * Announces a job until workers bid on it. The session's waiting jobs form
-   * a FIFO queue: only the oldest few (as many as there are workers) are on
-   * the market at a time, re-announced every RETRY_MS while every worker is
-   * busy, so a backlog drains in order instead of being passed through. The
+   * a FIFO queue: only the oldest few (as many as the network has free slots,
+   * at least one per worker) are on the market at a time, re-announced as
+   * soon as capacity appears (at the latest every RETRY_MS) while every
+   * worker is busy, so a backlog drains in order instead of being passed
+   * through. The
    * source passes through only when no worker exists at all or the job has
    * waited `maxQueueMs`.
    */
@@ -245,7 +253,9 @@ export class JobRunner {
         const workers = ctx.presence.withRole('worker')
         const known = workers.length + (ctx.localWorker ? 1 : 0)
         if (known === 0) return []
-        if (this.#waiting.indexOf(job.seq) < known) {
+        // As many jobs on the market as the network has free slots (at least one per worker).
+        const freeSlots = workers.reduce((n, p) => n + Math.max(0, p.maxJobs - p.activeJobs), 0)
+        if (this.#waiting.indexOf(job.seq) < Math.max(known, freeSlots)) {
           const free = workers.filter(p => p.activeJobs < p.maxJobs).length
           // Every free worker of a small pool bids and the auction waits for them all (bounded by the
           // window); in a larger one they elect k (doubling on each announce) and the first 2 close it.
@@ -269,12 +279,8 @@ export class JobRunner {
           if (bids.length > 0) return bids
         }
         if (Date.now() + RETRY_MS >= queueUntil) return []
-        try {
-          await sleep(RETRY_MS, signal)
-        } catch {
-          // The session was killed: no bids (the loop's own exit).
-          return []
-        }
+        // Until capacity appears (or RETRY_MS); a killed session ends the wait and the loop.
+        await ctx.capacity.wait(RETRY_MS, signal)
       }
       return []
     } finally {
