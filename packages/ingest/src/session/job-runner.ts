@@ -19,6 +19,14 @@ import type { Logger } from 'pino'
  * (`CapacitySignal`: an attempt of ours ended, presence shows a free slot).
  */
 export const RETRY_MS = 200
+/**
+ * When only offenders and suspended workers bid on a job while a clean worker exists (busy now),
+ * the job waits up to this many segment durations for the clean one before trying them: a clean
+ * worker frees a slot within about one job's time, and spending a job's attempts on workers
+ * caught lying loses the segment (the liars test: four liars' attempts, a gap, the honest worker
+ * busy for a moment).
+ */
+export const CLEAN_BIDDER_WAIT_DURATIONS = 2
 /** Recent jobs whose announce count is kept (the bid election widens with each announce). */
 const MAX_ANNOUNCED_JOBS = 1000
 /** A job's deadline is at least this far out (ms)… */
@@ -137,6 +145,11 @@ export class JobRunner {
     return orderByStanding(ranked, standing, p => ctx.workers.suspended(p), p => ctx.workers.score(p))
   }
 
+  /** Neither an offender (recent invalid output) nor suspended. */
+  private clean (peerId: string): boolean {
+    return this.standing(peerId) !== 'offender' && !this.#deps.ctx.workers.suspended(peerId)
+  }
+
   /** Where a worker stands with this ingest; this node's own worker (same peer id) is trusted. */
   private standing (peerId: string): Standing {
     const { ctx } = this.#deps
@@ -185,7 +198,7 @@ export class JobRunner {
         return ok
       },
       // A worker caught lying while this job ran (a spot check of another segment) waits behind clean bidders.
-      eligible: (b) => this.standing(b.peerId) !== 'offender' && !ctx.workers.suspended(b.peerId),
+      eligible: (b) => this.clean(b.peerId),
       rebid: async (tried) => {
         ctx.metrics.rebids.inc()
         const fresh = await this.collectBids(job, Math.min(ctx.maxQueueMs, durationMs * 3))
@@ -238,13 +251,17 @@ export class JobRunner {
    * at least one per worker) are on the market at a time, re-announced as
    * soon as capacity appears (at the latest every RETRY_MS) while every
    * worker is busy, so a backlog drains in order instead of being passed
-   * through. The
-   * source passes through only when no worker exists at all or the job has
-   * waited `maxQueueMs`.
+   * through. The source passes through only when no worker exists at all or
+   * the job has waited `maxQueueMs`. When only offenders and suspended
+   * workers bid while a clean worker exists (busy now), the job waits for it
+   * up to CLEAN_BIDDER_WAIT_DURATIONS before trying them.
    */
   private async collectBids (job: JobAnnounce, maxQueueMs: number): Promise<Bid[]> {
     const { ctx, log, signal } = this.#deps
     const queueUntil = Date.now() + maxQueueMs
+    const cleanUntil = Math.min(queueUntil, Date.now() + job.durationMs * CLEAN_BIDDER_WAIT_DURATIONS)
+    /** Bids of offenders and suspended workers only, kept while a clean worker may still free up. */
+    let lastResort: Bid[] = []
     let announced = false
     this.#waiting.push(job.seq)
     this.#waiting.sort((a, b) => a - b)
@@ -276,13 +293,19 @@ export class JobRunner {
           }
           const bids = await auction.result
           ctx.auctions.delete(job.jobId)
-          if (bids.length > 0) return bids
+          if (bids.some(b => this.clean(b.peerId))) return bids
+          if (bids.length > 0) {
+            // Only workers caught lying bid: wait a little for a clean one that is busy now.
+            lastResort = bids
+            const cleanExists = ctx.localWorker || workers.some(p => this.clean(p.peerId))
+            if (!cleanExists || Date.now() + RETRY_MS >= cleanUntil) return bids
+          }
         }
-        if (Date.now() + RETRY_MS >= queueUntil) return []
+        if (Date.now() + RETRY_MS >= queueUntil) return lastResort
         // Until capacity appears (or RETRY_MS); a killed session ends the wait and the loop.
         await ctx.capacity.wait(RETRY_MS, signal)
       }
-      return []
+      return lastResort
     } finally {
       this.#waiting.splice(this.#waiting.indexOf(job.seq), 1)
     }
