@@ -19,6 +19,7 @@ import { promisify } from 'node:util'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { launchBrowser } from './helpers/hlsjs.js'
 import { createStream, metric } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { TestSource } from '@diststream/media'
@@ -132,6 +133,16 @@ describe('thumbnails and network-wide viewer counts', { timeout: 240_000 }, () =
     for (const p of players) assert.equal(p.exitCode, null, 'players are still playing')
     const dash = await getJson(`${ingestHttp}/api/dashboard`)
     assert.equal(dash.body.streams.find((s: any) => s.id === streamId)?.networkViewers, 3)
+    // Edge B's dashboard (real Chromium): the stream with its thumbnail and the network's figure.
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.newPage()
+      await page.goto(`${b}/streams`)
+      await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('[data-testid=network-viewers]')].some((td: any) => td.textContent === '3'), undefined, { timeout: 15_000 })
+      await page.waitForFunction(() => ((globalThis as any).document.querySelector('img[data-testid=thumbnail]')?.naturalWidth ?? 0) === 320, undefined, { timeout: 15_000 })
+    } finally {
+      await browser.close()
+    }
     for (const p of players.splice(0)) await stopPlayer(p)
     await waitUntil(async () => (await getJson(`${ingestHttp}/api/streams/${streamId}`)).body.viewers === 0, WINDOW_S * 1000 + 15_000, 'the count to drop to 0 at the ingest')
     assert.equal((await getJson(`${c}/api/streams/${streamId}`)).body.viewers, 0)
