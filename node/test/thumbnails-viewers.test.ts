@@ -8,7 +8,8 @@
  * and B answer 3 viewers in `GET /api/streams/:id`, each edge exports its
  * own in `diststream_viewers{stream}`, and the figure drops to 0 once they
  * stop (the edges run with a 4 s viewer window instead of 30 s). Then a VOD
- * from a file: its poster.
+ * from a file: its poster. Last, a lying peer claims 4 billion viewers: the
+ * ingest counts MAX_VIEWERS_PER_CLAIM for it, and nothing once it withdraws.
  */
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
@@ -18,6 +19,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
+import { createP2PNode, Gossip } from '@diststream/p2p'
+import { codecs, MAX_VIEWERS_PER_CLAIM, TOPIC_VIEWERS } from '@diststream/protocol'
+import { loadOrCreatePeerKey } from '@diststream/store'
+import { multiaddr } from '@multiformats/multiaddr'
+import { pino } from 'pino'
 import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { launchBrowser } from './helpers/hlsjs.js'
 import { createStream, metric } from './helpers/streams.js'
@@ -146,6 +152,30 @@ describe('thumbnails and network-wide viewer counts', { timeout: 240_000 }, () =
     for (const p of players.splice(0)) await stopPlayer(p)
     await waitUntil(async () => (await getJson(`${ingestHttp}/api/streams/${streamId}`)).body.viewers === 0, WINDOW_S * 1000 + 15_000, 'the count to drop to 0 at the ingest')
     assert.equal((await getJson(`${c}/api/streams/${streamId}`)).body.viewers, 0)
+  })
+
+  it('a lying peer\'s claim counts for at most MAX_VIEWERS_PER_CLAIM, and goes when it withdraws it', async () => {
+    const evil = await createP2PNode({ privateKey: await loadOrCreatePeerKey(join(work, 'evil')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
+    try {
+      const gossip = new Gossip(evil, pino({ level: 'silent' }))
+      gossip.subscribe(TOPIC_VIEWERS, codecs.viewerCounts, () => {})
+      await evil.dial(multiaddr(await ingest.bootstrapAddr()), { signal: AbortSignal.timeout(10_000) })
+      const ingestId = (await ingest.info).peerId
+      await waitUntil(async () => evil.services.pubsub.getSubscribers(TOPIC_VIEWERS).some(p => p.toString() === ingestId), 20_000, 'the ingest subscribed to viewer counts')
+      const viewers = async (): Promise<number> => (await getJson(`${ingestHttp}/api/streams/${streamId}`)).body.viewers
+      assert.equal(await viewers(), 0)
+      // Sent until it arrives (the mesh may take a heartbeat); each message replaces the last, so repeats change nothing.
+      await waitUntil(async () => {
+        await gossip.publish(TOPIC_VIEWERS, codecs.viewerCounts, { streams: [{ streamId, viewers: 4_000_000_000 }], sentAtMs: Date.now() }).catch(() => 0)
+        return await viewers() > 0
+      }, 20_000, 'the lie to arrive', 1000)
+      assert.equal(await viewers(), MAX_VIEWERS_PER_CLAIM)
+      assert.ok(metric((await getText(`${ingestHttp}/metrics`)).text, 'diststream_viewer_claims_total', 'outcome="capped"') >= 1)
+      await gossip.publish(TOPIC_VIEWERS, codecs.viewerCounts, { streams: [], sentAtMs: Date.now() })
+      await waitUntil(async () => await viewers() === 0, 10_000, 'the withdrawn claim to go')
+    } finally {
+      await evil.stop()
+    }
   })
 
   it('a VOD gets a poster (long cache)', async () => {
