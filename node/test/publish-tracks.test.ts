@@ -1,0 +1,73 @@
+/**
+ * Publishes with one kind of track, end to end in separate processes (an
+ * ingest, a worker, an edge; real ffmpeg publishing over RTMP). A video-only
+ * publish plays from the edge with no audio group, and promptly: before the
+ * FLV header was rewritten from the publisher's metadata (flv-header.ts),
+ * ffmpeg's FLV demuxer waited for the audio node-media-server announced, about
+ * 90 s at this bitrate, before the first segment.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { after, afterEach, before, describe, it } from 'node:test'
+import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
+import { resolveFfmpeg } from '@diststream/media'
+import { Cluster, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
+import { createStream } from './helpers/streams.js'
+import type { NodeProcess } from './helpers/cluster.js'
+
+const SEGMENT_SECONDS = 2
+/** A video-only publish must list its first segments on the edge within this (it took ~90 s before the fix). */
+const FIRST_SEGMENTS_WITHIN_MS = 25_000
+
+/** ffmpeg publishing `tracks` of a test source over RTMP as FLV, for `seconds`. */
+function rtmpPublish (ffmpeg: string, url: string, tracks: 'video' | 'audio', seconds: number): { done: Promise<number | null>, kill: () => void } {
+  const video = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(25 * SEGMENT_SECONDS), '-keyint_min', String(25 * SEGMENT_SECONDS), '-sc_threshold', '0', '-b:v', '300k']
+  const audio = ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-c:a', 'aac', '-b:a', '96k']
+  const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'warning', ...(tracks === 'video' ? video : audio), '-t', String(seconds), '-f', 'flv', url], { stdio: 'ignore' })
+  return { done: new Promise(resolve => child.once('close', resolve)), kill: () => { child.kill('SIGKILL') } }
+}
+
+describe('publishes with one kind of track', { timeout: 180_000 }, () => {
+  const cluster = new Cluster({ exclusive: true })
+  const ffmpeg = resolveFfmpeg()
+  let ingest: NodeProcess
+  let edge: NodeProcess
+
+  before(async () => {
+    const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p']
+    ingest = await cluster.start('ingest', ['--role', 'ingest', ...common])
+    const boot = await ingest.bootstrapAddr()
+    await cluster.start('worker', ['--role', 'worker', '--max-jobs', '2', '--bootstrap', boot, ...common])
+    edge = await cluster.start('edge', ['--role', 'edge', '--bootstrap', boot, ...common])
+  })
+
+  let failed = false
+  afterEach((t) => { if ((t as { passed?: boolean }).passed === false) failed = true })
+  after(async () => { await cluster.close(failed) })
+
+  it('plays a video-only publish without an audio group, its first segments within seconds', async (t) => {
+    const { http, rtmpPort } = await ingest.info
+    await waitForRoles(http, { worker: 1, edge: 1 })
+    const stream = await createStream(http, 'video-only', cluster.apiToken)
+    const edgeHttp = (await edge.info).http
+    const started = Date.now()
+    const pub = rtmpPublish(ffmpeg.ffmpeg, `rtmp://127.0.0.1:${rtmpPort!}/live/${stream.key}`, 'video', 20)
+    try {
+      await waitUntil(async () => {
+        const res = await getText(`${edgeHttp}/live/${stream.id}/240p/index.m3u8`)
+        return res.status === 200 && parseMediaPlaylist(res.text).segments.filter(s => s.gap !== true).length >= 2
+      }, FIRST_SEGMENTS_WITHIN_MS, 'two transcoded segments of a video-only publish on the edge', 500)
+      t.diagnostic(`two segments on the edge ${Date.now() - started} ms after the publish started`)
+      const text = (await getText(`${edgeHttp}/live/${stream.id}/index.m3u8`)).text
+      t.diagnostic(text)
+      assert.doesNotMatch(text, /TYPE=AUDIO/, 'no audio group')
+      assert.doesNotMatch(text, /AUDIO="/, 'no variant refers to an audio group')
+      const master = parseMasterPlaylist(text)
+      assert.ok(master.variants.some(v => v.uri.startsWith('240p/')))
+      for (const v of master.variants) assert.doesNotMatch(v.codecs ?? '', /mp4a/, 'no audio codec announced')
+    } finally {
+      pub.kill()
+      await pub.done
+    }
+  })
+})
