@@ -4,10 +4,16 @@
  * publish plays from the edge with no audio group, and promptly: before the
  * FLV header was rewritten from the publisher's metadata (flv-header.ts),
  * ffmpeg's FLV demuxer waited for the audio node-media-server announced, about
- * 90 s at this bitrate, before the first segment.
+ * 90 s at this bitrate, before the first segment. An audio-only publish
+ * (radio) plays as audio-only HLS: the master's one variant is the audio
+ * playlist (no video ladder, no job), and its segments decode as AAC.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg } from '@diststream/media'
@@ -15,6 +21,7 @@ import { Cluster, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { createStream } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
+const run = promisify(execFile)
 const SEGMENT_SECONDS = 2
 /** A video-only publish must list its first segments on the edge within this (it took ~90 s before the fix). */
 const FIRST_SEGMENTS_WITHIN_MS = 25_000
@@ -68,6 +75,50 @@ describe('publishes with one kind of track', { timeout: 180_000 }, () => {
     } finally {
       pub.kill()
       await pub.done
+    }
+  })
+
+  it('plays an audio-only publish as audio-only HLS: no video ladder, segments decode as audio', async (t) => {
+    const { http, rtmpPort } = await ingest.info
+    await waitForRoles(http, { worker: 1, edge: 1 })
+    const stream = await createStream(http, 'radio', cluster.apiToken)
+    const edgeHttp = (await edge.info).http
+    const pub = rtmpPublish(ffmpeg.ffmpeg, `rtmp://127.0.0.1:${rtmpPort!}/live/${stream.key}`, 'audio', 20)
+    const dir = await mkdtemp(join(tmpdir(), 'ds-radio-'))
+    try {
+      const playlist = await waitUntil(async () => {
+        const res = await getText(`${edgeHttp}/live/${stream.id}/audio/index.m3u8`)
+        if (res.status !== 200) return undefined
+        const p = parseMediaPlaylist(res.text)
+        return p.segments.filter(s => s.gap !== true).length >= 3 ? p : undefined
+      }, FIRST_SEGMENTS_WITHIN_MS, 'three audio segments of an audio-only publish on the edge', 500)
+      const text = (await getText(`${edgeHttp}/live/${stream.id}/index.m3u8`)).text
+      t.diagnostic(text)
+      const master = parseMasterPlaylist(text)
+      assert.deepEqual(master.variants.map(v => v.uri), ['audio/index.m3u8'], 'the audio playlist is the one variant')
+      assert.doesNotMatch(text, /RESOLUTION=/, 'no video variant')
+      assert.match(text, /CODECS="mp4a\.40\.2"/)
+      assert.equal((await getText(`${edgeHttp}/live/${stream.id}/source/index.m3u8`)).status, 404, 'no video rendition')
+      const jobs = JSON.parse((await getText(`${http}/api/jobs?limit=500`)).text) as Array<{ streamId: string }>
+      assert.equal(jobs.filter(j => j.streamId === stream.id).length, 0, 'no transcode job for audio')
+      // Two consecutive segments, each its init + media, decode as AAC audio and nothing else.
+      const files: string[] = []
+      for (const seg of playlist.segments.filter(s => s.gap !== true).slice(0, 2)) {
+        const get = async (f: string): Promise<Buffer> => Buffer.from(await (await fetch(`${edgeHttp}/live/${stream.id}/audio/${f}`)).arrayBuffer())
+        const file = join(dir, `${seg.seq}.mp4`)
+        await writeFile(file, Buffer.concat([seg.map != null ? await get(seg.map) : Buffer.alloc(0), await get(seg.uri)]))
+        files.push(file)
+      }
+      for (const file of files) {
+        const { stdout } = await run(ffmpeg.ffprobe!, ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name', '-of', 'csv=p=0', file])
+        assert.equal(stdout.trim(), 'aac,audio', 'one AAC audio stream')
+        const decoded = await run(ffmpeg.ffmpeg, ['-v', 'error', '-i', file, '-f', 'null', '-'])
+        assert.equal(decoded.stderr.trim(), '', 'decodes without errors')
+      }
+    } finally {
+      pub.kill()
+      await pub.done
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })
