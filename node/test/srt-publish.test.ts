@@ -12,8 +12,8 @@ import { spawn } from 'node:child_process'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMasterPlaylist, parseMediaPlaylist } from '@diststream/hls'
 import { resolveFfmpeg } from '@diststream/media'
-import { Cluster, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
-import { createStream, metric } from './helpers/streams.js'
+import { callApi, Cluster, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
+import { metric } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
 const SEGMENT_SECONDS = 2
@@ -59,7 +59,10 @@ describe('SRT publish', { timeout: 180_000 }, () => {
     const { http, srtPort } = await ingest.info
     assert.ok(srtPort != null && srtPort > 0, 'the ingest reports its SRT port')
     await waitForRoles(http, { worker: 1, edge: 1 })
-    const stream = await createStream(http, 'srt', cluster.apiToken)
+    const created = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'srt' })
+    assert.equal(created.status, 201)
+    const stream = created.body as { id: string, key: string, srtUrl: string }
+    assert.equal(stream.srtUrl, `srt://127.0.0.1:${srtPort}?streamid=publish:${stream.key}`, 'the API gives the SRT publish URL')
     const base = `srt://127.0.0.1:${srtPort}?connect_timeout=3000`
     const good = srtCaller(ffmpeg.ffmpeg, `${base}&streamid=publish:${stream.key}&passphrase=${PASSPHRASE}`, PUBLISH_SECONDS)
     try {

@@ -31,6 +31,8 @@ export interface StreamView {
   error?: string
   key?: string
   rtmpUrl?: string
+  /** The SRT publish URL (with `&passphrase=` to add if the ingest has one). */
+  srtUrl?: string
   playbackUrl: string
   /**
    * A live stream being published on this node: its transcoded rungs,
