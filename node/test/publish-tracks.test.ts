@@ -23,8 +23,15 @@ import type { NodeProcess } from './helpers/cluster.js'
 
 const run = promisify(execFile)
 const SEGMENT_SECONDS = 2
-/** A video-only publish must list its first segments on the edge within this (it took ~90 s before the fix). */
-const FIRST_SEGMENTS_WITHIN_MS = 25_000
+/**
+ * A video-only publish must list its first segments on the edge within this, while it still
+ * publishes (PUBLISH_SECONDS). Without the header fix ffmpeg cut nothing until its probe size
+ * or the input's end (measured: a 30 s video-only FLV with audio announced gave its first
+ * segment at 30 s, with the header fixed at 5 s); here it took 6-7 s.
+ */
+const FIRST_SEGMENTS_WITHIN_MS = 15_000
+/** Longer than FIRST_SEGMENTS_WITHIN_MS, so a publish whose segments only come at its end fails. */
+const PUBLISH_SECONDS = 30
 
 /** ffmpeg publishing `tracks` of a test source over RTMP as FLV, for `seconds`. */
 function rtmpPublish (ffmpeg: string, url: string, tracks: 'video' | 'audio', seconds: number): { done: Promise<number | null>, kill: () => void } {
@@ -58,7 +65,7 @@ describe('publishes with one kind of track', { timeout: 180_000 }, () => {
     const stream = await createStream(http, 'video-only', cluster.apiToken)
     const edgeHttp = (await edge.info).http
     const started = Date.now()
-    const pub = rtmpPublish(ffmpeg.ffmpeg, `rtmp://127.0.0.1:${rtmpPort!}/live/${stream.key}`, 'video', 20)
+    const pub = rtmpPublish(ffmpeg.ffmpeg, `rtmp://127.0.0.1:${rtmpPort!}/live/${stream.key}`, 'video', PUBLISH_SECONDS)
     try {
       await waitUntil(async () => {
         const res = await getText(`${edgeHttp}/live/${stream.id}/240p/index.m3u8`)
@@ -83,7 +90,7 @@ describe('publishes with one kind of track', { timeout: 180_000 }, () => {
     await waitForRoles(http, { worker: 1, edge: 1 })
     const stream = await createStream(http, 'radio', cluster.apiToken)
     const edgeHttp = (await edge.info).http
-    const pub = rtmpPublish(ffmpeg.ffmpeg, `rtmp://127.0.0.1:${rtmpPort!}/live/${stream.key}`, 'audio', 20)
+    const pub = rtmpPublish(ffmpeg.ffmpeg, `rtmp://127.0.0.1:${rtmpPort!}/live/${stream.key}`, 'audio', PUBLISH_SECONDS)
     const dir = await mkdtemp(join(tmpdir(), 'ds-radio-'))
     try {
       const playlist = await waitUntil(async () => {
