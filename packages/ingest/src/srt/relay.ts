@@ -94,7 +94,7 @@ export class SrtRelay {
     if (c == null) return
     this.#callers.delete(addr)
     clearInterval(c.timer)
-    c.up?.close()
+    try { c.up?.close() } catch (err) { this.#init.logger.debug({ err, caller: addr }, 'relay socket already closed') }
     c.admitted?.end()
   }
 
