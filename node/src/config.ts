@@ -20,6 +20,10 @@ export interface NodeConfig {
   httpPort: number
   httpHost: string
   rtmpPort: number
+  /** UDP port of SRT publishes (ingest role; 0 picks a free one). */
+  srtPort: number
+  /** SRT publishes must encrypt with it; undefined: they must not. */
+  srtPassphrase?: string
   gpu: boolean
   segmentSeconds: number
   ladder: RungSpec[]
@@ -97,6 +101,8 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('http-port', { type: 'number', default: NODE_DEFAULTS['http-port'], describe: 'HTTP port for the API, HLS and dashboard (0 picks a free one)' })
     .option('http-host', { type: 'string', default: NODE_DEFAULTS['http-host'], describe: 'HTTP bind address' })
     .option('rtmp-port', { type: 'number', default: NODE_DEFAULTS['rtmp-port'], describe: 'RTMP port broadcasters publish to (ingest role; 0 picks a free one)' })
+    .option('srt-port', { type: 'number', default: NODE_DEFAULTS['srt-port'], describe: 'UDP port of SRT publishes, srt://host:port?streamid=publish:<key> (ingest role; 0 picks a free one)' })
+    .option('srt-passphrase', { type: 'string', describe: 'SRT publishes must encrypt with this passphrase (10-79 characters); without it they must not encrypt. Prefer DISTSTREAM_SRT_PASSPHRASE' })
     .option('gpu', { type: 'boolean', default: NODE_DEFAULTS.gpu, describe: 'Use a hardware encoder if ffmpeg has one that works; otherwise say so and use the CPU' })
     .option('segment-seconds', { type: 'number', describe: 'Target segment length (default 2, 1 with --low-latency); segments start on keyframes, so a longer GOP gives longer segments' })
     .option('low-latency', { type: 'boolean', default: NODE_DEFAULTS['low-latency'], describe: 'Low-latency HLS: 1 s segments (publish with a 1 s keyframe interval), blocking playlist reload (_HLS_msn) and EXT-X-SERVER-CONTROL on the edge' })
@@ -212,6 +218,8 @@ export function toConfig (raw: Raw): NodeConfig {
     httpPort: int(raw, 'http-port', 0, 65535),
     httpHost: String(raw['http-host']),
     rtmpPort: int(raw, 'rtmp-port', 0, 65535),
+    srtPort: int(raw, 'srt-port', 0, 65535),
+    ...srtPassphraseOf(raw['srt-passphrase']),
     gpu: raw.gpu === true || raw.gpu === 'true',
     segmentSeconds: seg,
     ladder,
@@ -250,4 +258,12 @@ export function toConfig (raw: Raw): NodeConfig {
 export async function parseConfig (argv: string[]): Promise<NodeConfig> {
   const raw = await nodeOptions(yargs(argv)).strict().parse()
   return toConfig(raw as Raw)
+}
+
+/** `--srt-passphrase`: SRT's own bounds (libsrt refuses a passphrase under 10 or over 79 characters). */
+function srtPassphraseOf (v: unknown): { srtPassphrase?: string } {
+  if (v == null || v === '') return {}
+  const s = String(v)
+  if (s.length < 10 || s.length > 79) throw new ConfigError('--srt-passphrase must be 10 to 79 characters (SRT\'s bounds)')
+  return { srtPassphrase: s }
 }

@@ -191,13 +191,13 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     logger.debug({ err }, 'first presence announce failed')
   })
 
-  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, multiaddrs: libp2p.getMultiaddrs().map(String) }
+  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, srtPort: ingest?.srtPort, multiaddrs: libp2p.getMultiaddrs().map(String) }
   if (config.readyFile != null) {
     const file = config.readyFile
     await writeReadyFile(file, { ...info, pid: process.pid })
     parts.running('ready-file', async () => { await removeReadyFile(file) })
   }
-  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, multiaddrs: info.multiaddrs }, 'node started')
+  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, srtPort: info.srtPort, multiaddrs: info.multiaddrs }, 'node started')
   return {
     config: ctx.config,
     libp2p,
