@@ -7,6 +7,7 @@ import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
 import { registerApiAuth } from './auth.js'
 import { registerUploadRoutes } from './upload-routes.js'
+import { registerWhipRoutes } from './whip-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -51,6 +52,7 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerUploadRoutes(app, ctx)
   registerLiveRoutes(app, ctx)
   registerEventRoutes(app, ctx)
+  registerWhipRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)
   return app
 }

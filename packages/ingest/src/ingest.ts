@@ -20,6 +20,7 @@ import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
 import { checkSourcePolicy, protocolWhitelist, SourceRefusedError, systemPolicyIo } from './source-policy.js'
 import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, onRestart, pullEnded, vodEnded } from './stream-state.js'
 import { UploadLimiter } from './upload-limit.js'
+import { WhipPublishes } from './whip/publishes.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
 import type { PullSource } from './sources.js'
 import type { IngestContext, IngestInit } from './types.js'
@@ -52,6 +53,8 @@ export class Ingest implements Startable {
   private readonly log: Logger
   private readonly announcer: StreamAnnouncer
   private readonly publishes: RtmpPublishes
+  /** WHIP publishes (`POST /whip/<key>`), with the same keys as RTMP. */
+  readonly whip: WhipPublishes
   private readonly fetchServer: FetchServer
   private readonly sweeper?: LifecycleSweeper
 
@@ -95,6 +98,7 @@ export class Ingest implements Startable {
     this.announcer = new StreamAnnouncer({ gossip: init.gossip, libp2p: init.libp2p, discovery: init.discovery, store: init.store, segmentSeconds: init.segmentSeconds, logger: this.log })
     const newSession = this.newSession.bind(this)
     this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
+    this.whip = new WhipPublishes({ store: init.store, logger: this.log, registry: init.registry, announcer: this.announcer, onEvent: init.onEvent, ffmpegPath: init.ffmpeg.ffmpeg, segmentSeconds: init.segmentSeconds, streamIdOf: (h) => this.publishes.streamIdOf(h), sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal, hostAddresses: ['127.0.0.1'] })
     const uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? INGEST_DEFAULTS.maxCopiesPerSegment })
     createUploadGauge(init.registry, () => uploads.maxCopiesServed())
     this.fetchServer = new FetchServer({ components: init, protocols: init.protocols, store: init.store, registry: init.registry, uploads, indexWindow: init.indexWindow ?? INGEST_DEFAULTS.indexWindow, streamAnnounce: (s) => this.announcer.streamAnnounce(s) })
@@ -155,6 +159,7 @@ export class Ingest implements Startable {
     await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
     this.sessions.clear()
     await Promise.allSettled([...this.ending])
+    await this.whip.stop()
     await this.publishes.stop()
     await this.init.protocols.unhandle(PROTOCOL_BID)
     await this.init.protocols.unhandle(PROTOCOL_FETCH)

@@ -1,0 +1,103 @@
+/**
+ * The WebRTC side of one WHIP session, on werift (WebRTC in pure TypeScript:
+ * no native binary to build or fetch, where node-datachannel needs its
+ * prebuilt one installed by a script this project does not run). It answers
+ * the offer with H.264 and Opus only, gathers host candidates only (no STUN,
+ * no TURN: the broadcaster reaches the ingest's own addresses), and hands
+ * every received RTP packet on.
+ */
+import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift'
+import type { MediaStreamTrack, RTCRtpTransceiver } from 'werift'
+
+/** How long gathering the ingest's host candidates may take before the answer goes out with what it has (ms). */
+const GATHER_TIMEOUT_MS = 3000
+
+/** What went wrong with a connection (the `stage` of `diststream_whip_failures_total`). */
+export type PeerFailure = 'ice' | 'dtls'
+
+export interface PeerEvents {
+  /** One RTP packet (decrypted, serialized). */
+  rtp: (kind: 'video' | 'audio', packet: Buffer) => void
+  connected: () => void
+  failed: (stage: PeerFailure) => void
+}
+
+export interface PeerOptions {
+  /** Extra host addresses for ICE (e.g. loopback, which is left out by default). */
+  hostAddresses?: string[]
+}
+
+export class WhipPeer {
+  readonly #pc: RTCPeerConnection
+  readonly #tracks: Array<{ track: MediaStreamTrack, transceiver: RTCRtpTransceiver }> = []
+  #iceConnected = false
+  #closed = false
+
+  constructor (private readonly on: PeerEvents, o: PeerOptions = {}) {
+    this.#pc = new RTCPeerConnection({
+      iceServers: [],
+      ...(o.hostAddresses != null && o.hostAddresses.length > 0 ? { iceAdditionalHostAddresses: o.hostAddresses } : {}),
+      iceUseIpv4: true,
+      iceUseIpv6: true,
+      codecs: {
+        video: [new RTCRtpCodecParameters({
+          mimeType: 'video/H264',
+          clockRate: 90000,
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+          parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f'
+        })],
+        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })]
+      }
+    })
+    this.#pc.ontrack = ({ track, transceiver }) => {
+      this.#tracks.push({ track, transceiver })
+      const kind = track.kind === 'video' ? 'video' : 'audio'
+      track.onReceiveRtp.subscribe((rtp) => { if (!this.#closed) this.on.rtp(kind, rtp.serialize()) })
+    }
+    this.#pc.iceConnectionStateChange.subscribe((s) => {
+      if (s === 'connected' || s === 'completed') this.#iceConnected = true
+      if (s === 'failed' && !this.#closed) this.on.failed('ice')
+    })
+    this.#pc.connectionStateChange.subscribe((s) => {
+      if (this.#closed) return
+      if (s === 'connected') this.on.connected()
+      // ICE was up: what failed is DTLS (or the SRTP keys).
+      if (s === 'failed' && this.#iceConnected) this.on.failed('dtls')
+    })
+  }
+
+  /** Sets the offer and returns the answer, with the ingest's host candidates in it (no trickle). */
+  async answer (offer: string): Promise<string> {
+    await this.#pc.setRemoteDescription({ type: 'offer', sdp: offer })
+    const answer = await this.#pc.createAnswer()
+    await this.#pc.setLocalDescription(answer)
+    if (this.#pc.iceGatheringState !== 'complete') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, GATHER_TIMEOUT_MS)
+        this.#pc.iceGatheringStateChange.subscribe((s) => { if (s === 'complete') { clearTimeout(timer); resolve() } })
+      })
+    }
+    const sdp = this.#pc.localDescription?.sdp
+    if (sdp == null) throw new Error('no local description after the answer')
+    return sdp
+  }
+
+  /** True when the answer took H.264 video (werift drops codecs it does not support). */
+  hasVideo (): boolean {
+    return this.#pc.getTransceivers().some(t => t.kind === 'video' && t.codecs.some(c => c.mimeType.toLowerCase() === 'video/h264'))
+  }
+
+  /** Asks the broadcaster for a keyframe (RTCP PLI on every video track). */
+  requestKeyframe (): void {
+    for (const { track, transceiver } of this.#tracks) {
+      if (track.kind !== 'video' || track.ssrc == null) continue
+      transceiver.receiver.sendRtcpPLI(track.ssrc).catch(() => { /* not connected yet, or closing: the next request follows */ })
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#pc.close().catch(() => { /* closing: a failure to send the last packets changes nothing */ })
+  }
+}
