@@ -335,6 +335,7 @@ export class Ingest implements Startable {
     const rec = await this.init.store.streams.get(id)
     if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
     this.publishes.forget(rec.keyHash)
+    this.whip.drop(id)
     const session = this.sessions.get(id)
     this.sessions.delete(id)
     // A VOD's queued segments are abandoned; a live stream's segments in flight are finished.

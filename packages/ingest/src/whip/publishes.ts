@@ -134,6 +134,15 @@ export class WhipPublishes {
     return true
   }
 
+  /** Disconnects the WHIP broadcasters of a deleted stream; the caller stops its publish session. */
+  drop (streamId: string): void {
+    for (const held of this.#held.values()) {
+      if (held.streamId !== streamId) continue
+      held.session = undefined
+      void this.end(held)
+    }
+  }
+
   /** Ends every session (the node stops). */
   async stop (): Promise<void> {
     await Promise.allSettled([...this.#held.values()].map(async h => { await this.end(h) }))
