@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
+import { WHIP_MEDIA_TIMEOUT_MS } from '@diststream/ingest'
 import { probeMedia, resolveFfmpeg } from '@diststream/media'
 import { Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { CHROMIUM } from './helpers/hlsjs.js'
@@ -93,6 +94,7 @@ describe('WHIP ingest from a browser', { timeout: 240_000, skip: existsSync(CHRO
     }
     for (const rendition of ['source', '240p']) {
       const playlist = parseMediaPlaylist((await getText(`${http}/live/${stream.id}/${rendition}/index.m3u8`)).text)
+      process.stdout.write(`[whip] ${rendition} segment lengths: ${playlist.segments.map(s => s.durationSec.toFixed(2)).join(', ')} s\n`)
       for (const s of playlist.segments.filter(s => s.gap !== true).slice(0, SEGMENTS)) {
         const body = await fetch(`${http}/live/${stream.id}/${rendition}/${s.uri}`, { signal: AbortSignal.timeout(15_000) })
         assert.equal(body.status, 200)
@@ -117,5 +119,24 @@ describe('WHIP ingest from a browser', { timeout: 240_000, skip: existsSync(CHRO
     }, 20_000, 'the stream to stop being live after DELETE')
     assert.equal(metric((await getText(`${http}/metrics`)).text, 'diststream_whip_sessions'), 0)
     assert.equal((await fetch(res.location!, { method: 'DELETE' })).status, 404, 'the resource is gone')
+  })
+
+  it('a broadcaster that goes silent without a DELETE is ended by the media timeout', async () => {
+    const stream = await createStream(http, 'whip-silent', cluster.apiToken)
+    const res = await publish(page, `${http}/whip/${stream.key}`)
+    assert.equal(res.status, 201, `WHIP POST: ${res.error}`)
+    await waitUntil(async () => {
+      const r = await getText(`${http}/live/${stream.id}/source/index.m3u8`)
+      return r.status === 200 && parseMediaPlaylist(r.text).segments.length >= 1
+    }, 60_000, 'a first source segment', 500)
+    const closedAt = Date.now()
+    await page.evaluate(() => { (globalThis as any).__pc.close() })
+    await waitUntil(async () => (await getJson(`${http}/api/streams/${stream.id}`)).body.state !== 'live', WHIP_MEDIA_TIMEOUT_MS + 15_000, 'the silent publish to end', 500)
+    const tookMs = Date.now() - closedAt
+    process.stdout.write(`[whip] silent publish ended ${tookMs} ms after the browser closed (media timeout ${WHIP_MEDIA_TIMEOUT_MS} ms)\n`)
+    assert.ok(tookMs >= WHIP_MEDIA_TIMEOUT_MS - 1000, `ended by the timeout, not before (${tookMs} ms)`)
+    const m = (await getText(`${http}/metrics`)).text
+    assert.equal(metric(m, 'diststream_whip_failures_total', 'stage="media_timeout"'), 1)
+    assert.equal(metric(m, 'diststream_whip_sessions'), 0)
   })
 })

@@ -55,13 +55,13 @@ export class WhipPeer {
       track.onReceiveRtp.subscribe((rtp) => { if (!this.#closed) this.on.rtp(kind, rtp.serialize()) })
     }
     this.#pc.iceConnectionStateChange.subscribe((s) => {
-      if (s === 'connected' || s === 'completed') this.#iceConnected = true
+      this.#iceConnected = s === 'connected' || s === 'completed'
       if (s === 'failed' && !this.#closed) this.on.failed('ice')
     })
     this.#pc.connectionStateChange.subscribe((s) => {
       if (this.#closed) return
       if (s === 'connected') this.on.connected()
-      // ICE was up: what failed is DTLS (or the SRTP keys).
+      // ICE is up: what failed is DTLS (or the SRTP keys). An ICE failure was counted above.
       if (s === 'failed' && this.#iceConnected) this.on.failed('dtls')
     })
   }

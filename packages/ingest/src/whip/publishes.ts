@@ -172,11 +172,14 @@ export class WhipPublishes {
     // One publish per stream: an older WHIP session of it ends; an RTMP one is replaced below, as a new RTMP publish would be.
     for (const other of this.#held.values()) if (other !== held && other.streamId === id) await this.end(other)
     await sessions.get(id)?.stop()
-    const live = goLive(rec, Date.now())
-    await store.streams.put(live)
     const workDir = join(store.dataDir, 'incoming', id, `whip-${Date.now()}`)
     await mkdir(workDir, { recursive: true })
+    // Ended (DELETE, a failure) while this was starting: nothing went live.
+    if (held.ending != null) { await rm(workDir, { recursive: true, force: true }); return }
     held.workDir = workDir
+    const live = goLive(rec, Date.now())
+    await store.streams.put(live)
+    if (held.ending != null) { await store.streams.put(toIdle(live, Date.now())); await rm(workDir, { recursive: true, force: true }); return }
     const session = this.#deps.newSession(live, 'pipe:0', workDir, { stdinFormat: 'mpegts', openStdin: () => this.openBridge(held, workDir) })
     held.session = session
     sessions.set(id, session)
