@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
-import { WHIP_MEDIA_TIMEOUT_MS } from '@diststream/ingest'
+import { MAX_WHIP_SESSIONS_PER_STREAM, WHIP_MEDIA_TIMEOUT_MS } from '@diststream/ingest'
 import { probeMedia, resolveFfmpeg } from '@diststream/media'
 import { Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { CHROMIUM } from './helpers/hlsjs.js'
@@ -58,7 +58,7 @@ describe('WHIP ingest from a browser', { timeout: 240_000, skip: existsSync(CHRO
     await cluster.close(failed, dir)
   })
 
-  it('refuses a wrong key, a wrong content type and an oversized offer before any ICE', async () => {
+  it('refuses a wrong key, a wrong content type, an oversized offer and one session too many; DELETE frees a session', async () => {
     const offer = await makeOffer(page)
     const post = async (path: string, body: string, type = 'application/sdp'): Promise<Response> => await fetch(`${http}${path}`, { method: 'POST', headers: { 'content-type': type }, body, signal: AbortSignal.timeout(10_000) })
     const wrong = await post('/whip/no-such-key', offer)
@@ -71,7 +71,22 @@ describe('WHIP ingest from a browser', { timeout: 240_000, skip: existsSync(CHRO
     const pre = await fetch(`${http}/whip/${key}`, { method: 'OPTIONS' })
     assert.equal(pre.status, 204)
     assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/)
+    // A key holds at most MAX_WHIP_SESSIONS_PER_STREAM sessions, connected or not; DELETE frees them before they connect.
+    const held: string[] = []
+    for (let i = 0; i < MAX_WHIP_SESSIONS_PER_STREAM; i++) {
+      const r = await post(`/whip/${key}`, offer)
+      assert.equal(r.status, 201, `offer ${i}: ${await r.text()}`)
+      assert.equal(r.headers.get('content-type'), 'application/sdp')
+      held.push(r.headers.get('location')!)
+    }
+    const over = await post(`/whip/${key}`, offer)
+    assert.equal(over.status, 503, 'one session too many for this stream')
+    assert.ok(over.headers.get('retry-after') != null)
+    assert.equal(metric((await getText(`${http}/metrics`)).text, 'diststream_whip_sessions'), MAX_WHIP_SESSIONS_PER_STREAM)
+    assert.equal((await fetch(`${http}${held[0]!.replace(key, 'other-key')}`, { method: 'DELETE' })).status, 404, 'DELETE needs the key the session was made with')
+    for (const loc of held) assert.equal((await fetch(`${http}${loc}`, { method: 'DELETE' })).status, 200)
     const m = (await getText(`${http}/metrics`)).text
+    assert.equal(metric(m, 'diststream_whip_refused_total', 'why="too_many_sessions"'), 1)
     assert.equal(metric(m, 'diststream_whip_refused_total', 'why="unknown_key"'), 1)
     assert.equal(metric(m, 'diststream_whip_refused_total', 'why="content_type"'), 1)
     assert.equal(metric(m, 'diststream_whip_refused_total', 'why="sdp_too_large"'), 1)

@@ -24,6 +24,14 @@ export const MAX_WHIP_MEDIA_SECTIONS = 4
 export const MAX_WHIP_SESSIONS = 8
 
 /**
+ * WHIP sessions of one stream at once: its publish and one reconnect (a
+ * client that lost its connection and offers again before the old session
+ * timed out; the new one ends the old one when it connects). Keeps one key
+ * from taking every one of the {@link MAX_WHIP_SESSIONS}.
+ */
+export const MAX_WHIP_SESSIONS_PER_STREAM = 2
+
+/**
  * Time from the answer to a connected peer (ICE and DTLS done, ms). A browser
  * on a LAN takes well under a second; a client that never connects (or an
  * attacker that only POSTs offers) is torn down and counted after this.

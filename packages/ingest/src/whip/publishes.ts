@@ -6,7 +6,7 @@ import { hashStreamKey } from '../keys.js'
 import { streamEnded, streamStarted } from '../events.js'
 import { goLive, toIdle } from '../stream-state.js'
 import { RtpBridge } from './bridge.js'
-import { MAX_WHIP_SESSIONS, WHIP_RESOURCE_ID_BYTES } from './limits.js'
+import { MAX_WHIP_SESSIONS, MAX_WHIP_SESSIONS_PER_STREAM, WHIP_RESOURCE_ID_BYTES } from './limits.js'
 import { createWhipMetrics } from './metrics.js'
 import { WhipPeer } from './peer.js'
 import { checkOffer, WhipOfferError } from './sdp.js'
@@ -91,6 +91,7 @@ export class WhipPublishes {
     const streamId = this.#deps.streamIdOf(keyHash)
     if (streamId == null) throw this.refuse('unknown_key', 404, 'unknown stream key')
     if (this.#held.size >= MAX_WHIP_SESSIONS) throw this.refuse('too_many_sessions', 503, `this ingest holds ${MAX_WHIP_SESSIONS} WHIP sessions already`)
+    if ([...this.#held.values()].filter(h => h.streamId === streamId).length >= MAX_WHIP_SESSIONS_PER_STREAM) throw this.refuse('too_many_sessions', 503, `this stream has ${MAX_WHIP_SESSIONS_PER_STREAM} WHIP sessions already (DELETE one, or wait for it to time out)`)
     let audio: boolean
     try {
       audio = checkOffer(sdp).audio
