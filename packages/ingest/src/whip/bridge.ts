@@ -17,6 +17,10 @@ const PORT_TRIES = 20
 const AAC_BITRATE = '128k'
 /** How long ffmpeg may probe the RTP before writing (µs): a keyframe is asked for at once, so 2 s is plenty. */
 const ANALYZE_US = '2000000'
+/** How long ffmpeg may take to exit after SIGTERM before it is killed (ms): it only has the last packets to write. */
+const STOP_GRACE_MS = 2000
+/** When a second SIGTERM follows the first (ms): enough for ffmpeg to finish by itself when packets still come. */
+const SECOND_SIGNAL_MS = 200
 /** Lines of ffmpeg's stderr kept for the log when it fails. */
 const STDERR_LINES = 20
 
@@ -78,9 +82,18 @@ export class RtpBridge {
   /** Last lines ffmpeg wrote to stderr. */
   stderrTail (): string[] { return [...this.#stderr] }
 
-  /** Stops ffmpeg; its output ends. */
-  stop (): void {
-    if (this.#proc.exitCode == null && this.#proc.signalCode == null) this.#proc.kill('SIGTERM')
+  /** Stops ffmpeg and resolves once it exited (killed after {@link STOP_GRACE_MS}); its output has ended by then, so a reader sees the input end. */
+  async stop (): Promise<void> {
+    const proc = this.#proc
+    if (proc.exitCode != null || proc.signalCode != null) return
+    const exited = new Promise<void>(resolve => proc.once('exit', () => { resolve() }))
+    proc.kill('SIGTERM')
+    // ffmpeg's first signal is only seen between packets; with no RTP coming it waits in the read. The second interrupts the read (it still writes the end of its output).
+    const again = setTimeout(() => { proc.kill('SIGTERM') }, SECOND_SIGNAL_MS)
+    const timer = setTimeout(() => { proc.kill('SIGKILL') }, STOP_GRACE_MS)
+    await exited
+    clearTimeout(again)
+    clearTimeout(timer)
   }
 }
 

@@ -194,11 +194,11 @@ export class WhipPublishes {
 
   /** A new bridge for the session's segmenter (a restarted segmenter gets a new one, from a new keyframe). */
   private openBridge (held: Held, workDir: string): PassThrough & { attachedAt: number, fromStart: boolean } {
-    held.bridge?.stop()
+    void held.bridge?.stop()
     held.bridge = undefined
     const out = Object.assign(new PassThrough(), { attachedAt: Date.now(), fromStart: false })
     RtpBridge.start({ ffmpegPath: this.#deps.ffmpegPath, workDir, audio: held.audio }).then((bridge) => {
-      if (held.ending != null || out.destroyed) { bridge.stop(); return }
+      if (held.ending != null || out.destroyed) { void bridge.stop(); return }
       held.bridge = bridge
       bridge.output.once('end', () => { if (held.bridge === bridge && held.ending == null) this.#log.warn({ streamId: held.streamId, stderr: bridge.stderrTail() }, 'WHIP RTP bridge ended') })
       bridge.output.pipe(out)
@@ -220,7 +220,8 @@ export class WhipPublishes {
     clearInterval(held.timer)
     this.#held.delete(held.resource)
     await held.peer.close()
-    held.bridge?.stop()
+    // The bridge first: its output ends, so the segmenter closes its last segment on its own before it is stopped.
+    await held.bridge?.stop()
     const { session, workDir, streamId: id } = held
     if (session == null) return
     await session.stop()
