@@ -109,8 +109,9 @@ export class WhipPublishes {
       },
       failed: (stage) => { this.#metrics.failures.inc({ stage }); this.#log.warn({ streamId, stage }, 'WHIP connection failed'); void this.end(held) }
     }, { ...(this.#deps.hostAddresses != null ? { hostAddresses: this.#deps.hostAddresses } : {}) })
-    // Held before the first await, so concurrent offers count against the bound.
+    // Held (and watched: the connect timeout runs from here) before the first await, so concurrent offers count against the bound.
     this.#held.set(resource, held)
+    held.timer = setInterval(() => { this.tick(held) }, TICK_MS)
     let answer: string
     try {
       answer = await held.peer.answer(sdp)
@@ -122,7 +123,6 @@ export class WhipPublishes {
       await this.end(held)
       throw this.refuse('no_h264', 400, 'no H.264 video could be negotiated')
     }
-    held.timer = setInterval(() => { this.tick(held) }, TICK_MS)
     this.#log.info({ streamId, resource, audio }, 'WHIP offer answered')
     return { resource, answer }
   }
