@@ -9,6 +9,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
+import { trackProcess } from '@diststream/media'
 import { BRIDGE_AUDIO_PT, BRIDGE_VIDEO_PT, bridgeSdp, setPayloadType } from './sdp.js'
 
 /** Tries at finding two free loopback UDP port pairs (RTP, RTCP = RTP + 1) for ffmpeg, before giving up. */
@@ -37,6 +38,9 @@ export class RtpBridge {
   readonly #sock: Socket
   readonly #ports: { video: number, audio?: number }
   readonly #stderr: string[] = []
+  /** Resolves once ffmpeg exited (or never started). */
+  readonly #gone: Promise<void>
+  #done = false
   readonly output: Readable & { attachedAt: number, fromStart: boolean }
 
   private constructor (proc: ChildProcess, sock: Socket, ports: { video: number, audio?: number }) {
@@ -50,11 +54,17 @@ export class RtpBridge {
       for (const l of d.split('\n')) if (l.trim() !== '') this.#stderr.push(l)
       this.#stderr.splice(0, Math.max(0, this.#stderr.length - STDERR_LINES))
     })
-    proc.once('exit', () => { this.#sock.close() })
+    this.#gone = new Promise<void>(resolve => {
+      proc.once('exit', () => { resolve() })
+      // A failed spawn (no ffmpeg there): the output ends empty, and the session reports what the segmenter saw.
+      proc.once('error', (err) => { this.#stderr.push(`spawn: ${err.message}`); out.destroy(); resolve() })
+    })
+    void this.#gone.then(() => { this.#done = true; this.#sock.close() })
   }
 
   static async start (o: BridgeOptions): Promise<RtpBridge> {
-    const ports = { video: await freePortPair(), ...(o.audio ? { audio: await freePortPair() } : {}) }
+    const video = await freePortPair()
+    const ports = { video, ...(o.audio ? { audio: await freePortPair(video) } : {}) }
     const sdpPath = join(o.workDir, 'whip.sdp')
     await writeFile(sdpPath, bridgeSdp({ videoPort: ports.video, ...(ports.audio != null ? { audioPort: ports.audio } : {}) }))
     const args = [
@@ -66,7 +76,7 @@ export class RtpBridge {
       '-c:v', 'copy',
       '-f', 'mpegts', 'pipe:1'
     ]
-    const proc = spawn(o.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = trackProcess(spawn(o.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
     const sock = createSocket('udp4')
     sock.on('error', () => { /* a send to a bridge that already exited: nothing to do */ })
     return new RtpBridge(proc, sock, ports)
@@ -75,7 +85,7 @@ export class RtpBridge {
   /** Forwards one RTP packet (serialized, decrypted) of `kind`, with the bridge's payload type. */
   forward (kind: 'video' | 'audio', rtp: Buffer): void {
     const port = kind === 'video' ? this.#ports.video : this.#ports.audio
-    if (port == null || this.#proc.exitCode != null) return
+    if (port == null || this.#done) return
     this.#sock.send(setPayloadType(rtp, kind === 'video' ? BRIDGE_VIDEO_PT : BRIDGE_AUDIO_PT), port, '127.0.0.1')
   }
 
@@ -85,25 +95,24 @@ export class RtpBridge {
   /** Stops ffmpeg and resolves once it exited (killed after {@link STOP_GRACE_MS}); its output has ended by then, so a reader sees the input end. */
   async stop (): Promise<void> {
     const proc = this.#proc
-    if (proc.exitCode != null || proc.signalCode != null) return
-    const exited = new Promise<void>(resolve => proc.once('exit', () => { resolve() }))
+    if (this.#done) return
     proc.kill('SIGTERM')
     // ffmpeg's first signal is only seen between packets; with no RTP coming it waits in the read. The second interrupts the read (it still writes the end of its output).
     const again = setTimeout(() => { proc.kill('SIGTERM') }, SECOND_SIGNAL_MS)
     const timer = setTimeout(() => { proc.kill('SIGKILL') }, STOP_GRACE_MS)
-    await exited
+    await this.#gone
     clearTimeout(again)
     clearTimeout(timer)
   }
 }
 
 /** An even UDP port on loopback, free along with the next one (ffmpeg binds RTP on it and RTCP on it + 1). */
-async function freePortPair (): Promise<number> {
+async function freePortPair (taken?: number): Promise<number> {
   for (let i = 0; i < PORT_TRIES; i++) {
     const a = await bind(0)
     const port = a.address().port
     a.close()
-    if (port % 2 !== 0 || port >= 65535) continue
+    if (port % 2 !== 0 || port >= 65535 || port === taken) continue
     const both = await Promise.allSettled([bind(port), bind(port + 1)])
     for (const b of both) if (b.status === 'fulfilled') b.value.close()
     if (both.every(b => b.status === 'fulfilled')) return port

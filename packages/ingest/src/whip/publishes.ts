@@ -202,6 +202,8 @@ export class WhipPublishes {
       held.bridge = bridge
       bridge.output.once('end', () => { if (held.bridge === bridge && held.ending == null) this.#log.warn({ streamId: held.streamId, stderr: bridge.stderrTail() }, 'WHIP RTP bridge ended') })
       bridge.output.pipe(out)
+      // A bridge that died without ending its output (a failed spawn) still ends the segmenter's input.
+      bridge.output.once('close', () => { if (!out.writableEnded) out.end() })
       held.watch.keyframeNow()
     }, (err) => {
       this.#metrics.failures.inc({ stage: 'bridge' })
