@@ -6,8 +6,12 @@
  * no TURN: the broadcaster reaches the ingest's own addresses), and hands
  * every received RTP packet on.
  */
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift'
-import type { MediaStreamTrack, RTCRtpTransceiver } from 'werift'
+import type * as Werift from 'werift'
+import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver } from 'werift'
+
+/** werift, loaded at the first WHIP offer: it adds ~40 MB and 0.1 s to a process, which no node should pay before it needs it. */
+let werift: Promise<typeof Werift> | undefined
+let loaded: typeof Werift | undefined
 
 /** How long gathering the ingest's host candidates may take before the answer goes out with what it has (ms). */
 const GATHER_TIMEOUT_MS = 3000
@@ -33,7 +37,16 @@ export class WhipPeer {
   #iceConnected = false
   #closed = false
 
-  constructor (private readonly on: PeerEvents, o: PeerOptions = {}) {
+  /** Loads werift (once); call before the first {@link WhipPeer}. */
+  static async load (): Promise<void> { loaded = await (werift ??= import('werift')) }
+
+  /** A peer for one offer; werift must be {@link load}ed. */
+  static create (on: PeerEvents, o: PeerOptions = {}): WhipPeer {
+    if (loaded == null) throw new Error('WhipPeer.load() first')
+    return new WhipPeer(loaded, on, o)
+  }
+
+  private constructor ({ RTCPeerConnection, RTCRtpCodecParameters }: typeof Werift, private readonly on: PeerEvents, o: PeerOptions) {
     this.#pc = new RTCPeerConnection({
       iceServers: [],
       ...(o.hostAddresses != null && o.hostAddresses.length > 0 ? { iceAdditionalHostAddresses: o.hostAddresses } : {}),

@@ -90,6 +90,7 @@ export class WhipPublishes {
     const keyHash = hashStreamKey(key)
     const streamId = this.#deps.streamIdOf(keyHash)
     if (streamId == null) throw this.refuse('unknown_key', 404, 'unknown stream key')
+    await WhipPeer.load()
     if (this.#held.size >= MAX_WHIP_SESSIONS) throw this.refuse('too_many_sessions', 503, `this ingest holds ${MAX_WHIP_SESSIONS} WHIP sessions already`)
     if ([...this.#held.values()].filter(h => h.streamId === streamId).length >= MAX_WHIP_SESSIONS_PER_STREAM) throw this.refuse('too_many_sessions', 503, `this stream has ${MAX_WHIP_SESSIONS_PER_STREAM} WHIP sessions already (DELETE one, or wait for it to time out)`)
     let audio: boolean
@@ -101,7 +102,7 @@ export class WhipPublishes {
     }
     const resource = randomBytes(WHIP_RESOURCE_ID_BYTES).toString('base64url')
     const held: Held = { resource, keyHash, streamId, audio, watch: new WhipWatch(Date.now(), { segmentSeconds: this.#deps.segmentSeconds }), peer: undefined as unknown as WhipPeer }
-    held.peer = new WhipPeer({
+    held.peer = WhipPeer.create({
       rtp: (kind, packet) => { held.watch.media(Date.now()); held.bridge?.forward(kind, packet) },
       connected: () => {
         held.watch.connected(Date.now())
