@@ -63,8 +63,10 @@ export class WhipPeer {
       }
     })
     this.#pc.ontrack = ({ track, transceiver }) => {
-      this.#tracks.push({ track, transceiver })
       const kind = track.kind === 'video' ? 'video' : 'audio'
+      // One track of each kind is published (the bridge has one port for each); any other is ignored.
+      if (this.#tracks.some(t => t.track.kind === track.kind)) return
+      this.#tracks.push({ track, transceiver })
       track.onReceiveRtp.subscribe((rtp) => { if (!this.#closed) this.on.rtp(kind, rtp.serialize()) })
     }
     this.#pc.iceConnectionStateChange.subscribe((s) => {
