@@ -4,7 +4,8 @@
  * process; a worker process transcodes. The edge's HLS lists source segments
  * that decode as H.264 + AAC (the browser's Opus transcoded) and a 240p
  * rendition; DELETE ends the publish; a wrong key, a wrong content type and
- * an oversized offer are refused and counted, with no session held.
+ * an oversized offer are refused and counted, with no session held; a
+ * broadcaster that goes silent, and one that never connects, are timed out.
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { parseMediaPlaylist } from '@diststream/hls'
-import { MAX_WHIP_SESSIONS_PER_STREAM, WHIP_MEDIA_TIMEOUT_MS } from '@diststream/ingest'
+import { MAX_WHIP_SESSIONS_PER_STREAM, WHIP_CONNECT_TIMEOUT_MS, WHIP_MEDIA_TIMEOUT_MS } from '@diststream/ingest'
 import { probeMedia, resolveFfmpeg } from '@diststream/media'
 import { Cluster, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { CHROMIUM } from './helpers/hlsjs.js'
@@ -153,5 +154,16 @@ describe('WHIP ingest from a browser', { timeout: 240_000, skip: existsSync(CHRO
     const m = (await getText(`${http}/metrics`)).text
     assert.equal(metric(m, 'diststream_whip_failures_total', 'stage="media_timeout"'), 1)
     assert.equal(metric(m, 'diststream_whip_sessions'), 0)
+  })
+
+  it('an answered offer that never connects frees its slot after the connect timeout, counted', async () => {
+    const { key, id } = await createStream(http, 'whip-unconnected', cluster.apiToken)
+    // The browser's offer, answered by the ingest, but the browser never takes the answer: ICE never completes.
+    const r = await fetch(`${http}/whip/${key}`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: await makeOffer(page), signal: AbortSignal.timeout(10_000) })
+    assert.equal(r.status, 201)
+    assert.equal(metric((await getText(`${http}/metrics`)).text, 'diststream_whip_sessions'), 1)
+    await waitUntil(async () => metric((await getText(`${http}/metrics`)).text, 'diststream_whip_sessions') === 0, WHIP_CONNECT_TIMEOUT_MS + 10_000, 'the unconnected session to be dropped', 500)
+    assert.equal(metric((await getText(`${http}/metrics`)).text, 'diststream_whip_failures_total', 'stage="connect_timeout"'), 1)
+    assert.equal((await getJson(`${http}/api/streams/${id}`)).body.state, 'idle', 'a session that never connected never made the stream live')
   })
 })
