@@ -8,6 +8,7 @@ import { registerLiveRoutes } from './live-routes.js'
 import { registerThumbnailRoutes } from './thumbnail-routes.js'
 import { registerApiAuth } from './auth.js'
 import { registerUploadRoutes } from './upload-routes.js'
+import { registerWhipRoutes } from './whip-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -53,6 +54,7 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerLiveRoutes(app, ctx)
   registerThumbnailRoutes(app, ctx)
   registerEventRoutes(app, ctx)
+  registerWhipRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)
   return app
 }
