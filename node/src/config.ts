@@ -60,6 +60,12 @@ export interface NodeConfig {
   /** Find peers on the LAN with mDNS. */
   mdns: boolean
   /**
+   * Dial loopback/private/link-local addresses and exempt loopback from the per-IP connection cap
+   * (a local network). Undefined: decided from the listen and bootstrap addresses (all private →
+   * yes; any public or wildcard → no) and mDNS; see packages/p2p/src/gater.ts isLocalNetwork.
+   */
+  allowPrivateAddrs?: boolean
+  /**
    * --low-latency: 1 s segments by default (ingest), and blocking playlist
    * reload (`_HLS_msn`) with `EXT-X-SERVER-CONTROL` on this node's edge.
    */
@@ -108,6 +114,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('webhook-secret', { type: 'string', default: NODE_DEFAULTS['webhook-secret'], describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
     .option('webhook-events', { type: 'string', default: NODE_DEFAULTS['webhook-events'], describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
     .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
+    .option('allow-private-addrs', { type: 'boolean', describe: 'Dial loopback, private and link-local addresses learned from peers, and let many nodes connect from loopback (a local or LAN network). Default: on when every listen and bootstrap address is private (or with --mdns, and for dev), off otherwise' })
     .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
     .option('log-level', { type: 'string', default: NODE_DEFAULTS['log-level'], choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'Log lines: json (one object per line, for machines) or pretty (one readable line per event); default pretty on a terminal, json when piped' })
@@ -221,6 +228,7 @@ export function toConfig (raw: Raw): NodeConfig {
     webhookEvents,
     maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
     mdns: raw.mdns === true || raw.mdns === 'true',
+    allowPrivateAddrs: raw['allow-private-addrs'] == null ? undefined : raw['allow-private-addrs'] === true || raw['allow-private-addrs'] === 'true',
     lowLatency,
     container: raw.container === 'ts' ? 'ts' : 'cmaf'
   }
