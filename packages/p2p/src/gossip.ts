@@ -41,7 +41,7 @@ interface TopicState {
 /**
  * Typed gossip topics. Every message passes gossipsub's topic validator
  * before it is forwarded or handled: its author must not be penalised
- * (ignored), must be within its per-topic rate (ignored, `gossip:rate-limited`),
+ * (ignored), must be within its per-topic rate (ignored, `rate_limited`),
  * the message must decode (size-checked, then validated; else rejected: on our
  * scored topics the peer that sent it loses score, P4) and pass the topic's own
  * admission check (ignored). Refusals a handler makes synchronously are blamed
@@ -104,7 +104,7 @@ export class Gossip {
     }
     const rate = topic === TOPIC_PRESENCE ? this.presenceRate : this.topicRate
     if (!rate.take(`${topic}\0${author}`)) {
-      this.onProtocolError('rate-limited', `gossip:${st.codec.name}`)
+      this.onProtocolError('rate_limited', `gossip:${st.codec.name}`)
       return TopicValidatorResult.Ignore
     }
     let value: unknown

@@ -53,7 +53,7 @@ export interface PresenceInit {
   maxRelayed?: number
   /** Dial loopback, private and link-local addresses learned from presence (a local network); default false. */
   allowPrivateAddrs?: boolean
-  /** Counts a refusal (`presence-private-addr`, `presence-dial-rate`); the gossip refusals are counted by {@link Gossip}. */
+  /** Counts a refusal (`presence_private_addr`, `presence_dial_rate`); the gossip refusals are counted by {@link Gossip}. */
   onRefused?: (reason: string) => void
   clock?: Clock
 }
@@ -172,8 +172,8 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
    */
   private admit (from: string, source: string): string | undefined {
     if (this.connectedPeers.has(from) || this.table.has(from) || from === this.libp2p.peerId.toString()) return undefined
-    if (this.relayed >= this.maxRelayed) return 'presence-table-full'
-    if (!this.newSigners.take(source)) return 'presence-source-rate'
+    if (this.relayed >= this.maxRelayed) return 'presence_table_full'
+    if (!this.newSigners.take(source)) return 'presence_source_rate'
     return undefined
   }
 
@@ -264,7 +264,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
    */
   private async learn (peer: string, all: string[], connected: boolean): Promise<void> {
     const addrs = this.allowPrivateAddrs ? all : all.filter(a => !isNonPublicAddr(multiaddr(a)))
-    if (addrs.length < all.length) this.onRefused('presence-private-addr')
+    if (addrs.length < all.length) this.onRefused('presence_private_addr')
     if (addrs.length === 0) return
     const id = peerIdFromString(peer)
     if (connected) {
@@ -273,7 +273,7 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     }
     if (this.libp2p.getConnections().length >= this.targetConnections) return
     if (!this.relayedDials.take('')) {
-      this.onRefused('presence-dial-rate')
+      this.onRefused('presence_dial_rate')
       return
     }
     await this.libp2p.peerStore.merge(id, { multiaddrs: addrs.map(a => multiaddr(a)) })
