@@ -106,8 +106,8 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   })
   const onProtocolError = (reason: string, where: string): void => {
     metrics.protocolErrors.inc({ reason })
-    // A refusal made while handling a gossip message is blamed on its author (gossipsub app score).
-    const culprit = penalties.blameCurrent()
+    // An origin-rule refusal made while handling a gossip message is blamed on its author (gossipsub app score).
+    const culprit = penalties.blameCurrent(where)
     logger.debug({ reason, where, culprit }, 'protocol error')
   }
   onRefused = (reason) => { metrics.protocolErrors.inc({ reason }) }

@@ -16,6 +16,15 @@ export const MAX_PENALISED_PEERS = 4096
 /** Penalty points at which a message's author is refused outright (not delivered, not forwarded): graylist level. */
 export const AUTHOR_BLOCK_POINTS = 8
 
+/**
+ * The refusals that prove their author misbehaved, by where they were made: only the author could have
+ * signed a message that breaks an origin rule (an announcement, segment, job or Have for a stream it
+ * does not own). Not blamed: what an attacker can make an honest author look like by replaying its old
+ * signed messages (`streams:stale-announce`), or what depends on our own state or load
+ * (`streams:directory-full`, `have:seq-ahead`, `have:rate`).
+ */
+export const BLAMED_REFUSALS: ReadonlySet<string> = new Set(['streams:foreign-announce', 'stream:foreign-segment', 'jobs:foreign-job', 'have:foreign-stream'])
+
 interface Points {
   points: number
   at: number
@@ -39,23 +48,29 @@ export function decayed (p: Points, now: number, halfLifeMs: number): number {
 export class Penalties {
   private readonly table = new BoundedMap<string, Points>(MAX_PENALISED_PEERS)
   private current?: string
+  /** The message being handled was blamed already (its refusals by several roles count once). */
+  private blamed = false
 
   constructor (private readonly clock: Clock = systemClock, private readonly halfLifeMs = PENALTY_HALF_LIFE_MS) {}
 
-  /** Runs `fn` with `peer` as the one refusals made synchronously inside it are blamed on. */
+  /** Runs `fn` (one message's handler) with `peer` as the one refusals made synchronously inside it are blamed on, once. */
   run<T> (peer: string, fn: () => T): T {
-    const outer = this.current
+    const outer = { current: this.current, blamed: this.blamed }
     this.current = peer
+    this.blamed = false
     try {
       return fn()
     } finally {
-      this.current = outer
+      this.current = outer.current
+      this.blamed = outer.blamed
     }
   }
 
-  /** Blames a refusal on the author of the message being handled, if any; which peer, or undefined. */
-  blameCurrent (points = PENALTY_PER_REFUSAL): string | undefined {
-    if (this.current == null) return undefined
+  /** Blames a refusal made at `where` ({@link BLAMED_REFUSALS}) on the author of the message being handled, if any; which peer, or undefined. */
+  blameCurrent (where: string, points = PENALTY_PER_REFUSAL): string | undefined {
+    if (this.current == null || !BLAMED_REFUSALS.has(where)) return undefined
+    if (this.blamed) return this.current
+    this.blamed = true
     this.add(this.current, points)
     return this.current
   }
