@@ -11,7 +11,7 @@ import { API_TOKEN_FILE } from './http/auth.js'
  */
 export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: () => Promise<void>) => Promise<void>): Promise<void> {
   // dev is a local network: private addresses allowed unless the user said otherwise.
-  const config = toConfig({ 'allow-private-addrs': true, ...raw, role: 'ingest,worker,edge', 'data-dir': raw['data-dir'] === './.diststream' ? './.diststream/dev' : raw['data-dir'] })
+  const config = toConfig({ ...raw, 'allow-private-addrs': raw['allow-private-addrs'] ?? true, role: 'ingest,worker,edge', 'data-dir': raw['data-dir'] === './.diststream' ? './.diststream/dev' : raw['data-dir'] })
   const node = await createNode(config)
   const ingest = node.ingest!
   const stream = (await ingest.listStreams()).find(s => s.name === 'test pattern' && s.state !== 'ended') ?? await ingest.createStream('test pattern')
