@@ -172,9 +172,16 @@ describe('stream ownership against a hostile peer', { timeout: 420_000 }, () => 
         const salt = randomBytes(STREAM_SALT_BYTES)
         await gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, announce(streamIdFor(self, salt), salt))
       }
-      // Then the takeover attempt the flood was for, once the per-signer rate (which refused most of the
-      // flood, PROTOCOL.md §9.5) has refilled: it must be refused as a foreign announcement, not only as too many.
-      await new Promise(resolve => setTimeout(resolve, 2000))
+      // Then the takeover attempt the flood was for, once B has taken the flood in (most of it refused by the
+      // per-signer rate, PROTOCOL.md §9.5: its count stands still for a second, so the bucket has refilled):
+      // the takeover must be refused as a foreign announcement, not only as one too many.
+      let limited = -1
+      await waitUntil(async () => {
+        const n = (await protocolErrors(bHttp)).rate_limited ?? 0
+        const settled = n === limited
+        limited = n
+        return settled
+      }, 60_000, 'B to take the flood in', 1000)
       const before = await invalid(bHttp)
       await gossip.publish(TOPIC_STREAMS, codecs.streamAnnounce, announce(x.id, randomBytes(STREAM_SALT_BYTES)))
       await waitUntil(async () => await invalid(bHttp) > before, 30_000, 'B to refuse the takeover after the flood')
