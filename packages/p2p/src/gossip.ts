@@ -168,13 +168,17 @@ export class Gossip {
   }
 
   private deliver (topic: string, value: unknown, from: string, source?: string): void {
-    for (const handler of this.topics.get(topic)?.handlers ?? []) {
-      try {
-        if (this.penalties == null || source == null) handler(value, from, source)
-        else this.penalties.run(from, () => { handler(value, from, source) })
-      } catch (err) {
-        this.log.warn({ err, topic }, 'gossip handler failed')
+    const all = (): void => {
+      for (const handler of this.topics.get(topic)?.handlers ?? []) {
+        try {
+          handler(value, from, source)
+        } catch (err) {
+          this.log.warn({ err, topic }, 'gossip handler failed')
+        }
       }
     }
+    // One run for all handlers: a message refused by several roles (edge and worker) is blamed once.
+    if (this.penalties == null || source == null) all()
+    else this.penalties.run(from, all)
   }
 }
