@@ -17,13 +17,16 @@ export const MAX_PENALISED_PEERS = 4096
 export const AUTHOR_BLOCK_POINTS = 8
 
 /**
- * The refusals that prove their author misbehaved, by where they were made: only the author could have
- * signed a message that breaks an origin rule (an announcement, segment, job or Have for a stream it
- * does not own). Not blamed: what an attacker can make an honest author look like by replaying its old
- * signed messages (`streams:stale-announce`), or what depends on our own state or load
- * (`streams:directory-full`, `have:seq-ahead`, `have:rate`).
+ * The refusals that prove their author misbehaved whatever the receiver knows: a stream announcement
+ * signed by a peer its self-certifying id does not commit to (`verifyStreamOwner` is a pure function
+ * of the id, the signer and the salt). Not blamed: refusals that depend on the receiver's own state,
+ * which an honest author can meet through no fault of its own: a segment, job or Have refused because
+ * the receiver has not bound the stream yet (a node just restarted refused an honest ingest's jobs as
+ * foreign and graylisted it: hostile-ownership's restart race), an old signed message an attacker
+ * replays (`streams:stale-announce`), or our own load (`streams:directory-full`, `have:seq-ahead`,
+ * `have:rate`).
  */
-export const BLAMED_REFUSALS: ReadonlySet<string> = new Set(['streams:foreign-announce', 'stream:foreign-segment', 'jobs:foreign-job', 'have:foreign-stream'])
+export const BLAMED_REFUSALS: ReadonlySet<string> = new Set(['streams:foreign-announce'])
 
 interface Points {
   points: number

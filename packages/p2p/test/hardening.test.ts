@@ -30,6 +30,8 @@ describe('penalties (fake clock)', () => {
     assert.equal(p.blameCurrent('jobs:foreign-job'), undefined, 'outside a handler nobody is blamed')
     p.run('honest', () => { p.blameCurrent('streams:stale-announce') })
     assert.equal(p.points('honest'), 0, 'a refusal a replay can cause is not blamed on the author')
+    p.run('honest', () => { p.blameCurrent('jobs:foreign-job'); p.blameCurrent('stream:foreign-segment'); p.blameCurrent('have:foreign-stream') })
+    assert.equal(p.points('honest'), 0, 'refusals that depend on what the receiver has bound (a node just restarted) are not blamed')
     p.run('twice', () => { p.blameCurrent('streams:foreign-announce'); p.blameCurrent('streams:foreign-announce') })
     assert.equal(p.points('twice'), 1, 'one message refused by two roles is blamed once')
     for (let i = 0; i < AUTHOR_BLOCK_POINTS; i++) p.run('evil', () => { p.blameCurrent('streams:foreign-announce') })
