@@ -34,6 +34,8 @@ export interface NodeConfig {
   bidWindowMs: number
   maxQueueSeconds: number
   spotCheckRate: number
+  /** Verified jobs before a worker's output is served unchecked (0: no probation). */
+  probationJobs: number
   logLevel: string
   /** Log lines as JSON or pretty; undefined: pretty on a TTY, JSON when piped (logging.ts). */
   logFormat?: LogFormat
@@ -57,8 +59,14 @@ export interface NodeConfig {
   webhookEvents: string[]
   /** Largest body `POST /api/uploads` takes, in MiB. */
   maxUploadMb: number
+  /** Directory file sources (source_url) may come from; undefined: file sources refused (review M4). */
+  allowFileSource?: string
+  /** Pull sources on loopback, private and link-local addresses (a LAN camera); refused by default (review M4). */
+  allowPrivateSources: boolean
   /** Find peers on the LAN with mDNS. */
   mdns: boolean
+  /** Behind a NAT (a home router): hold a relay reservation on a bootstrap node; DCUtR makes direct connections. */
+  behindNat: boolean
   /**
    * Dial loopback/private/link-local addresses and exempt loopback from the per-IP connection cap
    * (a local network). Undefined: decided from the listen and bootstrap addresses (all private →
@@ -104,6 +112,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('bid-window-ms', { type: 'number', default: NODE_DEFAULTS['bid-window-ms'], describe: 'How long an ingest collects bids for a job' })
     .option('max-queue-seconds', { type: 'number', default: NODE_DEFAULTS['max-queue-seconds'], describe: 'How long an ingest keeps a job queued while every worker is busy before passing its source through' })
     .option('spot-check-rate', { type: 'number', default: NODE_DEFAULTS['spot-check-rate'], describe: 'Share of jobs (0-1) an ingest re-runs on a second worker and compares against the source (PSNR) to catch cheating workers' })
+    .option('probation-jobs', { type: 'number', default: NODE_DEFAULTS['probation-jobs'], describe: 'Verified jobs a worker must do for an ingest before its output is served without first comparing it with the source (0: no probation)' })
     .option('max-upload-mb', { type: 'number', default: NODE_DEFAULTS['max-upload-mb'], describe: 'Largest video file POST /api/uploads accepts, in MiB (bigger: 413)' })
     .option('api-token', { type: 'string', describe: 'Bearer token the mutating HTTP API (POST/DELETE under /api) requires; default: generated on first start and stored in <data-dir>/api-token' })
     .option('max-rung-size', { type: 'string', default: NODE_DEFAULTS['max-rung-size'], describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
@@ -113,8 +122,11 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('webhook', { type: 'string', array: true, default: NODE_DEFAULTS.webhook, describe: 'URL that receives stream events as signed JSON POSTs (repeatable)' })
     .option('webhook-secret', { type: 'string', default: NODE_DEFAULTS['webhook-secret'], describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
     .option('webhook-events', { type: 'string', default: NODE_DEFAULTS['webhook-events'], describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
+    .option('allow-file-source', { type: 'string', default: NODE_DEFAULTS['allow-file-source'], describe: 'Directory that file sources (source_url file:///... or /path) may come from (symlinks followed); empty: file sources are refused' })
+    .option('allow-private-sources', { type: 'boolean', default: NODE_DEFAULTS['allow-private-sources'], describe: 'Let source_url reach hosts on loopback, private (192.168.x.x, 10.x...) and link-local addresses, e.g. an IP camera on your LAN; cloud metadata addresses stay refused' })
     .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
     .option('allow-private-addrs', { type: 'boolean', describe: 'Dial loopback, private and link-local addresses learned from peers, and let many nodes connect from loopback (a local or LAN network). Default: on when every listen and bootstrap address is private (or with --mdns, and for dev), off otherwise' })
+    .option('behind-nat', { type: 'boolean', default: NODE_DEFAULTS['behind-nat'], describe: 'This node is behind a NAT (a home router) and cannot take inbound connections: hold a relay reservation on a bootstrap node so peers can reach it; connections are then made direct by hole punching (DCUtR)' })
     .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
     .option('log-level', { type: 'string', default: NODE_DEFAULTS['log-level'], choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'Log lines: json (one object per line, for machines) or pretty (one readable line per event); default pretty on a terminal, json when piped' })
@@ -215,6 +227,7 @@ export function toConfig (raw: Raw): NodeConfig {
     bidWindowMs: int(raw, 'bid-window-ms', 10, 10_000),
     maxQueueSeconds: int(raw, 'max-queue-seconds', 0, 3600),
     spotCheckRate: rate(raw, 'spot-check-rate'),
+    probationJobs: int(raw, 'probation-jobs', 0, 1_000_000),
     apiToken: apiToken(raw['api-token']),
     maxRungSize: size(raw, 'max-rung-size'),
     logLevel: String(raw['log-level']),
@@ -227,8 +240,11 @@ export function toConfig (raw: Raw): NodeConfig {
     webhookSecret: String(raw['webhook-secret'] ?? ''),
     webhookEvents,
     maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
+    ...(raw['allow-file-source'] != null && raw['allow-file-source'] !== '' ? { allowFileSource: resolve(String(raw['allow-file-source'])) } : {}),
+    allowPrivateSources: raw['allow-private-sources'] === true || raw['allow-private-sources'] === 'true',
     mdns: raw.mdns === true || raw.mdns === 'true',
     allowPrivateAddrs: raw['allow-private-addrs'] == null ? undefined : raw['allow-private-addrs'] === true || raw['allow-private-addrs'] === 'true',
+    behindNat: raw['behind-nat'] === true || raw['behind-nat'] === 'true',
     lowLatency,
     container: raw.container === 'ts' ? 'ts' : 'cmaf'
   }

@@ -29,6 +29,7 @@ export const NODE_DEFAULTS = {
   'bid-window-ms': INGEST_DEFAULTS.bidWindowMs,
   'max-queue-seconds': INGEST_DEFAULTS.maxQueueMs / 1000,
   'spot-check-rate': INGEST_DEFAULTS.spotCheckRate,
+  'probation-jobs': INGEST_DEFAULTS.probationJobs,
   'max-upload-mb': 2048,
   'max-rung-size': '1920x1080',
   'dvr-retention-seconds': EDGE_DEFAULTS.dvrRetentionMs / 1000,
@@ -38,6 +39,9 @@ export const NODE_DEFAULTS = {
   'webhook-secret': '',
   'webhook-events': DEFAULT_WEBHOOK_EVENTS.join(','),
   mdns: false,
+  'behind-nat': false,
+  'allow-file-source': '',
+  'allow-private-sources': false,
   container: INGEST_DEFAULTS.container as 'cmaf' | 'ts',
   'log-level': 'info'
 } as const

@@ -14,7 +14,9 @@ export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: 
   const config = toConfig({ ...raw, 'allow-private-addrs': raw['allow-private-addrs'] ?? true, role: 'ingest,worker,edge', 'data-dir': raw['data-dir'] === './.diststream' ? './.diststream/dev' : raw['data-dir'] })
   const node = await createNode(config)
   const ingest = node.ingest!
-  const stream = (await ingest.listStreams()).find(s => s.name === 'test pattern' && s.state !== 'ended') ?? await ingest.createStream('test pattern')
+  // Keys are stored only as hashes: a stream kept from the last run gets a new one.
+  const kept = (await ingest.listStreams()).find(s => s.name === 'test pattern' && s.state !== 'ended' && s.sourceUrl == null)
+  const stream = kept != null ? await ingest.rotateKey(kept.id) : await ingest.createStream('test pattern')
   const rtmpUrl = `rtmp://127.0.0.1:${node.config.rtmpPort}/live/${stream.key}`
   const playback = `${node.httpUrl}/live/${stream.id}/index.m3u8`
   process.stdout.write([

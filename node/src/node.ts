@@ -94,7 +94,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   const allowPrivateAddrs = config.allowPrivateAddrs ?? isLocalNetwork({ listen: config.listen, bootstrap, mdns: config.mdns })
   const penalties = new Penalties()
   let onRefused = (_reason: string): void => {}
-  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, allowPrivateAddrs, penalties, onRefused: (r) => { onRefused(`gater_${r.replace('-', '_')}`) } })
+  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap'), allowPrivateAddrs, penalties, onRefused: (r) => { onRefused(`gater_${r.replace('-', '_')}`) } })
   parts.running('libp2p', async () => { await libp2p.stop() })
 
   const registry = new Registry()

@@ -55,10 +55,12 @@ export function ingestInit (config: NodeConfig, s: IngestServices): IngestInit {
     maxQueueMs: config.maxQueueSeconds * 1000,
     localWorker: config.roles.includes('worker'),
     spotCheckRate: config.spotCheckRate,
+    probationJobs: config.probationJobs,
     // The ingest's index lists at least what an edge's live window shows.
     indexWindow: Math.max(64, config.playlistWindow),
     lifecycle: { staleMs: config.staleStreamSeconds * 1000, retentionMs: config.dvrRetentionSeconds * 1000, sweepMs: sweepMsOf(config) },
-    container: config.container
+    container: config.container,
+    sourcePolicy: { ...(config.allowFileSource != null ? { allowFileDir: config.allowFileSource } : {}), allowPrivate: config.allowPrivateSources }
   }
 }
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -67,7 +67,8 @@ describe('ingest sources: pull, VOD publish, HTTP upload', { timeout: 420_000 },
       '-t', String(CLIP_SECONDS), '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '250k', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
       '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '48k', '-shortest', clip])
     const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p', '--playlist-window', '60']
-    ingest = await cluster.start('ingest', ['--role', 'ingest', '--max-upload-mb', '1', '--spot-check-rate', '0', ...common])
+    // Sources on loopback and files under `work` are pulled only because the operator allows them (review M4).
+    ingest = await cluster.start('ingest', ['--role', 'ingest', '--max-upload-mb', '1', '--spot-check-rate', '0', '--allow-private-sources', '--allow-file-source', work, ...common])
     const boot = await ingest.bootstrapAddr()
     await Promise.all([
       cluster.start('worker', ['--role', 'worker', '--max-jobs', '2', '--bootstrap', boot, ...common]),
@@ -118,6 +119,38 @@ describe('ingest sources: pull, VOD publish, HTTP upload', { timeout: 420_000 },
     assert.equal(noSource.status, 400)
     const list = (await getJson(`${http}/api/streams`)).body as Array<{ name: string }>
     assert.deepEqual(list.filter(s => s.name === 'bad' || s.name === 'vod'), [], 'nothing was created')
+  })
+
+  it('refuses forbidden sources with 400 and counts them: metadata address, files outside the directory, other schemes (M4)', async () => {
+    const refusals = async (): Promise<Record<string, number>> => {
+      const text = (await getText(`${http}/metrics`)).text
+      return Object.fromEntries([...text.matchAll(/^diststream_ingest_sources_refused_total\{why="([a-z]+)"\} (\d+)/gm)].map(m => [m[1]!, Number(m[2])]))
+    }
+    await symlink('/etc/passwd', join(work, 'passwd.mp4'))
+    const before = await refusals()
+    const forbidden: Array<[string, string, RegExp]> = [
+      ['http://169.254.169.254/latest/meta-data/', 'metadata', /cloud metadata/],
+      ['http://[::ffff:169.254.169.254]/latest/meta-data/', 'metadata', /cloud metadata/],
+      ['/etc/hostname', 'file', /outside the directory/],
+      ['file:///etc/passwd', 'file', /outside the directory/],
+      [join(work, 'passwd.mp4'), 'file', /outside the directory/],
+      ['gopher://127.0.0.1/x', 'syntax', /not allowed/],
+      ['concat:/etc/passwd|/etc/hostname', 'syntax', /not allowed/]
+    ]
+    for (const [sourceUrl, , message] of forbidden) {
+      for (const vod of [false, true]) {
+        const r = await callApi(`${http}/api/streams`, 'POST', cluster.apiToken, { name: 'forbidden', source_url: sourceUrl, vod })
+        assert.equal(r.status, 400, `${sourceUrl} (vod ${vod}): ${JSON.stringify(r.body)}`)
+        assert.match(String(r.body.error), message, sourceUrl)
+      }
+    }
+    const after = await refusals()
+    for (const why of ['metadata', 'file', 'syntax']) {
+      const want = 2 * forbidden.filter(f => f[1] === why).length
+      assert.equal((after[why] ?? 0) - (before[why] ?? 0), want, `refusals counted as ${why}: ${JSON.stringify(after)}`)
+    }
+    const list = (await getJson(`${http}/api/streams`, { headers: { authorization: `Bearer ${cluster.apiToken}` } })).body as Array<{ name: string }>
+    assert.deepEqual(list.filter(s => s.name === 'forbidden'), [], 'nothing was created')
   })
 
   it('pulls a stream from a file source and plays it from an edge, then ends it', async () => {

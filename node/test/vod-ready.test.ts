@@ -57,7 +57,8 @@ describe('webhooks: vod.ready', { timeout: 180_000 }, () => {
     await new Promise<void>(resolve => hookServer.listen(0, '127.0.0.1', resolve))
     const hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`
     // The default --webhook-events include vod.ready.
-    const ingest = await cluster.start('ingest', ['--role', 'ingest', '--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p', '--webhook', hookUrl], { DISTSTREAM_WEBHOOK_SECRET: SECRET })
+    // The clip is a file source: allowed from its directory only (review M4).
+    const ingest = await cluster.start('ingest', ['--role', 'ingest', '--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p', '--webhook', hookUrl, '--allow-file-source', work], { DISTSTREAM_WEBHOOK_SECRET: SECRET })
     http = (await ingest.info).http
   })
 

@@ -211,6 +211,27 @@ function EdgeStreams ({ watched }: { watched: Array<{ id: string, viewers: numbe
   )
 }
 
+/**
+ * A stream's renditions; while a live stream sheds rungs (the workers cannot
+ * keep up), the shed ones are struck through and marked, so the table says
+ * which rungs are live.
+ */
+function Renditions ({ s }: { s: StreamView }): JSX.Element {
+  const shed = new Set((s.rungs ?? []).filter(r => !r.live).map(r => r.name))
+  const names = new Set(s.renditions.map(r => r.name))
+  const extra = [...shed].filter(n => !names.has(n))
+  if (s.renditions.length === 0 && extra.length === 0) return <span class='muted'>—</span>
+  const shedChip = (n: string): JSX.Element => <span key={n} class='chip chip-shed' data-shed='true' title={`${n} is shed: the workers cannot keep up, so this rung is not transcoded until capacity returns`}>{n} shed</span>
+  return (
+    <span class='chips' data-testid='renditions'>
+      {s.renditions.map(r => shed.has(r.name)
+        ? shedChip(r.name)
+        : <span key={r.name} class='chip chip-plain' title={`${r.width}×${r.height}, ${Math.round(r.bandwidth / 1000)} kbit/s`}>{r.name}</span>)}
+      {extra.map(shedChip)}
+    </span>
+  )
+}
+
 export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: { streams: StreamView[], isIngest: boolean, isEdge: boolean, edgeStreams?: Array<{ id: string, viewers: number }> }): JSX.Element {
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(false)
@@ -280,7 +301,7 @@ export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: {
                 <tr key={s.id} data-stream={s.id} data-state={s.state}>
                   <td><Link href={`/streams/${s.id}`} class='stream-link'>{s.name}</Link><div class='muted small mono'>{s.id}</div></td>
                   <td><span class={`status ${s.state === 'live' ? 'live' : s.state === 'ended' ? 'off' : 'idle'}`}>{s.state}</span></td>
-                  <td>{s.renditions.length === 0 ? <span class='muted'>—</span> : <span class='chips'>{s.renditions.map(r => <span key={r.name} class='chip chip-plain' title={`${r.width}×${r.height}, ${Math.round(r.bandwidth / 1000)} kbit/s`}>{r.name}</span>)}</span>}</td>
+                  <td><Renditions s={s} /></td>
                   <td class='num'>{s.lastSeq != null ? s.lastSeq + 1 : 0}</td>
                   <td class='num'>{isEdge ? s.viewers : '—'}</td>
                   <td class='actions'>

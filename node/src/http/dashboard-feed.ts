@@ -175,7 +175,7 @@ export class DashboardFeed {
 
   async #streams (): Promise<DashboardStreamView[]> {
     if (this.ctx.ingest == null) return []
-    return (await this.ctx.ingest.listStreams()).map(s => dashboardStreamView(s, this.viewers.count(s.id)))
+    return (await this.ctx.ingest.listStreams()).map(s => dashboardStreamView(this.ctx, s, this.viewers.count(s.id)))
   }
 
   #broadcast (event: string, data: unknown): void {

@@ -4,7 +4,7 @@
  * the routes and the dashboard feed.
  */
 import type { HttpContext } from './context.js'
-import type { DashboardStreamView, JobView, NodeInfoView, PeerView, StreamView, WorkerInfoView } from './views.js'
+import type { DashboardStreamView, JobView, NodeInfoView, PeerView, RungView, StreamView, WorkerInfoView } from './views.js'
 import type { JobRecord } from '@diststream/scheduler'
 import type { StreamRecord } from '@diststream/store'
 import type { Worker } from '@diststream/worker'
@@ -36,8 +36,11 @@ function hostOf (req: FastifyRequest): string {
   return /^[A-Za-z0-9.\-[\]:]{1,255}$/.test(h) ? h : '127.0.0.1'
 }
 
-/** A stream for `/api/streams`; `withKey` adds its publish key and RTMP URL (the answer that created it). */
-export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort'>, req: FastifyRequest, s: StreamRecord, withKey = false): StreamView {
+/**
+ * A stream for `/api/streams`; `withKey` adds its publish key and RTMP URL:
+ * only the answer that created the stream (or rotated its key) has the key.
+ */
+export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort' | 'ingest'>, req: FastifyRequest, s: StreamRecord & { key?: string }, withKey = false): StreamView {
   const host = hostOf(req)
   return {
     id: s.id,
@@ -50,13 +53,20 @@ export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort'>, req: 
     ...(s.sourceUrl != null ? { sourceUrl: publicSourceUrl(ctx, s.sourceUrl) } : {}),
     ...(s.vod === true ? { vod: true, progress: s.progress ?? null } : {}),
     ...(s.error != null ? { error: s.error } : {}),
-    ...(withKey ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
-    playbackUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/index.m3u8`
+    ...(withKey && s.key != null ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
+    playbackUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/index.m3u8`,
+    ...rungsOf(ctx, s)
   }
 }
 
+/** `{ rungs }` of a live stream published on this node (which are transcoded now, which shed), else nothing. */
+function rungsOf (ctx: Pick<HttpContext, 'ingest'>, s: StreamRecord): { rungs?: RungView[] } {
+  const rungs = ctx.ingest?.rungState(s.id)
+  return rungs != null ? { rungs: rungs.map(r => ({ name: r.name, live: r.live })) } : {}
+}
+
 /** A stream for the dashboard, with its viewers on this node. */
-export function dashboardStreamView (s: StreamRecord, viewers: number): DashboardStreamView {
+export function dashboardStreamView (ctx: Pick<HttpContext, 'ingest'>, s: StreamRecord, viewers: number): DashboardStreamView {
   return {
     id: s.id,
     name: s.name,
@@ -65,7 +75,8 @@ export function dashboardStreamView (s: StreamRecord, viewers: number): Dashboar
     lastSeq: s.lastSeq ?? null,
     renditions: (s.renditions ?? []).map(r => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth })),
     viewers,
-    playbackUrl: `/live/${s.id}/index.m3u8`
+    playbackUrl: `/live/${s.id}/index.m3u8`,
+    ...rungsOf(ctx, s)
   }
 }
 

@@ -36,6 +36,11 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   // The status comes from the error's `statusCode` (HttpError, the roles' errors, fastify's own), never from its name.
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = httpStatusOf(err)
+    // 503: a bound was reached (a refusal the caller may retry, with its reason), not a failure of ours.
+    if (status === 503) {
+      void reply.code(503).header('retry-after', '1').send({ error: err.message })
+      return
+    }
     if (status >= 500) ctx.logger.error({ err }, 'HTTP handler failed')
     void reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message })
   })

@@ -81,6 +81,11 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
     return streamView(ctx, req, await ingest.deleteStream(req.params.id))
   })
 
+  // A new publish key for the stream, shown in this answer only; the old key is refused from now on (a publish under way goes on).
+  app.post<{ Params: { id: string } }>('/api/streams/:id/key', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
+    return streamView(ctx, req, await ingestOf(ctx).rotateKey(req.params.id), true)
+  })
+
   // Keeps a stream from being ended as stale (no segment for --stale-stream-seconds); 409 once it has ended.
   app.post<{ Params: { id: string } }>('/api/streams/:id/heartbeat', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
     const s = await ingestOf(ctx).heartbeat(req.params.id)

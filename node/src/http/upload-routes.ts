@@ -52,7 +52,7 @@ export function registerUploadRoutes (app: FastifyInstance, ctx: HttpContext): v
 
   const startVod = async (req: FastifyRequest, reply: FastifyReply, file: string, name: string | undefined): Promise<unknown> => {
     try {
-      const s = await ingestOf(ctx).createVod(name == null || name === '' ? 'upload' : name, file, { deleteAfter: true })
+      const s = await ingestOf(ctx).createVod(name == null || name === '' ? 'upload' : name, file, { deleteAfter: true, trusted: true })
       void reply.code(201)
       return streamView(ctx, req, s)
     } catch (err) {

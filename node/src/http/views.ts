@@ -32,6 +32,19 @@ export interface StreamView {
   key?: string
   rtmpUrl?: string
   playbackUrl: string
+  /**
+   * A live stream being published on this node: its transcoded rungs,
+   * costliest first, and whether each is made now (`live: false`: shed
+   * because the workers cannot keep up; the source always plays). Absent for
+   * a VOD, a stream published elsewhere, or before its first segment.
+   */
+  rungs?: RungView[]
+}
+
+/** One rung of a live stream's ladder: transcoded now (`live`), or shed. */
+export interface RungView {
+  name: string
+  live: boolean
 }
 
 /** A stream as the dashboard snapshot shows it, with its viewers on this node. */
@@ -44,6 +57,8 @@ export interface DashboardStreamView {
   renditions: RenditionView[]
   viewers: number
   playbackUrl: string
+  /** See {@link StreamView.rungs}. */
+  rungs?: RungView[]
 }
 
 /** A peer this node knows of (presence) or is connected to; the one shape of `/api/node` and the dashboard. */

@@ -102,13 +102,14 @@ export class Cluster {
    */
   constructor (readonly opts: { exclusive?: boolean, logLevel?: string } = {}) {}
 
-  async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
+  /** Starts a node; `netns`: inside that network namespace (`ip netns exec`, the NAT test's hosts). */
+  async start (name: string, args: string[], env: NodeJS.ProcessEnv = {}, opts: { netns?: string } = {}): Promise<NodeProcess> {
     // An exclusive cluster waits for the other exclusive ones of this checkout (see serial.ts).
     if (this.opts.exclusive === true) await (this.lock ??= acquireClusterLock(BIN))
     // One promise, so nodes started concurrently share one temp dir.
     this.root ??= mkdtemp(join(tmpdir(), 'ds-cluster-'))
     const dataDir = join(await this.root, name)
-    return await this.spawn(name, dataDir, args, env)
+    return await this.spawn(name, dataDir, args, env, opts.netns)
   }
 
   /**
@@ -141,11 +142,14 @@ export class Cluster {
     this.lock = undefined
   }
 
-  private async spawn (name: string, dataDir: string, args: string[], env: NodeJS.ProcessEnv): Promise<NodeProcess> {
+  private async spawn (name: string, dataDir: string, args: string[], env: NodeJS.ProcessEnv, netns?: string): Promise<NodeProcess> {
     // A killed node leaves its ready file behind: the new one must not be taken for ready before it is.
     const readyFile = join(dataDir, READY_FILE)
     await rm(readyFile, { force: true })
-    const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, '--data-dir', dataDir, '--ready-file', readyFile, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', this.opts.logLevel ?? 'debug', ...args], {
+    const command = [process.execPath, ...NODE_FLAGS, BIN]
+    // `ip netns exec` execs the node in the namespace: the pid, signals and pipes are the node's own.
+    if (netns != null) command.unshift('ip', 'netns', 'exec', netns)
+    const proc = spawn(command[0]!, [...command.slice(1), '--data-dir', dataDir, '--ready-file', readyFile, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', this.opts.logLevel ?? 'debug', ...args], {
       env: { ...process.env, DISTSTREAM_API_TOKEN: this.apiToken, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })

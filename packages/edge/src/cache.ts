@@ -115,6 +115,8 @@ export class SegmentCache {
     if (cold == null || sha256Hex !== known.sha256Hex) {
       if (cold != null) this.init.onCorrupt?.()
       this.onDisk.delete(k)
+      // The LRU's dispose unlinks in the background; a corrupt file is gone when this returns (ENOENT for the second unlink is ignored).
+      if (cold != null) await this.#unlink(k)
       return undefined
     }
     const entry = { data: Buffer.from(cold.buffer, cold.byteOffset, cold.byteLength), etag: etagOf(sha256Hex) }

@@ -87,6 +87,25 @@ export const MAX_FOLLOWED_PER_INGEST = 64
 export const MAX_CONCURRENT_FETCHES = 64
 /** Rendition fetches at once per stream (H3): two segments of a full 8-rendition ladder; one stream cannot starve the others. */
 export const MAX_FETCHES_PER_STREAM = 16
+/**
+ * Viewer-driven (cold) fetches of segments in no cache, node-wide (M6): DVR
+ * seeks choose which segments; each one waits for a fetch slot while its
+ * request is held open. 128 is two full queues of the node's fetch slots;
+ * past it the viewer gets 503 + Retry-After instead of a queue without end.
+ */
+export const MAX_COLD_FETCHES = 128
+/** Cold fetches per stream (M6): a DVR scrub by a few viewers; one stream's viewers cannot take the node's. */
+export const MAX_COLD_FETCHES_PER_STREAM = 32
+/**
+ * A live stream no viewer asked this edge for in this long is no longer
+ * followed (H3): one request cannot make an edge fetch and store a stream
+ * (an attacker's) until it ends. 10 minutes: players reload their playlist
+ * every few seconds, so only a stream nobody watches here is let go; its
+ * cache stays and the next request follows it again (INDEX backfill).
+ */
+export const VIEWERLESS_UNFOLLOW_MS = 10 * 60_000
+/** Held segments tried for an init segment (M6): the newest few announced with it; each try may be an upstream fetch. */
+export const MAX_INIT_CANDIDATES = 3
 /** Segment announcements held until a followed stream's index arrives (the index holds at most MAX_INDEX_SEGMENTS). */
 export const MAX_EARLY_SEGMENTS = 512
 /** Blocking playlist reloads parked at once for one stream (M5): a stream's viewers park one or two each; an attacker's own stream cannot take every slot. */

@@ -1,6 +1,6 @@
 import { renderMediaPlaylist } from '@diststream/hls'
 import { cmafInfo, entryUris } from './cmaf.js'
-import { MAX_DVR_SEGMENTS } from './constants.js'
+import { MAX_DVR_SEGMENTS, MAX_INIT_CANDIDATES } from './constants.js'
 import type { CmafSegmentInfo, InitInfo } from './cmaf.js'
 import type { PlaylistSegment } from '@diststream/hls'
 import type { SegmentAnnounce } from '@diststream/protocol'
@@ -100,7 +100,7 @@ export class DvrHistory {
     return renderMediaPlaylist({ segments: this.segments(rendition, opts), ended: true, targetDurationSec: opts.targetDurationSec, ...(this.#cmaf ? { version: 7 } : {}), ...(opts.vod ? { playlistType: 'VOD' as const } : {}) })
   }
 
-  /** The held segments of `rendition` announced with an init whose sha256 starts with `prefix`, newest first. */
+  /** The newest held segments (at most `MAX_INIT_CANDIDATES`) of `rendition` announced with an init whose sha256 starts with `prefix`, newest first. */
   initCandidates (rendition: string, prefix: string): Array<{ seq: number, init: InitInfo }> {
     const out: Array<{ seq: number, init: InitInfo }> = []
     for (const [seq, h] of this.#entries) {
@@ -108,6 +108,6 @@ export class DvrHistory {
       if (init == null || !init.sha.startsWith(prefix) || !h.renditions.has(rendition)) continue
       out.push({ seq, init })
     }
-    return out.sort((a, b) => b.seq - a.seq)
+    return out.sort((a, b) => b.seq - a.seq).slice(0, MAX_INIT_CANDIDATES)
   }
 }

@@ -5,11 +5,12 @@ import { Notifier, SingleFlight } from '@diststream/util'
 import { key as cacheKey, SegmentCache } from './cache.js'
 import { PlaylistWaiters } from './blocking.js'
 import { initLength, INIT_NAME, mediaPart } from './cmaf.js'
-import { EDGE_DEFAULTS, MAX_BLOCKED_RELOADS_PER_CLIENT, MAX_BLOCKED_RELOADS_PER_STREAM, MAX_FOLLOWED_PER_INGEST, MAX_FOLLOWED_STREAMS, MAX_INBOUND_FETCH_STREAMS } from './constants.js'
+import { EDGE_DEFAULTS, MAX_BLOCKED_RELOADS_PER_CLIENT, MAX_BLOCKED_RELOADS_PER_STREAM, MAX_COLD_FETCHES, MAX_COLD_FETCHES_PER_STREAM, MAX_FOLLOWED_PER_INGEST, MAX_FOLLOWED_STREAMS, MAX_INBOUND_FETCH_STREAMS, VIEWERLESS_UNFOLLOW_MS } from './constants.js'
 import { StreamDirectory } from './directory.js'
 import { EdgeFullError, NotFoundError } from './errors.js'
 import { FetchClient } from './fetch-client.js'
 import { FollowedStream } from './followed-stream.js'
+import { AdmissionGate } from './limiter.js'
 import { createEdgeMetrics } from './metrics.js'
 import { RenditionFetcher } from './rendition-fetcher.js'
 import { Swarm } from './swarm.js'
@@ -37,6 +38,8 @@ export class Edge implements Startable {
   readonly #followed = new Map<string, FollowedStream>()
   readonly #cache: SegmentCache
   readonly #segmentFlights = new SingleFlight<ServedSegment>()
+  /** Viewer-driven fetches of segments in no cache (M6): refused past the bounds, not queued. */
+  readonly #coldFetches = new AdmissionGate(MAX_COLD_FETCHES, MAX_COLD_FETCHES_PER_STREAM)
   readonly #swarm: Swarm
   /** Blocking playlist reloads (`_HLS_msn`) waiting for their segment, keyed by stream. */
   readonly #reloads: PlaylistWaiters
@@ -79,9 +82,9 @@ export class Edge implements Startable {
     }
     this.dvrRetentionMs = opts.dvrRetentionMs ?? EDGE_DEFAULTS.dvrRetentionMs
     this.#sweeper = new LifecycleSweeper({
-      policy: { staleMs: opts.staleMs ?? EDGE_DEFAULTS.staleMs, retentionMs: this.dvrRetentionMs },
+      policy: { staleMs: opts.staleMs ?? EDGE_DEFAULTS.staleMs, retentionMs: this.dvrRetentionMs, viewerlessMs: VIEWERLESS_UNFOLLOW_MS },
       everyMs: opts.sweepMs ?? EDGE_DEFAULTS.sweepMs,
-      records: () => [...this.#followed.values()].map(f => f.lifecycleRecord()),
+      records: () => [...this.#followed.values()].map(f => ({ id: f.id, ended: f.ended, lastActivityAt: f.lastActivityAt, endedAt: f.endedAt, lastViewedAt: f.lastViewedAt })),
       apply: async (a) => { await this.#applyLifecycle(a) },
       onError: (err, a) => { this.#log.warn({ err, streamId: a?.id }, 'lifecycle action failed') }
     })
@@ -157,7 +160,11 @@ export class Edge implements Startable {
     return await this.#segmentFlights.do(cacheKey(streamId, rendition, seq), async () => {
       const cached = await this.#cache.get(streamId, rendition, seq)
       if (cached != null) return cached
-      return await (await this.#follow(streamId)).fetchSegment(rendition, seq)
+      const followed = await this.#follow(streamId)
+      const cold = await this.#coldFetches.run(streamId, async () => await followed.fetchSegment(rendition, seq))
+      if ('value' in cold) return cold.value
+      this.#metrics.refused.inc({ bound: cold.refused === 'global' ? 'cold_fetches' : 'cold_fetches_per_stream' })
+      throw new EdgeFullError(`too many segment fetches at once${cold.refused === 'global' ? '' : ' for this stream'}; retry shortly`)
     })
   }
 
@@ -211,6 +218,12 @@ export class Edge implements Startable {
       f.end()
       return
     }
+    if (a.action === 'unfollow') {
+      // No viewer for a while (H3): stop fetching it; the cache stays, and the next request follows it afresh.
+      this.#log.info({ streamId: a.id }, 'no viewers; no longer following the stream')
+      this.#unfollow(f)
+      return
+    }
     this.#unfollow(f)
     this.#directory.drop(a.id)
     await this.#cache.removeStream(a.id)
@@ -247,6 +260,7 @@ export class Edge implements Startable {
         this.#followed.set(streamId, f)
       }
     }
+    f.lastViewedAt = Date.now()
     await f.ready
     return f
   }

@@ -1,4 +1,4 @@
-import { codecs, MAX_INDEX_SEGMENTS, StreamAnnounce, streamTopic } from '@diststream/protocol'
+import { codecs, MAX_INDEX_SEGMENTS, MAX_RENDITIONS, StreamAnnounce, streamTopic } from '@diststream/protocol'
 import { DashManifest, renderMasterPlaylist } from '@diststream/hls'
 import { exponential, retry } from '@diststream/util'
 import { key as cacheKey } from './cache.js'
@@ -18,7 +18,6 @@ import type { MediaPlaylistView, ServedSegment } from './types.js'
 import type { Gossip, ProtocolErrorHook } from '@diststream/p2p'
 import type { LiveWindow, PlaylistSegment } from '@diststream/hls'
 import type { Rendition, SegmentAnnounce } from '@diststream/protocol'
-import type { LifecycleRecord } from '@diststream/scheduler'
 import type { Notifier, SingleFlight } from '@diststream/util'
 import type { Logger } from 'pino'
 
@@ -62,8 +61,9 @@ export class FollowedStream {
   /** Every segment heard of (index and gossip), for DVR, VOD and DASH; bounded. */
   readonly history: DvrHistory
   ended = false
-  /** Last segment or live announcement (ms). */
+  /** Last segment or live announcement (ms); last viewer request (ms), set by the edge. */
   lastActivityAt = Date.now()
+  lastViewedAt = Date.now()
   endedAt?: number
   /** Highest segment seq heard of. */
   maxSeq: number
@@ -150,6 +150,8 @@ export class FollowedStream {
   addRenditions (list: Rendition[]): void {
     for (const r of list) {
       const old = this.renditions.get(r.name)
+      // Names past MAX_RENDITIONS are refused (H3): announcements cannot add windows and fetches without end.
+      if (old == null && this.renditions.size >= MAX_RENDITIONS) { this.#ctx.onProtocolError?.('invalid', 'stream:too-many-renditions'); continue }
       if (old == null || r.bandwidth > old.bandwidth) this.renditions.set(r.name, old == null ? r : { ...old, bandwidth: r.bandwidth })
     }
     if (list.length > 0) this.#ctx.notifier.wake(this.id)
@@ -184,10 +186,6 @@ export class FollowedStream {
   /** Settles once the index load and every segment being taken in have settled (for the edge's stop). */
   async settled (): Promise<void> {
     await Promise.allSettled([this.ready, ...this.#pending, ...this.#background])
-  }
-
-  lifecycleRecord (): LifecycleRecord {
-    return { id: this.id, ended: this.ended, lastActivityAt: this.lastActivityAt, endedAt: this.endedAt }
   }
 
   /** The master playlist, once the stream has renditions (waiting a while for the first). */

@@ -76,3 +76,36 @@ export class FetchLimits {
   /** Keys with a semaphore now (bounded by the keys with fetches in flight or waiting). */
   get keys (): number { return this.#perKey.size }
 }
+
+/**
+ * Admission for work a stranger starts (viewer-driven cold fetches, M6): at
+ * most `maxGlobal` at once and `maxPerKey` per key, refused (not queued)
+ * past either. Keys are dropped when their count is back to 0, so the table
+ * holds at most `maxGlobal` keys.
+ */
+export class AdmissionGate {
+  #total = 0
+  readonly #perKey = new Map<string, number>()
+
+  constructor (readonly maxGlobal: number, readonly maxPerKey: number) {}
+
+  /** Runs `fn` if there is room, else returns `refused` without running it: 'global' or 'per_key'. */
+  async run<T> (key: string, fn: () => Promise<T>): Promise<{ value: T } | { refused: 'global' | 'per_key' }> {
+    const mine = this.#perKey.get(key) ?? 0
+    if (this.#total >= this.maxGlobal) return { refused: 'global' }
+    if (mine >= this.maxPerKey) return { refused: 'per_key' }
+    this.#total++
+    this.#perKey.set(key, mine + 1)
+    try {
+      return { value: await fn() }
+    } finally {
+      this.#total--
+      const left = (this.#perKey.get(key) ?? 1) - 1
+      if (left <= 0) this.#perKey.delete(key)
+      else this.#perKey.set(key, left)
+    }
+  }
+
+  /** Keys with work running (at most `maxGlobal`). */
+  get keys (): number { return this.#perKey.size }
+}

@@ -23,7 +23,7 @@ export interface EdgeMetrics {
   servedBytes: Counter
   /** Disk cache failures, by kind (write, read, remove, corrupt): none of them is fatal. */
   cacheErrors: Counter<'kind'>
-  /** Requests refused because a bound was reached, by which (followed_streams, followed_per_ingest). */
+  /** Requests refused because a bound was reached, by which (followed_streams, followed_per_ingest, cold_fetches, cold_fetches_per_stream). */
   refused: Counter<'bound'>
 }
 

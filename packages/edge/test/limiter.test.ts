@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { FetchLimits, Semaphore } from '../src/limiter.js'
+import { AdmissionGate, FetchLimits, Semaphore } from '../src/limiter.js'
 
 const tick = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
 
@@ -44,5 +44,25 @@ describe('fetch limits (H3)', () => {
     await Promise.all(all)
     assert.ok(peak <= 3)
     assert.equal(limits.keys, 0)
+  })
+})
+
+describe('AdmissionGate (viewer-driven cold fetches, M6)', () => {
+  it('refuses past the per-stream and the node-wide bound instead of queueing, and forgets idle streams', async () => {
+    const gate = new AdmissionGate(3, 2)
+    const gates: Array<() => void> = []
+    const work = async (): Promise<string> => await new Promise<string>(resolve => gates.push(() => { resolve('done') }))
+    const a1 = gate.run('evil', work)
+    const a2 = gate.run('evil', work)
+    assert.deepEqual(await gate.run('evil', work), { refused: 'per_key' })
+    const h1 = gate.run('honest', work)
+    assert.deepEqual(await gate.run('other', work), { refused: 'global' })
+    assert.equal(gates.length, 3, 'refused work never ran')
+    for (const open of gates.splice(0)) open()
+    assert.deepEqual(await Promise.all([a1, a2, h1]), [{ value: 'done' }, { value: 'done' }, { value: 'done' }])
+    assert.equal(gate.keys, 0)
+    // A failure frees its place too.
+    await assert.rejects(gate.run('evil', async () => { throw new Error('boom') }), /boom/)
+    assert.equal(gate.keys, 0)
   })
 })

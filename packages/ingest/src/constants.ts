@@ -1,3 +1,5 @@
+import { PROBATION_JOBS } from '@diststream/scheduler'
+
 /**
  * Defaults of every optional {@link IngestInit} option, in one place. Where
  * the role and the CLI (node/src/config.ts) used to disagree, the CLI's value
@@ -10,6 +12,7 @@ export const INGEST_DEFAULTS = {
   localWorker: false,
   maxAttempts: 4,
   spotCheckRate: 0.05,
+  probationJobs: PROBATION_JOBS,
   indexWindow: 64,
   maxCopiesPerSegment: 2,
   container: 'cmaf',
@@ -22,6 +25,7 @@ export const INGEST_DEFAULTS = {
   localWorker: boolean
   maxAttempts: number
   spotCheckRate: number
+  probationJobs: number
   indexWindow: number
   maxCopiesPerSegment: number
   container: 'cmaf' | 'ts'

@@ -8,7 +8,7 @@ export function streamStarted (s: StreamRecord): WebhookEventData['stream.starte
 }
 
 export function streamEnded (s: StreamRecord, reason: WebhookEventData['stream.ended']['reason']): WebhookEventData['stream.ended'] {
-  return { streamId: s.id, name: s.name, endedAt: new Date(s.endedAt ?? Date.now()).toISOString(), lastSeq: s.lastSeq ?? null, reason }
+  return { streamId: s.id, name: s.name, endedAt: new Date(s.endedAt ?? Date.now()).toISOString(), lastSeq: s.lastSeq ?? null, reason, ...(reason === 'refused' && s.error != null ? { error: s.error } : {}) }
 }
 
 export function segmentReady (seg: SegmentRecord): WebhookEventData['segment.ready'] {

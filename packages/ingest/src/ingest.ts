@@ -6,22 +6,24 @@ import { JobLedger, NewcomerBudget, ReputationBook, TERMINAL_STATES } from '@dis
 import { BoundedMap } from '@diststream/util'
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
-import { StreamEndedError, StreamNotFoundError } from './errors.js'
+import { SourceUrlError, StreamEndedError, StreamNotFoundError } from './errors.js'
 import { segmentReady, streamEnded, vodReady } from './events.js'
 import { handleBid } from './handlers/bid.js'
 import { createLifecycleSweeper } from './lifecycle.js'
 import { FetchServer } from './handlers/fetch.js'
-import { newStreamIdentity, newStreamKey } from './keys.js'
+import { hashStreamKey, newStreamIdentity, newStreamKeyPair } from './keys.js'
 import { createIngestMetrics, createUploadGauge } from './metrics.js'
 import { recoverPending } from './recovery.js'
 import { RtmpPublishes } from './rtmp-publish.js'
 import { PublishSession } from './session/session.js'
 import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
+import { checkSourcePolicy, protocolWhitelist, SourceRefusedError, systemPolicyIo } from './source-policy.js'
 import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, onRestart, pullEnded, vodEnded } from './stream-state.js'
 import { UploadLimiter } from './upload-limit.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
+import type { PullSource } from './sources.js'
 import type { IngestContext, IngestInit } from './types.js'
-import type { LifecycleSweeper } from '@diststream/scheduler'
+import type { LifecycleSweeper, RungState } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Startable } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -74,6 +76,7 @@ export class Ingest implements Startable {
       localWorker: init.localWorker ?? INGEST_DEFAULTS.localWorker,
       maxAttempts: init.maxAttempts ?? INGEST_DEFAULTS.maxAttempts,
       spotCheckRate: init.spotCheckRate ?? INGEST_DEFAULTS.spotCheckRate,
+      probationJobs: init.probationJobs ?? INGEST_DEFAULTS.probationJobs,
       ledger: this.ledger,
       auctions: new Map(),
       metrics: createIngestMetrics(init.registry),
@@ -109,14 +112,20 @@ export class Ingest implements Startable {
   /** Streams being published right now. */
   activeStreams (): string[] { return [...this.sessions.keys()] }
 
+  /** A live stream published here: its rungs, costliest first, and whether each is transcoded now (undefined: not live here, or no segment yet). */
+  rungState (streamId: string): RungState[] | undefined {
+    return this.sessions.get(streamId)?.rungState()
+  }
+
   async start (): Promise<void> {
     if (this.#shutdown.signal.aborted) this.#shutdown = new AbortController()
     const { store, protocols } = this.init
     const restored = { workers: this.workers.restore(await store.workers.values() as never[]), jobs: this.ledger.restore(await store.jobs.recent(this.ledger.maxJobs)) }
     if (restored.workers + restored.jobs > 0) this.log.info(restored, 'restored worker reputation and job history')
-    for (const s of await store.streams.list()) {
-      if (acceptsPublish(s)) this.publishes.allow(s.key, s.id)
-      const next = onRestart(s, Date.now())
+    for (const stored of await store.streams.list()) {
+      const s = withHashedKey(stored)
+      if (acceptsPublish(s)) this.publishes.allow(s.keyHash, s.id)
+      const next = onRestart(s, Date.now()) ?? (s !== stored ? s : undefined)
       if (next != null) await store.streams.put(next)
     }
     const shutdown = this.#shutdown.signal
@@ -130,7 +139,7 @@ export class Ingest implements Startable {
     await recoverPending({ store, logger: this.log, newSession: this.newSession.bind(this), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
     for (const s of await store.streams.list()) {
-      if (s.state === 'live' && s.sourceUrl != null) await this.startPull(s, s.sourceUrl).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
+      if (s.state === 'live' && s.sourceUrl != null) await this.source(s.sourceUrl).then(async () => { await this.startPull(s, s.sourceUrl!) }).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
     }
     this.announcer.start()
     this.sweeper?.start()
@@ -161,11 +170,29 @@ export class Ingest implements Startable {
     return next
   }
 
-  async createStream (name: string): Promise<StreamRecord> {
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), state: 'idle', container: this.container }
+  /** A new stream; the answer carries its key, which is shown this once and stored only as a hash. */
+  async createStream (name: string): Promise<StreamRecord & { key: string }> {
+    const { key, keyHash } = newStreamKeyPair()
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash, createdAt: Date.now(), state: 'idle', container: this.container }
     await this.init.store.streams.put(rec)
-    this.publishes.allow(rec.key, rec.id)
-    return rec
+    this.publishes.allow(keyHash, rec.id)
+    return { ...rec, key }
+  }
+
+  /**
+   * Gives a stream a new key (shown this once) and refuses the old one from
+   * now on. A publish already running with the old key goes on until it ends.
+   */
+  async rotateKey (id: string): Promise<StreamRecord & { key: string }> {
+    const rec = await this.init.store.streams.get(id)
+    if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
+    if (rec.state === 'ended' || rec.sourceUrl != null) throw new StreamEndedError(`stream ${id} takes no publish`)
+    const { key, keyHash } = newStreamKeyPair()
+    const next: StreamRecord = { ...rec, keyHash }
+    await this.init.store.streams.put(next)
+    this.publishes.forget(rec.keyHash)
+    if (acceptsPublish(next)) this.publishes.allow(keyHash, id)
+    return { ...next, key }
   }
 
   /**
@@ -176,9 +203,8 @@ export class Ingest implements Startable {
    * Throws SourceUrlError for a refused URL.
    */
   async createPullStream (name: string, sourceUrl: string): Promise<StreamRecord> {
-    const src = parseSourceUrl(sourceUrl)
-    await checkPullSource(src)
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
+    await this.source(sourceUrl)
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
     await this.init.store.streams.put(rec)
     await this.startPull(rec, sourceUrl)
     return rec
@@ -188,7 +214,7 @@ export class Ingest implements Startable {
     const src = parseSourceUrl(sourceUrl)
     const live = goLive(rec, Date.now())
     await this.init.store.streams.put(live)
-    await this.runSession(live, src.input, { inputArgs: src.realtime ? ['-re'] : [], maxRestarts: PULL_MAX_RESTARTS }, async (end) => {
+    await this.runSession(live, src.input, { inputArgs: ['-protocol_whitelist', protocolWhitelist(src), ...(src.realtime ? ['-re'] : [])], maxRestarts: PULL_MAX_RESTARTS }, async (end) => {
       const next = pullEnded(await this.init.store.streams.get(rec.id) ?? live, { ...end, ...(end.error != null ? { error: redactSourceText(end.error, sourceUrl, src) } : {}) }, Date.now())
       if (next == null) return
       await this.init.store.streams.put(next)
@@ -205,17 +231,19 @@ export class Ingest implements Startable {
    * playlist; `vod.ready` is emitted), or `failed` with the reason.
    * `deleteAfter` removes the input file when done (an upload).
    */
-  async createVod (name: string, input: string, opts: { deleteAfter?: boolean } = {}): Promise<StreamRecord> {
-    const src = parseSourceUrl(input)
-    await checkPullSource(src)
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, key: newStreamKey(), createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
+  async createVod (name: string, input: string, opts: { deleteAfter?: boolean, trusted?: boolean } = {}): Promise<StreamRecord> {
+    const src = await this.source(input, opts.trusted === true)
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
     await this.init.store.streams.put(rec)
     this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
     let tooLong = false
     const session = await this.runSession(rec, src.input, {
+      inputArgs: ['-protocol_whitelist', protocolWhitelist(src)],
       rwTimeoutMs: 0,
       maxRestarts: 0,
       maxQueueMs: VOD_MAX_QUEUE_MS,
+      // Not live: every rung of every segment, however long the queue (no shedding).
+      vod: true,
       // The whole file is cut at once: segments wait on disk, a few in memory and on the market.
       maxInflight: VOD_MAX_INFLIGHT,
       onProgress: ({ cut, done }) => {
@@ -262,6 +290,23 @@ export class Ingest implements Startable {
     return session
   }
 
+  /**
+   * A source_url parsed and checked against the node's source policy (review M4); `trusted`: a
+   * file this node wrote itself (an upload), exempt from the file directory. A refusal is a
+   * SourceUrlError (400), counted by why.
+   */
+  private async source (raw: string, trusted = false): Promise<PullSource> {
+    try {
+      const src = parseSourceUrl(raw)
+      if (!trusted) await checkSourcePolicy(src, this.init.sourcePolicy ?? {}, systemPolicyIo)
+      await checkPullSource(src)
+      return src
+    } catch (err) {
+      if (err instanceof SourceUrlError) this.ctx.metrics.sourcesRefused.inc({ why: err instanceof SourceRefusedError ? err.why : 'syntax' })
+      throw err
+    }
+  }
+
   private newSession (rec: StreamRecord, input: string, workDir: string, opts: SessionOptions): PublishSession {
     return new PublishSession(this.ctx, rec, input, workDir, opts)
   }
@@ -284,7 +329,7 @@ export class Ingest implements Startable {
   async deleteStream (id: string, reason: 'deleted' | 'stale' = 'deleted'): Promise<StreamRecord> {
     const rec = await this.init.store.streams.get(id)
     if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
-    this.publishes.forget(rec.key)
+    this.publishes.forget(rec.keyHash)
     const session = this.sessions.get(id)
     this.sessions.delete(id)
     // A VOD's queued segments are abandoned; a live stream's segments in flight are finished.
@@ -312,4 +357,14 @@ export class Ingest implements Startable {
     this.init.onEvent?.('segment.ready', segmentReady(seg))
     if (renditionsChanged) await this.announcer.announce(next)
   }
+}
+
+/**
+ * A record from before hashed keys holds its key in plaintext: the same
+ * record with the key's hash instead (the caller stores it), else the record.
+ */
+function withHashedKey (rec: StreamRecord): StreamRecord {
+  if (rec.key == null) return rec
+  const { key, ...rest } = rec
+  return { ...rest, keyHash: hashStreamKey(key) }
 }

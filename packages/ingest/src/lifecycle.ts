@@ -29,6 +29,7 @@ export function createLifecycleSweeper (deps: StreamLifecycleDeps): LifecycleSwe
         await deps.end(a.id)
         return
       }
+      if (a.action !== 'remove') return // 'unfollow' is an edge's (the ingest tracks no viewers)
       const rec = await store.streams.get(a.id)
       if (rec == null || rec.state !== 'ended') return
       await store.streams.delete(a.id)

@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RtmpServer } from './rtmp.js'
+import { hashStreamKey } from './keys.js'
 import { streamEnded, streamStarted } from './events.js'
 import { goLive, toIdle } from './stream-state.js'
 import type { StreamAnnouncer } from './announcer.js'
@@ -25,14 +26,14 @@ export interface RtmpPublishesDeps {
 }
 
 /**
- * RTMP publishes: which stream key may publish (`byKey`), and for each
+ * RTMP publishes: which stream key may publish (by its hash), and for each
  * publish a session reading it in-process, the stream `live` while it lasts
  * and `idle` (over for players) once the publisher leaves.
  */
 export class RtmpPublishes {
   readonly #deps: RtmpPublishesDeps
-  /** Stream keys that may publish → stream ids. */
-  readonly #byKey = new Map<string, string>()
+  /** Hashes of the stream keys that may publish → stream ids (keys are never stored: M12). */
+  readonly #byKeyHash = new Map<string, string>()
   readonly #rtmp: RtmpServer
   readonly #log: Logger
 
@@ -44,11 +45,11 @@ export class RtmpPublishes {
       host: deps.rtmpHost,
       storeDir: join(deps.store.dataDir, 'rtmp'),
       logger: deps.logger,
-      authorizePublish: (key) => this.#byKey.has(key)
+      authorizePublish: (key) => this.#byKeyHash.has(hashStreamKey(key))
     })
     this.#rtmp.on('publish', (key, rtmpSession) => {
       // Attach the reader at once, before any await: it buffers from the first tag, so the segment cut sees the publish from its start.
-      const reader = this.#byKey.has(key) ? this.#rtmp.openReader(key, rtmpSession) : undefined
+      const reader = this.#byKeyHash.has(hashStreamKey(key)) ? this.#rtmp.openReader(key, rtmpSession) : undefined
       this.onPublish(key, rtmpSession, reader).catch(err => { reader?.destroy(); this.#log.error({ err }, 'publish failed') })
     })
   }
@@ -56,14 +57,14 @@ export class RtmpPublishes {
   async start (): Promise<void> { await this.#rtmp.start() }
   async stop (): Promise<void> { await this.#rtmp.stop() }
 
-  /** Lets whoever has `key` publish stream `id`. */
-  allow (key: string, id: string): void { this.#byKey.set(key, id) }
-  /** The key no longer publishes (a deleted stream). */
-  forget (key: string): void { this.#byKey.delete(key) }
+  /** Lets whoever has the key hashed to `keyHash` publish stream `id`. */
+  allow (keyHash: string, id: string): void { this.#byKeyHash.set(keyHash, id) }
+  /** That key no longer publishes (a deleted stream, a rotated key). */
+  forget (keyHash: string): void { this.#byKeyHash.delete(keyHash) }
 
   private async onPublish (key: string, rtmpSession: RtmpSession, firstReader?: PublishReader): Promise<void> {
     const { store, sessions } = this.#deps
-    const id = this.#byKey.get(key)
+    const id = this.#byKeyHash.get(hashStreamKey(key))
     if (id == null) { firstReader?.destroy(); return }
     const rec = await store.streams.get(id)
     if (rec == null) { firstReader?.destroy(); return }
@@ -86,13 +87,13 @@ export class RtmpPublishes {
       if (k !== key) return
       this.#rtmp.off('unpublish', onUnpublish)
       if (sessions.get(id) !== session) return
-      this.endSession(id, session, workDir).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
+      this.endSession(id, session, workDir, rtmpSession).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
     }
     this.#rtmp.on('unpublish', onUnpublish)
     // The segmenter sees the input end long before node-media-server reports the unpublish (its socket timeout).
     session.onInputEnd = () => {
       this.#rtmp.off('unpublish', onUnpublish)
-      if (sessions.get(id) === session) this.endSession(id, session, workDir).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
+      if (sessions.get(id) === session) this.endSession(id, session, workDir, rtmpSession).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
     }
     session.start()
     this.#log.info({ streamId: id }, 'publish started')
@@ -101,19 +102,22 @@ export class RtmpPublishes {
     this.#deps.announcer.provide(live)
   }
 
-  private async endSession (id: string, session: PublishSession, workDir: string): Promise<void> {
+  private async endSession (id: string, session: PublishSession, workDir: string, rtmpSession: RtmpSession): Promise<void> {
     const { store, sessions } = this.#deps
     await session.stop()
+    // A refused publish (review M3) is disconnected: nothing reads it any more.
+    const refused = session.refusal
+    if (refused != null) { try { rtmpSession.close() } catch (err) { this.#log.debug({ err, streamId: id }, 'closing a refused publisher failed') } }
     if (sessions.get(id) === session) sessions.delete(id)
     await rm(workDir, { recursive: true, force: true })
     // Stopping the node ends every publish; the store may be closing: the next start sorts the records out.
     if (this.#deps.shutdown().aborted) return
     const rec = await store.streams.get(id)
     if (rec?.state === 'live' && !sessions.has(id)) {
-      const idle = toIdle(rec, Date.now())
+      const idle = toIdle(rec, Date.now(), refused)
       await store.streams.put(idle)
       await this.#deps.announcer.announce(idle)
-      this.#deps.onEvent?.('stream.ended', streamEnded(idle, 'unpublished'))
+      this.#deps.onEvent?.('stream.ended', streamEnded(idle, refused != null ? 'refused' : 'unpublished'))
     }
   }
 }

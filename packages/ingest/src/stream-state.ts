@@ -43,14 +43,19 @@ export function onRestart (s: StreamRecord, now: number): StreamRecord | undefin
   return undefined
 }
 
-/** A publish (or a pull) starts. */
+/** A publish (or a pull) starts (a refused publish's reason is cleared). */
 export function goLive (s: StreamRecord, now: number): StreamRecord {
-  return { ...s, state: 'live', startedAt: now }
+  const { error: _previous, ...rest } = s
+  return { ...rest, state: 'live', startedAt: now }
 }
 
-/** The publisher left: over for players (ENDLIST) until published again; the stale sweep ends it for good. */
-export function toIdle (s: StreamRecord, now: number): StreamRecord {
-  return { ...s, state: 'idle', endedAt: now }
+/**
+ * The publisher left, or its publish was refused (`refused`: why, shown as the stream's `error`
+ * until it is published again): over for players (ENDLIST) until published again; the stale
+ * sweep ends it for good.
+ */
+export function toIdle (s: StreamRecord, now: number, refused?: { message: string }): StreamRecord {
+  return { ...s, state: 'idle', endedAt: now, ...(refused != null ? { error: `publish stopped: ${refused.message}` } : {}) }
 }
 
 /**
@@ -66,8 +71,9 @@ export function afterDelete (cur: StreamRecord, now: number): StreamRecord {
 }
 
 /** A pulled source's session ended: `ended`, or `failed` with the (redacted) reason ffmpeg gave. Only a live stream changes. */
-export function pullEnded (cur: StreamRecord, end: { error?: string }, now: number): StreamRecord | undefined {
+export function pullEnded (cur: StreamRecord, end: { error?: string, refused?: { message: string } }, now: number): StreamRecord | undefined {
   if (cur.state !== 'live') return undefined
+  if (end.refused != null) return { ...cur, state: 'failed', error: `source stopped: ${end.refused.message}`, endedAt: now }
   return end.error != null
     ? { ...cur, state: 'failed', error: `cannot read the source: ${end.error}`, endedAt: now }
     : { ...cur, state: 'ended', endedAt: now }
@@ -78,13 +84,15 @@ export function pullEnded (cur: StreamRecord, end: { error?: string }, now: numb
  * no video, or longer than `maxSegments`: `tooLong` when it was stopped for
  * that). Only a VOD still processing changes.
  */
-export function vodEnded (cur: StreamRecord, end: { segments: number, error?: string }, tooLong: boolean, maxSegments: number, now: number): StreamRecord | undefined {
+export function vodEnded (cur: StreamRecord, end: { segments: number, error?: string, refused?: { message: string } }, tooLong: boolean, maxSegments: number, now: number): StreamRecord | undefined {
   if (cur.state !== 'processing') return undefined
-  const error = end.error != null
-    ? `cannot read the file: ${end.error}`
-    : end.segments === 0
-      ? 'the file has no video'
-      : tooLong || end.segments > maxSegments ? `the video is longer than ${maxSegments} segments, the most a VOD may have` : undefined
+  const error = end.refused != null
+    ? `cannot cut the file: ${end.refused.message}`
+    : end.error != null
+      ? `cannot read the file: ${end.error}`
+      : end.segments === 0
+        ? 'the file has no video'
+        : tooLong || end.segments > maxSegments ? `the video is longer than ${maxSegments} segments, the most a VOD may have` : undefined
   return error != null
     ? { ...cur, state: 'failed', error, endedAt: now }
     : { ...cur, state: 'ready', endedAt: now, progress: { segments: end.segments, done: end.segments, cutDone: true } }

@@ -1,3 +1,4 @@
+import type { SourcePolicy } from './source-policy.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import type { Gossip, P2PNode, PeerComponents, PresenceService, ProtocolErrorHook, Protocols } from '@diststream/p2p'
 import type { Auction, JobLedger, ReputationBook } from '@diststream/scheduler'
@@ -17,6 +18,8 @@ export interface IngestInit extends PeerComponents {
   segmentSeconds: number
   rtmpPort: number
   rtmpHost?: string
+  /** What pulled sources may reach (file directory, private hosts); default: neither (review M4). */
+  sourcePolicy?: SourcePolicy
   logger: Logger
   registry: Registry
   /** How long to collect bids for a job (ms, default 150). */
@@ -29,6 +32,8 @@ export interface IngestInit extends PeerComponents {
   maxAttempts?: number
   /** Share of jobs re-run on a second worker and compared by PSNR (0–1, default 0.05). */
   spotCheckRate?: number
+  /** Verified jobs before a worker's output is served unchecked (default PROBATION_JOBS; 0: no probation). */
+  probationJobs?: number
   /** Segments kept in the INDEX an edge gets when it starts following (default 64). */
   indexWindow?: number
   /** Stream lifecycle: stale streams are ended, ended ones removed after the DVR retention. Off when absent. */
@@ -55,7 +60,15 @@ export interface IngestMetrics {
   passthrough: Counter
   hedged: Counter
   rebids: Counter
+  /** Rungs left out of live jobs because the workers could not keep up (one per rung per job). */
+  shedRungs: Counter
   spotChecks: Counter<'verdict'>
+  /** Publishes (and pulls, VODs) stopped because a segment passed the segmenter's bounds (review M3). */
+  publishesRefused: Counter<'why'>
+  /** source_url refusals (review M4): syntax, file, private, metadata, resolve. */
+  sourcesRefused: Counter<'why'>
+  /** Results of workers on probation checked against the source (review H1), by verdict. */
+  probationChecks: Counter<'verdict'>
   segmentLatency: Histogram
 }
 
@@ -83,6 +96,8 @@ export interface IngestContext {
   workers: ReputationBook
   /** Share of jobs re-run on a second worker and compared (0–1). */
   spotCheckRate: number
+  /** Verified jobs before a worker's output is served unchecked (review H1: probation). */
+  probationJobs: number
   lastAssigned: (peerId: string) => number | undefined
   markAssigned: (peerId: string) => void
   /** Whether a never-tried worker may win a job outright now (NewcomerBudget: review H1). */

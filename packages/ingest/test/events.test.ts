@@ -4,7 +4,7 @@ import { vodReady } from '../src/events.js'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 
 describe('events: the vod.ready payload', () => {
-  const s: StreamRecord = { id: 'v1', name: 'film', key: 'k', createdAt: 0, state: 'ready', vod: true }
+  const s: StreamRecord = { id: 'v1', name: 'film', keyHash: 'h', createdAt: 0, state: 'ready', vod: true }
   const seg = (seq: number, durationMs: number, pending?: boolean): SegmentRecord => ({ streamId: 'v1', seq, durationMs, pdtMs: 0, discontinuity: false, renditions: [], ...(pending === true ? { pending } : {}) })
 
   it('counts the finished segments and their duration, with the playback URL', () => {

@@ -7,7 +7,7 @@ import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, l
 import type { SegmentRecord, StreamRecord, StreamState } from '@diststream/store'
 
 const T0 = 1_700_000_000_000
-const base: StreamRecord = { id: 's1', name: 'show', key: 'k1', createdAt: T0, state: 'idle' }
+const base: StreamRecord = { id: 's1', name: 'show', keyHash: 'h1', createdAt: T0, state: 'idle' }
 const rec = (fields: Partial<StreamRecord>): StreamRecord => ({ ...base, ...fields })
 
 describe('stream-state: transitions of a published (RTMP) stream', () => {
@@ -28,6 +28,14 @@ describe('stream-state: transitions of a published (RTMP) stream', () => {
     clock.advance(1000)
     const ended = afterDelete(again, clock.now())
     assert.deepEqual([ended.state, ended.endedAt], ['ended', T0 + 8000])
+  })
+
+  it('a refused publish: idle with the reason, cleared when it is published again (review M3)', () => {
+    const idle = toIdle(goLive(base, T0 + 1000), T0 + 2000, { message: 'keyframe interval too long: no keyframe for more than 20 s' })
+    assert.deepEqual([idle.state, idle.error], ['idle', 'publish stopped: keyframe interval too long: no keyframe for more than 20 s'])
+    assert.equal(isEndedForPlayers(idle), true)
+    const again = goLive(idle, T0 + 3000)
+    assert.equal('error' in again, false, 'a new publish starts without the old reason')
   })
 
   it('DELETE of a stream whose publisher already left keeps the time it ended', () => {
@@ -87,12 +95,14 @@ describe('stream-state: restart, pulls and VODs', () => {
     assert.deepEqual(pullEnded(live, {}, T0 + 5), { ...live, state: 'ended', endedAt: T0 + 5 })
     assert.deepEqual(pullEnded(live, { error: 'Connection refused' }, T0 + 5), { ...live, state: 'failed', error: 'cannot read the source: Connection refused', endedAt: T0 + 5 })
     assert.equal(pullEnded({ ...live, state: 'ended' }, {}, T0 + 5), undefined, 'deleted meanwhile')
+    assert.deepEqual(pullEnded(live, { refused: { message: 'segment too large: x' } }, T0 + 5), { ...live, state: 'failed', error: 'source stopped: segment too large: x', endedAt: T0 + 5 })
   })
 
   it('vodEnded: a table of outcomes', () => {
     const cur = rec({ state: 'processing', vod: true, startedAt: T0 })
     const now = T0 + 30_000
-    const cases: Array<[string, { segments: number, error?: string }, boolean, StreamState, string | undefined]> = [
+    const cases: Array<[string, { segments: number, error?: string, refused?: { message: string } }, boolean, StreamState, string | undefined]> = [
+      ['refused by the segmenter', { segments: 2, refused: { message: 'keyframe interval too long: x' } }, false, 'failed', 'cannot cut the file: keyframe interval too long: x'],
       ['every segment done', { segments: 4 }, false, 'ready', undefined],
       ['unreadable', { segments: 0, error: 'Invalid data' }, false, 'failed', 'cannot read the file: Invalid data'],
       ['no video', { segments: 0 }, false, 'failed', 'the file has no video'],

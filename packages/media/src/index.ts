@@ -89,7 +89,7 @@ export {
   type TestSourceOptions
 } from './test-source.js'
 export { parseTsVideoTimes, readTsVideoTimes, videoSpanSec, type TsVideoTimes } from './ts-pts.js'
-export { measurePsnr } from './psnr.js'
+export { comparePictures, measurePsnr, PICTURE_CHECK_HEIGHT, PICTURE_CHECK_WIDTH, type ComparePicturesOptions, type PictureInput, type PictureScore } from './psnr.js'
 export { liveFfmpegProcesses, trackProcess } from './proc.js'
 export {
   MAX_INIT_BYTES,
@@ -105,3 +105,16 @@ export {
 } from './mp4-boxes.js'
 export { remuxToCmaf, storedTracks, toStoredCmaf, type StoredCmaf } from './cmaf.js'
 export { splitTracks, type TrackKind } from './mp4-tracks.js'
+export {
+  MAX_MAX_SEGMENT_SECONDS,
+  MAX_SEGMENT_DURATION_FACTOR,
+  MAX_SOURCE_SEGMENT_BYTES,
+  MIN_MAX_SEGMENT_SECONDS,
+  OpenSegmentWatch,
+  SEGMENT_WATCH_INTERVAL_MS,
+  checkSegment,
+  segmentLimits,
+  type SegmentLimits,
+  type SegmentRefusal,
+  type SegmentRefusalWhy
+} from './segment-limits.js'

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { LineTail, trackProcess } from './proc.js'
+import { OpenSegmentWatch, SEGMENT_WATCH_INTERVAL_MS, checkSegment, segmentLimits, type SegmentLimits, type SegmentRefusal } from './segment-limits.js'
 import { readTsVideoTimes, videoSpanSec } from './ts-pts.js'
 
 /** Minimal logger shape (console works). */
@@ -43,6 +44,11 @@ export interface SegmenterOptions {
    * it ({@link storedTracks}) instead of two more ffmpeg runs per segment.
    */
   fmp4?: boolean;
+  /**
+   * Bounds on one segment (default {@link segmentLimits} of `segmentSeconds`): past one, ffmpeg is
+   * killed and `'end'` carries {@link SegmenterEnd.refused}; the oversized segment is never read.
+   */
+  limits?: SegmentLimits;
   logger?: MediaLogger;
 }
 
@@ -89,6 +95,8 @@ export interface SegmenterEnd {
   signal: NodeJS.Signals | null;
   /** Last stderr lines of ffmpeg (or the spawn error). */
   stderrTail: string[];
+  /** Set when the segmenter stopped ffmpeg because a segment passed {@link SegmenterOptions.limits}. */
+  refused?: SegmentRefusal;
 }
 
 export interface SegmenterEvents {
@@ -119,12 +127,19 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
   private readonly stderr = new LineTail(30)
   private endPromise: Promise<SegmenterEnd> | null = null
   private emitted = 0
+  /** `.ts` files ffmpeg has listed (closed): the open one is `startNumber + listedTs`. */
+  private listedTs = 0
+  private refusal: SegmentRefusal | null = null
+  /** The segment refused: it and any after it are not emitted (those before it are). */
+  private refusedIndex = Infinity
+  private readonly limits: SegmentLimits
   /** The last 'end' payload, once ffmpeg has exited. */
   result: SegmenterEnd | null = null
 
   constructor (readonly options: SegmenterOptions) {
     super()
     if (!(options.segmentSeconds > 0)) throw new RangeError('segmentSeconds must be > 0')
+    this.limits = options.limits ?? segmentLimits(options.segmentSeconds)
   }
 
   /** The ffmpeg arguments this segmenter runs. */
@@ -200,6 +215,7 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
     }
     const listed = (kind: 'ts' | 'mp4', line: string): void => {
       if (line.trim() === '') return
+      if (kind === 'ts') this.listedTs++
       const index = listIndex(line)
       if (o.fmp4 !== true || index === null) { if (kind === 'ts') emit(line); return }
       const entry = pending.get(index) ?? {}
@@ -219,6 +235,8 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       for (const [, e] of [...pending].sort((a, b) => a[0] - b[0])) if (e.ts != null) emit(e.ts)
       pending.clear()
     })
+    const stopWatch = this.watch(child)
+    child.once('close', stopWatch)
     this.endPromise = new Promise<SegmenterEnd>((resolve) => {
       let spawnError: Error | null = null
       child.on('error', (e) => {
@@ -227,7 +245,7 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       child.on('close', (code, signal) => {
         void this.chain.then(() => {
           const stderrTail = spawnError ? [spawnError.message] : this.stderr.tail()
-          const end: SegmenterEnd = { code: spawnError ? null : code, signal, stderrTail }
+          const end: SegmenterEnd = { code: spawnError ? null : code, signal, stderrTail, ...(this.refusal != null ? { refused: this.refusal } : {}) }
           this.result = end
           this.child = null
           o.logger?.info?.(`segmenter: ffmpeg exited code=${code} signal=${signal} after ${this.emitted} segments`)
@@ -264,6 +282,38 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
     await this.endPromise
   }
 
+  /**
+   * Polls the open segment's size and age; past a limit, refuses (see {@link refuse}). Returns
+   * the function that stops the polls.
+   */
+  private watch (child: ChildProcess): () => void {
+    const o = this.options
+    const open = new OpenSegmentWatch(this.limits)
+    let busy = false
+    const timer = setInterval(() => {
+      if (busy || this.refusal != null) return
+      busy = true
+      const index = (o.startNumber ?? 0) + this.listedTs
+      stat(path.join(path.resolve(o.outDir), `${String(index).padStart(6, '0')}.ts`)).then(st => st.size, () => null).then(size => {
+        // A line may have been listed while stat ran: that size belongs to a closed file (checked when it is read).
+        if ((o.startNumber ?? 0) + this.listedTs !== index) return
+        const refusal = open.observe(index, size, Date.now())
+        if (refusal != null) this.refuse(refusal, index, child)
+      }).finally(() => { busy = false })
+    }, SEGMENT_WATCH_INTERVAL_MS)
+    timer.unref()
+    return () => { clearInterval(timer) }
+  }
+
+  /** Stops ffmpeg for good (SIGKILL: a SIGINT would have it close and list the oversized segment). */
+  private refuse (refusal: SegmentRefusal, index: number, child: ChildProcess | null): void {
+    if (this.refusal != null) return
+    this.refusal = refusal
+    this.refusedIndex = index
+    this.options.logger?.warn?.(`segmenter: segment ${index}: ${refusal.message}; stopping`)
+    child?.kill('SIGKILL')
+  }
+
   private async onListLine (line: string, mp4Line?: string): Promise<void> {
     const parsed = parseCsvListLine(line)
     if (!parsed) {
@@ -273,9 +323,13 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
     const file = path.resolve(this.options.outDir, parsed.name)
     const m = /(\d+)\.ts$/.exec(parsed.name)
     const index = m ? Number(m[1]) : (this.options.startNumber ?? 0) + this.emitted
-    const [st, times] = await Promise.all([stat(file), readTsVideoTimes(file)])
-    const span = videoSpanSec(times)
     const reported = parsed.end - parsed.start
+    if (index >= this.refusedIndex) return
+    // The size and duration are checked before the file is read (it is read whole).
+    const st = await stat(file)
+    const refusal = checkSegment(st.size, reported, this.limits)
+    if (refusal != null) { this.refuse(refusal, index, this.child); return }
+    const span = videoSpanSec(await readTsVideoTimes(file))
     let startSec: number
     let durationSec: number
     if (span === null) {

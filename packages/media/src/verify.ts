@@ -6,6 +6,14 @@ import { parseRendition, type ParsedRendition } from './rendition-parse.js'
 import { sniffFormat, type UntrustedInput } from './untrusted.js'
 
 /**
+ * The most frames a second a rendition may carry (security review M10): our
+ * rungs are at most 60 fps; twice that leaves room for any honest encoder,
+ * while a rendition of tens of thousands of tiny frames (built to make the
+ * sampled decode cost the ingest seconds) is refused by the parse alone.
+ */
+export const MAX_VERIFY_FPS = 120
+
+/**
  * Share of renditions that parse cleanly and are decoded in full anyway: parsing proves the
  * structure (SPS size, IDR start, timestamps), a sample of decodes keeps the decoder's view
  * honest at a twentieth of the cost. Picture content is the spot check's job.
@@ -61,6 +69,9 @@ export async function verifyRendition (file: string, expect: RenditionExpectatio
     return fail(`resolution is ${parsed.width}x${parsed.height}, expected ${expect.width}x${expect.height}`)
   }
   if (!parsed.keyframeStart) return fail('first video frame is not an IDR keyframe')
+  if (parsed.frames > Math.ceil(expect.durationSec * MAX_VERIFY_FPS)) {
+    return fail(`${parsed.frames} frames in ${expect.durationSec} s: more than ${MAX_VERIFY_FPS} frames a second`)
+  }
   if (Math.abs(parsed.durationSec - expect.durationSec) > tol) {
     return fail(`duration ${parsed.durationSec.toFixed(3)} s (container timestamps, ${parsed.frames} frames), expected ${expect.durationSec} ± ${tol} s`)
   }

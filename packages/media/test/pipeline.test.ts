@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import {
+  comparePictures,
   measurePsnr,
   ProbeError,
   Segmenter,
@@ -179,6 +180,20 @@ describe('segment → transcode → verify → joins', () => {
     console.log(`# PSNR honest ${honest.toFixed(1)} dB, different picture ${cheat.toFixed(1)} dB`)
     assert.ok(honest > 30, `honest ${honest}`)
     assert.ok(cheat < 20, `cheat ${cheat}`)
+  })
+
+  it('comparePictures covers the whole segment: frames injected after the first ten are caught', async () => {
+    const rend = path.join(dir, 'out', '0', '144p.ts')
+    const source = segments[0]!.path
+    // A rendition whose first 15 frames are a real transcode and the rest a red picture (review H1).
+    const injected = path.join(dir, 'injected-144p.ts')
+    await promisify(execFile)(ff.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', source, '-vf', "scale=256:144,drawbox=c=red:t=fill:enable='gte(n,15)'", '-c:v', 'libx264', '-preset', 'ultrafast', '-an', '-f', 'mpegts', injected])
+    const [honest, cheat] = await comparePictures([{ file: rend, width: 256, height: 144 }, { file: injected, width: 256, height: 144 }], { file: source, width: 320, height: 180 }, { ffmpegPath: ff.ffmpeg, durationSec: 2 })
+    console.log(`# honest mean ${honest!.meanDb.toFixed(1)} worst ${honest!.worstDb.toFixed(1)} dB; injected mean ${cheat!.meanDb.toFixed(1)} worst ${cheat!.worstDb.toFixed(1)} dB`)
+    assert.ok(honest!.worstDb > 27, `honest ${JSON.stringify(honest)}`)
+    assert.ok(cheat!.worstDb < 20, `injected ${JSON.stringify(cheat)}`)
+    // A rendition larger than it declares is refused by the pinned decoder: no score, an error.
+    await assert.rejects(comparePictures([{ file: rend, width: 64, height: 36 }], { file: source }, { ffmpegPath: ff.ffmpeg }))
   })
 
   it('transcodeSegment fails with TranscodeError and honours abort', async () => {

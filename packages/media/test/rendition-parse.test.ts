@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import {
   Segmenter,
@@ -12,6 +14,8 @@ import {
   type SegmentInfo
 } from '../src/index.js'
 import { ff, ffprobe, makeSourceFile, tempDir } from './fixtures.js'
+
+const execFileAsync = promisify(execFile)
 
 describe('verification by parsing (fMP4 boxes, MPEG-TS packets, the SPS)', () => {
   let dir = ''
@@ -80,6 +84,16 @@ describe('verification by parsing (fMP4 boxes, MPEG-TS packets, the SPS)', () =>
     await writeFile(junk, Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('ftypisom'), Buffer.alloc(4000, 0x41)]))
     const j = await verifyRendition(junk, { width: 256, height: 144, durationSec: 1 }, { ffprobePath: ffprobe, random: () => 1 })
     assert.equal(j.ok, false)
+  })
+
+  it('refuses a rendition of too many tiny frames by the parse alone (M10), before any decode', async () => {
+    const many = path.join(dir, 'many-frames.ts')
+    await execFileAsync(ff.ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=256x144:rate=300', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '300', '-f', 'mpegts', '-y', many])
+    let decoded = false
+    const res = await verifyRendition(many, { width: 256, height: 144, durationSec: 1 }, { ffprobePath: ffprobe, random: () => { decoded = true; return 0 } })
+    assert.equal(res.ok, false)
+    assert.match(res.reason ?? '', /more than 120 frames a second/)
+    assert.equal(decoded, false, 'refused before the decode sample is drawn')
   })
 
   it('parseSps refuses hostile bytes without reading past them', () => {

@@ -14,6 +14,7 @@ import { createLibp2p } from 'libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
 import { connectionGater, hostOf, isLocalNetwork } from './gater.js'
 import { peerScoreParams } from './scoring.js'
+import { natListen, natServices, natTransports } from './nat.js'
 import { GOSSIP_D, GOSSIP_D_HIGH, GOSSIP_D_LAZY, GOSSIP_D_LOW, GOSSIP_HEARTBEAT_MS, GOSSIP_SEEN_TTL_MS, PING_INTERVAL_MS } from './constants.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -21,6 +22,7 @@ import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Penalties } from './penalties.js'
+import type { NatInit } from './nat.js'
 
 export type P2PServices = {
   identify: Identify
@@ -31,7 +33,7 @@ export type P2PServices = {
 
 export type P2PNode = Libp2p<P2PServices>
 
-export interface P2PInit {
+export interface P2PInit extends NatInit {
   privateKey: PrivateKey
   /** Multiaddrs to listen on, e.g. `/ip4/0.0.0.0/tcp/4001`. */
   listen: string[]
@@ -72,8 +74,8 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
   const connectionsFrom = (ip: string): number => ref.node?.getConnections().filter(c => hostOf(c.remoteAddr) === ip).length ?? 0
   const node = await createLibp2p({
     privateKey: init.privateKey,
-    addresses: { listen: init.listen },
-    transports: [tcp()],
+    addresses: { listen: [...init.listen, ...natListen(init)] },
+    transports: [tcp(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: peerDiscoveryFor(init),
@@ -99,6 +101,7 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
     services: {
       identify: identify(),
       ping: ping(),
+      ...natServices(init),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictSign',
         allowPublishToZeroTopicPeers: true,

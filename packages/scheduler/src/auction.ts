@@ -11,6 +11,12 @@ export interface AuctionOptions {
    * workers), instead of waiting for the whole window. 0 closes at once.
    */
   expectedBids?: number
+  /**
+   * Whether a bid counts toward `expectedBids` (default: every bid). Others are still collected,
+   * but cannot close the auction early: throwaway ids answering first must not shut out the
+   * bids of the workers expected (security review H1).
+   */
+  counts?: (bid: Bid) => boolean
 }
 
 /**
@@ -26,6 +32,8 @@ export class Auction {
   readonly result: Promise<Bid[]>
   readonly #clock: Clock
   readonly #expected: number | undefined
+  readonly #counts: ((bid: Bid) => boolean) | undefined
+  #counted = 0
   readonly #bids: Bid[] = []
   readonly #peers = new Set<string>()
   #resolve!: (bids: Bid[]) => void
@@ -36,6 +44,7 @@ export class Auction {
     this.jobId = opts.jobId
     this.#clock = opts.clock
     this.#expected = opts.expectedBids
+    this.#counts = opts.counts
     this.result = new Promise<Bid[]>(resolve => { this.#resolve = resolve })
     if (this.#expected !== undefined && this.#expected <= 0) {
       this.close()
@@ -61,7 +70,8 @@ export class Auction {
     if (this.#closed || bid.jobId !== this.jobId || this.#peers.has(bid.peerId)) return false
     this.#peers.add(bid.peerId)
     this.#bids.push(bid)
-    if (this.#expected !== undefined && this.#bids.length >= this.#expected) this.close()
+    if (this.#counts?.(bid) ?? true) this.#counted++
+    if (this.#expected !== undefined && this.#counted >= this.#expected) this.close()
     return true
   }
 

@@ -73,6 +73,10 @@ export {
   type HedgeBudgetOptions, type HedgeBudgetStats
 } from './hedge.js'
 export { LATE_FACTOR, ReputationBook, type Observation, type ReputationOptions, type WorkerRecord } from './reputation.js'
+export {
+  checkedBeforeServing, judgePictures, OFFENDER_INVALID, orderByStanding, PICTURE_MIN_DB, PROBATION_JOBS, standingOf,
+  type Standing, type StandingInput
+} from './probation.js'
 export { judgeSpotCheck, shouldSpotCheck, type SpotCheckOptions, type SpotVerdict } from './spot-check.js'
 export {
   bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, electionSize, shardBits, shardOf, shouldBid,
@@ -82,3 +86,8 @@ export {
   lifecycleActions, LifecycleSweeper,
   type LifecycleAction, type LifecyclePolicy, type LifecycleRecord, type LifecycleSweeperInit
 } from './lifecycle.js'
+export {
+  FLAP_WINDOW_DURATIONS, MAX_RESTORE_BACKOFF, MAX_TRACKED_JOBS, MIN_LIVE_RUNGS, RESTORE_MAX_LOAD, RESTORE_QUIET_DURATIONS, RESTORE_WAIT_DURATIONS,
+  RungShedder, SHED_COOLDOWN_DURATIONS, SHED_WAIT_DURATIONS,
+  type RungShedderOptions, type RungState
+} from './shed.js'

@@ -9,6 +9,8 @@ export interface LifecycleRecord {
   lastActivityAt: number
   /** When it ended (ms); retention counts from here. */
   endedAt?: number
+  /** Last viewer request (ms), where viewers are tracked (an edge): see `LifecyclePolicy.viewerlessMs`. */
+  lastViewedAt?: number
 }
 
 export interface LifecyclePolicy {
@@ -16,11 +18,14 @@ export interface LifecyclePolicy {
   staleMs: number
   /** An ended stream is removed this long (ms) after it ended. */
   retentionMs: number
+  /** A live stream no viewer asked for in this long (ms) is let go (`unfollow`); only records with `lastViewedAt`. */
+  viewerlessMs?: number
 }
 
 export type LifecycleAction =
   | { id: string, action: 'end', reason: 'stale' }
   | { id: string, action: 'remove', reason: 'retention' }
+  | { id: string, action: 'unfollow', reason: 'no_viewers' }
 
 /**
  * The stream lifecycle rules, pure: which streams to end (stale: no segment,
@@ -33,6 +38,7 @@ export function lifecycleActions (records: Iterable<LifecycleRecord>, now: numbe
   for (const r of records) {
     if (!r.ended) {
       if (now - r.lastActivityAt >= policy.staleMs) out.push({ id: r.id, action: 'end', reason: 'stale' })
+      else if (policy.viewerlessMs != null && r.lastViewedAt != null && now - r.lastViewedAt >= policy.viewerlessMs) out.push({ id: r.id, action: 'unfollow', reason: 'no_viewers' })
     } else if (now - (r.endedAt ?? r.lastActivityAt) >= policy.retentionMs) {
       out.push({ id: r.id, action: 'remove', reason: 'retention' })
     }

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from './clock.js'
+import { PROBATION_JOBS, standingOf, type Standing } from './probation.js'
 import type { AttemptOutcome } from './ledger.js'
 
 /** What an ingest remembers about one worker; plain data, so it can be persisted as JSON. */
@@ -159,6 +160,16 @@ export class ReputationBook {
   suspended (peerId: string): boolean {
     const r = this.#workers.get(peerId)
     return r !== undefined && r.suspendedUntil > this.#clock.now()
+  }
+
+  /**
+   * Where the worker stands ({@link standingOf}): on probation until `minJobs` verified jobs, an
+   * offender while its decayed invalid count is high, else proven.
+   */
+  standing (peerId: string, minJobs = PROBATION_JOBS): Standing {
+    const r = this.#workers.get(peerId)
+    if (r === undefined) return standingOf(undefined, minJobs)
+    return standingOf({ totalOk: r.totalOk, invalid: r.invalid * this.#decayFactor(r, this.#clock.now()) }, minJobs)
   }
 
   get (peerId: string): WorkerRecord | undefined {

@@ -66,6 +66,12 @@ export interface SelectOptions {
    * newcomer only takes part in the draw. Default: always.
    */
   newcomerWin?: () => boolean
+  /**
+   * Peers whose claims count for nothing yet (e.g. on probation: too few verified jobs, or caught
+   * with invalid output): like a never-tried peer, their estimate counts as no better than the
+   * best of the others'. Default: none besides the never-tried.
+   */
+  unproven?: (peerId: string) => boolean
 }
 
 export interface WeightedBid {
@@ -81,12 +87,25 @@ function clampRep (r: number): number {
 }
 
 /**
+ * Each bid's estimate as the draw and the fallback ranking count it: at least
+ * {@link MIN_ESTIMATE_FRACTION} of the segment, and for a never-tried or unproven peer at least
+ * the best estimate of the other eligible peers (review H1).
+ */
+function countedEstimates (bids: readonly Bid[], eligible: readonly boolean[], opts: SelectOptions): number[] {
+  const floor = Math.max(1, (opts.durationMs ?? 0) * MIN_ESTIMATE_FRACTION)
+  const unproven = (b: Bid): boolean => (opts.lastAssigned != null && opts.lastAssigned(b.peerId) === undefined) || (opts.unproven?.(b.peerId) ?? false)
+  const triedEstimates = bids.filter((b, i) => eligible[i] && !unproven(b)).map(b => Math.max(floor, b.estimateMs))
+  const bestTried = triedEstimates.length > 0 ? Math.min(...triedEstimates) : floor
+  return bids.map(b => unproven(b) ? Math.max(floor, bestTried, b.estimateMs) : Math.max(floor, b.estimateMs))
+}
+
+/**
  * The weights of {@link selectBids}' draw, in input order.
  *
  * ```
  * eligible : free slot (activeJobs < maxJobs), finite estimate ≥ 0, estimate ≤ maxMs
  * estimate = max(estimate, durationMs × MIN_ESTIMATE_FRACTION), and for a never-tried peer
- *            (with lastAssigned) at least the best estimate of a tried eligible peer:
+ *            (with lastAssigned) or an unproven one at least the best estimate of a proven eligible peer:
  *            an unproven claim to be faster counts for nothing (review H1)
  * best     = min estimate over eligible bids
  * close    : eligible and estimate ≤ max(best × factor, best + slackMs)
@@ -101,11 +120,7 @@ export function selectionWeights (bids: readonly Bid[], opts: SelectOptions = {}
   const maxMs = opts.maxMs ?? Infinity
   const valid = (b: Bid): boolean => Number.isFinite(b.estimateMs) && b.estimateMs >= 0
   const eligible = bids.map(b => valid(b) && !atCapacity(b) && b.estimateMs <= maxMs)
-  const floor = Math.max(1, (opts.durationMs ?? 0) * MIN_ESTIMATE_FRACTION)
-  const untried = (b: Bid): boolean => opts.lastAssigned != null && opts.lastAssigned(b.peerId) === undefined
-  const triedEstimates = bids.filter((b, i) => eligible[i] && !untried(b)).map(b => Math.max(floor, b.estimateMs))
-  const bestTried = triedEstimates.length > 0 ? Math.min(...triedEstimates) : floor
-  const est = bids.map(b => untried(b) ? Math.max(floor, bestTried, b.estimateMs) : Math.max(floor, b.estimateMs))
+  const est = countedEstimates(bids, eligible, opts)
   const estimates = est.filter((_, i) => eligible[i])
   if (estimates.length === 0) return bids.map(bid => ({ bid, weight: 0, eligible: false }))
   const best = Math.min(...estimates)
@@ -165,5 +180,13 @@ export function selectBids (bids: readonly Bid[], opts: SelectOptions = {}): Bid
       if (w.weight > 0) pick = w.bid
     }
   }
-  return [pick, ...rankBids(bids.filter(b => b !== pick), rankOpts)]
+  // Fallbacks ranked by the estimates as counted: a claimed 0 ms no longer ranks first (review H1).
+  const counted = countedEstimates(bids, bids.map(b => Number.isFinite(b.estimateMs) && b.estimateMs >= 0), opts)
+  const original = new Map<Bid, Bid>()
+  const adjusted = bids.filter(b => b !== pick).map(b => {
+    const a = { ...b, estimateMs: counted[bids.indexOf(b)]! }
+    original.set(a, b)
+    return a
+  })
+  return [pick, ...rankBids(adjusted, rankOpts).map(a => original.get(a)!)]
 }

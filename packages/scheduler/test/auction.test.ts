@@ -35,6 +35,16 @@ describe('Auction', () => {
     assert.equal(auction.offer(bid('c')), false)
   })
 
+  it('bids that do not count (throwaway ids, H1) are kept but do not close it early', async () => {
+    const clock = new FakeClock()
+    const auction = new Auction({ jobId: 'job-1', clock, windowMs: 1000, expectedBids: 1, counts: b => b.peerId === 'known' })
+    auction.offer(bid('sybil1'))
+    auction.offer(bid('sybil2'))
+    assert.equal(await peek(auction.result), 'pending')
+    auction.offer(bid('known'))
+    assert.deepEqual((await auction.result).map(b => b.peerId), ['sybil1', 'sybil2', 'known'])
+  })
+
   it('refuses duplicate peers and bids for another job', async () => {
     const clock = new FakeClock()
     const auction = new Auction({ jobId: 'job-1', clock, windowMs: 100, expectedBids: 2 })

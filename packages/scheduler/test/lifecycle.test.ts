@@ -83,4 +83,21 @@ describe('LifecycleSweeper', () => {
     assert.deepEqual(done, ['y'])
     assert.deepEqual(errors, ['disk full'])
   })
+
+  it('lets go of a live stream nobody viewed for viewerlessMs, only where viewers are tracked, and never before it is stale-checked', () => {
+    const policy = { staleMs: 120_000, retentionMs: 3_600_000, viewerlessMs: 600_000 }
+    const now = 1_000_000
+    const actions = lifecycleActions([
+      { id: 'watched', ended: false, lastActivityAt: now - 1000, lastViewedAt: now - 5000 },
+      { id: 'unwatched', ended: false, lastActivityAt: now - 1000, lastViewedAt: now - 600_000 },
+      { id: 'untracked', ended: false, lastActivityAt: now - 1000 },
+      { id: 'stale', ended: false, lastActivityAt: now - 200_000, lastViewedAt: now - 900_000 },
+      { id: 'ended', ended: true, lastActivityAt: now - 1000, endedAt: now - 1000, lastViewedAt: now - 900_000 }
+    ], now, policy)
+    assert.deepEqual(actions, [
+      { id: 'unwatched', action: 'unfollow', reason: 'no_viewers' },
+      { id: 'stale', action: 'end', reason: 'stale' }
+    ])
+    assert.deepEqual(lifecycleActions([{ id: 'unwatched', ended: false, lastActivityAt: now, lastViewedAt: 0 }], now, { staleMs: 1e9, retentionMs: 1 }), [], 'no viewerlessMs: nothing let go')
+  })
 })

@@ -156,4 +156,20 @@ describe('throwaway ids (H1)', () => {
     now += 60_000
     assert.equal(budget.take(), true, 'the budget refills')
   })
+
+  it('an unproven peer (on probation) counts no faster than the best proven one, and a 0 ms claim never ranks first among fallbacks', () => {
+    const bids = [bid('honest', { estimateMs: 1500 }), bid('sybil1', { estimateMs: 0 }), bid('sybil2', { estimateMs: 0 })]
+    const onProbation = new Set(['sybil1', 'sybil2'])
+    const opts: SelectOptions = { durationMs: 2000, lastAssigned: () => 1, unproven: p => onProbation.has(p), reputation: p => p === 'honest' ? 0.9 : 0.2, explore: 0 }
+    const w = selectionWeights(bids, opts)
+    // Same counted speed: only reputation tells them apart.
+    assert.ok(weightOf(w, 'honest') > 2 * weightOf(w, 'sybil1'), JSON.stringify(w.map(x => x.weight)))
+    // Whoever is drawn, the honest peer is never behind a sybil among the fallbacks.
+    for (let i = 0; i < 50; i++) {
+      const order = selectBids(bids, { ...opts, random: seeded(i) }).map(b => b.peerId)
+      if (order[0] !== 'honest') assert.equal(order[1], 'honest', order.join(','))
+    }
+    // Without the hook a tried sybil's 0 ms claim wins every draw (what probation closes).
+    assert.equal(weightOf(selectionWeights(bids, { ...opts, unproven: undefined }), 'honest'), 0)
+  })
 })

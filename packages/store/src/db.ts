@@ -36,7 +36,10 @@ export interface StreamRecord {
    */
   salt?: string
   name: string
-  key: string
+  /** sha256 of the stream key (`hashStreamKey`); the key itself is never stored (security review M12). */
+  keyHash: string
+  /** The key in plaintext: only in records from before hashed keys; the ingest replaces it by `keyHash` at start. */
+  key?: string
   createdAt: number
   state: StreamState
   startedAt?: number
@@ -92,12 +95,23 @@ export class StreamTable {
   }
 }
 
+/**
+ * ClassicLevel's `sync` put option. A sublevel forwards its options to the
+ * ClassicLevel it lives in, but its type does not declare them.
+ */
+const syncIf = (sync: boolean): Record<string, never> => ({ sync } as unknown as Record<string, never>)
+
 const seqKey = (streamId: string, seq: number): string => `${streamId}!${String(seq).padStart(12, '0')}`
 
 /** Segment index: per stream, ordered by sequence number. */
 export class SegmentTable {
   constructor (private readonly db: Sub<SegmentRecord>) {}
-  async put (rec: SegmentRecord): Promise<void> { await this.db.put(seqKey(rec.streamId, rec.seq), rec) }
+  /**
+   * A final record (not pending) is written with `sync`: it is the commit that
+   * says the segment's files (made durable by SegmentFiles) are complete, and
+   * it must not be lost behind later writes (security review M7).
+   */
+  async put (rec: SegmentRecord): Promise<void> { await this.db.put(seqKey(rec.streamId, rec.seq), rec, syncIf(rec.pending !== true)) }
   async get (streamId: string, seq: number): Promise<SegmentRecord | undefined> {
     return await this.db.get(seqKey(streamId, seq)) as SegmentRecord | undefined
   }

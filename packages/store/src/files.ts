@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { InvalidPathError } from './errors.js'
 
@@ -29,24 +29,44 @@ export class SegmentFiles {
     return join(this.root, streamId, rendition, `${String(seq).padStart(8, '0')}.ts`)
   }
 
-  /** Writes atomically (temp file + rename), so a crash never leaves a torn segment. */
+  /**
+   * Writes atomically and durably: temp file, fdatasync, rename, fsync of the
+   * directory. A crash never leaves a torn segment, and once this returns the
+   * bytes survive a power loss, so a DB record written after it never points
+   * at a file the filesystem lost (security review M7).
+   */
   async write (streamId: string, rendition: string, seq: number, data: Uint8Array): Promise<string> {
     const file = this.path(streamId, rendition, seq)
     await mkdir(dirname(file), { recursive: true })
     const tmp = `${file}.${process.pid}.tmp`
-    await writeFile(tmp, data)
+    const handle = await open(tmp, 'w')
+    try {
+      await handle.writeFile(data)
+      await handle.datasync()
+    } finally {
+      await handle.close()
+    }
     await rename(tmp, file)
+    await syncDir(dirname(file))
     return file
   }
 
   /**
    * Moves an existing file (on the same filesystem, e.g. a segment the
-   * segmenter just closed under the data dir) into the store: no second write.
+   * segmenter just closed under the data dir) into the store: no second
+   * write; made durable as `write` does.
    */
   async adopt (file: string, streamId: string, rendition: string, seq: number): Promise<string> {
     const dest = this.path(streamId, rendition, seq)
     await mkdir(dirname(dest), { recursive: true })
+    const handle = await open(file, 'r')
+    try {
+      await handle.datasync()
+    } finally {
+      await handle.close()
+    }
     await rename(file, dest)
+    await syncDir(dirname(dest))
     return dest
   }
 
@@ -89,5 +109,15 @@ export class SegmentFiles {
   async removeStream (streamId: string): Promise<void> {
     if (!SAFE.test(streamId)) throw new InvalidPathError(`invalid stream id ${JSON.stringify(streamId)}`)
     await rm(join(this.root, streamId), { recursive: true, force: true })
+  }
+}
+
+/** fsync of a directory, so a rename in it is durable. */
+async function syncDir (dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
   }
 }

@@ -25,7 +25,7 @@ describe('store', () => {
   it('persists streams and returns the most recent segments in order', async () => {
     const dir = await tmp()
     let store = await openStore(dir)
-    await store.streams.put({ id: 's1', name: 'one', key: 'k1', createdAt: 1, state: 'live' })
+    await store.streams.put({ id: 's1', name: 'one', keyHash: 'h1', createdAt: 1, state: 'live' })
     for (let seq = 0; seq < 10; seq++) {
       await store.segments.put({ streamId: 's1', seq, durationMs: 2000, pdtMs: seq * 2000, discontinuity: false, renditions: [] })
     }

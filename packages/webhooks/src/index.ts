@@ -28,8 +28,11 @@ export const DELIVERY_HEADER = 'x-diststream-delivery'
 /** Payloads, by event type. */
 export interface WebhookEventData {
   'stream.started': { streamId: string, name: string, startedAt: string }
-  /** `reason`: `unpublished` (the broadcaster disconnected), `deleted` (DELETE /api/streams/:id) or `stale`. */
-  'stream.ended': { streamId: string, name: string, endedAt: string, lastSeq: number | null, reason: 'unpublished' | 'deleted' | 'stale' }
+  /**
+   * `reason`: `unpublished` (the broadcaster disconnected), `refused` (the ingest stopped the publish:
+   * `error` says why, e.g. "keyframe interval too long"), `deleted` (DELETE /api/streams/:id) or `stale`.
+   */
+  'stream.ended': { streamId: string, name: string, endedAt: string, lastSeq: number | null, reason: 'unpublished' | 'refused' | 'deleted' | 'stale', error?: string }
   'segment.ready': { streamId: string, seq: number, durationMs: number, pdtMs: number, renditions: Array<{ name: string, size: number, sha256: string }> }
   /** A stream's VOD playlist is complete and playable. */
   'vod.ready': { streamId: string, name: string, playbackUrl?: string, durationMs: number, segments: number }

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
-import { Auction, DEFAULT_BID_K, dispatchJob, electionSize, LATE_FACTOR, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
+import { Auction, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, electionSize, LATE_FACTOR, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
 import { BoundedMap, sleep } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
+import { checkOnProbation } from './probation.js'
 import { runSpotCheck } from './spot-check.js'
 import type { AttemptOutput } from '../transcode-client.js'
 import type { IngestContext } from '../types.js'
 import type { JobAnnounce, Rung } from '@diststream/protocol'
 import type { ProbeResult, RungSpec } from '@diststream/media'
-import type { Bid } from '@diststream/scheduler'
+import type { Bid, Standing } from '@diststream/scheduler'
 import type { RenditionRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
@@ -39,6 +40,8 @@ export interface JobRunnerDeps {
   maxQueueMs?: number
   /** Keeps background work (spot checks) in the session's in-flight set. */
   track: (p: Promise<void>) => void
+  /** A live stream's rung shedding: as a job leaves the queue (bids in hand), the rungs of its ladder it asks for now. */
+  liveRungs?: (seq: number, ladder: Rung[]) => Rung[]
 }
 
 /**
@@ -70,18 +73,22 @@ export class JobRunner {
       ctx.metrics.passthrough.inc()
       return []
     }
+    if (this.#deps.liveRungs != null) job.ladder = this.#deps.liveRungs(seq, job.ladder)
     const ordered = this.orderBids(bids, durationMs)
     const outputs = new Set<AttemptOutput>()
     const started = new Map<string, number>()
+    /** Workers whose result was checked against the source before serving (probation). */
+    const checked = new Set<string>()
     try {
-      const { result, bid, hedged } = await this.dispatch(job, ordered, bytes, outputs, started)
+      const { result, bid, hedged } = await this.dispatch(job, ordered, bytes, outputs, started, checked)
       const records = await this.adoptRenditions(result, seq)
       ctx.ledger.complete(job.jobId, Date.now(), bid.peerId)
       ctx.metrics.completed.inc()
       log.debug({ seq, worker: bid.peerId, hedged }, 'job done')
       // A checker that has not touched this job and had room when it bid; a busy one answers BUSY (inconclusive).
       const other = ordered.find(b => !started.has(b.peerId) && b.activeJobs < b.maxJobs && !ctx.workers.suspended(b.peerId))
-      if (other !== undefined && shouldSpotCheck(ctx.spotCheckRate)) {
+      // A result already checked on probation needs no second transcode.
+      if (other !== undefined && !checked.has(bid.peerId) && shouldSpotCheck(ctx.spotCheckRate)) {
         this.#deps.track(runSpotCheck({ ctx, log, signal: this.#deps.signal, sourceTsName: this.#deps.sourceTsName }, job, bytes, bid.peerId, other))
       }
       return records
@@ -119,16 +126,25 @@ export class JobRunner {
 
   /**
    * Untried workers first, else a weighted random draw by expected completion, reputation
-   * and price, then ranked fallbacks; suspended workers go last: tried only when nobody else can.
+   * and price (an unproven worker's estimate no better than a proven one's), then ranked
+   * fallbacks: proven workers, those on probation; offenders and suspended workers only when
+   * nobody else bid (else the job is announced again before they are tried; review H1).
    */
   private orderBids (list: readonly Bid[], durationMs: number): Bid[] {
     const { ctx } = this.#deps
-    const ranked = selectBids(list, { reputation: p => ctx.workers.score(p), lastAssigned: ctx.lastAssigned, newcomerWin: ctx.newcomerWin, durationMs, slackMs: durationMs / 4, maxMs: durationMs * 2 })
-    return [...ranked.filter(b => !ctx.workers.suspended(b.peerId)), ...ranked.filter(b => ctx.workers.suspended(b.peerId))]
+    const standing = (p: string): Standing => this.standing(p)
+    const ranked = selectBids(list, { reputation: p => ctx.workers.score(p), lastAssigned: ctx.lastAssigned, unproven: p => standing(p) !== 'proven', newcomerWin: ctx.newcomerWin, durationMs, slackMs: durationMs / 4, maxMs: durationMs * 2 })
+    return orderByStanding(ranked, standing, p => ctx.workers.suspended(p), p => ctx.workers.score(p))
+  }
+
+  /** Where a worker stands with this ingest; this node's own worker (same peer id) is trusted. */
+  private standing (peerId: string): Standing {
+    const { ctx } = this.#deps
+    return peerId === ctx.protocols.self ? 'proven' : ctx.workers.standing(peerId, ctx.probationJobs)
   }
 
   /** Runs the attempts: bidders in order, reassigned on failure, hedged when late, rebid when every bid in hand failed. */
-  private async dispatch (job: JobAnnounce, ordered: Bid[], bytes: Uint8Array, outputs: Set<AttemptOutput>, started: Map<string, number>): Promise<{ result: AttemptOutput, bid: Bid, hedged: boolean }> {
+  private async dispatch (job: JobAnnounce, ordered: Bid[], bytes: Uint8Array, outputs: Set<AttemptOutput>, started: Map<string, number>, checked: Set<string>): Promise<{ result: AttemptOutput, bid: Bid, hedged: boolean }> {
     const { ctx, log } = this.#deps
     const { jobId, seq, durationMs } = job
     return await dispatchJob({
@@ -151,6 +167,11 @@ export class JobRunner {
         const out = await transcodeOn(ctx, b.peerId, job, bytes, signal)
         if (signal.aborted) { await out.discard(); throw signal.reason }
         outputs.add(out)
+        // Probation (review H1): an unproven worker's result is compared with the source before it is served.
+        if (checkedBeforeServing(this.standing(b.peerId))) {
+          await checkOnProbation({ ctx, log, sourceTsName: this.#deps.sourceTsName }, job, out, signal)
+          checked.add(b.peerId)
+        }
         return out
       },
       onAttemptStart: (b, n, hedge) => {
@@ -204,7 +225,9 @@ export class JobRunner {
           const n = (this.#announcements.get(job.jobId) ?? 0) + 1
           this.#announcements.set(job.jobId, n)
           const expected = Math.min(free, electionSize(DEFAULT_BID_K, n))
-          const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: expected > 0 && !ctx.localWorker ? expected : undefined })
+          // Only bids of workers presence knows close the auction early (review H1: fresh ids bid first).
+          const known = new Set(workers.map(p => p.peerId))
+          const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: expected > 0 && !ctx.localWorker ? expected : undefined, counts: b => known.has(b.peerId) })
           ctx.auctions.set(job.jobId, auction)
           const now = Date.now()
           if (!announced) ctx.metrics.announced.inc()

@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises'
 import { codecs, streamTopic } from '@diststream/protocol'
 import { probeMedia, remuxToCmaf, storedTracks } from '@diststream/media'
 import { JobRunner } from './job-runner.js'
+import { LiveRungs } from './live-rungs.js'
 import { AUDIO_RENDITION, renditionRecord, SOURCE_TS, toWire } from './renditions.js'
 import type { IngestContext } from '../types.js'
 import type { ProbeResult, RungSpec, SegmentInfo } from '@diststream/media'
-import type { SegmentRecord, StreamRecord } from '@diststream/store'
+import type { RungState } from '@diststream/scheduler'
+import type { RenditionRecord, SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
 export interface SegmentPipelineDeps {
@@ -19,6 +21,8 @@ export interface SegmentPipelineDeps {
   track: (p: Promise<void>) => void
   /** How long a job may wait for a free worker (ms); default the ingest's. */
   maxQueueMs?: number
+  /** A live stream: shed the costliest rungs when workers cannot keep up (LiveRungs); never for a VOD. */
+  shed?: boolean
 }
 
 /** Wall clock of the first segment's first frame, and that frame's media time (s). */
@@ -35,12 +39,28 @@ export class SegmentPipeline {
   #ladder: RungSpec[] = []
   readonly #deps: SegmentPipelineDeps
   readonly #runner: JobRunner
+  readonly #rungs?: LiveRungs
 
   constructor (deps: SegmentPipelineDeps, stream: StreamRecord) {
     this.#deps = deps
     this.#stream = stream
-    this.#runner = new JobRunner({ ctx: deps.ctx, log: deps.log, signal: deps.signal, streamId: stream.id, cmaf: this.cmaf, sourceTsName: this.sourceTsName, track: deps.track, ...(deps.maxQueueMs != null ? { maxQueueMs: deps.maxQueueMs } : {}) })
+    const rungs = deps.shed === true ? new LiveRungs(deps.ctx, deps.log) : undefined
+    this.#rungs = rungs
+    this.#runner = new JobRunner({
+      ctx: deps.ctx,
+      log: deps.log,
+      signal: deps.signal,
+      streamId: stream.id,
+      cmaf: this.cmaf,
+      sourceTsName: this.sourceTsName,
+      track: deps.track,
+      ...(deps.maxQueueMs != null ? { maxQueueMs: deps.maxQueueMs } : {}),
+      ...(rungs != null ? { liveRungs: (seq, ladder) => rungs.dispatched(seq, ladder) } : {})
+    })
   }
+
+  /** A live stream's rungs, costliest first, and whether each is transcoded now (undefined for a VOD, or before the first segment). */
+  rungState (): RungState[] | undefined { return this.#rungs?.state() }
 
   /** The stream's renditions are fragmented MP4 (`--container cmaf`, kept on the stream record). */
   get cmaf (): boolean { return this.#stream.container === 'cmaf' }
@@ -133,7 +153,15 @@ export class SegmentPipeline {
   private async finish (pending: SegmentRecord, bytes: Uint8Array, src: ProbeResult, closedAt: number): Promise<void> {
     const { ctx, log } = this.#deps
     const { seq, durationMs, pdtMs } = pending
-    const renditions = [...await this.#runner.transcode(seq, durationMs, bytes, src, this.#ladder), ...pending.renditions]
+    // A live stream announces only the rungs it keeps now (and asks again when the job leaves the queue).
+    const ladder = this.#rungs?.queued(seq, durationMs, this.#ladder) ?? this.#ladder
+    let transcoded: RenditionRecord[]
+    try {
+      transcoded = await this.#runner.transcode(seq, durationMs, bytes, src, ladder)
+    } finally {
+      this.#rungs?.finished(seq)
+    }
+    const renditions = [...transcoded, ...pending.renditions]
     const record: SegmentRecord = { streamId: pending.streamId, seq, durationMs, pdtMs, discontinuity: pending.discontinuity, renditions, ...(pending.mediaTime != null ? { mediaTime: pending.mediaTime } : {}) }
     await ctx.store.segments.put(record)
     ctx.metrics.segmentLatency.observe((Date.now() - closedAt) / 1000)

@@ -2,8 +2,9 @@ import { join } from 'node:path'
 import { Segmenter } from '@diststream/media'
 import { SegmentPipeline } from './segment.js'
 import type { PdtBase } from './segment.js'
+import type { RungState } from '@diststream/scheduler'
 import type { IngestContext } from '../types.js'
-import type { SegmentInfo, SegmenterEnd } from '@diststream/media'
+import type { SegmentInfo, SegmenterEnd, SegmentRefusal } from '@diststream/media'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
 import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
@@ -28,6 +29,8 @@ export interface SessionOptions {
   openStdin?: () => Readable & { attachedAt?: number, fromStart?: boolean }
   /** How long a job may wait for a free worker (ms); default the ingest's. A VOD waits longer. */
   maxQueueMs?: number
+  /** A VOD: every rung of every segment, on every worker (a live stream sheds rungs when workers cannot keep up). */
+  vod?: boolean
   /** Segmenter runs started again after failing before their first segment (default 5). */
   maxRestarts?: number
   /**
@@ -45,6 +48,8 @@ export interface SessionEnd {
   segments: number
   /** Set when ffmpeg could not read the input at all (its last stderr line). */
   error?: string
+  /** Set when the segmenter stopped the input: a segment passed its bounds (review M3). */
+  refused?: SegmentRefusal
 }
 
 /**
@@ -76,18 +81,22 @@ export class PublishSession {
   private resolveEnded!: (end: SessionEnd) => void
 
   private readonly cmaf: boolean
+  private refused?: SegmentRefusal
 
   constructor (private readonly ctx: IngestContext, stream: StreamRecord, input: string, workDir: string, private readonly opts: SessionOptions = {}) {
     this.cmaf = stream.container === 'cmaf'
     this.log = ctx.logger.child({ streamId: stream.id })
     this.firstSeq = this.nextSeq = (stream.lastSeq ?? -1) + 1
     this.ended = new Promise(resolve => { this.resolveEnded = resolve })
-    this.pipeline = new SegmentPipeline({ ctx, log: this.log, signal: this.abort.signal, firstSeq: this.firstSeq, track: (p) => { this.track(p) }, ...(opts.maxQueueMs != null ? { maxQueueMs: opts.maxQueueMs } : {}) }, stream)
+    this.pipeline = new SegmentPipeline({ ctx, log: this.log, signal: this.abort.signal, firstSeq: this.firstSeq, track: (p) => { this.track(p) }, shed: opts.vod !== true, ...(opts.maxQueueMs != null ? { maxQueueMs: opts.maxQueueMs } : {}) }, stream)
     this.segmenter = this.newSegmenter(input, workDir)
   }
 
   /** Segments cut so far. */
   get cut (): number { return this.nextSeq - this.firstSeq }
+
+  /** Why the segmenter stopped the input, if it did (a segment too long or too large). */
+  get refusal (): SegmentRefusal | undefined { return this.refused }
 
   /**
    * Resolves once the input is over (the segmenter exited for good: end of
@@ -96,6 +105,11 @@ export class PublishSession {
    */
   async finished (): Promise<SessionEnd> {
     return await this.ended
+  }
+
+  /** A live stream's rungs, costliest first, and whether each is transcoded now (undefined for a VOD, or before the first segment). */
+  rungState (): RungState[] | undefined {
+    return this.pipeline.rungState()
   }
 
   start (): void {
@@ -126,8 +140,8 @@ export class PublishSession {
   private async settle (end: SegmenterEnd): Promise<void> {
     // Segments are emitted before 'end', so every segment is tracked by now; spot checks may add more.
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
-    const failed = this.cut === 0 && !this.stopping && end.code !== 0
-    this.resolveEnded({ segments: this.cut, ...(failed ? { error: (end.stderrTail.filter(l => l.trim() !== '').slice(-1)[0] ?? `ffmpeg exited with code ${String(end.code)}`).slice(0, MAX_ERROR_LENGTH) } : {}) })
+    const failed = this.cut === 0 && !this.stopping && end.code !== 0 && this.refused == null
+    this.resolveEnded({ segments: this.cut, ...(this.refused != null ? { refused: this.refused } : {}), ...(failed ? { error: (end.stderrTail.filter(l => l.trim() !== '').slice(-1)[0] ?? `ffmpeg exited with code ${String(end.code)}`).slice(0, MAX_ERROR_LENGTH) } : {}) })
   }
 
   /**
@@ -164,7 +178,13 @@ export class PublishSession {
     })
     seg.on('end', (end: SegmenterEnd) => {
       this.log.info({ exit: end }, 'segmenter ended')
-      if (this.stopping || cut > 0 || end.code === 0 || this.restarts >= (this.opts.maxRestarts ?? MAX_SEGMENTER_RESTARTS)) {
+      if (end.refused != null) {
+        // Final: the same input would be refused again. Segments cut before it stay.
+        this.refused = end.refused
+        this.ctx.metrics.publishesRefused.inc({ why: end.refused.why })
+        this.log.warn({ why: end.refused.why, segments: this.cut }, `input stopped: ${end.refused.message}`)
+      }
+      if (this.stopping || end.refused != null || cut > 0 || end.code === 0 || this.restarts >= (this.opts.maxRestarts ?? MAX_SEGMENTER_RESTARTS)) {
         this.onInputEnd?.()
         void this.settle(end)
         return

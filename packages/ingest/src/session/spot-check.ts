@@ -23,8 +23,9 @@ export interface SpotCheckDeps {
 
 /**
  * Runs an already-done job again on a second worker and compares both
- * against the source by PSNR on the smallest rung (cheap, and enough to
- * tell a transcode of this picture from anything else). The worker that
+ * against the source by PSNR on the smallest rung, every frame on a small
+ * downscale (cheap, and enough to tell a transcode of this picture from
+ * anything else). The worker that
  * falls out of line loses reputation; the segment already served stays.
  */
 export async function runSpotCheck (deps: SpotCheckDeps, job: JobAnnounce, bytes: Uint8Array, first: string, bid: Bid): Promise<void> {
@@ -39,7 +40,8 @@ export async function runSpotCheck (deps: SpotCheckDeps, job: JobAnnounce, bytes
     // The same job id: workers take only jobs they bid on, and this one did.
     out = await transcodeOn(ctx, bid.peerId, job, bytes, signal, 'spot')
     const second = out.renditions.find(r => r.record.name === rung.name)!.file
-    const opts = { ffmpegPath: ctx.ffmpeg.ffmpeg, width: rung.width, height: rung.height, signal }
+    // Whole segment, worst frame (review H1): a picture injected after the first frames is caught too.
+    const opts = { ffmpegPath: ctx.ffmpeg.ffmpeg, width: rung.width, height: rung.height, referenceWidth: job.width, referenceHeight: job.height, durationSec: job.durationMs / 1000, signal }
     const [a, b] = await Promise.all([measurePsnr(firstFile, source, opts), measurePsnr(second, source, opts)])
     verdict = judgeSpotCheck(a, b)
     log.info({ seq: job.seq, first, second: bid.peerId, psnr: [a, b], verdict }, 'spot check')
