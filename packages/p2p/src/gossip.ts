@@ -44,7 +44,9 @@ interface TopicState {
  * (ignored), must be within its per-topic rate (ignored, `rate_limited`),
  * the message must decode (size-checked, then validated; else rejected: on our
  * scored topics the peer that sent it loses score, P4) and pass the topic's own
- * admission check (ignored). Refusals a handler makes synchronously are blamed
+ * admission check (ignored). Only what every honest node running this code
+ * would also refuse is rejected: gossipsub scores a Reject against every peer
+ * that forwards the message. Refusals a handler makes synchronously are blamed
  * on the message's author ({@link Penalties}).
  */
 
@@ -99,8 +101,11 @@ export class Gossip {
     const author = msg.from.toString()
     if (this.penalties?.blocked(author) === true) {
       this.onProtocolError('penalised', `gossip:${st.codec.name}`)
-      // The author itself sent it: it scores down (P4); an honest relay of it does not.
-      return author === source ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+      // Ignore, never Reject: gossipsub counts a Reject (P4) against every peer that delivers the same
+      // message, before or after, and our penalty table is ours alone: an honest relay that accepted the
+      // author's message and forwarded it would be graylisted with it (hostile-ownership's restart race:
+      // A stopped publishing to B). The author pays through the app score (P5), which is its own.
+      return TopicValidatorResult.Ignore
     }
     const rate = topic === TOPIC_PRESENCE ? this.presenceRate : this.topicRate
     if (!rate.take(`${topic}\0${author}`)) {

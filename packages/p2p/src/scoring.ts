@@ -3,8 +3,8 @@ import type { Penalties } from './penalties.js'
 import type { PeerScoreParams, TopicScoreParams } from '@libp2p/gossipsub/score'
 
 /**
- * P4, invalid message deliveries (a message our validator rejected: it did not decode, or its
- * author was penalised and sent it itself): −10 × count², so three in a row (−90) pass gossipsub's
+ * P4, invalid message deliveries (a message our validator rejected: it did not decode. A penalised
+ * author's message is ignored instead: gossip.ts): −10 × count², so three in a row (−90) pass gossipsub's
  * graylist threshold (−80) and the peer's RPCs are ignored. Decays by 1 % a second (halves in about
  * 70 s): one malformed message from a peer on an older version is forgiven within minutes.
  */
