@@ -4,12 +4,21 @@ import type { ConnectionGater } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
- * Most connections from one IP address. Peers behind one NAT share an address (a few nodes in an
- * office or a home); a connection flood from one host is held here instead of filling
- * maxConnections and pushing honest peers out. Loopback is exempt only in a local network
- * (`localIps`): there every node is on 127.0.0.1.
+ * Most connections from one IP address. Peers behind one NAT share an address: a home holds a few
+ * nodes, an office or a broadcaster's worker farm a dozen or so. A connection flood from one host is
+ * held here instead of filling maxConnections (100: libp2p then refuses every newcomer): one host
+ * takes at most a sixth of it. Only inbound connections are refused (we still dial peers behind a
+ * busy NAT), and only by this node: honest peers past the cap reach the network through others.
+ * Loopback is exempt only in a local network (there every node is on 127.0.0.1); relayed
+ * connections are not counted (their address is the relay's: every home node reached through one
+ * bootstrap would share it; the relay bounds them, nat.ts).
  */
-export const MAX_CONNECTIONS_PER_IP = 8
+export const MAX_CONNECTIONS_PER_IP = 16
+
+/** Whether a connection's remote address goes through a circuit relay (`/p2p-circuit`). */
+export function isRelayedAddr (ma: Multiaddr): boolean {
+  return ma.getComponents().some(c => c.name === 'p2p-circuit')
+}
 
 /** Whether `ma` starts with a loopback, private (RFC 1918, CGNAT, documentation…) or link-local address, or `localhost`. */
 export function isNonPublicAddr (ma: Multiaddr): boolean {
@@ -63,7 +72,7 @@ export function connectionGater (opts: { allowPrivateAddrs: boolean, connections
     },
     denyInboundConnection: (maConn) => {
       const ip = hostOf(maConn.remoteAddr)
-      if (ip == null || (opts.allowPrivateAddrs && isLoopback(maConn.remoteAddr))) return false
+      if (ip == null || isRelayedAddr(maConn.remoteAddr) || (opts.allowPrivateAddrs && isLoopback(maConn.remoteAddr))) return false
       if (opts.connectionsFrom(ip) < maxPerIp) return false
       opts.onRefused?.('per-ip')
       return true

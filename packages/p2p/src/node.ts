@@ -12,7 +12,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
-import { connectionGater, hostOf, isLocalNetwork } from './gater.js'
+import { connectionGater, hostOf, isLocalNetwork, isRelayedAddr } from './gater.js'
 import { peerScoreParams } from './scoring.js'
 import { natListen, natServices, natTransports } from './nat.js'
 import { GOSSIP_D, GOSSIP_D_HIGH, GOSSIP_D_LAZY, GOSSIP_D_LOW, GOSSIP_HEARTBEAT_MS, GOSSIP_SEEN_TTL_MS, PING_INTERVAL_MS } from './constants.js'
@@ -71,7 +71,7 @@ export function peerDiscoveryFor (init: Pick<P2PInit, 'bootstrap' | 'mdns'>): Ar
 export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
   const local = init.allowPrivateAddrs ?? isLocalNetwork(init)
   const ref: { node?: P2PNode } = {} // the gater needs the node it is part of
-  const connectionsFrom = (ip: string): number => ref.node?.getConnections().filter(c => hostOf(c.remoteAddr) === ip).length ?? 0
+  const connectionsFrom = (ip: string): number => ref.node?.getConnections().filter(c => !isRelayedAddr(c.remoteAddr) && hostOf(c.remoteAddr) === ip).length ?? 0
   const node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: [...init.listen, ...natListen(init)] },

@@ -82,6 +82,8 @@ describe('connection gater and address filter', () => {
     open = MAX_CONNECTIONS_PER_IP
     assert.equal(g.denyInboundConnection!(conn('/ip4/1.2.3.4/tcp/5')), true)
     assert.equal(g.denyInboundConnection!(conn('/ip4/127.0.0.1/tcp/5')), true, 'loopback is capped outside a local network')
+    const relayed = '/ip4/1.2.3.4/tcp/4001/p2p/12D3KooWDRKPgkPWtL5qDPPdNb52D6HMK2WXuagh2vSv3y2oeeA7/p2p-circuit/p2p/12D3KooWDZiFQJZU7mVUUuhR1nRnAJdwBfXMNHvVgBxokMf55LYS'
+    assert.equal(g.denyInboundConnection!(conn(relayed)), false, 'a relayed connection carries the relay\'s address: not counted against it')
     assert.deepEqual(refused, ['private-addr', 'per-ip', 'per-ip'])
     const local = connectionGater({ allowPrivateAddrs: true, connectionsFrom: () => 1000 })
     assert.equal(local.denyDialMultiaddr!(multiaddr('/ip4/10.0.0.5/tcp/22')), false)
