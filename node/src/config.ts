@@ -74,6 +74,12 @@ export interface NodeConfig {
   /** Behind a NAT (a home router): hold a relay reservation on a bootstrap node; DCUtR makes direct connections. */
   behindNat: boolean
   /**
+   * Dial loopback/private/link-local addresses and exempt loopback from the per-IP connection cap
+   * (a local network). Undefined: decided from the listen and bootstrap addresses (all private →
+   * yes; any public or wildcard → no) and mDNS; see packages/p2p/src/gater.ts isLocalNetwork.
+   */
+  allowPrivateAddrs?: boolean
+  /**
    * --low-latency: 1 s segments by default (ingest), and blocking playlist
    * reload (`_HLS_msn`) with `EXT-X-SERVER-CONTROL` on this node's edge.
    */
@@ -128,6 +134,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('allow-file-source', { type: 'string', default: NODE_DEFAULTS['allow-file-source'], describe: 'Directory that file sources (source_url file:///... or /path) may come from (symlinks followed); empty: file sources are refused' })
     .option('allow-private-sources', { type: 'boolean', default: NODE_DEFAULTS['allow-private-sources'], describe: 'Let source_url reach hosts on loopback, private (192.168.x.x, 10.x...) and link-local addresses, e.g. an IP camera on your LAN; cloud metadata addresses stay refused' })
     .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
+    .option('allow-private-addrs', { type: 'boolean', describe: 'Dial loopback, private and link-local addresses learned from peers, and let many nodes connect from loopback (a local or LAN network). Default: on when every listen and bootstrap address is private (or with --mdns, and for dev), off otherwise' })
     .option('behind-nat', { type: 'boolean', default: NODE_DEFAULTS['behind-nat'], describe: 'This node is behind a NAT (a home router) and cannot take inbound connections: hold a relay reservation on a bootstrap node so peers can reach it; connections are then made direct by hole punching (DCUtR)' })
     .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
     .option('log-level', { type: 'string', default: NODE_DEFAULTS['log-level'], choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
@@ -248,6 +255,7 @@ export function toConfig (raw: Raw): NodeConfig {
     ...(raw['allow-file-source'] != null && raw['allow-file-source'] !== '' ? { allowFileSource: resolve(String(raw['allow-file-source'])) } : {}),
     allowPrivateSources: raw['allow-private-sources'] === true || raw['allow-private-sources'] === 'true',
     mdns: raw.mdns === true || raw.mdns === 'true',
+    allowPrivateAddrs: raw['allow-private-addrs'] == null ? undefined : raw['allow-private-addrs'] === true || raw['allow-private-addrs'] === 'true',
     behindNat: raw['behind-nat'] === true || raw['behind-nat'] === 'true',
     lowLatency,
     container: raw.container === 'ts' ? 'ts' : 'cmaf'
