@@ -7,6 +7,7 @@ import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
 import { registerApiAuth } from './auth.js'
 import { registerUploadRoutes } from './upload-routes.js'
+import { registerRestreamRoutes } from './restream-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -49,6 +50,7 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerNodeRoutes(app, ctx)
   registerStreamRoutes(app, ctx)
   registerUploadRoutes(app, ctx)
+  registerRestreamRoutes(app, ctx)
   registerLiveRoutes(app, ctx)
   registerEventRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)

@@ -14,6 +14,7 @@ import { FetchServer } from './handlers/fetch.js'
 import { hashStreamKey, newStreamIdentity, newStreamKeyPair } from './keys.js'
 import { createIngestMetrics, createUploadGauge } from './metrics.js'
 import { recoverPending } from './recovery.js'
+import { Restreamer } from './restream/restreamer.js'
 import { RtmpPublishes } from './rtmp-publish.js'
 import { PublishSession } from './session/session.js'
 import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
@@ -38,6 +39,8 @@ export class Ingest implements Startable {
   readonly ledger = new JobLedger()
   /** Worker reputation, persisted in the store (`workers` table). */
   readonly workers: ReputationBook
+  /** Restream (multistream) outputs of the streams published here. */
+  readonly restream: Restreamer
   #shutdown = new AbortController()
   #started = false
   private readonly sessions = new Map<string, PublishSession>()
@@ -94,7 +97,8 @@ export class Ingest implements Startable {
     })
     this.announcer = new StreamAnnouncer({ gossip: init.gossip, libp2p: init.libp2p, discovery: init.discovery, store: init.store, segmentSeconds: init.segmentSeconds, logger: this.log })
     const newSession = this.newSession.bind(this)
-    this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
+    this.restream = new Restreamer({ table: init.store.outputs, ffmpegPath: init.ffmpeg.ffmpeg, logger: this.log, registry: init.registry })
+    this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, restream: this.restream, shutdown: () => this.#shutdown.signal })
     const uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? INGEST_DEFAULTS.maxCopiesPerSegment })
     createUploadGauge(init.registry, () => uploads.maxCopiesServed())
     this.fetchServer = new FetchServer({ components: init, protocols: init.protocols, store: init.store, registry: init.registry, uploads, indexWindow: init.indexWindow ?? INGEST_DEFAULTS.indexWindow, streamAnnounce: (s) => this.announcer.streamAnnounce(s) })
@@ -151,6 +155,7 @@ export class Ingest implements Startable {
     this.#started = false
     await this.sweeper?.stop()
     await this.announcer.stop()
+    this.restream.stop()
     await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))
     await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
     this.sessions.clear()
@@ -338,6 +343,7 @@ export class Ingest implements Startable {
     const cur = await this.init.store.streams.get(id) ?? rec
     const ended = afterDelete(cur, Date.now())
     this.progress.delete(id)
+    await this.restream.removeAll(id)
     await this.init.store.streams.put(ended)
     await this.announcer.announce(ended)
     if (!isEndedForPlayers(cur)) this.init.onEvent?.('stream.ended', streamEnded(ended, reason))
