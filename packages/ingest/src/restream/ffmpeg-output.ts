@@ -17,7 +17,8 @@ export function outputArgs (url: string): string[] {
     // Progress on stdout every half second: total_size growing is "media reaches the output".
     '-progress', 'pipe:1', '-stats_period', '0.5',
     '-f', 'flv', '-i', 'pipe:0',
-    '-map', '0', '-c', 'copy',
+    // Video and audio only: a data track (onTextData, cue points) would hold the muxer's interleaving back.
+    '-map', '0:v', '-map', '0:a?', '-c', 'copy',
     ...(fmt === 'flv' ? ['-flvflags', 'no_duration_filesize', '-rw_timeout', String(RW_TIMEOUT_US)] : []),
     '-f', fmt, url
   ]
