@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { WebhookSender } from '@diststream/webhooks'
+import { startArchive } from './archive.js'
 import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
@@ -116,6 +117,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     }
   })
   parts.running('webhooks', async () => { await webhooks.stop() })
+  const archive = config.archive != null && hasRole('ingest') ? await startArchive(config.archive, store, logger, registry, parts) : undefined
 
   let http: HttpServer | undefined
   const presence = new PresenceService(libp2p, gossip, () => ({
@@ -136,7 +138,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     presence,
     store,
     rtmpPort,
-    onEvent: (type, data) => { webhooks.send(type, data) },
+    onEvent: (type, data) => { webhooks.send(type, data); archive?.onEvent(type, data) },
     // Known once HTTP listens (after the roles start); a VOD is never ready before that.
     playbackUrl: (id) => http == null ? undefined : `${http.url}/live/${id}/index.m3u8`
   }))
