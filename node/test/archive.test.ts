@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, afterEach, describe, it } from 'node:test'
@@ -90,6 +90,7 @@ describe('archive to object storage', { timeout: 300_000 }, () => {
     const holdings = await ingestHoldings(ingest.dataDir, stream.id)
     assert.ok([...holdings.values()].reduce((n, m) => n + m.size, 0) >= 8, 'enough segments to mean something')
     await waitUntil(async () => (await notArchived(holdings)).length === 0, 60_000, 'every segment in the bucket, byte for byte')
+    assert.ok(ingest.logs.some(l => /"resumed":[1-9]\d*.*resuming archive uploads/.test(l)), 'the restarted node resumed the persisted queue')
     const index = await waitUntil(async () => await getObject(client, target, `live/${stream.id}/index.json`), 30_000, 'the stream index archived')
     const parsed = JSON.parse(Buffer.from(index).toString('utf8'))
     assert.equal(parsed.stream.id, stream.id)
