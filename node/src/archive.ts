@@ -12,11 +12,14 @@ import type { Registry } from 'prom-client'
 export interface ArchiveHook {
   archiver: Archiver
   onEvent: <T extends WebhookEventType>(type: T, data: WebhookEventData[T]) => void
+  /** An archived rendition segment (the stored `.ts` file's bytes), for the edge. */
+  read: (streamId: string, rendition: string, seq: number, signal: AbortSignal) => Promise<Uint8Array | undefined>
 }
 
 /**
  * `--archive s3://bucket/prefix`: an {@link Archiver} started with the
- * node, fed by the ingest's events: each finished segment's rendition files
+ * node; an edge reads segments no peer delivers from it (`read`); an
+ * ingest feeds it its events: each finished segment's rendition files
  * (`segment.ready`), and when a stream ends or a VOD is ready its index
  * (`<stream>/index.json`: the stream record and its segment records, sizes
  * and sha256 included, so an edge can check what it reads back).
@@ -37,6 +40,7 @@ export async function startArchive (archive: string, store: Store, logger: Logge
   }
   return {
     archiver,
+    read: async (streamId, rendition, seq, signal) => await archiver.getSegment(streamId, rendition, seq, 'ts', signal),
     onEvent: (type, data) => {
       if (type === 'segment.ready') {
         const d = data as WebhookEventData['segment.ready']

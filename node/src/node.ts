@@ -117,7 +117,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     }
   })
   parts.running('webhooks', async () => { await webhooks.stop() })
-  const archive = config.archive != null && hasRole('ingest') ? await startArchive(config.archive, store, logger, registry, parts) : undefined
+  const archive = config.archive != null && (hasRole('ingest') || hasRole('edge')) ? await startArchive(config.archive, store, logger, registry, parts) : undefined
 
   let http: HttpServer | undefined
   const presence = new PresenceService(libp2p, gossip, () => ({
@@ -132,7 +132,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   }), logger.child({ component: 'presence' }))
 
   const rtmpPort = hasRole('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
-  const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError }
+  const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError, ...(archive != null ? { archiveRead: archive.read } : {}) }
   Object.assign(roles, await createRoles(config, services, media, libp2p.peerId.toString(), {
     libp2p,
     presence,

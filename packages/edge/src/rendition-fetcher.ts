@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { linear, retry } from '@diststream/util'
 import { MAX_CONCURRENT_FETCHES, MAX_FETCHES_PER_STREAM, UNANNOUNCED_FETCH_ATTEMPTS, UNANNOUNCED_RETRY_STEP_MS } from './constants.js'
 import { FetchLimits } from './limiter.js'
@@ -6,6 +7,7 @@ import type { CachedSegment, SegmentCache } from './cache.js'
 import type { FetchClient } from './fetch-client.js'
 import type { EdgeMetrics } from './metrics.js'
 import type { Swarm } from './swarm.js'
+import type { ArchiveRead } from './types.js'
 import type { Rendition } from '@diststream/protocol'
 import type { Logger } from 'pino'
 
@@ -19,6 +21,8 @@ export interface RenditionFetcherInit {
   signal: AbortSignal
   /** Fetches at once, node-wide and per stream (default MAX_CONCURRENT_FETCHES, MAX_FETCHES_PER_STREAM). */
   limits?: FetchLimits
+  /** The bucket (`--archive`), read when the network could not deliver a segment. */
+  archive?: ArchiveRead
 }
 
 /** The stream a rendition belongs to, and its ingest (the origin). */
@@ -41,7 +45,39 @@ export class RenditionFetcher {
 
   /** Fetches one rendition segment into the cache, within the node's and the stream's fetch limits. */
   async fetch (s: StreamSource, seq: number, name: string, announced?: Rendition): Promise<CachedSegment> {
-    return await this.#limits.run(s.id, async () => await this.#fetch(s, seq, name, announced), this.#init.signal)
+    return await this.#limits.run(s.id, async () => {
+      try {
+        return await this.#fetch(s, seq, name, announced)
+      } catch (err) {
+        const archived = this.#init.archive == null || this.#init.signal.aborted ? undefined : await this.#fromArchive(s, seq, name, announced)
+        if (archived == null) throw err
+        return archived
+      }
+    }, this.#init.signal)
+  }
+
+  /**
+   * The segment from the bucket, when no peer (ingest or edge) delivered it:
+   * checked against the announced (INDEX or SegmentAnnounce) sha256 when the
+   * edge has one; undefined when the bucket has none or its bytes do not match.
+   */
+  async #fromArchive (s: StreamSource, seq: number, name: string, announced?: Rendition): Promise<CachedSegment | undefined> {
+    const { cache, metrics, logger } = this.#init
+    let data: Uint8Array | undefined
+    try {
+      data = await this.#init.archive!(s.id, name, seq, this.#init.signal)
+    } catch (err: any) {
+      logger.warn({ streamId: s.id, seq, rendition: name, err: err?.message }, 'archive read failed')
+    }
+    if (data == null) { metrics.fetches.inc({ outcome: 'archive_miss' }); return undefined }
+    const hash = createHash('sha256').update(data).digest()
+    if (announced != null && announced.sha256.byteLength === 32 && !hash.equals(announced.sha256)) {
+      metrics.fetches.inc({ outcome: 'archive_mismatch' })
+      logger.warn({ streamId: s.id, seq, rendition: name }, 'archived segment does not match its announced sha256: not served')
+      return undefined
+    }
+    metrics.fetches.inc({ outcome: 'archive' })
+    return await cache.put(s.id, name, seq, data, hash.toString('hex'))
   }
 
   async #fetch (s: StreamSource, seq: number, name: string, announced?: Rendition): Promise<CachedSegment> {
