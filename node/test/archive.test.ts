@@ -4,25 +4,43 @@
  * real S3-API server (s3rver) on loopback as a child process. Every stored
  * segment reaches the bucket byte for byte; the server killed mid-stream and
  * started again, the uploads complete; killed again with the node stopped,
- * the node's persisted queue resumes after its restart. A wrong access key
+ * the node's persisted queue resumes after its restart. An edge with the
+ * same `--archive` serves a VOD segment from the bucket once its ingest is
+ * gone, checked against the INDEX's sha256. A wrong access key
  * is refused, logged and counted, and the stream goes on.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { after, afterEach, describe, it } from 'node:test'
 import { createS3Client, getObject, QUEUE_FILE } from '@diststream/archive'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { S3_CREDENTIALS, startS3Server } from './helpers/s3-server.js'
-import { createStream, ingestHoldings, metric } from './helpers/streams.js'
+import { createStream, edgeSegmentHash, ingestHoldings, metric } from './helpers/streams.js'
 import type { S3Server } from './helpers/s3-server.js'
+import type { ArchiveTarget } from '@diststream/archive'
 import type { Holdings } from './helpers/streams.js'
 
 const BUCKET = 'archive'
+const run = promisify(execFile)
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+
+/** Which of the ingest's rendition segments are not (yet) in the bucket with the same bytes. */
+async function missingInBucket (client: ReturnType<typeof createS3Client>, target: ArchiveTarget, streamId: string, h: Holdings): Promise<string[]> {
+  const out: string[] = []
+  for (const [r, segs] of h) {
+    for (const [seq, hash] of segs) {
+      const got = await getObject(client, target, `${target.prefix}/${streamId}/${r}/${seq}.ts`).catch(() => undefined)
+      if (got == null || sha(got) !== hash) out.push(`${r}/${seq}`)
+    }
+  }
+  return out
+}
 
 describe('archive to object storage', { timeout: 300_000 }, () => {
   const cluster = new Cluster({ exclusive: true })
@@ -51,17 +69,7 @@ describe('archive to object storage', { timeout: 300_000 }, () => {
     const stream = await createStream(http, 'archived', cluster.apiToken)
     const uploads = async (result: string): Promise<number> => metric((await getText(`${http}/metrics`)).text, 'diststream_archive_uploads_total', `result="${result}"`)
     const lastSeq = async (): Promise<number> => (await getJson(`${http}/api/streams/${stream.id}`)).body.lastSeq ?? -1
-    /** Which of the ingest's rendition segments are not (yet) in the bucket with the same bytes. */
-    const notArchived = async (h: Holdings): Promise<string[]> => {
-      const out: string[] = []
-      for (const [r, segs] of h) {
-        for (const [seq, hash] of segs) {
-          const got = await getObject(client, target, `live/${stream.id}/${r}/${seq}.ts`).catch(() => undefined)
-          if (got == null || sha(got) !== hash) out.push(`${r}/${seq}`)
-        }
-      }
-      return out
-    }
+    const notArchived = async (h: Holdings): Promise<string[]> => await missingInBucket(client, target, stream.id, h)
 
     const source = startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${rtmpPort}/live/${stream.key}`, width: 320, height: 180, fps: 15, gopSeconds: 1, durationSec: 60 })
     await waitUntil(async () => (await lastSeq()) >= 2 && (await uploads('ok')) >= 4, 30_000, 'first segments archived')
@@ -108,5 +116,33 @@ describe('archive to object storage', { timeout: 300_000 }, () => {
     assert.match(bad.tail(200), /archive upload refused: check the credentials/)
     assert.equal(await getObject(client, { bucket: BUCKET, prefix: 'bad' }, `bad/${badStream.id}/source/0.ts`), undefined)
     await badSource.stop()
+  })
+
+  it('an edge with the same --archive serves a VOD segment from the bucket once no peer holds it, checked against the INDEX', async () => {
+    assert.ok(s3 != null, 'runs after the first test (its S3 server)')
+    const env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_REGION: 'us-east-1', ...S3_CREDENTIALS }
+    const client = createS3Client()
+    const target = { bucket: BUCKET, prefix: 'vod' }
+    const clip = join(dir, 'clip.mp4')
+    await run(ffmpeg.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-keyint_min', '15', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip])
+    const ingest = await cluster.start('vod-ingest', ['--role', 'ingest', '--segment-seconds', '1', '--archive', `s3://${BUCKET}/vod`], env)
+    const { http } = await ingest.info
+    const res = await getJson(`${http}/api/uploads?name=vod`, { method: 'POST', headers: { authorization: `Bearer ${cluster.apiToken}`, 'content-type': 'video/mp4' }, body: await readFile(clip) })
+    assert.equal(res.status, 201, JSON.stringify(res.body))
+    const id = res.body.id as string
+    await waitUntil(async () => (await getJson(`${http}/api/streams/${id}`)).body.state === 'ready', 60_000, 'the VOD ready')
+    const holdings = await ingestHoldings(ingest.dataDir, id)
+    await waitUntil(async () => (await missingInBucket(client, target, id, holdings)).length === 0, 60_000, 'the VOD in the bucket')
+
+    // The edge loads the VOD's INDEX (hashes included) and fetches no segment until asked.
+    const edge = await cluster.start('vod-edge', ['--role', 'edge', '--bootstrap', await ingest.bootstrapAddr(), '--archive', `s3://${BUCKET}/vod`], env)
+    const edgeHttp = (await edge.info).http
+    const [rendition, segs] = [...holdings].find(([r]) => r !== 'audio')!
+    await waitUntil(async () => (await getText(`${edgeHttp}/live/${id}/${rendition}/index.m3u8`)).status === 200, 30_000, 'the edge rendering the VOD playlist')
+    await ingest.kill('SIGKILL')
+    const seq = Math.max(...segs.keys())
+    assert.equal(await edgeSegmentHash(edgeHttp, id, rendition, seq), segs.get(seq), 'the archived bytes, served by the edge')
+    assert.ok(metric((await getText(`${edgeHttp}/metrics`)).text, 'diststream_edge_fetches_total', 'outcome="archive"') >= 1, 'read from the archive')
   })
 })

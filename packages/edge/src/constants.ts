@@ -143,3 +143,12 @@ export const EDGE_DEFAULTS = {
   /** Most blocking playlist reloads parked at once (more: 503). */
   maxBlockedReloads: 1000
 } as const
+
+/**
+ * With `--archive`: a rendition segment no peer has delivered after this
+ * long is also read from the bucket (the first verified copy wins). Past the
+ * swarm's 3 s fallback to the ingest, well before the swarm gives up (about
+ * 13 s of retries against an ingest that is gone), which a player would not
+ * wait for.
+ */
+export const ARCHIVE_FALLBACK_MS = 4000

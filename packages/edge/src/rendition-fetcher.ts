@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { linear, retry } from '@diststream/util'
-import { MAX_CONCURRENT_FETCHES, MAX_FETCHES_PER_STREAM, UNANNOUNCED_FETCH_ATTEMPTS, UNANNOUNCED_RETRY_STEP_MS } from './constants.js'
+import { ARCHIVE_FALLBACK_MS, MAX_CONCURRENT_FETCHES, MAX_FETCHES_PER_STREAM, UNANNOUNCED_FETCH_ATTEMPTS, UNANNOUNCED_RETRY_STEP_MS } from './constants.js'
 import { FetchLimits } from './limiter.js'
 import { NotFoundError } from './errors.js'
 import type { CachedSegment, SegmentCache } from './cache.js'
@@ -46,13 +46,9 @@ export class RenditionFetcher {
   /** Fetches one rendition segment into the cache, within the node's and the stream's fetch limits. */
   async fetch (s: StreamSource, seq: number, name: string, announced?: Rendition): Promise<CachedSegment> {
     return await this.#limits.run(s.id, async () => {
-      try {
-        return await this.#fetch(s, seq, name, announced)
-      } catch (err) {
-        const archived = this.#init.archive == null || this.#init.signal.aborted ? undefined : await this.#fromArchive(s, seq, name, announced)
-        if (archived == null) throw err
-        return archived
-      }
+      const network = this.#fetch(s, seq, name, announced)
+      if (this.#init.archive == null) return await network
+      return await orArchive(network, async () => await this.#fromArchive(s, seq, name, announced), ARCHIVE_FALLBACK_MS)
     }, this.#init.signal)
   }
 
@@ -63,6 +59,7 @@ export class RenditionFetcher {
    */
   async #fromArchive (s: StreamSource, seq: number, name: string, announced?: Rendition): Promise<CachedSegment | undefined> {
     const { cache, metrics, logger } = this.#init
+    if (this.#init.signal.aborted) return undefined
     let data: Uint8Array | undefined
     try {
       data = await this.#init.archive!(s.id, name, seq, this.#init.signal)
@@ -116,4 +113,31 @@ export class RenditionFetcher {
       onRetry: (err: any, n) => { this.#init.logger.debug({ streamId: s.id, seq, rendition: name, err: err?.message, retry: n }, 'segment fetch from the ingest failed; trying again') }
     })
   }
+}
+
+/**
+ * The network's copy, or the archive's: the archive is read once the network
+ * fails or has not delivered within `afterMs`, and its copy (when it has
+ * one) wins; with none, the network's outcome stands. `fromArchive` never
+ * throws (undefined: no copy).
+ */
+export async function orArchive<T> (network: Promise<T>, fromArchive: () => Promise<T | undefined>, afterMs: number): Promise<T> {
+  return await new Promise<T>((resolve, reject) => {
+    let settled = false
+    let failure: { err: unknown } | undefined
+    let archived: Promise<T | undefined> | undefined
+    const finish = (fn: () => void): void => { if (!settled) { settled = true; clearTimeout(timer); fn() } }
+    const tryArchive = (): void => {
+      archived ??= fromArchive()
+      void archived.then((entry) => {
+        if (entry != null) finish(() => { resolve(entry) })
+        else if (failure != null) finish(() => { reject(failure!.err) })
+      })
+    }
+    const timer = setTimeout(tryArchive, afterMs)
+    network.then(
+      (entry) => { finish(() => { resolve(entry) }) },
+      (err: unknown) => { failure = { err }; tryArchive() }
+    )
+  })
 }
