@@ -61,7 +61,8 @@ describe('restream outputs', { timeout: 240_000 }, () => {
   it('copies the publish to an RTMP receiver, reconnects after it dies, follows the publish, persists', async () => {
     assert.ok(ffmpeg.ffprobe != null, 'ffprobe needed')
     dir = await mkdtemp(join(tmpdir(), 'ds-restream-'))
-    let ingest = await cluster.start('ingest', ['--role', 'ingest', '--segment-seconds', '1'])
+    // The receiver is on loopback: outputs follow the pull sources' host rules (--allow-private-sources).
+    let ingest = await cluster.start('ingest', ['--role', 'ingest', '--segment-seconds', '1', '--allow-private-sources'])
     let { http, rtmpPort } = await ingest.info
     const token = cluster.apiToken
     const stream = await createStream(http, 'restream', token)
@@ -76,6 +77,9 @@ describe('restream outputs', { timeout: 240_000 }, () => {
     assert.equal(bad.status, 400)
     assert.match(bad.body.error, /body\/url/)
     assert.equal((await callApi(`${http}/api/streams/nosuchstream/outputs`, 'POST', token, { url: outUrl })).status, 404)
+    const metadata = await callApi(outputs, 'POST', token, { url: 'rtmp://169.254.169.254/live/x' })
+    assert.equal(metadata.status, 400, 'a cloud metadata address is never an output')
+    assert.match(metadata.body.error, /output host/)
 
     const added = await callApi(outputs, 'POST', token, { url: outUrl })
     assert.equal(added.status, 201, JSON.stringify(added.body))
@@ -138,8 +142,8 @@ describe('restream outputs', { timeout: 240_000 }, () => {
     assert.equal((await callApi(`${outputs2}/${outputId}`, 'DELETE', token)).status, 204)
     assert.equal((await callApi(`${outputs2}/${outputId}`, 'DELETE', token)).status, 404)
     assert.deepEqual((await getJson(outputs2, { headers: { authorization: `Bearer ${token}` } })).body, [])
-    for (let i = 0; i < 8; i++) assert.equal((await callApi(outputs2, 'POST', token, { url: `rtmps://example.invalid/app/k${i}` })).status, 201)
-    const ninth = await callApi(outputs2, 'POST', token, { url: 'rtmps://example.invalid/app/k9' })
+    for (let i = 0; i < 8; i++) assert.equal((await callApi(outputs2, 'POST', token, { url: `rtmps://127.0.0.1:9/app/k${i}` })).status, 201)
+    const ninth = await callApi(outputs2, 'POST', token, { url: 'rtmps://127.0.0.1:9/app/k9' })
     assert.equal(ninth.status, 409)
     assert.match(ninth.body.error, /at most 8/)
     await rm(dir, { recursive: true, force: true })

@@ -97,7 +97,7 @@ export class Ingest implements Startable {
     })
     this.announcer = new StreamAnnouncer({ gossip: init.gossip, libp2p: init.libp2p, discovery: init.discovery, store: init.store, segmentSeconds: init.segmentSeconds, logger: this.log })
     const newSession = this.newSession.bind(this)
-    this.restream = new Restreamer({ table: init.store.outputs, ffmpegPath: init.ffmpeg.ffmpeg, logger: this.log, registry: init.registry })
+    this.restream = new Restreamer({ table: init.store.outputs, ffmpegPath: init.ffmpeg.ffmpeg, logger: this.log, registry: init.registry, policy: { allowPrivate: init.sourcePolicy?.allowPrivate } })
     this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, restream: this.restream, shutdown: () => this.#shutdown.signal })
     const uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? INGEST_DEFAULTS.maxCopiesPerSegment })
     createUploadGauge(init.registry, () => uploads.maxCopiesServed())

@@ -5,9 +5,11 @@ import { MAX_OUTPUTS_PER_STREAM, RESTREAM_BACKOFF, RESTREAM_CONNECT_TIMEOUT_MS, 
 import { OutputNotFoundError, TooManyOutputsError } from '../errors.js'
 import { runOutput } from './ffmpeg-output.js'
 import { initialStatus } from './output-state.js'
-import { parseOutputUrl, redactOutputUrl } from './output-url.js'
+import { OutputUrlError, parseOutputUrl, redactOutputUrl } from './output-url.js'
+import { checkSourcePolicy, systemPolicyIo } from '../source-policy.js'
 import { OutputRelay } from './relay.js'
 import type { OutputState, OutputStatus } from './output-state.js'
+import type { PolicyIo, SourcePolicy } from '../source-policy.js'
 import type { RecordTable } from '@diststream/store'
 import type { Clock } from '@diststream/util'
 import type { Logger } from 'pino'
@@ -27,6 +29,9 @@ export interface RestreamerInit {
   logger: Logger
   registry: Registry
   clock?: Clock
+  /** Which hosts an output may reach: the pull sources' policy (no cloud metadata address; loopback and private ones only with `--allow-private-sources`). */
+  policy?: SourcePolicy
+  policyIo?: PolicyIo
 }
 
 const STATES: OutputState[] = ['idle', 'connecting', 'live', 'retrying', 'failed']
@@ -96,6 +101,12 @@ export class Restreamer {
   /** Adds an output (validated: OutputUrlError 400; TooManyOutputsError 409); it starts at once if the stream is live. */
   async add (streamId: string, rawUrl: string): Promise<OutputView> {
     const url = parseOutputUrl(rawUrl)
+    // An output is a connection the ingest makes: the same host rules as a pulled source (review M4).
+    try {
+      await checkSourcePolicy({ input: url, realtime: false }, this.#init.policy ?? {}, this.#init.policyIo ?? systemPolicyIo)
+    } catch (err) {
+      throw new OutputUrlError((err as Error).message.replace(/^source host/, 'output host'))
+    }
     return await this.#serial(streamId, async () => {
       const records = await this.#records(streamId)
       if (records.length >= MAX_OUTPUTS_PER_STREAM) throw new TooManyOutputsError(`a stream has at most ${MAX_OUTPUTS_PER_STREAM} outputs`)
