@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { ROLES } from '@diststream/protocol'
 import { parseLadder } from '@diststream/media'
 import { WEBHOOK_EVENTS } from '@diststream/webhooks'
+import { parseArchiveUrl } from '@diststream/archive'
 import yargs from 'yargs'
 import { API_TOKEN_PATTERN } from './http/auth.js'
 import { NODE_DEFAULTS } from './defaults.js'
@@ -69,6 +70,8 @@ export interface NodeConfig {
   allowFileSource?: string
   /** Pull sources on loopback, private and link-local addresses (a LAN camera); refused by default (review M4). */
   allowPrivateSources: boolean
+  /** Archive to object storage: `s3://bucket/prefix` (region, credentials, endpoint from the AWS env and shared config). */
+  archive?: string
   /** Find peers on the LAN with mDNS. */
   mdns: boolean
   /** Behind a NAT (a home router): hold a relay reservation on a bootstrap node; DCUtR makes direct connections. */
@@ -133,6 +136,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('webhook-events', { type: 'string', default: NODE_DEFAULTS['webhook-events'], describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
     .option('allow-file-source', { type: 'string', default: NODE_DEFAULTS['allow-file-source'], describe: 'Directory that file sources (source_url file:///... or /path) may come from (symlinks followed); empty: file sources are refused' })
     .option('allow-private-sources', { type: 'boolean', default: NODE_DEFAULTS['allow-private-sources'], describe: 'Let source_url reach hosts on loopback, private (192.168.x.x, 10.x...) and link-local addresses, e.g. an IP camera on your LAN; cloud metadata addresses stay refused' })
+    .option('archive', { type: 'string', describe: 'Archive segments and stream indexes to object storage as they complete: s3://bucket/prefix (region, credentials and endpoint the AWS SDK way: AWS_REGION, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, AWS_ENDPOINT_URL_S3)' })
     .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
     .option('allow-private-addrs', { type: 'boolean', describe: 'Dial loopback, private and link-local addresses learned from peers, and let many nodes connect from loopback (a local or LAN network). Default: on when every listen and bootstrap address is private (or with --mdns, and for dev), off otherwise' })
     .option('behind-nat', { type: 'boolean', default: NODE_DEFAULTS['behind-nat'], describe: 'This node is behind a NAT (a home router) and cannot take inbound connections: hold a relay reservation on a bootstrap node so peers can reach it; connections are then made direct by hole punching (DCUtR)' })
@@ -254,6 +258,7 @@ export function toConfig (raw: Raw): NodeConfig {
     maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
     ...(raw['allow-file-source'] != null && raw['allow-file-source'] !== '' ? { allowFileSource: resolve(String(raw['allow-file-source'])) } : {}),
     allowPrivateSources: raw['allow-private-sources'] === true || raw['allow-private-sources'] === 'true',
+    ...(raw.archive != null && raw.archive !== '' ? { archive: archiveUrl(String(raw.archive)) } : {}),
     mdns: raw.mdns === true || raw.mdns === 'true',
     allowPrivateAddrs: raw['allow-private-addrs'] == null ? undefined : raw['allow-private-addrs'] === true || raw['allow-private-addrs'] === 'true',
     behindNat: raw['behind-nat'] === true || raw['behind-nat'] === 'true',
@@ -274,4 +279,10 @@ function srtPassphraseOf (v: unknown): { srtPassphrase?: string } {
   const s = String(v)
   if (s.length < 10 || s.length > 79) throw new ConfigError('--srt-passphrase must be 10 to 79 characters (SRT\'s bounds)')
   return { srtPassphrase: s }
+}
+
+/** `--archive`: an `s3://bucket/prefix` URL, or a ConfigError saying why not. */
+function archiveUrl (raw: string): string {
+  try { parseArchiveUrl(raw) } catch (err) { throw new ConfigError((err as Error).message) }
+  return raw
 }

@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { WebhookSender } from '@diststream/webhooks'
+import { startArchive } from './archive.js'
 import { createP2PNode, Gossip, isLocalNetwork, NetworkDiscovery, Penalties, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
@@ -125,6 +126,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     }
   })
   parts.running('webhooks', async () => { await webhooks.stop() })
+  const archive = config.archive != null && (hasRole('ingest') || hasRole('edge')) ? await startArchive(config.archive, store, logger, registry, parts) : undefined
 
   let http: HttpServer | undefined
   const presence = new PresenceService(libp2p, gossip, () => ({
@@ -139,13 +141,13 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   }), logger.child({ component: 'presence' }), { allowPrivateAddrs, onRefused })
 
   const rtmpPort = hasRole('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
-  const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError }
+  const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError, ...(archive != null ? { archiveRead: archive.read } : {}) }
   Object.assign(roles, await createRoles(config, services, media, libp2p.peerId.toString(), {
     libp2p,
     presence,
     store,
     rtmpPort,
-    onEvent: (type, data) => { webhooks.send(type, data) },
+    onEvent: (type, data) => { webhooks.send(type, data); archive?.onEvent(type, data) },
     // Known once HTTP listens (after the roles start); a VOD is never ready before that.
     playbackUrl: (id) => http == null ? undefined : `${http.url}/live/${id}/index.m3u8`
   }))

@@ -8,6 +8,7 @@ import { registerLiveRoutes } from './live-routes.js'
 import { registerThumbnailRoutes } from './thumbnail-routes.js'
 import { registerApiAuth } from './auth.js'
 import { registerUploadRoutes } from './upload-routes.js'
+import { registerRestreamRoutes } from './restream-routes.js'
 import { registerWhipRoutes } from './whip-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
@@ -51,6 +52,7 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerNodeRoutes(app, ctx)
   registerStreamRoutes(app, ctx)
   registerUploadRoutes(app, ctx)
+  registerRestreamRoutes(app, ctx)
   registerLiveRoutes(app, ctx)
   registerThumbnailRoutes(app, ctx)
   registerEventRoutes(app, ctx)

@@ -1,11 +1,10 @@
-import { CapacitySignal } from './capacity.js'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
-import { ladderForSource } from '@diststream/media'
-import { HedgeBudget, JobLedger, NewcomerBudget, ReputationBook, SpeedTracker, TERMINAL_STATES } from '@diststream/scheduler'
+import { JobLedger, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
 import { BoundedMap } from '@diststream/util'
 import { StreamAnnouncer } from './announcer.js'
+import { CapacitySignal } from './capacity.js'
 import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
 import { SourceUrlError, StreamEndedError, StreamNotFoundError } from './errors.js'
 import { segmentReady, streamEnded, vodReady } from './events.js'
@@ -13,8 +12,10 @@ import { handleBid } from './handlers/bid.js'
 import { createLifecycleSweeper } from './lifecycle.js'
 import { FetchServer } from './handlers/fetch.js'
 import { hashStreamKey, newStreamIdentity, newStreamKeyPair } from './keys.js'
-import { createIngestMetrics, createUploadGauge } from './metrics.js'
+import { ingestContext } from './ingest-context.js'
+import { createUploadGauge } from './metrics.js'
 import { recoverPending } from './recovery.js'
+import { Restreamer } from './restream/restreamer.js'
 import { RtmpPublishes } from './rtmp-publish.js'
 import { PublishSession } from './session/session.js'
 import { SrtPublishes } from './srt/srt-publish.js'
@@ -42,6 +43,8 @@ export class Ingest implements Startable {
   readonly ledger = new JobLedger()
   /** Worker reputation, persisted in the store (`workers` table). */
   readonly workers: ReputationBook
+  /** Restream (multistream) outputs of the streams published here. */
+  readonly restream: Restreamer
   #shutdown = new AbortController()
   #started = false
   private readonly sessions = new Map<string, PublishSession>()
@@ -74,35 +77,14 @@ export class Ingest implements Startable {
       onChange: (r) => { init.store.workers.put(r.peerId, r).catch(err => { this.log.warn({ err }, 'could not persist worker reputation') }) },
       onEvict: (peerId) => { init.store.workers.delete(peerId).catch(err => { this.log.warn({ err }, 'could not delete a forgotten worker\'s reputation') }) }
     })
-    const newcomers = new NewcomerBudget()
-    this.ctx = {
-      gossip: init.gossip,
-      protocols: init.protocols,
-      onProtocolError: init.onProtocolError,
-      presence: init.presence,
-      store: init.store,
-      ffmpeg: init.ffmpeg,
-      segmentSeconds: init.segmentSeconds,
+    this.ctx = ingestContext(init, {
       logger: this.log,
-      bidWindowMs: init.bidWindowMs ?? INGEST_DEFAULTS.bidWindowMs,
-      maxQueueMs: init.maxQueueMs ?? INGEST_DEFAULTS.maxQueueMs,
-      localWorker: init.localWorker ?? INGEST_DEFAULTS.localWorker,
-      maxAttempts: init.maxAttempts ?? INGEST_DEFAULTS.maxAttempts,
-      spotCheckRate: init.spotCheckRate ?? INGEST_DEFAULTS.spotCheckRate,
-      probationJobs: init.probationJobs ?? INGEST_DEFAULTS.probationJobs,
       ledger: this.ledger,
-      auctions: new Map(),
-      metrics: createIngestMetrics(init.registry),
-      fitLadder: (w, h) => ladderForSource(init.ladder, w, h),
       workers: this.workers,
-      lastAssigned: (peer) => this.assigned.get(peer),
-      markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
-      newcomerWin: () => newcomers.take(),
+      assigned: this.assigned,
       capacity: this.capacity,
-      speed: new SpeedTracker(),
-      hedges: new HedgeBudget(),
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) }
-    }
+    })
     this.ledger.on('change', ({ kind, job }) => {
       if (kind === 'state' && TERMINAL_STATES.has(job.state)) {
         init.store.jobs.put(job).catch(err => { this.log.warn({ err }, 'could not persist job') })
@@ -110,7 +92,8 @@ export class Ingest implements Startable {
     })
     this.announcer = new StreamAnnouncer({ gossip: init.gossip, libp2p: init.libp2p, discovery: init.discovery, store: init.store, segmentSeconds: init.segmentSeconds, logger: this.log })
     const newSession = this.newSession.bind(this)
-    this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
+    this.restream = new Restreamer({ table: init.store.outputs, ffmpegPath: init.ffmpeg.ffmpeg, logger: this.log, registry: init.registry, policy: { allowPrivate: init.sourcePolicy?.allowPrivate } })
+    this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, restream: this.restream, shutdown: () => this.#shutdown.signal })
     if (init.srtPort != null) this.srt = new SrtPublishes({ port: init.srtPort, host: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, ...(init.srtPassphrase != null ? { passphrase: init.srtPassphrase } : {}), streamOf: (key) => this.publishes.streamOf(key), refused: this.ctx.metrics.srtRefused, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
     this.whip = new WhipPublishes({ store: init.store, logger: this.log, registry: init.registry, announcer: this.announcer, onEvent: init.onEvent, ffmpegPath: init.ffmpeg.ffmpeg, segmentSeconds: init.segmentSeconds, streamIdOf: (h) => this.publishes.streamIdOf(h), sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal, hostAddresses: ['127.0.0.1'] })
     const uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? INGEST_DEFAULTS.maxCopiesPerSegment })
@@ -175,6 +158,7 @@ export class Ingest implements Startable {
     this.init.presence.off('peer', this.onPresence)
     await this.sweeper?.stop()
     await this.announcer.stop()
+    this.restream.stop()
     await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))
     await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
     this.sessions.clear()
@@ -365,6 +349,7 @@ export class Ingest implements Startable {
     const cur = await this.init.store.streams.get(id) ?? rec
     const ended = afterDelete(cur, Date.now())
     this.progress.delete(id)
+    await this.restream.removeAll(id)
     await this.init.store.streams.put(ended)
     await this.announcer.announce(ended)
     if (!isEndedForPlayers(cur)) this.init.onEvent?.('stream.ended', streamEnded(ended, reason))

@@ -184,6 +184,8 @@ export interface Store {
   workers: RecordTable<unknown>
   /** Finished jobs (ingest role). */
   jobs: JobHistoryTable
+  /** Restream outputs by stream id (ingest role): each stream's list of output URLs. */
+  outputs: RecordTable<unknown>
   files: SegmentFiles
   /** True while the database is open (for /readyz). */
   isOpen: () => boolean
@@ -221,6 +223,7 @@ export async function openStore (dataDir: string): Promise<Store> {
     segments,
     workers: new RecordTable(db.sublevel('workers', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
     jobs: new JobHistoryTable(db.sublevel('jobs', { valueEncoding: 'json' }) as unknown as Sub<JobHistoryEntry>),
+    outputs: new RecordTable(db.sublevel('outputs', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
     files: new SegmentFiles(join(dataDir, 'segments')),
     isOpen: () => db.status === 'open',
     close: async () => { await db.close() }
