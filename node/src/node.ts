@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { WebhookSender } from '@diststream/webhooks'
 import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
+import { AccountStore } from './accounts/account-store.js'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { setUpMedia } from './encoder.js'
@@ -161,6 +162,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     worker,
     edge,
     ffmpeg: media.ffmpeg,
+    ...(ingest != null ? { accounts: new AccountStore(store, { sessionTtlMs: config.sessionTtlSeconds * 1000 }) } : {}),
     apiToken: apiToken.token,
     startedAt,
     version: VERSION,

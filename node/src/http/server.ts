@@ -6,6 +6,7 @@ import { registerNodeRoutes } from './node-routes.js'
 import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
 import { registerApiAuth } from './auth.js'
+import { registerAccounts } from './accounts.js'
 import { registerUploadRoutes } from './upload-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
@@ -45,7 +46,7 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
     void reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message })
   })
   app.setNotFoundHandler((_req, reply) => { void reply.code(404).send({ error: 'not found' }) })
-  registerApiAuth(app, ctx.apiToken)
+  registerApiAuth(app, ctx.apiToken, registerAccounts(app, ctx))
   registerNodeRoutes(app, ctx)
   registerStreamRoutes(app, ctx)
   registerUploadRoutes(app, ctx)
