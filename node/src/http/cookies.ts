@@ -20,7 +20,7 @@ export function readCookie (header: string | undefined, name = SESSION_COOKIE): 
  * came over HTTPS.
  */
 export function sessionCookie (token: string, expiresAt: number, now: number, secure: boolean): string {
-  const maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000))
+  const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000))
   return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}; Expires=${new Date(expiresAt).toUTCString()}${secure ? '; Secure' : ''}`
 }
 
