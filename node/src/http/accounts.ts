@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 
 export function registerAccounts (app: FastifyInstance, ctx: HttpContext): AuthAlternative | undefined {
   if (ctx.accounts == null) return undefined
-  const guard = registerSessionAuth(app, ctx.accounts, ctx.registry)
+  const guard = registerSessionAuth(app, ctx.accounts, ctx.registry, ctx.logger.child({ component: 'accounts' }))
   registerAccountRoutes(app, ctx, ctx.accounts)
   registerChannelRoutes(app, ctx, ctx.accounts)
   return guard

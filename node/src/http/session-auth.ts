@@ -23,6 +23,7 @@ import type { AuthAlternative } from './auth.js'
 import type { HttpContext } from './context.js'
 import type { AccountStore, SessionRecord } from '../accounts/account-store.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 
 export const AUTH_POLICIES = ['public', 'session', 'apiTokenOrOwner'] as const
@@ -70,7 +71,7 @@ function refuse (reply: FastifyReply, status: number, error: string): 'refused' 
  * guards can ask `sessionUser`), and returns the guard auth.ts runs when a
  * mutating request has no valid API token.
  */
-export function registerSessionAuth (app: FastifyInstance, accounts: AccountStore, registry: Registry): AuthAlternative {
+export function registerSessionAuth (app: FastifyInstance, accounts: AccountStore, registry: Registry, logger: Logger): AuthAlternative {
   const refusals = authRefusals(registry)
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api')) return
@@ -85,13 +86,16 @@ export function registerSessionAuth (app: FastifyInstance, accounts: AccountStor
     const crossSite = crossSiteRefusal({ secFetchSite: header(req.headers['sec-fetch-site']), origin: header(req.headers.origin), host: header(req.headers.host) })
     if (crossSite != null) {
       refusals.inc({ reason: 'csrf' })
+      // Whether a live session came along tells an attack on a user from a stray cross-site call.
+      logger.info({ route: req.routeOptions.url, method: req.method, why: crossSite, session: sessions.has(req) }, 'cross-site request refused')
       return refuse(reply, 403, `cross-site request refused (${crossSite}); send the API token, or call from this node's own pages`)
     }
     if (policy === 'public') return 'allow'
     const s = sessions.get(req)
     if (s == null) {
+      // auth.ts answers: the same 401 (WWW-Authenticate: Bearer) as a route that takes only the token.
       refusals.inc({ reason: 'no_session' })
-      return refuse(reply, 401, 'not logged in: log in (POST /api/sessions) or send Authorization: Bearer <API token>')
+      return 'none'
     }
     if (policy === 'session') return 'allow'
     const id = (req.params as { id?: unknown }).id
