@@ -193,6 +193,30 @@ describe('broadcaster accounts', { timeout: 180_000 }, () => {
       evil.close()
     }
   })
+  it('the dashboard\'s broadcaster page registers, creates a channel and a stream, and logs out (Chromium)', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] })
+    try {
+      const page = await browser.newPage()
+      await page.goto(`${http}/account`)
+      await page.fill('input[name=username]', 'juno')
+      await page.fill('input[name=password]', PASSWORD)
+      await page.click('text=Register')
+      await page.waitForSelector('text=Channels of juno', { timeout: 10_000 })
+      await page.fill('input[name=name]', 'juno-live')
+      await page.fill('input[name=title]', 'Juno live')
+      await page.click('text=Create channel')
+      await page.click('text=New stream', { timeout: 10_000 })
+      const rtmp = await page.textContent('dd code', { timeout: 10_000 })
+      assert.match(rtmp ?? '', /^rtmp:\/\/127\.0\.0\.1:\d+\/live\/[0-9a-f]{32}$/)
+      const channel = await call(`${http}/api/channels/juno-live`, 'GET')
+      assert.equal(channel.body.owner, 'juno')
+      await page.click('text=Log out juno')
+      await page.waitForSelector('text=Broadcaster login', { timeout: 10_000 })
+      assert.equal(await page.evaluate(async () => (await fetch('/api/me')).status), 401)
+    } finally {
+      await browser.close()
+    }
+  })
 })
 
 describe('broadcaster sessions: expiry and rate limits', { timeout: 120_000 }, () => {
