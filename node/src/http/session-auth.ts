@@ -4,7 +4,8 @@
  * token) into a mutating route. For other routes to use:
  *
  * - `sessionUser(req)`: the logged-in username of this request, or undefined
- *   (any route under /api; resolved once per request from the cookie).
+ *   (any route under /api; resolved once per request from the cookie);
+ *   `lookupSessionUser(ctx, req)` for routes outside /api.
  * - `config: withAuth('apiTokenOrOwner')` on a route with an `:id` stream
  *   param: the API token, or the session of the stream's owner (403 for
  *   another user). `withAuth('session')`: any logged-in user (the handler
@@ -48,6 +49,17 @@ const sessions = new WeakMap<FastifyRequest, SessionRecord>()
 /** The logged-in username of this request (its cookie's live session), or undefined. */
 export function sessionUser (req: FastifyRequest): string | undefined {
   return sessions.get(req)?.username
+}
+
+/**
+ * The logged-in username for a request outside /api too (a chat socket, a
+ * page): the session resolved for /api, else looked up from its cookie now.
+ */
+export async function lookupSessionUser (ctx: Pick<HttpContext, 'accounts'>, req: FastifyRequest): Promise<string | undefined> {
+  const known = sessions.get(req)
+  if (known != null || ctx.accounts == null) return known?.username
+  const token = readCookie(header(req.headers.cookie))
+  return token == null ? undefined : (await ctx.accounts.sessionFor(token))?.username
 }
 
 /** Whether the request carries the node's API token. */
