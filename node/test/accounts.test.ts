@@ -104,6 +104,25 @@ describe('broadcaster accounts', { timeout: 180_000 }, () => {
     assert.equal((await call(`${http}/api/me`, 'GET', undefined, cookie)).status, 401, 'the session ended on the server, not only in the cookie')
   })
 
+  it('a wrong password and an unknown user take about as long (a dummy Argon2 verify)', async () => {
+    await signUp(http, 'kate')
+    const timed = async (username: string): Promise<number> => {
+      const t0 = performance.now()
+      assert.equal((await call(`${http}/api/sessions`, 'POST', { username, password: 'not the password' })).status, 401)
+      return performance.now() - t0
+    }
+    const wrong: number[] = []
+    const unknown: number[] = []
+    // Interleaved, so a burst of load on the machine falls on both.
+    for (let i = 0; i < 3; i++) {
+      wrong.push(await timed('kate'))
+      unknown.push(await timed(`ghost${i}`))
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!
+    // Without the dummy verify an unknown user answers in ~1 ms against Argon2's tens of ms.
+    assert.ok(median(unknown) >= 0.3 * median(wrong), `unknown ${unknown.map(Math.round).join(',')} ms vs wrong password ${wrong.map(Math.round).join(',')} ms`)
+  })
+
   it('channels: created by the logged-in owner, listed; streams in them changed by the owner or the token only', async () => {
     const dora = await signUp(http, 'dora')
     const eve = await signUp(http, 'eve')
