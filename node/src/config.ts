@@ -21,6 +21,10 @@ export interface NodeConfig {
   httpPort: number
   httpHost: string
   rtmpPort: number
+  /** UDP port of SRT publishes (ingest role; 0 picks a free one). */
+  srtPort: number
+  /** SRT publishes must encrypt with it; undefined: they must not. */
+  srtPassphrase?: string
   gpu: boolean
   segmentSeconds: number
   ladder: RungSpec[]
@@ -50,6 +54,8 @@ export interface NodeConfig {
   dvrRetentionSeconds: number
   /** A stream with no segment and no heartbeat for this long is ended (s). */
   staleStreamSeconds: number
+  /** A player counts as a viewer of an edge for this long after its last request (s). */
+  viewerWindowSeconds: number
   /** The edge's in-memory segment cache (MiB). */
   edgeCacheMb: number
   /** Webhook receivers (URLs). */
@@ -98,6 +104,8 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('http-port', { type: 'number', default: NODE_DEFAULTS['http-port'], describe: 'HTTP port for the API, HLS and dashboard (0 picks a free one)' })
     .option('http-host', { type: 'string', default: NODE_DEFAULTS['http-host'], describe: 'HTTP bind address' })
     .option('rtmp-port', { type: 'number', default: NODE_DEFAULTS['rtmp-port'], describe: 'RTMP port broadcasters publish to (ingest role; 0 picks a free one)' })
+    .option('srt-port', { type: 'number', default: NODE_DEFAULTS['srt-port'], describe: 'UDP port of SRT publishes, srt://host:port?streamid=publish:<key> (ingest role; 0 picks a free one)' })
+    .option('srt-passphrase', { type: 'string', describe: 'SRT publishes must encrypt with this passphrase (10-79 characters); without it they must not encrypt. Prefer DISTSTREAM_SRT_PASSPHRASE' })
     .option('gpu', { type: 'boolean', default: NODE_DEFAULTS.gpu, describe: 'Use a hardware encoder if ffmpeg has one that works; otherwise say so and use the CPU' })
     .option('segment-seconds', { type: 'number', describe: 'Target segment length (default 2, 1 with --low-latency); segments start on keyframes, so a longer GOP gives longer segments' })
     .option('low-latency', { type: 'boolean', default: NODE_DEFAULTS['low-latency'], describe: 'Low-latency HLS: 1 s segments (publish with a 1 s keyframe interval), blocking playlist reload (_HLS_msn) and EXT-X-SERVER-CONTROL on the edge' })
@@ -115,6 +123,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('max-rung-size', { type: 'string', default: NODE_DEFAULTS['max-rung-size'], describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
     .option('dvr-retention-seconds', { type: 'number', default: NODE_DEFAULTS['dvr-retention-seconds'], describe: 'How long an ended stream stays playable as VOD (its playlist has EXT-X-ENDLIST) before the ingest and edges remove it' })
     .option('stale-stream-seconds', { type: 'number', default: NODE_DEFAULTS['stale-stream-seconds'], describe: 'A stream with no segment and no heartbeat (POST /api/streams/:id/heartbeat) for this long is ended' })
+    .option('viewer-window-seconds', { type: 'number', default: NODE_DEFAULTS['viewer-window-seconds'], describe: 'A player counts as a viewer of an edge while it fetched the stream\'s HLS or DASH within this many seconds (edge role; the count is shared with the network)' })
     .option('edge-cache-mb', { type: 'number', default: NODE_DEFAULTS['edge-cache-mb'], describe: 'Memory for hot segments on an edge (MiB); the rest stay on disk' })
     .option('webhook', { type: 'string', array: true, default: NODE_DEFAULTS.webhook, describe: 'URL that receives stream events as signed JSON POSTs (repeatable)' })
     .option('webhook-secret', { type: 'string', default: NODE_DEFAULTS['webhook-secret'], describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
@@ -213,6 +222,8 @@ export function toConfig (raw: Raw): NodeConfig {
     httpPort: int(raw, 'http-port', 0, 65535),
     httpHost: String(raw['http-host']),
     rtmpPort: int(raw, 'rtmp-port', 0, 65535),
+    srtPort: int(raw, 'srt-port', 0, 65535),
+    ...srtPassphraseOf(raw['srt-passphrase']),
     gpu: raw.gpu === true || raw.gpu === 'true',
     segmentSeconds: seg,
     ladder,
@@ -234,6 +245,7 @@ export function toConfig (raw: Raw): NodeConfig {
     staleStreamSeconds: int(raw, 'stale-stream-seconds', 1, 30 * 86_400),
     sessionTtlSeconds: int(raw, 'session-ttl-seconds', 1, MAX_SESSION_TTL_SECONDS),
     edgeCacheMb: int(raw, 'edge-cache-mb', 1, 1_048_576),
+    viewerWindowSeconds: int(raw, 'viewer-window-seconds', 1, 3600),
     webhooks,
     webhookSecret: String(raw['webhook-secret'] ?? ''),
     webhookEvents,
@@ -251,4 +263,12 @@ export function toConfig (raw: Raw): NodeConfig {
 export async function parseConfig (argv: string[]): Promise<NodeConfig> {
   const raw = await nodeOptions(yargs(argv)).strict().parse()
   return toConfig(raw as Raw)
+}
+
+/** `--srt-passphrase`: SRT's own bounds (libsrt refuses a passphrase under 10 or over 79 characters). */
+function srtPassphraseOf (v: unknown): { srtPassphrase?: string } {
+  if (v == null || v === '') return {}
+  const s = String(v)
+  if (s.length < 10 || s.length > 79) throw new ConfigError('--srt-passphrase must be 10 to 79 characters (SRT\'s bounds)')
+  return { srtPassphrase: s }
 }

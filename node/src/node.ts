@@ -15,6 +15,8 @@ import { createLogger, routeNodeMediaServerLogs } from './logging.js'
 import { createNodeMetrics } from './node-metrics.js'
 import { removeReadyFile, writeReadyFile } from './ready-file.js'
 import { edgeInit, ingestInit, workerInit } from './roles.js'
+import { ViewerCounter } from './http/viewers.js'
+import { ViewerGossip } from './viewers/viewer-gossip.js'
 import type { NodeConfig } from './config.js'
 import type { HttpContext } from './http/context.js'
 import type { HttpServer } from './http/server.js'
@@ -149,6 +151,10 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   if (worker != null) await parts.start('worker', worker)
   if (ingest != null) await parts.start('ingest', ingest)
   await parts.start('presence', presence)
+  // Viewer counts (issue 16): an edge counts and shares its own; an ingest or edge sums the network's.
+  const viewers = edge != null ? new ViewerCounter(config.viewerWindowSeconds * 1000) : undefined
+  const viewerGossip = ingest != null || edge != null ? new ViewerGossip({ gossip, local: viewers, registry, logger }) : undefined
+  if (viewerGossip != null) await parts.start('viewers', viewerGossip)
   let rolesStarted = true
   parts.running('roles', () => { rolesStarted = false })
 
@@ -163,6 +169,8 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     edge,
     ffmpeg: media.ffmpeg,
     ...(ingest != null ? { accounts: new AccountStore(store, { sessionTtlMs: config.sessionTtlSeconds * 1000 }) } : {}),
+    viewers,
+    networkViewers: viewerGossip,
     apiToken: apiToken.token,
     startedAt,
     version: VERSION,
@@ -185,13 +193,13 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     logger.debug({ err }, 'first presence announce failed')
   })
 
-  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, multiaddrs: libp2p.getMultiaddrs().map(String) }
+  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, srtPort: ingest?.srtPort, multiaddrs: libp2p.getMultiaddrs().map(String) }
   if (config.readyFile != null) {
     const file = config.readyFile
     await writeReadyFile(file, { ...info, pid: process.pid })
     parts.running('ready-file', async () => { await removeReadyFile(file) })
   }
-  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, multiaddrs: info.multiaddrs }, 'node started')
+  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, srtPort: info.srtPort, multiaddrs: info.multiaddrs }, 'node started')
   return {
     config: ctx.config,
     libp2p,

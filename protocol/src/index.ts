@@ -44,5 +44,5 @@ export { utf8Length, truncateUtf8, CONTAINERS, containerOf } from './validate.js
 export type { RenditionScope, Container } from './validate.js'
 export {
   Rung, Rendition, Presence, JobAnnounce, StreamAnnounce, SegmentAnnounce, Bid, BidAck,
-  TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse, Have
+  TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse, Have, ViewerCounts, StreamViewers
 } from './pb/messages.js'

@@ -1,8 +1,9 @@
+import { CapacitySignal } from './capacity.js'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
-import { JobLedger, NewcomerBudget, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
+import { HedgeBudget, JobLedger, NewcomerBudget, ReputationBook, SpeedTracker, TERMINAL_STATES } from '@diststream/scheduler'
 import { BoundedMap } from '@diststream/util'
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
@@ -16,6 +17,7 @@ import { createIngestMetrics, createUploadGauge } from './metrics.js'
 import { recoverPending } from './recovery.js'
 import { RtmpPublishes } from './rtmp-publish.js'
 import { PublishSession } from './session/session.js'
+import { SrtPublishes } from './srt/srt-publish.js'
 import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
 import { checkSourcePolicy, protocolWhitelist, SourceRefusedError, systemPolicyIo } from './source-policy.js'
 import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, onRestart, pullEnded, vodEnded } from './stream-state.js'
@@ -25,6 +27,7 @@ import type { PullSource } from './sources.js'
 import type { IngestContext, IngestInit } from './types.js'
 import type { LifecycleSweeper, RungState } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
+import type { PeerPresence } from '@diststream/p2p'
 import type { Startable } from '@libp2p/interface'
 import type { Logger } from 'pino'
 
@@ -52,8 +55,15 @@ export class Ingest implements Startable {
   private readonly log: Logger
   private readonly announcer: StreamAnnouncer
   private readonly publishes: RtmpPublishes
+  private readonly srt?: SrtPublishes
   private readonly fetchServer: FetchServer
   private readonly sweeper?: LifecycleSweeper
+  /** Wakes queued jobs when a worker may have room. */
+  private readonly capacity = new CapacitySignal()
+  /** Presence of a worker with a free slot: queued jobs go back on the market. */
+  private readonly onPresence = (p: PeerPresence): void => {
+    if (p.roles.includes('worker') && p.activeJobs < p.maxJobs) this.capacity.freed()
+  }
 
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
@@ -85,6 +95,9 @@ export class Ingest implements Startable {
       lastAssigned: (peer) => this.assigned.get(peer),
       markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
       newcomerWin: () => newcomers.take(),
+      capacity: this.capacity,
+      speed: new SpeedTracker(),
+      hedges: new HedgeBudget(),
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) }
     }
     this.ledger.on('change', ({ kind, job }) => {
@@ -95,6 +108,7 @@ export class Ingest implements Startable {
     this.announcer = new StreamAnnouncer({ gossip: init.gossip, libp2p: init.libp2p, discovery: init.discovery, store: init.store, segmentSeconds: init.segmentSeconds, logger: this.log })
     const newSession = this.newSession.bind(this)
     this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
+    if (init.srtPort != null) this.srt = new SrtPublishes({ port: init.srtPort, host: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, ...(init.srtPassphrase != null ? { passphrase: init.srtPassphrase } : {}), streamOf: (key) => this.publishes.streamOf(key), refused: this.ctx.metrics.srtRefused, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
     const uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? INGEST_DEFAULTS.maxCopiesPerSegment })
     createUploadGauge(init.registry, () => uploads.maxCopiesServed())
     this.fetchServer = new FetchServer({ components: init, protocols: init.protocols, store: init.store, registry: init.registry, uploads, indexWindow: init.indexWindow ?? INGEST_DEFAULTS.indexWindow, streamAnnounce: (s) => this.announcer.streamAnnounce(s) })
@@ -108,6 +122,9 @@ export class Ingest implements Startable {
 
   /** Container of streams created from now on. */
   get container (): 'cmaf' | 'ts' { return this.init.container ?? INGEST_DEFAULTS.container }
+
+  /** The UDP port SRT publishes go to (the one bound when the config said 0); undefined without SRT. */
+  get srtPort (): number | undefined { return this.srt?.port }
 
   /** Streams being published right now. */
   activeStreams (): string[] { return [...this.sessions.keys()] }
@@ -136,11 +153,13 @@ export class Ingest implements Startable {
       this.fetchServer.serve(stream, peer).catch(err => { this.log.debug({ err, peer }, 'fetch exchange failed') })
     }, { maxInboundStreams: MAX_INBOUND_FETCH_STREAMS })
     await this.publishes.start()
+    await this.srt?.start()
     await recoverPending({ store, logger: this.log, newSession: this.newSession.bind(this), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
     for (const s of await store.streams.list()) {
       if (s.state === 'live' && s.sourceUrl != null) await this.source(s.sourceUrl).then(async () => { await this.startPull(s, s.sourceUrl!) }).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
     }
+    this.init.presence.on('peer', this.onPresence)
     this.announcer.start()
     this.sweeper?.start()
     this.#started = true
@@ -149,6 +168,7 @@ export class Ingest implements Startable {
   async stop (): Promise<void> {
     this.#shutdown.abort()
     this.#started = false
+    this.init.presence.off('peer', this.onPresence)
     await this.sweeper?.stop()
     await this.announcer.stop()
     await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))
@@ -156,6 +176,7 @@ export class Ingest implements Startable {
     this.sessions.clear()
     await Promise.allSettled([...this.ending])
     await this.publishes.stop()
+    await this.srt?.stop()
     await this.init.protocols.unhandle(PROTOCOL_BID)
     await this.init.protocols.unhandle(PROTOCOL_FETCH)
   }

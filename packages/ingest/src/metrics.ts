@@ -19,11 +19,13 @@ export function createIngestMetrics (registry: Registry): IngestMetrics {
     reassigned: counter('diststream_jobs_reassigned_total', 'Job attempts after the first (timeout, error or rejected output)'),
     hedged: counter('diststream_jobs_hedged_total', 'Duplicate attempts started because the first worker was late against its own estimate'),
     shedRungs: counter('diststream_rungs_shed_total', 'Rungs left out of live jobs because the workers could not keep up (one per rung per job; the source always plays)'),
+    hedgesDenied: counter('diststream_jobs_hedges_denied_total', 'Late attempts not hedged: no free worker in hand, or hedges already at their share of recent jobs (HEDGE_SHARE)'),
     rebids: counter('diststream_jobs_rebid_total', 'Jobs re-announced because every bid in hand failed'),
     spotChecks: counter('diststream_spot_checks_total', 'Jobs re-run on a second worker and compared against the source, by verdict', ['verdict']),
     publishesRefused: counter('diststream_ingest_publishes_refused_total', 'Publishes, pulls and VODs stopped because a segment passed the segmenter\'s bounds: keyframe_interval (no keyframe for 10 target lengths, 20..50 s) or segment_too_large (48 MiB)', ['why']),
     sourcesRefused: counter('diststream_ingest_sources_refused_total', 'source_url values refused (400): syntax (scheme, form), file (file sources off or outside --allow-file-source), private (non-public host without --allow-private-sources), metadata (a cloud metadata address), resolve (the host does not resolve)', ['why']),
     probationChecks: counter('diststream_probation_checks_total', 'Results of workers on probation compared against the source before being served, by verdict (pass, bad: refused as invalid, error: refused)', ['verdict']),
+    srtRefused: counter('diststream_srt_refused_total', 'SRT publishes refused at connect, by reason: bad_streamid (not publish:<key>), unknown_key, bad_passphrase, unencrypted (a passphrase is set), encrypted (none is set), too_many (MAX_SRT_PUBLISHERS), version (not HSv5), listener_failed (ffmpeg\'s listener did not come up)', ['reason']),
     passthrough: counter('diststream_jobs_passthrough_total', 'Jobs no worker took within the queue limit, or with no worker on the network (the source passed through)'),
     segmentLatency: getOrCreate(registry, 'diststream_segment_latency_seconds', () => new Histogram({ name: 'diststream_segment_latency_seconds', help: 'Segment closed at the ingest → renditions stored', buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8], registers }))
   }
