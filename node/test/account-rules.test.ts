@@ -124,13 +124,18 @@ describe('AccountStore', () => {
     try {
       const clock = new FakeClock(1_000_000)
       const accounts = new AccountStore(store, { sessionTtlMs: 60_000, clock })
-      const results = await Promise.allSettled([accounts.register('alice', 'correct horse battery'), accounts.register('alice', 'another good password')])
+      // Two registrations of one name at once (their hashes run in parallel): either may win, never both.
+      const passwords = ['correct horse battery', 'another good password']
+      const results = await Promise.allSettled(passwords.map(async p => await accounts.register('alice', p)))
       assert.deepEqual(results.map(r => r.status).sort(), ['fulfilled', 'rejected'])
       assert.equal((results.find(r => r.status === 'rejected') as PromiseRejectedResult).reason.statusCode, 409)
+      const won = passwords[results.findIndex(r => r.status === 'fulfilled')]!
+      const lost = passwords.find(p => p !== won)!
 
-      assert.equal((await accounts.authenticate('alice', 'correct horse battery'))?.username, 'alice')
+      assert.equal((await accounts.authenticate('alice', won))?.username, 'alice')
+      assert.equal(await accounts.authenticate('alice', lost), undefined, 'the losing registration left nothing behind')
       assert.equal(await accounts.authenticate('alice', 'wrong password!!'), undefined)
-      assert.equal(await accounts.authenticate('nobody', 'correct horse battery'), undefined)
+      assert.equal(await accounts.authenticate('nobody', won), undefined)
 
       const { token, expiresAt } = await accounts.createSession('alice')
       assert.equal(expiresAt, 1_060_000)
