@@ -9,6 +9,7 @@ import { registerThumbnailRoutes } from './thumbnail-routes.js'
 import { registerApiAuth } from './auth.js'
 import { registerAccounts } from './accounts.js'
 import { registerUploadRoutes } from './upload-routes.js'
+import { registerWhipRoutes } from './whip-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -54,6 +55,7 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerLiveRoutes(app, ctx)
   registerThumbnailRoutes(app, ctx)
   registerEventRoutes(app, ctx)
+  registerWhipRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)
   return app
 }
