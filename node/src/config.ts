@@ -6,6 +6,7 @@ import { WEBHOOK_EVENTS } from '@diststream/webhooks'
 import { parseArchiveUrl } from '@diststream/archive'
 import yargs from 'yargs'
 import { API_TOKEN_PATTERN } from './http/auth.js'
+import { MAX_SESSION_TTL_SECONDS } from './accounts/constants.js'
 import { NODE_DEFAULTS } from './defaults.js'
 import { LOG_FORMATS } from './logging.js'
 import type { LogFormat } from './logging.js'
@@ -89,6 +90,8 @@ export interface NodeConfig {
   lowLatency: boolean
   /** Rendition container of new streams (ingest role): fragmented MP4 for HLS v7 and DASH, or MPEG-TS. */
   container: 'cmaf' | 'ts'
+  /** How long a broadcaster's login session lasts (s; ingest role). */
+  sessionTtlSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -141,6 +144,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('allow-private-addrs', { type: 'boolean', describe: 'Dial loopback, private and link-local addresses learned from peers, and let many nodes connect from loopback (a local or LAN network). Default: on when every listen and bootstrap address is private (or with --mdns, and for dev), off otherwise' })
     .option('behind-nat', { type: 'boolean', default: NODE_DEFAULTS['behind-nat'], describe: 'This node is behind a NAT (a home router) and cannot take inbound connections: hold a relay reservation on a bootstrap node so peers can reach it; connections are then made direct by hole punching (DCUtR)' })
     .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
+    .option('session-ttl-seconds', { type: 'number', default: NODE_DEFAULTS['session-ttl-seconds'], describe: 'How long a broadcaster\'s login (POST /api/sessions, ingest role) lasts before logging in again' })
     .option('log-level', { type: 'string', default: NODE_DEFAULTS['log-level'], choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'Log lines: json (one object per line, for machines) or pretty (one readable line per event); default pretty on a terminal, json when piped' })
     .option('ready-file', { type: 'string', describe: 'Once the node serves, write its peer id, HTTP URL, RTMP port and multiaddrs to this JSON file (removed at stop)' })
@@ -250,6 +254,7 @@ export function toConfig (raw: Raw): NodeConfig {
     readyFile: raw['ready-file'] == null || raw['ready-file'] === '' ? undefined : resolve(String(raw['ready-file'])),
     dvrRetentionSeconds: int(raw, 'dvr-retention-seconds', 1, 30 * 86_400),
     staleStreamSeconds: int(raw, 'stale-stream-seconds', 1, 30 * 86_400),
+    sessionTtlSeconds: int(raw, 'session-ttl-seconds', 1, MAX_SESSION_TTL_SECONDS),
     edgeCacheMb: int(raw, 'edge-cache-mb', 1, 1_048_576),
     viewerWindowSeconds: int(raw, 'viewer-window-seconds', 1, 3600),
     webhooks,

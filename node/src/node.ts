@@ -3,6 +3,7 @@ import { WebhookSender } from '@diststream/webhooks'
 import { startArchive } from './archive.js'
 import { createP2PNode, Gossip, isLocalNetwork, NetworkDiscovery, Penalties, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
+import { AccountStore } from './accounts/account-store.js'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { setUpMedia } from './encoder.js'
@@ -176,6 +177,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     worker,
     edge,
     ffmpeg: media.ffmpeg,
+    ...(ingest != null ? { accounts: new AccountStore(store, { sessionTtlMs: config.sessionTtlSeconds * 1000 }) } : {}),
     viewers,
     networkViewers: viewerGossip,
     apiToken: apiToken.token,
