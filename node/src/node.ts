@@ -6,6 +6,7 @@ import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstr
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { setUpMedia } from './encoder.js'
 import { startHttp } from './http/server.js'
+import { createChat } from './chat.js'
 import { freePort } from './net.js'
 import { bidElection } from './bid-election.js'
 import { loadOrCreateApiToken } from './http/auth.js'
@@ -150,6 +151,9 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   await parts.start('presence', presence)
   let rolesStarted = true
   parts.running('roles', () => { rolesStarted = false })
+  const { chat, moderator } = createChat({ edge, ingest, gossip, registry, logger, selfPeer: libp2p.peerId.toString() })
+  if (chat != null) parts.running('chat', () => { chat.stop() })
+  if (moderator != null) parts.running('chat-moderator', () => { moderator.stop() })
 
   const ctx: HttpContext = {
     config: { ...config, rtmpPort },
@@ -160,6 +164,8 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     ingest,
     worker,
     edge,
+    chat,
+    moderator,
     ffmpeg: media.ffmpeg,
     apiToken: apiToken.token,
     startedAt,

@@ -5,6 +5,7 @@
  * other way round.
  */
 import type { NodeConfig } from '../config.js'
+import type { ChatModerator, ChatRelay } from '@diststream/chat'
 import type { Edge } from '@diststream/edge'
 import type { Ingest } from '@diststream/ingest'
 import type { FfmpegPaths } from '@diststream/media'
@@ -24,6 +25,9 @@ export interface HttpContext {
   readonly edge?: Edge
   readonly worker?: Worker
   readonly ffmpeg?: FfmpegPaths
+  /** Live chat: the edge's relay and the ingest's moderator, with those roles. */
+  readonly chat?: ChatRelay
+  readonly moderator?: ChatModerator
   /** Bearer token the mutating HTTP API requires. */
   readonly apiToken: string
   readonly startedAt: number

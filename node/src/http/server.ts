@@ -7,6 +7,8 @@ import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
 import { registerApiAuth } from './auth.js'
 import { registerUploadRoutes } from './upload-routes.js'
+import { registerChatRoutes } from './chat-routes.js'
+import { registerDirectoryRoutes } from './directory-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -51,6 +53,8 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerUploadRoutes(app, ctx)
   registerLiveRoutes(app, ctx)
   registerEventRoutes(app, ctx)
+  registerChatRoutes(app, ctx)
+  registerDirectoryRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)
   return app
 }

@@ -21,7 +21,7 @@ import type { Registry } from 'prom-client'
 export interface ChatModeratorInit {
   gossip: Pick<ChatGossipApi, 'publish' | 'onNewSubscriber'>
   /** Whether this node owns the stream (its ingest made it): only then may it moderate. */
-  owns: (stream: string) => boolean
+  owns: (stream: string) => Promise<boolean>
   registry: Registry
   logger: ChatLogger
   clock?: Clock
@@ -55,7 +55,7 @@ export class ChatModerator {
 
   /** Applies `action` to `stream`'s chat and publishes the new state. Throws ModerationError (404 not ours, 400, 409). */
   async moderate (stream: string, action: ModerationAction): Promise<ChatModeration> {
-    if (!this.#init.owns(stream)) throw new ModerationError('this node does not own that stream', 404)
+    if (!await this.#init.owns(stream)) throw new ModerationError('this node does not own that stream', 404)
     const state = this.#book.apply(stream, action)
     if (!this.#watching.has(stream)) {
       // Bounded by this ingest's own streams (owns() above).
@@ -66,15 +66,8 @@ export class ChatModerator {
   }
 
   #repeat (): void {
-    for (const stream of this.#book.streams()) {
-      if (!this.#init.owns(stream)) {
-        this.#book.forget(stream)
-        this.#watching.get(stream)?.()
-        this.#watching.delete(stream)
-        continue
-      }
-      this.#publish(stream)
-    }
+    // Bounded by this ingest's own streams: a state is made only for a stream it owns.
+    for (const stream of this.#book.streams()) this.#publish(stream)
   }
 
   #publish (stream: string): void {
