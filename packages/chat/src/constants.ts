@@ -29,3 +29,7 @@ export const MAX_CHAT_CLIENT_QUEUE_BYTES = 256 * 1024
 export const CHAT_KEEPALIVE_MS = 15_000
 /** How often the owner repeats a stream's moderation state while it has any (a missed gossip message heals). */
 export const CHAT_MODERATION_REPEAT_MS = 10_000
+/** Chat topics of its own streams an ingest joins at most (one per live stream with chat viewers somewhere). */
+export const MAX_OWNER_CHAT_TOPICS = 256
+/** Ownership checks of chat topics running at once (a peer subscribing to made-up topics costs a store lookup each). */
+export const MAX_OWNER_CHAT_CHECKS = 16

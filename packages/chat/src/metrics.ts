@@ -1,4 +1,4 @@
-import { Counter } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
 import type { Registry } from 'prom-client'
 
 export interface ChatMetrics {
@@ -20,4 +20,9 @@ export function createChatMetrics (registry: Registry): ChatMetrics {
     messages: counter(registry, 'diststream_chat_messages_total', 'Chat messages accepted, by source (local viewer, remote edge)', ['source']),
     moderation: counter(registry, 'diststream_chat_moderation_total', 'Chat moderation states applied (edge) or published (ingest)', ['side'])
   }
+}
+
+/** A gauge read when scraped (get-or-create: the first caller's `read` wins on a shared registry). */
+export function chatGauge (registry: Registry, name: string, help: string, read: () => number): Gauge {
+  return (registry.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, registers: [registry], collect () { this.set(read()) } })
 }

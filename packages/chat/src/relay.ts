@@ -8,7 +8,7 @@
 import { ChatRefusal, chatGossipCodec, chatTopic, checkChatMessage, isProtocolError } from '@diststream/protocol'
 import { systemClock } from '@diststream/util'
 import { MAX_CHAT_ROOMS } from './constants.js'
-import { createChatMetrics } from './metrics.js'
+import { chatGauge, createChatMetrics } from './metrics.js'
 import { ChatRoom } from './room.js'
 import type { ChatMetrics } from './metrics.js'
 import type { ChatSource } from './room.js'
@@ -52,6 +52,7 @@ export class ChatRelay {
     this.#init = init
     this.#clock = init.clock ?? systemClock
     this.metrics = createChatMetrics(init.registry)
+    chatGauge(init.registry, 'diststream_chat_rooms', 'Chat rooms this edge has open (streams with chat viewers here; each a gossip subscription)', () => this.#rooms.size)
     // Refusals in gossipsub's validator (bad signature, malformed, too large) are counted here by their chat reason.
     this.#codec = {
       ...chatGossipCodec,

@@ -4,7 +4,7 @@ import type { ChatGossip, MessageCodec } from '@diststream/protocol'
 export interface ChatGossipApi {
   subscribe: (topic: string, codec: MessageCodec<ChatGossip>, handler: (msg: ChatGossip, from: string) => void) => () => void
   publish: (topic: string, codec: MessageCodec<ChatGossip>, msg: ChatGossip) => Promise<number>
-  onNewSubscriber: (topic: string, handler: (peer: string) => void) => () => void
+  onAnySubscribe: (handler: (peer: string, topic: string) => void) => () => void
 }
 
 export interface ChatLogger {
