@@ -9,9 +9,16 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
-import { chatSigningBytes } from '@diststream/protocol'
+import { createP2PNode } from '@diststream/p2p'
+import { chatSigningBytes, chatTopic } from '@diststream/protocol'
+import { loadOrCreatePeerKey } from '@diststream/store'
+import { multiaddr } from '@multiformats/multiaddr'
 import { CHAT_RATE_KEY } from '@diststream/chat'
 import { Cluster, callApi, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { CHROMIUM, launchBrowser } from './helpers/hlsjs.js'
@@ -19,6 +26,8 @@ import { createStream, metric } from './helpers/streams.js'
 import type { Browser, Page } from 'playwright-core'
 import type { TestSource } from '@diststream/media'
 import type { NodeProcess } from './helpers/cluster.js'
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/chat/', import.meta.url))
 
 /** A viewer outside the browser: a node-made Ed25519 key signing as the web app does. */
 function nodeViewer (): { key: string, say: (stream: string, text: string) => Record<string, unknown> } {
@@ -55,6 +64,7 @@ describe('live chat and follows across two edges, in Chromium', { timeout: 300_0
   const cluster = new Cluster({ exclusive: true })
   let ingest: NodeProcess
   let edgeA: string
+  let edgeANode: NodeProcess
   let edgeB: string
   let ingestHttp: string
   let browser: Browser
@@ -75,11 +85,13 @@ describe('live chat and follows across two edges, in Chromium', { timeout: 300_0
     ])
     ingestHttp = (await ingest.info).http
     edgeA = (await a.info).http
+    edgeANode = a
     edgeB = (await b.info).http
     await waitForRoles(ingestHttp, { edge: 2 }, 30_000)
+    await mkdir(ARTIFACTS, { recursive: true })
     browser = await launchBrowser()
-    pageA = await browser.newPage()
-    pageB = await browser.newPage()
+    pageA = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' })
+    pageB = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' })
     for (const [n, p] of [['A', pageA], ['B', pageB]] as const) p.on('pageerror', err => { process.stderr.write(`[page ${n}] ${String(err)}\n`) })
   })
 
@@ -111,6 +123,7 @@ describe('live chat and follows across two edges, in Chromium', { timeout: 300_0
     const notice = pageA.getByTestId('live-notice')
     await notice.waitFor({ timeout: 30_000 })
     assert.match(await notice.innerText(), /chat test/)
+    await pageA.screenshot({ path: `${ARTIFACTS}notice.png` })
     // The notice links to the stream's page.
     await notice.getByRole('link', { name: 'Watch' }).click()
     await pageA.waitForURL(`${edgeA}/watch/${streamId}`)
@@ -129,6 +142,7 @@ describe('live chat and follows across two edges, in Chromium', { timeout: 300_0
     await waitUntil(async () => (await texts(pageA)).includes('hello from B'), 10_000, 'B\'s message on A')
     await say(pageA, 'second from A')
     await waitUntil(async () => (await texts(pageB)).includes('second from A'), 10_000, 'A\'s second message on B')
+    await pageB.screenshot({ path: `${ARTIFACTS}watch-b.png` })
     // A late joiner on edge B gets the recent messages.
     const late = await browser.newPage()
     await late.goto(`${edgeB}/watch/${streamId}`)
@@ -202,6 +216,42 @@ describe('live chat and follows across two edges, in Chromium', { timeout: 300_0
     assert.equal(await post(edgeA, streamId, v.say(streamId, 'banned?')), 403)
     // A stream the edge does not have open: 404.
     assert.equal(await post(edgeA, 'aaaaaaaaaaaaaaaaaaaa', nodeViewer().say('aaaaaaaaaaaaaaaaaaaa', 'hi')), 404)
+  })
+
+  it('a hostile peer on the chat topic: moderation it does not own, forged messages and a relay flood are refused and counted', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'ds-chat-evil-'))
+    const evil = await createP2PNode({ privateKey: await loadOrCreatePeerKey(join(work, 'evil')), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] })
+    try {
+      const topic = chatTopic(streamId)
+      const pubsub = evil.services.pubsub
+      pubsub.subscribe(topic)
+      await evil.dial(multiaddr(await edgeANode.bootstrapAddr()), { signal: AbortSignal.timeout(10_000) })
+      const edgeAPeer = (await edgeANode.info).peerId
+      await waitUntil(async () => pubsub.getSubscribers(topic).some(p => p.toString() === edgeAPeer), 10_000, 'edge A subscribed, as the hostile peer sees it')
+      const raw = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
+      // A ban of viewer A's key, from a peer that does not own the stream.
+      const keyA = await pageA.locator('[data-testid=chat-messages] li', { hasText: 'A still speaks' }).getAttribute('data-key')
+      assert.ok(keyA != null)
+      const n0 = await refused(edgeA, 'not_owner')
+      await pubsub.publish(topic, raw({ t: 'mod', s: { stream: streamId, version: Date.now() * 2, slowSeconds: 0, bans: [keyA], deleted: [] } }))
+      await waitUntil(async () => await refused(edgeA, 'not_owner') > n0, 10_000, 'edge A refusing moderation from a non-owner')
+      assert.ok((await texts(pageA)).includes('A still speaks'), 'A\'s message is still there')
+      // A forged message: refused in edge A's gossip validator.
+      const f0 = await refused(edgeA, 'bad_signature')
+      await pubsub.publish(topic, raw({ t: 'msg', m: { ...nodeViewer().say(streamId, 'honest'), text: 'forged' } }))
+      await waitUntil(async () => await refused(edgeA, 'bad_signature') > f0, 10_000, 'edge A refusing a forged message')
+      // A flood of validly signed messages from many keys, relayed by one peer: its bucket cuts it.
+      const r0 = await refused(edgeA, 'rate_peer')
+      const N = 300
+      for (let i = 0; i < N; i++) await pubsub.publish(topic, raw({ t: 'msg', m: nodeViewer().say(streamId, `relay flood ${i}`) }))
+      await waitUntil(async () => await refused(edgeA, 'rate_peer') > r0, 10_000, 'edge A cutting the relay flood')
+      const shown = (await texts(pageA)).filter(t => t.startsWith('relay flood')).length
+      assert.ok(shown < N, `shown ${shown} of ${N}`)
+      assert.ok(!(await texts(pageA)).includes('forged'))
+    } finally {
+      await evil.stop()
+      await rm(work, { recursive: true, force: true })
+    }
   })
 
   it('slow mode set by the owner holds on both edges', async () => {
