@@ -15,38 +15,65 @@ type Event = { type: 'msg', m: SignedMessage } | { type: 'removed', ids: string[
 
 const bytes = (s: string): number => new TextEncoder().encode(s).length
 
+/** How long to wait before opening a refused chat stream again. */
+const RECONNECT_MS = 3000
+
+interface FeedSetters {
+  setConnected: (v: boolean) => void
+  setMessages: (f: (ms: SignedMessage[]) => SignedMessage[]) => void
+  setSlow: (n: number) => void
+}
+
+/** Opens the chat's event stream and applies its events. */
+function listen (stream: string, { setConnected, setMessages, setSlow }: FeedSetters): EventSource {
+  const es = new EventSource(`/chat/${stream}/events`)
+  let banned = new Set<string>()
+  es.onopen = () => { setConnected(true) }
+  es.onerror = () => { setConnected(false) }
+  es.addEventListener('hello', (e) => {
+    const h = JSON.parse((e as MessageEvent<string>).data) as { recent: SignedMessage[], moderation: { slowSeconds: number, bans: string[] } }
+    banned = new Set(h.moderation.bans)
+    setMessages(() => h.recent)
+    setSlow(h.moderation.slowSeconds)
+  })
+  const on = (e: MessageEvent<string>): void => {
+    const ev = JSON.parse(e.data) as Event
+    if (ev.type === 'msg') {
+      if (banned.has(ev.m.key)) return
+      setMessages(ms => ms.some(m => m.id === ev.m.id) ? ms : [...ms, ev.m].slice(-MAX_SHOWN))
+    } else if (ev.type === 'removed') {
+      const gone = new Set(ev.ids)
+      setMessages(ms => ms.filter(m => !gone.has(m.id)))
+    } else {
+      banned = new Set(ev.bans)
+      setSlow(ev.slowSeconds)
+      setMessages(ms => ms.filter(m => !banned.has(m.key)))
+    }
+  }
+  for (const t of ['msg', 'removed', 'moderation']) es.addEventListener(t, on as (e: globalThis.Event) => void)
+  return es
+}
+
 /** The edge's chat events for `stream`: the messages shown, slow mode, and whether the stream is connected. */
 function useChatFeed (stream: string): { messages: SignedMessage[], slow: number, connected: boolean } {
   const [messages, setMessages] = useState<SignedMessage[]>([])
   const [slow, setSlow] = useState(0)
   const [connected, setConnected] = useState(false)
   useEffect(() => {
-    const es = new EventSource(`/chat/${stream}/events`)
-    let banned = new Set<string>()
-    es.onopen = () => { setConnected(true) }
-    es.onerror = () => { setConnected(false) }
-    es.addEventListener('hello', (e) => {
-      const h = JSON.parse((e as MessageEvent<string>).data) as { recent: SignedMessage[], moderation: { slowSeconds: number, bans: string[] } }
-      banned = new Set(h.moderation.bans)
-      setMessages(h.recent)
-      setSlow(h.moderation.slowSeconds)
-    })
-    const on = (e: MessageEvent<string>): void => {
-      const ev = JSON.parse(e.data) as Event
-      if (ev.type === 'msg') {
-        if (banned.has(ev.m.key)) return
-        setMessages(ms => ms.some(m => m.id === ev.m.id) ? ms : [...ms, ev.m].slice(-MAX_SHOWN))
-      } else if (ev.type === 'removed') {
-        const gone = new Set(ev.ids)
-        setMessages(ms => ms.filter(m => !gone.has(m.id)))
-      } else {
-        banned = new Set(ev.bans)
-        setSlow(ev.slowSeconds)
-        setMessages(ms => ms.filter(m => !banned.has(m.key)))
-      }
+    let es: EventSource | undefined
+    let retry: ReturnType<typeof setTimeout> | undefined
+    let closed = false
+    const open = (): void => {
+      es = listen(stream, { setConnected, setMessages, setSlow })
+      // A refused stream (404 before the edge has heard of the stream, 503 when it is full) is not retried
+      // by EventSource itself: try again, at this bounded pace, while the page is open.
+      es.addEventListener('error', () => {
+        if (es?.readyState !== EventSource.CLOSED || closed) return
+        retry = setTimeout(open, RECONNECT_MS)
+      })
     }
-    for (const t of ['msg', 'removed', 'moderation']) es.addEventListener(t, on as (e: globalThis.Event) => void)
-    return () => { es.close() }
+    open()
+    return () => { closed = true; clearTimeout(retry); es?.close() }
   }, [stream])
 
   return { messages, slow, connected }
