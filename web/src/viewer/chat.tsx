@@ -4,6 +4,7 @@
  * deletions and bans take messages away as the edge relays them.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
+import { isOwner, MessageActions, SlowModeControl } from './moderation.js'
 import { loadIdentity, saveName, signMessage, MAX_NAME_BYTES, MAX_TEXT_BYTES } from './identity.js'
 import type { Identity, SignedMessage } from './identity.js'
 import type { JSX } from 'preact'
@@ -92,6 +93,7 @@ export function ChatPanel ({ stream }: { stream: string }): JSX.Element {
   }, [])
 
   const { messages, slow, connected } = useChatFeed(stream)
+  const owner = isOwner()
 
   useEffect(() => {
     const el = list.current
@@ -132,9 +134,11 @@ export function ChatPanel ({ stream }: { stream: string }): JSX.Element {
         {messages.map(m => (
           <li key={m.id} data-id={m.id} data-key={m.key} class={m.key === id?.key ? 'mine' : ''}>
             <span class='chat-name' title={m.key}>{m.name}</span> <span class='chat-text'>{m.text}</span>
+            {owner && <MessageActions stream={stream} id={m.id} viewerKey={m.key} onError={setStatus} />}
           </li>
         ))}
       </ol>
+      {owner && <SlowModeControl stream={stream} current={slow} onError={setStatus} />}
       {idError != null && <p class='error' role='alert'>Chat needs a key: {idError}</p>}
       {id != null && (
         <>
