@@ -19,7 +19,7 @@ import { createP2PNode } from '@diststream/p2p'
 import { chatSigningBytes, chatTopic } from '@diststream/protocol'
 import { loadOrCreatePeerKey } from '@diststream/store'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CHAT_RATE_KEY } from '@diststream/chat'
+import { CHAT_RATE_KEY, MAX_CHAT_CLIENTS_PER_IP } from '@diststream/chat'
 import { Cluster, callApi, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { CHROMIUM, launchBrowser } from './helpers/hlsjs.js'
 import { createStream, metric } from './helpers/streams.js'
@@ -214,6 +214,20 @@ describe('live chat and follows across two edges, in Chromium', { timeout: 300_0
     assert.equal(ban.status, 200)
     await waitUntil(async () => await post(edgeB, streamId, v.say(streamId, 'banned?')) === 403, 10_000, 'edge B refusing the banned key')
     assert.equal(await post(edgeA, streamId, v.say(streamId, 'banned?')), 403)
+    // Event streams from one address are bounded (page A holds one on edge A already).
+    const held: AbortController[] = []
+    try {
+      for (let i = 1; i < MAX_CHAT_CLIENTS_PER_IP; i++) {
+        const ac = new AbortController()
+        held.push(ac)
+        assert.equal((await fetch(`${edgeA}/chat/${streamId}/events`, { signal: ac.signal })).status, 200)
+      }
+      const c0 = await refused(edgeA, 'clients_per_ip')
+      assert.equal((await fetch(`${edgeA}/chat/${streamId}/events`, { signal: AbortSignal.timeout(5000) })).status, 429)
+      assert.equal(await refused(edgeA, 'clients_per_ip'), c0 + 1)
+    } finally {
+      for (const ac of held) ac.abort()
+    }
     // A stream the edge does not have open: 404.
     assert.equal(await post(edgeA, 'aaaaaaaaaaaaaaaaaaaa', nodeViewer().say('aaaaaaaaaaaaaaaaaaaa', 'hi')), 404)
   })
