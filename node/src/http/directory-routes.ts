@@ -52,6 +52,8 @@ export function directoryView (ctx: HttpContext): DirectoryStreamView[] {
     updatedAtMs: a.updatedAtMs,
     renditions: a.renditions.map(r => r.name),
     playbackUrl: `/live/${a.streamId}/index.m3u8`
+    // Once thumbnails and network viewer counts are on this node (branch r/thumbs), add here
+    // `thumbnailUrl: /live/<id>/thumbnail.jpg` and `viewers: ctx.networkViewers?.count(id)`: the web app shows both when present.
   }))
 }
 
