@@ -20,7 +20,7 @@ import { chatSigningBytes, chatTopic } from '@diststream/protocol'
 import { loadOrCreatePeerKey } from '@diststream/store'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CHAT_RATE_KEY, MAX_CHAT_CLIENTS_PER_IP } from '@diststream/chat'
-import { Cluster, callApi, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
+import { Cluster, callApi, getJson, getText, waitForRoles, waitUntil } from './helpers/cluster.js'
 import { CHROMIUM, launchBrowser } from './helpers/hlsjs.js'
 import { createStream, metric } from './helpers/streams.js'
 import type { Browser, Page } from 'playwright-core'
@@ -121,7 +121,9 @@ describe('live chat and follows across two edges, in Chromium', { timeout: 300_0
     streamId = created.id
     source = startTestSource({ ffmpegPath: resolveFfmpeg().ffmpeg, url: `rtmp://127.0.0.1:${(await ingest.info).rtmpPort}/live/${created.key}`, width: 320, height: 180, fps: 15, gopSeconds: 2 })
     const notice = pageA.getByTestId('live-notice')
-    await notice.waitFor({ timeout: 30_000 })
+    // "At once": within a second and a half of edge A listing the stream live (its directory check is every 0.5 s).
+    await waitUntil(async () => (await getJson(`${edgeA}/api/directory`)).body.streams.some((s: { id: string, live: boolean }) => s.id === streamId && s.live), 30_000, 'edge A to list the stream live', 100)
+    await notice.waitFor({ timeout: 1500 })
     assert.match(await notice.innerText(), /chat test/)
     await pageA.screenshot({ path: `${ARTIFACTS}notice.png` })
     // The notice links to the stream's page.
