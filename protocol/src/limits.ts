@@ -46,6 +46,17 @@ export const STREAM_SALT_BYTES = 16
 /** Characters of a stream id (base32, 5 bits each): 100 bits, too many to grind a salt that maps another peer id onto it. */
 export const STREAM_ID_CHARS = 20
 
+/** Most streams in one ViewerCounts: an edge reports its most-watched streams; 64 ids of 64 chars fit in ~5 KB. */
+export const MAX_VIEWER_COUNT_STREAMS = 64
+/** Most viewers one edge's claim counts for, per stream: a liar inflates a stream by at most this per peer id (100,000 players at ~1 Mb/s is 100 Gb/s, beyond one machine). */
+export const MAX_VIEWERS_PER_CLAIM = 100_000
+/** An edge sends ViewerCounts at most this often (a count that changes every second costs one message per this). */
+export const VIEWER_REPORT_MIN_INTERVAL_MS = 5_000
+/** An edge with viewers repeats its ViewerCounts this often even when nothing changed (an edge with none sends nothing). */
+export const VIEWER_REPORT_KEEPALIVE_MS = 60_000
+/** A receiver forgets an edge's claim this long after its last ViewerCounts (2.5 keep-alives: one lost message does not drop it). */
+export const VIEWER_CLAIM_TTL_MS = 150_000
+
 /** Live chat (PROTOCOL.md §10). */
 /** Longest chat text, in UTF-8 bytes: a chat line, not a document (a flood of long lines costs every edge's viewers). */
 export const MAX_CHAT_TEXT_BYTES = 500

@@ -52,7 +52,7 @@ export type EventsRefusal = 'full' | 'per_ip'
 
 export class DashboardFeed {
   /** Viewers of this edge: distinct clients fetching a stream's HLS recently. */
-  readonly viewers = new ViewerCounter()
+  readonly viewers: ViewerCounter
   readonly #clients = new Set<Client>()
   readonly #rtt = new Map<string, number>()
   readonly #workers = new WorkerStats()
@@ -67,6 +67,7 @@ export class DashboardFeed {
   #pingTimer?: NodeJS.Timeout
 
   constructor (private readonly ctx: HttpContext) {
+    this.viewers = ctx.viewers ?? new ViewerCounter()
     const name = 'diststream_dashboard_clients_refused_total'
     this.#dropped = (ctx.registry.getSingleMetric(name) as Counter<'why'> | undefined) ?? new Counter({ name, help: 'Dashboard event-stream clients refused or dropped: full (MAX_CLIENTS), per_ip (MAX_CLIENTS_PER_IP), stalled (stopped reading: over MAX_CLIENT_QUEUE_BYTES queued)', labelNames: ['why'], registers: [ctx.registry] })
     const f = ctx.ffmpeg
@@ -101,7 +102,7 @@ export class DashboardFeed {
       streams: await this.#streams(),
       workers: this.#workers.list(),
       edgeViewers: edge != null ? this.viewers.total() : null,
-      edgeStreams: edge != null ? this.viewers.streams().slice(0, 50) : []
+      edgeStreams: edge != null ? this.viewers.streams().slice(0, 50).map(s => ({ ...s, networkViewers: this.#network(s.id) })) : []
     }
   }
 
@@ -175,7 +176,7 @@ export class DashboardFeed {
 
   async #streams (): Promise<DashboardStreamView[]> {
     if (this.ctx.ingest == null) return []
-    return (await this.ctx.ingest.listStreams()).map(s => dashboardStreamView(this.ctx, s, this.viewers.count(s.id)))
+    return (await this.ctx.ingest.listStreams()).map(s => dashboardStreamView(this.ctx, s, this.viewers.count(s.id), this.#network(s.id)))
   }
 
   #broadcast (event: string, data: unknown): void {
@@ -224,5 +225,10 @@ export class DashboardFeed {
     this.ctx.ingest?.ledger.off('change', this.#onJob)
     clearInterval(this.#pingTimer)
     clearInterval(this.#snapTimer)
+  }
+
+  /** A stream's viewers over the network (this node's own where no network figure is kept). */
+  #network (id: string): number {
+    return this.ctx.networkViewers?.count(id) ?? this.viewers.count(id)
   }
 }

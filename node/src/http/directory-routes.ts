@@ -38,6 +38,10 @@ export interface DirectoryStreamView {
   updatedAtMs: number
   renditions: string[]
   playbackUrl: string
+  /** The stream's latest-keyframe picture on this edge (404 until it has one). */
+  thumbnailUrl: string
+  /** Viewers over the whole network, where this node keeps the count. */
+  viewers?: number
 }
 
 export function directoryView (ctx: HttpContext): DirectoryStreamView[] {
@@ -51,14 +55,15 @@ export function directoryView (ctx: HttpContext): DirectoryStreamView[] {
     vod: a.vod === true,
     updatedAtMs: a.updatedAtMs,
     renditions: a.renditions.map(r => r.name),
-    playbackUrl: `/live/${a.streamId}/index.m3u8`
-    // Once thumbnails and network viewer counts are on this node (branch r/thumbs), add here
-    // `thumbnailUrl: /live/<id>/thumbnail.jpg` and `viewers: ctx.networkViewers?.count(id)`: the web app shows both when present.
+    playbackUrl: `/live/${a.streamId}/index.m3u8`,
+    // This edge's thumbnail route (thumbnail-routes.ts) and the network's viewer count (viewer gossip) where the node keeps it.
+    thumbnailUrl: `/live/${a.streamId}/thumbnail.jpg`,
+    ...(ctx.networkViewers != null ? { viewers: ctx.networkViewers.count(a.streamId) } : {})
   }))
 }
 
-/** What a listener must hear about: which streams, their titles and whether they are live (not every keep-alive). */
-const signature = (list: DirectoryStreamView[]): string => JSON.stringify(list.map(s => [s.id, s.title, s.live]))
+/** What a listener must hear about: which streams, their titles, whether they are live, viewer counts (not every keep-alive). */
+const signature = (list: DirectoryStreamView[]): string => JSON.stringify(list.map(s => [s.id, s.title, s.live, s.viewers]))
 
 export function registerDirectoryRoutes (app: FastifyInstance, ctx: HttpContext): void {
   const name = 'diststream_directory_clients_refused_total'

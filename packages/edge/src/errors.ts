@@ -38,3 +38,10 @@ export class EdgeFullError extends Error {
   override name = EdgeFullError.NAME
   readonly statusCode = 503
 }
+
+/** A stream the edge knows has no picture yet (no video segment held): HTTP 503, retry shortly. */
+export class ThumbnailUnavailableError extends Error {
+  static readonly NAME = 'ThumbnailUnavailableError'
+  override name = ThumbnailUnavailableError.NAME
+  readonly statusCode = 503
+}

@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Link } from '../router.js'
+import { Thumb } from '../thumb.js'
 import { ChatPanel } from './chat.js'
 import { dismissNotice, useDirectory } from './directory.js'
 import { exportFollows, importFollows, setFollowing, useFollows } from './follows.js'
@@ -60,7 +61,7 @@ export function ViewerShell ({ children }: { children: JSX.Element }): JSX.Eleme
 function StreamCard ({ s }: { s: DirectoryStream }): JSX.Element {
   return (
     <li class='card' data-testid='directory-stream' data-stream={s.id}>
-      {s.thumbnailUrl != null && <img src={s.thumbnailUrl} alt='' width={320} height={180} loading='lazy' />}
+      {s.thumbnailUrl != null && <Thumb id={s.id} live={s.live} enabled />}
       <Link href={`/watch/${s.id}`}><strong>{s.title !== '' ? s.title : s.id}</strong></Link>
       <div class='muted small'>
         {s.live ? <span class='badge ok'>live</span> : <span class='badge'>{s.vod ? 'video' : 'ended'}</span>}{' '}
