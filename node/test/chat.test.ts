@@ -279,4 +279,10 @@ describe('live chat and follows across two edges, in Chromium', { timeout: 300_0
     assert.equal(await post(edgeB, streamId, v.say(streamId, 'two')), 429)
     assert.equal(await post(edgeA, streamId, v.say(streamId, 'three')), 429, 'edge A knows v spoke on B')
   })
+
+  it('the watch page plays the stream next to the chat', async () => {
+    const video = pageB.getByTestId('viewer-video')
+    await waitUntil(async () => await video.evaluate((v: any) => v.currentTime as number) > 1, 45_000, 'the viewer page\'s video to advance', 500)
+    await pageB.screenshot({ path: `${ARTIFACTS}watch-b-playing.png` })
+  })
 })
