@@ -20,6 +20,10 @@ export interface NodeConfig {
   httpPort: number
   httpHost: string
   rtmpPort: number
+  /** UDP port of SRT publishes (ingest role; 0 picks a free one). */
+  srtPort: number
+  /** SRT publishes must encrypt with it; undefined: they must not. */
+  srtPassphrase?: string
   gpu: boolean
   segmentSeconds: number
   ladder: RungSpec[]
@@ -70,6 +74,12 @@ export interface NodeConfig {
   /** Behind a NAT (a home router): hold a relay reservation on a bootstrap node; DCUtR makes direct connections. */
   behindNat: boolean
   /**
+   * Dial loopback/private/link-local addresses and exempt loopback from the per-IP connection cap
+   * (a local network). Undefined: decided from the listen and bootstrap addresses (all private →
+   * yes; any public or wildcard → no) and mDNS; see packages/p2p/src/gater.ts isLocalNetwork.
+   */
+  allowPrivateAddrs?: boolean
+  /**
    * --low-latency: 1 s segments by default (ingest), and blocking playlist
    * reload (`_HLS_msn`) with `EXT-X-SERVER-CONTROL` on this node's edge.
    */
@@ -97,6 +107,8 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('http-port', { type: 'number', default: NODE_DEFAULTS['http-port'], describe: 'HTTP port for the API, HLS and dashboard (0 picks a free one)' })
     .option('http-host', { type: 'string', default: NODE_DEFAULTS['http-host'], describe: 'HTTP bind address' })
     .option('rtmp-port', { type: 'number', default: NODE_DEFAULTS['rtmp-port'], describe: 'RTMP port broadcasters publish to (ingest role; 0 picks a free one)' })
+    .option('srt-port', { type: 'number', default: NODE_DEFAULTS['srt-port'], describe: 'UDP port of SRT publishes, srt://host:port?streamid=publish:<key> (ingest role; 0 picks a free one)' })
+    .option('srt-passphrase', { type: 'string', describe: 'SRT publishes must encrypt with this passphrase (10-79 characters); without it they must not encrypt. Prefer DISTSTREAM_SRT_PASSPHRASE' })
     .option('gpu', { type: 'boolean', default: NODE_DEFAULTS.gpu, describe: 'Use a hardware encoder if ffmpeg has one that works; otherwise say so and use the CPU' })
     .option('segment-seconds', { type: 'number', describe: 'Target segment length (default 2, 1 with --low-latency); segments start on keyframes, so a longer GOP gives longer segments' })
     .option('low-latency', { type: 'boolean', default: NODE_DEFAULTS['low-latency'], describe: 'Low-latency HLS: 1 s segments (publish with a 1 s keyframe interval), blocking playlist reload (_HLS_msn) and EXT-X-SERVER-CONTROL on the edge' })
@@ -122,6 +134,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('allow-file-source', { type: 'string', default: NODE_DEFAULTS['allow-file-source'], describe: 'Directory that file sources (source_url file:///... or /path) may come from (symlinks followed); empty: file sources are refused' })
     .option('allow-private-sources', { type: 'boolean', default: NODE_DEFAULTS['allow-private-sources'], describe: 'Let source_url reach hosts on loopback, private (192.168.x.x, 10.x...) and link-local addresses, e.g. an IP camera on your LAN; cloud metadata addresses stay refused' })
     .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
+    .option('allow-private-addrs', { type: 'boolean', describe: 'Dial loopback, private and link-local addresses learned from peers, and let many nodes connect from loopback (a local or LAN network). Default: on when every listen and bootstrap address is private (or with --mdns, and for dev), off otherwise' })
     .option('behind-nat', { type: 'boolean', default: NODE_DEFAULTS['behind-nat'], describe: 'This node is behind a NAT (a home router) and cannot take inbound connections: hold a relay reservation on a bootstrap node so peers can reach it; connections are then made direct by hole punching (DCUtR)' })
     .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
     .option('log-level', { type: 'string', default: NODE_DEFAULTS['log-level'], choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
@@ -212,6 +225,8 @@ export function toConfig (raw: Raw): NodeConfig {
     httpPort: int(raw, 'http-port', 0, 65535),
     httpHost: String(raw['http-host']),
     rtmpPort: int(raw, 'rtmp-port', 0, 65535),
+    srtPort: int(raw, 'srt-port', 0, 65535),
+    ...srtPassphraseOf(raw['srt-passphrase']),
     gpu: raw.gpu === true || raw.gpu === 'true',
     segmentSeconds: seg,
     ladder,
@@ -240,6 +255,7 @@ export function toConfig (raw: Raw): NodeConfig {
     ...(raw['allow-file-source'] != null && raw['allow-file-source'] !== '' ? { allowFileSource: resolve(String(raw['allow-file-source'])) } : {}),
     allowPrivateSources: raw['allow-private-sources'] === true || raw['allow-private-sources'] === 'true',
     mdns: raw.mdns === true || raw.mdns === 'true',
+    allowPrivateAddrs: raw['allow-private-addrs'] == null ? undefined : raw['allow-private-addrs'] === true || raw['allow-private-addrs'] === 'true',
     behindNat: raw['behind-nat'] === true || raw['behind-nat'] === 'true',
     lowLatency,
     container: raw.container === 'ts' ? 'ts' : 'cmaf'
@@ -250,4 +266,12 @@ export function toConfig (raw: Raw): NodeConfig {
 export async function parseConfig (argv: string[]): Promise<NodeConfig> {
   const raw = await nodeOptions(yargs(argv)).strict().parse()
   return toConfig(raw as Raw)
+}
+
+/** `--srt-passphrase`: SRT's own bounds (libsrt refuses a passphrase under 10 or over 79 characters). */
+function srtPassphraseOf (v: unknown): { srtPassphrase?: string } {
+  if (v == null || v === '') return {}
+  const s = String(v)
+  if (s.length < 10 || s.length > 79) throw new ConfigError('--srt-passphrase must be 10 to 79 characters (SRT\'s bounds)')
+  return { srtPassphrase: s }
 }

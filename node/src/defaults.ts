@@ -20,6 +20,7 @@ export const NODE_DEFAULTS = {
   'http-port': 8080,
   'http-host': '0.0.0.0',
   'rtmp-port': 1935,
+  'srt-port': 9000,
   gpu: false,
   'low-latency': false,
   ladder: '720p,480p,360p',

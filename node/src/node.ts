@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { WebhookSender } from '@diststream/webhooks'
-import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
+import { createP2PNode, Gossip, isLocalNetwork, NetworkDiscovery, Penalties, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
 import { collectDefaultMetrics, Registry } from 'prom-client'
@@ -93,7 +93,11 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   const bootstrap = bootstrapList(config.bootstrap)
   const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
   logger[advice.level]({ bootstrap }, advice.msg)
-  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap') })
+  // Private addresses: as configured, else a local network decides (review M1; docs/configuration).
+  const allowPrivateAddrs = config.allowPrivateAddrs ?? isLocalNetwork({ listen: config.listen, bootstrap, mdns: config.mdns })
+  const penalties = new Penalties()
+  let onRefused = (_reason: string): void => {}
+  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap'), allowPrivateAddrs, penalties, onRefused: (r) => { onRefused(`gater_${r.replace('-', '_')}`) } })
   parts.running('libp2p', async () => { await libp2p.stop() })
 
   const registry = new Registry()
@@ -105,10 +109,13 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   })
   const onProtocolError = (reason: string, where: string): void => {
     metrics.protocolErrors.inc({ reason })
-    logger.debug({ reason, where }, 'protocol error')
+    // An origin-rule refusal made while handling a gossip message is blamed on its author (gossipsub app score).
+    const culprit = penalties.blameCurrent(where)
+    logger.debug({ reason, where, culprit }, 'protocol error')
   }
+  onRefused = (reason) => { metrics.protocolErrors.inc({ reason }) }
   const discovery = new NetworkDiscovery(libp2p, logger.child({ component: 'discovery' }), { bootstrap })
-  const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
+  const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError, { penalties })
   const webhooks = new WebhookSender({
     urls: config.webhooks,
     secret: config.webhookSecret,
@@ -130,7 +137,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     hwKind: roles.worker?.hwKind ?? 'cpu',
     agent: `diststream-node/${VERSION}`,
     startedAtMs: startedAt
-  }), logger.child({ component: 'presence' }))
+  }), logger.child({ component: 'presence' }), { allowPrivateAddrs, onRefused })
 
   const rtmpPort = hasRole('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
   const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError }
@@ -197,13 +204,13 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     logger.debug({ err }, 'first presence announce failed')
   })
 
-  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, multiaddrs: libp2p.getMultiaddrs().map(String) }
+  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, srtPort: ingest?.srtPort, multiaddrs: libp2p.getMultiaddrs().map(String) }
   if (config.readyFile != null) {
     const file = config.readyFile
     await writeReadyFile(file, { ...info, pid: process.pid })
     parts.running('ready-file', async () => { await removeReadyFile(file) })
   }
-  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, multiaddrs: info.multiaddrs }, 'node started')
+  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, srtPort: info.srtPort, multiaddrs: info.multiaddrs }, 'node started')
   return {
     config: ctx.config,
     libp2p,

@@ -51,6 +51,8 @@ export function ingestInit (config: NodeConfig, s: IngestServices): IngestInit {
     ladder: config.ladder,
     segmentSeconds: config.segmentSeconds,
     rtmpPort: s.rtmpPort,
+    srtPort: config.srtPort,
+    ...(config.srtPassphrase != null ? { srtPassphrase: config.srtPassphrase } : {}),
     bidWindowMs: config.bidWindowMs,
     maxQueueMs: config.maxQueueSeconds * 1000,
     localWorker: config.roles.includes('worker'),

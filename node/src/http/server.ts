@@ -10,6 +10,7 @@ import { registerApiAuth } from './auth.js'
 import { registerUploadRoutes } from './upload-routes.js'
 import { registerChatRoutes } from './chat-routes.js'
 import { registerDirectoryRoutes } from './directory-routes.js'
+import { registerWhipRoutes } from './whip-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -57,6 +58,7 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerEventRoutes(app, ctx)
   registerChatRoutes(app, ctx)
   registerDirectoryRoutes(app, ctx)
+  registerWhipRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)
   return app
 }

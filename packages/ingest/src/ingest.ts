@@ -17,10 +17,12 @@ import { createIngestMetrics, createUploadGauge } from './metrics.js'
 import { recoverPending } from './recovery.js'
 import { RtmpPublishes } from './rtmp-publish.js'
 import { PublishSession } from './session/session.js'
+import { SrtPublishes } from './srt/srt-publish.js'
 import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
 import { checkSourcePolicy, protocolWhitelist, SourceRefusedError, systemPolicyIo } from './source-policy.js'
 import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, onRestart, pullEnded, vodEnded } from './stream-state.js'
 import { UploadLimiter } from './upload-limit.js'
+import { WhipPublishes } from './whip/publishes.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
 import type { PullSource } from './sources.js'
 import type { IngestContext, IngestInit } from './types.js'
@@ -54,6 +56,9 @@ export class Ingest implements Startable {
   private readonly log: Logger
   private readonly announcer: StreamAnnouncer
   private readonly publishes: RtmpPublishes
+  private readonly srt?: SrtPublishes
+  /** WHIP publishes (`POST /whip/<key>`), with the same keys as RTMP. */
+  readonly whip: WhipPublishes
   private readonly fetchServer: FetchServer
   private readonly sweeper?: LifecycleSweeper
   /** Wakes queued jobs when a worker may have room. */
@@ -106,6 +111,8 @@ export class Ingest implements Startable {
     this.announcer = new StreamAnnouncer({ gossip: init.gossip, libp2p: init.libp2p, discovery: init.discovery, store: init.store, segmentSeconds: init.segmentSeconds, logger: this.log })
     const newSession = this.newSession.bind(this)
     this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
+    if (init.srtPort != null) this.srt = new SrtPublishes({ port: init.srtPort, host: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, ...(init.srtPassphrase != null ? { passphrase: init.srtPassphrase } : {}), streamOf: (key) => this.publishes.streamOf(key), refused: this.ctx.metrics.srtRefused, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
+    this.whip = new WhipPublishes({ store: init.store, logger: this.log, registry: init.registry, announcer: this.announcer, onEvent: init.onEvent, ffmpegPath: init.ffmpeg.ffmpeg, segmentSeconds: init.segmentSeconds, streamIdOf: (h) => this.publishes.streamIdOf(h), sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal, hostAddresses: ['127.0.0.1'] })
     const uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? INGEST_DEFAULTS.maxCopiesPerSegment })
     createUploadGauge(init.registry, () => uploads.maxCopiesServed())
     this.fetchServer = new FetchServer({ components: init, protocols: init.protocols, store: init.store, registry: init.registry, uploads, indexWindow: init.indexWindow ?? INGEST_DEFAULTS.indexWindow, streamAnnounce: (s) => this.announcer.streamAnnounce(s) })
@@ -119,6 +126,9 @@ export class Ingest implements Startable {
 
   /** Container of streams created from now on. */
   get container (): 'cmaf' | 'ts' { return this.init.container ?? INGEST_DEFAULTS.container }
+
+  /** The UDP port SRT publishes go to (the one bound when the config said 0); undefined without SRT. */
+  get srtPort (): number | undefined { return this.srt?.port }
 
   /** Streams being published right now. */
   activeStreams (): string[] { return [...this.sessions.keys()] }
@@ -147,6 +157,7 @@ export class Ingest implements Startable {
       this.fetchServer.serve(stream, peer).catch(err => { this.log.debug({ err, peer }, 'fetch exchange failed') })
     }, { maxInboundStreams: MAX_INBOUND_FETCH_STREAMS })
     await this.publishes.start()
+    await this.srt?.start()
     await recoverPending({ store, logger: this.log, newSession: this.newSession.bind(this), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
     for (const s of await store.streams.list()) {
@@ -168,7 +179,9 @@ export class Ingest implements Startable {
     await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
     this.sessions.clear()
     await Promise.allSettled([...this.ending])
+    await this.whip.stop()
     await this.publishes.stop()
+    await this.srt?.stop()
     await this.init.protocols.unhandle(PROTOCOL_BID)
     await this.init.protocols.unhandle(PROTOCOL_FETCH)
   }
@@ -343,6 +356,7 @@ export class Ingest implements Startable {
     const rec = await this.init.store.streams.get(id)
     if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
     this.publishes.forget(rec.keyHash)
+    this.whip.drop(id)
     const session = this.sessions.get(id)
     this.sessions.delete(id)
     // A VOD's queued segments are abandoned; a live stream's segments in flight are finished.

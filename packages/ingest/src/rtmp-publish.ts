@@ -59,8 +59,12 @@ export class RtmpPublishes {
 
   /** Lets whoever has the key hashed to `keyHash` publish stream `id`. */
   allow (keyHash: string, id: string): void { this.#byKeyHash.set(keyHash, id) }
+  /** The stream `key` publishes, if it may publish (SRT publishes share this table). */
+  streamOf (key: string): string | undefined { return this.#byKeyHash.get(hashStreamKey(key)) }
   /** That key no longer publishes (a deleted stream, a rotated key). */
   forget (keyHash: string): void { this.#byKeyHash.delete(keyHash) }
+  /** The stream the key hashed to `keyHash` publishes, if any (WHIP checks keys here too). */
+  streamIdOf (keyHash: string): string | undefined { return this.#byKeyHash.get(keyHash) }
 
   private async onPublish (key: string, rtmpSession: RtmpSession, firstReader?: PublishReader): Promise<void> {
     const { store, sessions } = this.#deps
