@@ -8,6 +8,7 @@ import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstr
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { setUpMedia } from './encoder.js'
 import { startHttp } from './http/server.js'
+import { createChat } from './chat.js'
 import { freePort } from './net.js'
 import { bidElection } from './bid-election.js'
 import { loadOrCreateApiToken } from './http/auth.js'
@@ -166,6 +167,9 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   if (viewerGossip != null) await parts.start('viewers', viewerGossip)
   let rolesStarted = true
   parts.running('roles', () => { rolesStarted = false })
+  const { chat, moderator } = createChat({ edge, ingest, gossip, registry, logger, selfPeer: libp2p.peerId.toString() })
+  if (chat != null) parts.running('chat', () => { chat.stop() })
+  if (moderator != null) parts.running('chat-moderator', () => { moderator.stop() })
 
   const ctx: HttpContext = {
     config: { ...config, rtmpPort },
@@ -176,6 +180,8 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     ingest,
     worker,
     edge,
+    chat,
+    moderator,
     ffmpeg: media.ffmpeg,
     ...(ingest != null ? { accounts: new AccountStore(store, { sessionTtlMs: config.sessionTtlSeconds * 1000 }) } : {}),
     viewers,

@@ -46,3 +46,8 @@ export {
   Rung, Rendition, Presence, JobAnnounce, StreamAnnounce, SegmentAnnounce, Bid, BidAck,
   TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse, Have, ViewerCounts, StreamViewers
 } from './pb/messages.js'
+export {
+  chatTopic, chatSigningBytes, checkChatShape, checkChatMessage, checkChatModeration, verifyChatSignature,
+  decodeChatGossip, chatGossipCodec, ChatRefusal, CHAT_DOMAIN
+} from './chat.js'
+export type { ChatMessage, ChatModeration, ChatGossip, ChatRefusalReason } from './chat.js'

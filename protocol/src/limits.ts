@@ -45,6 +45,7 @@ export const SHA256_BYTES = 32
 export const STREAM_SALT_BYTES = 16
 /** Characters of a stream id (base32, 5 bits each): 100 bits, too many to grind a salt that maps another peer id onto it. */
 export const STREAM_ID_CHARS = 20
+
 /** Most streams in one ViewerCounts: an edge reports its most-watched streams; 64 ids of 64 chars fit in ~5 KB. */
 export const MAX_VIEWER_COUNT_STREAMS = 64
 /** Most viewers one edge's claim counts for, per stream: a liar inflates a stream by at most this per peer id (100,000 players at ~1 Mb/s is 100 Gb/s, beyond one machine). */
@@ -55,3 +56,27 @@ export const VIEWER_REPORT_MIN_INTERVAL_MS = 5_000
 export const VIEWER_REPORT_KEEPALIVE_MS = 60_000
 /** A receiver forgets an edge's claim this long after its last ViewerCounts (2.5 keep-alives: one lost message does not drop it). */
 export const VIEWER_CLAIM_TTL_MS = 150_000
+
+/** Live chat (PROTOCOL.md §10). */
+/** Longest chat text, in UTF-8 bytes: a chat line, not a document (a flood of long lines costs every edge's viewers). */
+export const MAX_CHAT_TEXT_BYTES = 500
+/** Longest display name, in UTF-8 bytes. */
+export const MAX_CHAT_NAME_BYTES = 64
+/** Largest chat gossip message (JSON): a moderation state with every ban and deletion fits; a chat message is far smaller. */
+export const MAX_CHAT_GOSSIP_BYTES = 32 * KiB
+/** Largest chat message body a viewer may POST (JSON): text and name at their limits, escaped, plus the fixed fields. */
+export const MAX_CHAT_POST_BYTES = 4 * KiB
+/** Banned viewer keys per stream in one moderation state (bounded: the state travels whole). */
+export const MAX_CHAT_BANS = 256
+/** Deleted message ids per stream in one moderation state (the newest are kept; older ones have left every edge's history). */
+export const MAX_CHAT_DELETED = 256
+/** Longest slow mode (seconds between two messages of one viewer). */
+export const MAX_CHAT_SLOW_SECONDS = 3600
+/** How far a chat message's ts may be from the receiving edge's clock (ms), either way: older is a replay, newer a lie. */
+export const CHAT_TS_SKEW_MS = 30_000
+/** Viewer keys: a raw Ed25519 public key (32 bytes) in base64url, no padding. */
+export const CHAT_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/
+/** Message ids: 16 random bytes (or more, up to 32) in base64url. */
+export const CHAT_ID_PATTERN = /^[A-Za-z0-9_-]{22,43}$/
+/** Signatures: an Ed25519 signature (64 bytes) in base64url. */
+export const CHAT_SIG_PATTERN = /^[A-Za-z0-9_-]{86}$/

@@ -6,6 +6,7 @@ import { LatencyChart, WorkerBars } from './charts.js'
 import { JobMarket, NodeCard, Panel, PeersPanel, Stats, StreamsPanel } from './panels.js'
 import { PlayerPage } from './player.js'
 import { Link, usePath } from './router.js'
+import { ChannelPage, DirectoryPage, ViewerShell, WatchPage } from './viewer/watch.js'
 import './style.css'
 import type { JSX } from 'preact'
 
@@ -84,6 +85,8 @@ function Dashboard ({ section }: { section: 'all' | 'streams' | 'jobs' | 'networ
 
 function App (): JSX.Element {
   const path = usePath()
+  const viewer = viewerPage(path)
+  if (viewer != null) return <ViewerShell>{viewer}</ViewerShell>
   const m = /^\/streams\/([a-z0-9]{1,64})$/.exec(path)
   let page: JSX.Element
   if (m != null) page = <PlayerPage id={m[1]!} />
@@ -100,6 +103,16 @@ function App (): JSX.Element {
       <footer class='foot muted small'>DistStream · peer-to-peer live transcoding · <a href='/metrics'>metrics</a> · <a href='/api/node'>API</a></footer>
     </>
   )
+}
+
+/** The viewer side (no operator dashboard feed on these pages). */
+function viewerPage (path: string): JSX.Element | undefined {
+  const watch = /^\/watch\/([A-Za-z0-9_-]{1,64})$/.exec(path)
+  const channel = /^\/channel\/([1-9A-HJ-NP-Za-km-z]{1,128})$/.exec(path)
+  if (path === '/watch') return <DirectoryPage />
+  if (watch != null) return <WatchPage id={watch[1]!} />
+  if (channel != null) return <ChannelPage channel={channel[1]!} />
+  return undefined
 }
 
 render(<App />, document.getElementById('app')!)

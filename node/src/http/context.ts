@@ -6,6 +6,7 @@
  */
 import type { AccountStore } from '../accounts/account-store.js'
 import type { NodeConfig } from '../config.js'
+import type { ChatModerator, ChatRelay } from '@diststream/chat'
 import type { Edge } from '@diststream/edge'
 import type { Ingest } from '@diststream/ingest'
 import type { FfmpegPaths } from '@diststream/media'
@@ -28,6 +29,9 @@ export interface HttpContext {
   readonly ffmpeg?: FfmpegPaths
   /** Broadcaster accounts, sessions and channels (ingest role). */
   readonly accounts?: AccountStore
+  /** Live chat: the edge's relay and the ingest's moderator, with those roles. */
+  readonly chat?: ChatRelay
+  readonly moderator?: ChatModerator
   /** This edge's viewers (distinct players in the viewer window); a feed makes its own when absent. */
   readonly viewers?: ViewerCounter
   /** A stream's viewers over the whole network (viewer-gossip.ts); absent: this node's own only. */

@@ -10,6 +10,8 @@ import { registerApiAuth } from './auth.js'
 import { registerAccounts } from './accounts.js'
 import { registerUploadRoutes } from './upload-routes.js'
 import { registerRestreamRoutes } from './restream-routes.js'
+import { registerChatRoutes } from './chat-routes.js'
+import { registerDirectoryRoutes } from './directory-routes.js'
 import { registerWhipRoutes } from './whip-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
@@ -57,6 +59,8 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerLiveRoutes(app, ctx)
   registerThumbnailRoutes(app, ctx)
   registerEventRoutes(app, ctx)
+  registerChatRoutes(app, ctx)
+  registerDirectoryRoutes(app, ctx)
   registerWhipRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)
   return app

@@ -76,6 +76,11 @@ export class StreamDirectory {
     return this.#entries.get(streamId)
   }
 
+  /** Every entry, most recently announced first. */
+  list (): DirectoryEntry[] {
+    return [...this.#entries.values()].reverse()
+  }
+
   /** When the stream was dropped after its retention, if it was (and is still remembered). */
   droppedAt (streamId: string): number | undefined {
     return this.#droppedAt.get(streamId)

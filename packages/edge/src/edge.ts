@@ -16,6 +16,7 @@ import { createEdgeMetrics } from './metrics.js'
 import { RenditionFetcher } from './rendition-fetcher.js'
 import { Swarm } from './swarm.js'
 import type { DeliveryDirectives } from './blocking.js'
+import type { DirectoryEntry } from './directory.js'
 import type { FollowContext } from './followed-stream.js'
 import type { EdgeMetrics } from './metrics.js'
 import type { EdgeInit, MediaPlaylistView, ServedSegment, ThumbnailSource } from './types.js'
@@ -127,6 +128,16 @@ export class Edge implements Startable {
   /** Followed streams that have not ended. */
   activeStreams (): string[] {
     return [...this.#followed.values()].filter(f => !f.ended).map(f => f.id)
+  }
+
+  /** The peer (ingest) that owns a stream, as this edge's directory bound it; undefined when unknown. */
+  streamOwner (streamId: string): string | undefined {
+    return this.#directory.get(streamId)?.ingest
+  }
+
+  /** The streams this edge has heard announced (the network's directory as seen here), most recent first. */
+  directory (): DirectoryEntry[] {
+    return this.#directory.list()
   }
 
   recordRequest (type: string, status: number, bytes = 0): void {

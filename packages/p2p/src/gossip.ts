@@ -157,6 +157,20 @@ export class Gossip {
     return () => { pubsub.removeEventListener('subscription-change', listener) }
   }
 
+  /**
+   * Calls `handler` with the peer id and topic whenever a peer subscribes to
+   * any topic (a topic's owner joins it on demand: the chat of its streams).
+   * Returns the unsubscribe.
+   */
+  onAnySubscribe (handler: (peer: string, topic: string) => void): () => void {
+    const pubsub = this.libp2p.services.pubsub
+    const listener = (evt: CustomEvent<{ peerId: { toString: () => string }, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+      for (const s of evt.detail.subscriptions) if (s.subscribe) handler(evt.detail.peerId.toString(), s.topic)
+    }
+    pubsub.addEventListener('subscription-change', listener)
+    return () => { pubsub.removeEventListener('subscription-change', listener) }
+  }
+
   private dispatch (msg: Message): void {
     if (msg.type !== 'signed') return // StrictSign: unsigned messages never reach here
     const state = this.topics.get(msg.topic)
