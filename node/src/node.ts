@@ -11,7 +11,7 @@ import { bidElection } from './bid-election.js'
 import { loadOrCreateApiToken } from './http/auth.js'
 import { isUp, StartedParts } from './lifecycle.js'
 import { createLogger, routeNodeMediaServerLogs } from './logging.js'
-import { createNodeMetrics } from './node-metrics.js'
+import { createMessageCounter, createNodeMetrics } from './node-metrics.js'
 import { removeReadyFile, writeReadyFile } from './ready-file.js'
 import { edgeInit, ingestInit, workerInit } from './roles.js'
 import { ViewerCounter } from './http/viewers.js'
@@ -92,11 +92,12 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   const bootstrap = bootstrapList(config.bootstrap)
   const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
   logger[advice.level]({ bootstrap }, advice.msg)
-  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap') })
-  parts.running('libp2p', async () => { await libp2p.stop() })
-
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'diststream_' })
+  const countMessages = createMessageCounter(registry)
+  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap'), countMessages })
+  parts.running('libp2p', async () => { await libp2p.stop() })
+
   const roles: Roles = {}
   const metrics = createNodeMetrics(registry, {
     peers: () => libp2p.getPeers().length,
@@ -132,7 +133,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   }), logger.child({ component: 'presence' }))
 
   const rtmpPort = hasRole('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
-  const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError }
+  const services: RoleServices = { gossip, protocols: new Protocols(libp2p, countMessages), discovery, logger, registry, onProtocolError }
   Object.assign(roles, await createRoles(config, services, media, libp2p.peerId.toString(), {
     libp2p,
     presence,

@@ -17,6 +17,8 @@ import type { PeerDiscovery, PrivateKey, Libp2p } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { NatInit } from './nat.js'
+import { gossipMetricsRegister } from './message-counts.js'
+import type { CountMessages } from './message-counts.js'
 
 export type P2PServices = {
   identify: Identify
@@ -38,6 +40,8 @@ export interface P2PInit extends NatInit {
   maxConnections?: number
   /** Find peers on the local network with mDNS (multicast DNS); off by default. */
   mdns?: boolean
+  /** Counts gossip copies and control entries (message-counts.ts); none kept without it. */
+  countMessages?: CountMessages
 }
 
 /** The peer discovery modules for `init`: the bootstrap list, and mDNS when asked for. */
@@ -94,7 +98,8 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
         // gossipsub penalises more than 10 peers on one IP (IP colocation, P6): past ~11 they
         // are graylisted and their messages ignored. Every node of a loopback network is on
         // 127.0.0.1, so loopback is exempt (a 30-node local network had no gossip at all).
-        scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
+        scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) },
+        ...(init.countMessages != null ? { metricsRegister: gossipMetricsRegister(init.countMessages), metricsTopicStrToLabel: new Map() } : {})
       }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
