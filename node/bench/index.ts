@@ -104,6 +104,7 @@ import { formatP4, runP4 } from './p4.js'
 import { formatCost, runCost } from './cost.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
 import { onlyNet100 } from './net100-cli.js'
+import { stopNet100Sources } from './net100.js'
 
 const IDLE_MS = 10_000
 const P3_SOURCE_SEC = 40
@@ -262,8 +263,8 @@ export function countStates (jobs: Array<{ state: string }>): Record<string, num
   return c
 }
 
-process.once('SIGINT', () => { killAll(); killEdgeHttp(); process.exit(130) })
-process.once('SIGTERM', () => { killAll(); killEdgeHttp(); process.exit(143) })
+process.once('SIGINT', () => { killAll(); killEdgeHttp(); stopNet100Sources(); process.exit(130) })
+process.once('SIGTERM', () => { killAll(); killEdgeHttp(); stopNet100Sources(); process.exit(143) })
 
 // Bounded as a whole: a stuck phase cannot hold the bench forever.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
@@ -273,6 +274,7 @@ const watchdog = setTimeout(() => {
   process.stderr.write(`bench: watchdog fired after ${WATCHDOG_MIN} minutes; killing the nodes and exiting\n`)
   killAll()
   killEdgeHttp()
+  stopNet100Sources()
   process.exit(3)
 }, WATCHDOG_MIN * 60_000)
 watchdog.unref()

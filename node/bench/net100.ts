@@ -14,6 +14,7 @@
  */
 import { loadavg } from 'node:os'
 import { resolveFfmpeg, startTestSource } from '@diststream/media'
+import type { TestSource } from '@diststream/media'
 import { measure } from '@diststream/sim'
 import type { Measured } from '@diststream/sim'
 import { callApi, getJson, getText, waitUntil } from '../test/helpers/cluster.js'
@@ -90,6 +91,10 @@ export interface Net100Result {
 
 const roleOf = (name: string): string => name.replace(/-\d+$/, '')
 
+/** Aborted by {@link stopNet100Sources}: the publishers end with the bench (SIGINT, SIGTERM, watchdog). */
+const sourcesAbort = new AbortController()
+export function stopNet100Sources (): void { sourcesAbort.abort() }
+
 async function times (nodes: NodeProcess[]): Promise<ProcTimes[]> {
   return await Promise.all(nodes.map(async n => await procTimes(n.proc.pid)))
 }
@@ -115,6 +120,7 @@ export async function runNet100 (o: Net100Options): Promise<Net100Result> {
   const mark = (phase: string): void => { loads.push({ phase, load: loadavg() }) }
   const ffmpeg = resolveFfmpeg()
   const cluster = await newCluster({ logLevel: 'info' })
+  const sources: TestSource[] = []
   try {
     const t0 = performance.now()
     mark('start')
@@ -168,7 +174,7 @@ export async function runNet100 (o: Net100Options): Promise<Net100Result> {
     const streams = await Promise.all(ingests.map(async (n, i) => ({ node: n, ...(await createStream((await n.info).http, `net100-${i}`, cluster.apiToken)) })))
     mark('publish')
     const l0 = performance.now()
-    const sources = await Promise.all(streams.map(async s => startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await s.node.info).rtmpPort}/live/${s.key}`, width: 426, height: 240, fps: 15, gopSeconds: 2, durationSec: o.publishSec })))
+    sources.push(...await Promise.all(streams.map(async s => startTestSource({ ffmpegPath: ffmpeg.ffmpeg, url: `rtmp://127.0.0.1:${(await s.node.info).rtmpPort}/live/${s.key}`, width: 426, height: 240, fps: 15, gopSeconds: 2, durationSec: o.publishSec, signal: sourcesAbort.signal }))))
     const watchdog = setTimeout(() => { for (const s of sources) void s.stop() }, (o.publishSec + 60) * 1000)
     const playMs: Record<string, number | null> = {}
     const playing = Promise.all(edges.map(async e => {
@@ -258,6 +264,7 @@ export async function runNet100 (o: Net100Options): Promise<Net100Result> {
     try { measured = await measure({ reps: 100, cpuBurst: 500 }) } catch (err) { measureError = (err as Error).message }
     return { opts: { workers: o.workers, edges: o.edges, publishSec: o.publishSec, settleMs: o.settleMs, idleWindowMs: o.idleWindowMs, batch: o.batch }, nodes: nodes.length, startSec, workersSeen, notDiscovered, idleWindowSec, loadWindowSec, figures, scrapeFailures, playMs, jobs, sourceCodes, byteCheck, segmentsPerStream, loads, problems, rtt, measured, measureError }
   } finally {
+    await Promise.all(sources.map(async s => { await s.stop() }))
     await cluster.stop()
   }
 }
