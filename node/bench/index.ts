@@ -83,6 +83,9 @@
  *
  * Swarming: see swarm.ts (ingest upload bytes per segment ÷ rendition bytes, with 6 edges).
  *
+ * NET100: see net100.ts (`--only net100 [--workers 40 --edges 57 ...]`: 100 real nodes, measured
+ * next to the scale model; net100-cli.ts has the options).
+ *
  * Noise. These 2 cores may be shared: before each phase the bench prints the load average and
  * any ffmpeg / diststream / node-test processes it did not start, and flags the run as skewed.
  */

@@ -164,8 +164,9 @@ export async function runNet100 (o: Net100Options): Promise<Net100Result> {
     const p0 = await times(nodes)
     const i0 = performance.now()
     await sleep(o.idleWindowMs)
-    const c1 = await scrapeAll(nodes)
+    // CPU first: the scrape itself costs the nodes CPU, which belongs to no window.
     const p1 = await times(nodes)
+    const c1 = await scrapeAll(nodes)
     const idleWindowSec = (performance.now() - i0) / 1000
     const idleRss = await Promise.all(nodes.map(async n => await rssMB(n.proc.pid)))
     log(`  idle window ${idleWindowSec.toFixed(1)} s done; publishing both streams for ${o.publishSec} s`)
@@ -203,8 +204,8 @@ export async function runNet100 (o: Net100Options): Promise<Net100Result> {
         return h.size > 0 && Date.now() - since > STABLE_MS
       }, STORE_MS, `${s.node.name} to store its last segment`, 1000).catch(() => { /* reported as incomplete below */ })
     }))
-    const c2 = await scrapeAll(nodes)
     const p2 = await times(nodes)
+    const c2 = await scrapeAll(nodes)
     const loadWindowSec = (performance.now() - l0) / 1000
     const loadedRss = await Promise.all(nodes.map(async n => await rssMB(n.proc.pid)))
     mark('loaded end')
