@@ -3,8 +3,10 @@ import { resolve } from 'node:path'
 import { ROLES } from '@diststream/protocol'
 import { parseLadder } from '@diststream/media'
 import { WEBHOOK_EVENTS } from '@diststream/webhooks'
+import { parseArchiveUrl } from '@diststream/archive'
 import yargs from 'yargs'
 import { API_TOKEN_PATTERN } from './http/auth.js'
+import { MAX_SESSION_TTL_SECONDS } from './accounts/constants.js'
 import { NODE_DEFAULTS } from './defaults.js'
 import { LOG_FORMATS } from './logging.js'
 import type { LogFormat } from './logging.js'
@@ -20,6 +22,10 @@ export interface NodeConfig {
   httpPort: number
   httpHost: string
   rtmpPort: number
+  /** UDP port of SRT publishes (ingest role; 0 picks a free one). */
+  srtPort: number
+  /** SRT publishes must encrypt with it; undefined: they must not. */
+  srtPassphrase?: string
   gpu: boolean
   segmentSeconds: number
   ladder: RungSpec[]
@@ -65,10 +71,18 @@ export interface NodeConfig {
   allowFileSource?: string
   /** Pull sources on loopback, private and link-local addresses (a LAN camera); refused by default (review M4). */
   allowPrivateSources: boolean
+  /** Archive to object storage: `s3://bucket/prefix` (region, credentials, endpoint from the AWS env and shared config). */
+  archive?: string
   /** Find peers on the LAN with mDNS. */
   mdns: boolean
   /** Behind a NAT (a home router): hold a relay reservation on a bootstrap node; DCUtR makes direct connections. */
   behindNat: boolean
+  /**
+   * Dial loopback/private/link-local addresses and exempt loopback from the per-IP connection cap
+   * (a local network). Undefined: decided from the listen and bootstrap addresses (all private →
+   * yes; any public or wildcard → no) and mDNS; see packages/p2p/src/gater.ts isLocalNetwork.
+   */
+  allowPrivateAddrs?: boolean
   /**
    * --low-latency: 1 s segments by default (ingest), and blocking playlist
    * reload (`_HLS_msn`) with `EXT-X-SERVER-CONTROL` on this node's edge.
@@ -76,6 +90,8 @@ export interface NodeConfig {
   lowLatency: boolean
   /** Rendition container of new streams (ingest role): fragmented MP4 for HLS v7 and DASH, or MPEG-TS. */
   container: 'cmaf' | 'ts'
+  /** How long a broadcaster's login session lasts (s; ingest role). */
+  sessionTtlSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -97,6 +113,8 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('http-port', { type: 'number', default: NODE_DEFAULTS['http-port'], describe: 'HTTP port for the API, HLS and dashboard (0 picks a free one)' })
     .option('http-host', { type: 'string', default: NODE_DEFAULTS['http-host'], describe: 'HTTP bind address' })
     .option('rtmp-port', { type: 'number', default: NODE_DEFAULTS['rtmp-port'], describe: 'RTMP port broadcasters publish to (ingest role; 0 picks a free one)' })
+    .option('srt-port', { type: 'number', default: NODE_DEFAULTS['srt-port'], describe: 'UDP port of SRT publishes, srt://host:port?streamid=publish:<key> (ingest role; 0 picks a free one)' })
+    .option('srt-passphrase', { type: 'string', describe: 'SRT publishes must encrypt with this passphrase (10-79 characters); without it they must not encrypt. Prefer DISTSTREAM_SRT_PASSPHRASE' })
     .option('gpu', { type: 'boolean', default: NODE_DEFAULTS.gpu, describe: 'Use a hardware encoder if ffmpeg has one that works; otherwise say so and use the CPU' })
     .option('segment-seconds', { type: 'number', describe: 'Target segment length (default 2, 1 with --low-latency); segments start on keyframes, so a longer GOP gives longer segments' })
     .option('low-latency', { type: 'boolean', default: NODE_DEFAULTS['low-latency'], describe: 'Low-latency HLS: 1 s segments (publish with a 1 s keyframe interval), blocking playlist reload (_HLS_msn) and EXT-X-SERVER-CONTROL on the edge' })
@@ -121,9 +139,12 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('webhook-events', { type: 'string', default: NODE_DEFAULTS['webhook-events'], describe: 'Comma list of webhook events to send: stream.started, stream.ended, segment.ready (opt-in), vod.ready' })
     .option('allow-file-source', { type: 'string', default: NODE_DEFAULTS['allow-file-source'], describe: 'Directory that file sources (source_url file:///... or /path) may come from (symlinks followed); empty: file sources are refused' })
     .option('allow-private-sources', { type: 'boolean', default: NODE_DEFAULTS['allow-private-sources'], describe: 'Let source_url reach hosts on loopback, private (192.168.x.x, 10.x...) and link-local addresses, e.g. an IP camera on your LAN; cloud metadata addresses stay refused' })
+    .option('archive', { type: 'string', describe: 'Archive segments and stream indexes to object storage as they complete: s3://bucket/prefix (region, credentials and endpoint the AWS SDK way: AWS_REGION, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, AWS_ENDPOINT_URL_S3)' })
     .option('mdns', { type: 'boolean', default: NODE_DEFAULTS.mdns, describe: 'Find peers on the local network with mDNS (multicast DNS)' })
+    .option('allow-private-addrs', { type: 'boolean', describe: 'Dial loopback, private and link-local addresses learned from peers, and let many nodes connect from loopback (a local or LAN network). Default: on when every listen and bootstrap address is private (or with --mdns, and for dev), off otherwise' })
     .option('behind-nat', { type: 'boolean', default: NODE_DEFAULTS['behind-nat'], describe: 'This node is behind a NAT (a home router) and cannot take inbound connections: hold a relay reservation on a bootstrap node so peers can reach it; connections are then made direct by hole punching (DCUtR)' })
     .option('container', { type: 'string', default: NODE_DEFAULTS.container, choices: ['cmaf', 'ts'], describe: 'Rendition container of new streams (ingest role): cmaf = fragmented MP4 served as HLS v7 (EXT-X-MAP) and DASH (/live/<id>/manifest.mpd); ts = MPEG-TS HLS for old players (no DASH). Kept per stream across restarts' })
+    .option('session-ttl-seconds', { type: 'number', default: NODE_DEFAULTS['session-ttl-seconds'], describe: 'How long a broadcaster\'s login (POST /api/sessions, ingest role) lasts before logging in again' })
     .option('log-level', { type: 'string', default: NODE_DEFAULTS['log-level'], choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level' })
     .option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'Log lines: json (one object per line, for machines) or pretty (one readable line per event); default pretty on a terminal, json when piped' })
     .option('ready-file', { type: 'string', describe: 'Once the node serves, write its peer id, HTTP URL, RTMP port and multiaddrs to this JSON file (removed at stop)' })
@@ -212,6 +233,8 @@ export function toConfig (raw: Raw): NodeConfig {
     httpPort: int(raw, 'http-port', 0, 65535),
     httpHost: String(raw['http-host']),
     rtmpPort: int(raw, 'rtmp-port', 0, 65535),
+    srtPort: int(raw, 'srt-port', 0, 65535),
+    ...srtPassphraseOf(raw['srt-passphrase']),
     gpu: raw.gpu === true || raw.gpu === 'true',
     segmentSeconds: seg,
     ladder,
@@ -231,6 +254,7 @@ export function toConfig (raw: Raw): NodeConfig {
     readyFile: raw['ready-file'] == null || raw['ready-file'] === '' ? undefined : resolve(String(raw['ready-file'])),
     dvrRetentionSeconds: int(raw, 'dvr-retention-seconds', 1, 30 * 86_400),
     staleStreamSeconds: int(raw, 'stale-stream-seconds', 1, 30 * 86_400),
+    sessionTtlSeconds: int(raw, 'session-ttl-seconds', 1, MAX_SESSION_TTL_SECONDS),
     edgeCacheMb: int(raw, 'edge-cache-mb', 1, 1_048_576),
     viewerWindowSeconds: int(raw, 'viewer-window-seconds', 1, 3600),
     webhooks,
@@ -239,7 +263,9 @@ export function toConfig (raw: Raw): NodeConfig {
     maxUploadMb: int(raw, 'max-upload-mb', 1, 1_048_576),
     ...(raw['allow-file-source'] != null && raw['allow-file-source'] !== '' ? { allowFileSource: resolve(String(raw['allow-file-source'])) } : {}),
     allowPrivateSources: raw['allow-private-sources'] === true || raw['allow-private-sources'] === 'true',
+    ...(raw.archive != null && raw.archive !== '' ? { archive: archiveUrl(String(raw.archive)) } : {}),
     mdns: raw.mdns === true || raw.mdns === 'true',
+    allowPrivateAddrs: raw['allow-private-addrs'] == null ? undefined : raw['allow-private-addrs'] === true || raw['allow-private-addrs'] === 'true',
     behindNat: raw['behind-nat'] === true || raw['behind-nat'] === 'true',
     lowLatency,
     container: raw.container === 'ts' ? 'ts' : 'cmaf'
@@ -250,4 +276,18 @@ export function toConfig (raw: Raw): NodeConfig {
 export async function parseConfig (argv: string[]): Promise<NodeConfig> {
   const raw = await nodeOptions(yargs(argv)).strict().parse()
   return toConfig(raw as Raw)
+}
+
+/** `--srt-passphrase`: SRT's own bounds (libsrt refuses a passphrase under 10 or over 79 characters). */
+function srtPassphraseOf (v: unknown): { srtPassphrase?: string } {
+  if (v == null || v === '') return {}
+  const s = String(v)
+  if (s.length < 10 || s.length > 79) throw new ConfigError('--srt-passphrase must be 10 to 79 characters (SRT\'s bounds)')
+  return { srtPassphrase: s }
+}
+
+/** `--archive`: an `s3://bucket/prefix` URL, or a ConfigError saying why not. */
+function archiveUrl (raw: string): string {
+  try { parseArchiveUrl(raw) } catch (err) { throw new ConfigError((err as Error).message) }
+  return raw
 }

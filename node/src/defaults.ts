@@ -9,6 +9,7 @@
 import { EDGE_DEFAULTS } from '@diststream/edge/defaults'
 import { INGEST_DEFAULTS } from '@diststream/ingest/defaults'
 import { DEFAULT_WEBHOOK_EVENTS } from '@diststream/webhooks'
+import { DEFAULT_SESSION_TTL_SECONDS } from './accounts/constants.js'
 
 const MiB = 1024 * 1024
 
@@ -20,6 +21,7 @@ export const NODE_DEFAULTS = {
   'http-port': 8080,
   'http-host': '0.0.0.0',
   'rtmp-port': 1935,
+  'srt-port': 9000,
   gpu: false,
   'low-latency': false,
   ladder: '720p,480p,360p',
@@ -44,5 +46,6 @@ export const NODE_DEFAULTS = {
   'allow-file-source': '',
   'allow-private-sources': false,
   container: INGEST_DEFAULTS.container as 'cmaf' | 'ts',
+  'session-ttl-seconds': DEFAULT_SESSION_TTL_SECONDS,
   'log-level': 'info'
 } as const

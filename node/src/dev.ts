@@ -10,7 +10,8 @@ import { API_TOKEN_FILE } from './http/auth.js'
  * real RTMP, so a newcomer sees a live stream at once.
  */
 export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: () => Promise<void>) => Promise<void>): Promise<void> {
-  const config = toConfig({ ...raw, role: 'ingest,worker,edge', 'data-dir': raw['data-dir'] === './.diststream' ? './.diststream/dev' : raw['data-dir'] })
+  // dev is a local network: private addresses allowed unless the user said otherwise.
+  const config = toConfig({ ...raw, 'allow-private-addrs': raw['allow-private-addrs'] ?? true, role: 'ingest,worker,edge', 'data-dir': raw['data-dir'] === './.diststream' ? './.diststream/dev' : raw['data-dir'] })
   const node = await createNode(config)
   const ingest = node.ingest!
   // Keys are stored only as hashes: a stream kept from the last run gets a new one.

@@ -1,7 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { WebhookSender } from '@diststream/webhooks'
-import { createP2PNode, Gossip, NetworkDiscovery, PresenceService, Protocols } from '@diststream/p2p'
+import { startArchive } from './archive.js'
+import { createP2PNode, Gossip, isLocalNetwork, NetworkDiscovery, Penalties, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
+import { AccountStore } from './accounts/account-store.js'
 import { bootstrapAdvice, bootstrapList, GossipRelay } from '@diststream/bootstrap'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { setUpMedia } from './encoder.js'
@@ -92,10 +94,14 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   const bootstrap = bootstrapList(config.bootstrap)
   const advice = bootstrapAdvice(bootstrap, { roles: config.roles, mdns: config.mdns })
   logger[advice.level]({ bootstrap }, advice.msg)
+  // Private addresses: as configured, else a local network decides (review M1; docs/configuration).
+  const allowPrivateAddrs = config.allowPrivateAddrs ?? isLocalNetwork({ listen: config.listen, bootstrap, mdns: config.mdns })
+  const penalties = new Penalties()
+  let onRefused = (_reason: string): void => {}
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'diststream_' })
   const countMessages = createMessageCounter(registry)
-  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap'), countMessages })
+  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap'), allowPrivateAddrs, penalties, onRefused: (r) => { onRefused(`gater_${r.replace('-', '_')}`) }, countMessages })
   parts.running('libp2p', async () => { await libp2p.stop() })
 
   const roles: Roles = {}
@@ -105,10 +111,13 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   })
   const onProtocolError = (reason: string, where: string): void => {
     metrics.protocolErrors.inc({ reason })
-    logger.debug({ reason, where }, 'protocol error')
+    // An origin-rule refusal made while handling a gossip message is blamed on its author (gossipsub app score).
+    const culprit = penalties.blameCurrent(where)
+    logger.debug({ reason, where, culprit }, 'protocol error')
   }
+  onRefused = (reason) => { metrics.protocolErrors.inc({ reason }) }
   const discovery = new NetworkDiscovery(libp2p, logger.child({ component: 'discovery' }), { bootstrap })
-  const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError)
+  const gossip = new Gossip(libp2p, logger.child({ component: 'gossip' }), onProtocolError, { penalties })
   const webhooks = new WebhookSender({
     urls: config.webhooks,
     secret: config.webhookSecret,
@@ -119,6 +128,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     }
   })
   parts.running('webhooks', async () => { await webhooks.stop() })
+  const archive = config.archive != null && (hasRole('ingest') || hasRole('edge')) ? await startArchive(config.archive, store, logger, registry, parts) : undefined
 
   let http: HttpServer | undefined
   const presence = new PresenceService(libp2p, gossip, () => ({
@@ -130,16 +140,16 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     hwKind: roles.worker?.hwKind ?? 'cpu',
     agent: `diststream-node/${VERSION}`,
     startedAtMs: startedAt
-  }), logger.child({ component: 'presence' }))
+  }), logger.child({ component: 'presence' }), { allowPrivateAddrs, onRefused })
 
   const rtmpPort = hasRole('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
-  const services: RoleServices = { gossip, protocols: new Protocols(libp2p, countMessages), discovery, logger, registry, onProtocolError }
+  const services: RoleServices = { gossip, protocols: new Protocols(libp2p, countMessages), discovery, logger, registry, onProtocolError, ...(archive != null ? { archiveRead: archive.read } : {}) }
   Object.assign(roles, await createRoles(config, services, media, libp2p.peerId.toString(), {
     libp2p,
     presence,
     store,
     rtmpPort,
-    onEvent: (type, data) => { webhooks.send(type, data) },
+    onEvent: (type, data) => { webhooks.send(type, data); archive?.onEvent(type, data) },
     // Known once HTTP listens (after the roles start); a VOD is never ready before that.
     playbackUrl: (id) => http == null ? undefined : `${http.url}/live/${id}/index.m3u8`
   }))
@@ -168,6 +178,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     worker,
     edge,
     ffmpeg: media.ffmpeg,
+    ...(ingest != null ? { accounts: new AccountStore(store, { sessionTtlMs: config.sessionTtlSeconds * 1000 }) } : {}),
     viewers,
     networkViewers: viewerGossip,
     apiToken: apiToken.token,
@@ -192,13 +203,13 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     logger.debug({ err }, 'first presence announce failed')
   })
 
-  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, multiaddrs: libp2p.getMultiaddrs().map(String) }
+  const info = { peerId: libp2p.peerId.toString(), http: server.url, rtmpPort: hasRole('ingest') ? rtmpPort : undefined, srtPort: ingest?.srtPort, multiaddrs: libp2p.getMultiaddrs().map(String) }
   if (config.readyFile != null) {
     const file = config.readyFile
     await writeReadyFile(file, { ...info, pid: process.pid })
     parts.running('ready-file', async () => { await removeReadyFile(file) })
   }
-  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, multiaddrs: info.multiaddrs }, 'node started')
+  logger.info({ peerId: info.peerId, roles: config.roles, http: info.http, rtmpPort: info.rtmpPort, srtPort: info.srtPort, multiaddrs: info.multiaddrs }, 'node started')
   return {
     config: ctx.config,
     libp2p,

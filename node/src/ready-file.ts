@@ -13,6 +13,8 @@ export interface ReadyInfo {
   http: string
   /** RTMP port (ingest role only). */
   rtmpPort?: number
+  /** SRT port (ingest role only). */
+  srtPort?: number
   multiaddrs: string[]
   pid: number
 }

@@ -18,6 +18,8 @@ import type { Registry } from 'prom-client'
 export interface RoleServices extends PeerComponents {
   logger: Logger
   registry: Registry
+  /** `--archive`: the edge reads a segment no peer delivers from the bucket. */
+  archiveRead?: EdgeInit['archive']
 }
 
 /** Smallest and largest lifecycle sweep period (ms). */
@@ -51,6 +53,8 @@ export function ingestInit (config: NodeConfig, s: IngestServices): IngestInit {
     ladder: config.ladder,
     segmentSeconds: config.segmentSeconds,
     rtmpPort: s.rtmpPort,
+    srtPort: config.srtPort,
+    ...(config.srtPassphrase != null ? { srtPassphrase: config.srtPassphrase } : {}),
     bidWindowMs: config.bidWindowMs,
     maxQueueMs: config.maxQueueSeconds * 1000,
     localWorker: config.roles.includes('worker'),
@@ -80,7 +84,8 @@ export function edgeInit (config: NodeConfig, s: RoleServices): EdgeInit {
     sweepMs: sweepMsOf(config),
     // With an ingest on the node, the ingest answers FETCH for both.
     serveFetch: !config.roles.includes('ingest'),
-    lowLatency: config.lowLatency
+    lowLatency: config.lowLatency,
+    ...(s.archiveRead != null ? { archive: s.archiveRead } : {})
   }
 }
 

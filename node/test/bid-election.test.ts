@@ -10,7 +10,7 @@ function network (n: number, busy: Set<string> = new Set()): { ids: string[], pr
   return {
     ids,
     presenceOf: (self) => ({
-      withRole: () => ids.filter(id => id !== self).map(peerId => ({ peerId, activeJobs: busy.has(peerId) ? 1 : 0, maxJobs: 1 }))
+      withRole: () => ids.filter(id => id !== self).map(peerId => ({ peerId, activeJobs: busy.has(peerId) ? 1 : 0, maxJobs: 1, connected: true, direct: true }))
     })
   }
 }
@@ -37,5 +37,17 @@ describe('bidElection', () => {
     const elected = net.ids.filter(self => !electedWhenAllFree.includes(self) && bidElection(self, net.presenceOf(self) as never, 2)(job('x')))
     assert.equal(elected.length, 2)
     assert.ok(elected.every(id => !electedWhenAllFree.includes(id)))
+  })
+
+  it('relayed presences of workers we have no connection to are not counted: a Sybil flood does not dilute the election', () => {
+    const net = network(3)
+    const sybils = Array.from({ length: 5000 }, (_, i) => ({ peerId: `sybil-${i}`, activeJobs: 0, maxJobs: 1, connected: false, direct: false }))
+    for (const self of net.ids) {
+      const presence = { withRole: () => [...net.presenceOf(self).withRole(), ...sybils] }
+      assert.equal(bidElection(self, presence as never, 4)(job('j1')), true, `${self} still bids`)
+    }
+    // Counted, the same Sybils would have kept every real worker out.
+    const counted = { withRole: () => [...net.presenceOf('worker-0').withRole(), ...sybils.map(s => ({ ...s, connected: true }))] }
+    assert.equal(bidElection('worker-0', counted as never, 4)(job('j1')), false)
   })
 })

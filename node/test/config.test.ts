@@ -20,6 +20,12 @@ describe('config', () => {
     assert.equal(c.lowLatency, false)
   })
 
+  it('--allow-private-addrs: unset by default (decided from the addresses), or forced either way', async () => {
+    assert.equal((await parseConfig([])).allowPrivateAddrs, undefined)
+    assert.equal((await parseConfig(['--allow-private-addrs'])).allowPrivateAddrs, true)
+    assert.equal((await parseConfig(['--no-allow-private-addrs'])).allowPrivateAddrs, false)
+  })
+
   it('--low-latency makes 1 s segments the default; an explicit --segment-seconds still wins', async () => {
     const ll = await parseConfig(['--low-latency'])
     assert.equal(ll.lowLatency, true)

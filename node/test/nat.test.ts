@@ -69,7 +69,10 @@ describe('workers and edges behind NAT', { timeout: 240_000 }, async () => {
     homeW = await lab.home(1)
     homeE = await lab.home(2)
     homeI = await lab.home(3)
-    const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p', '--listen', '/ip4/0.0.0.0/tcp/0']
+    // --allow-private-addrs: this lab's "public" side is 10.77.k.0/24 (RFC 1918) and its homes 192.168.k.0/24;
+    // a node listening on 0.0.0.0 otherwise dials no private address (review M1, PROTOCOL.md §9.5), so none
+    // would reach its bootstrap. A real deployment's bootstrap and public nodes have public addresses.
+    const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p', '--listen', '/ip4/0.0.0.0/tcp/0', '--allow-private-addrs']
     const boot = await cluster.start('bootstrap', ['--role', 'bootstrap', ...common])
     ingest = await cluster.start('ingest', ['--role', 'ingest', '--bootstrap', await boot.bootstrapAddr(), ...common])
     worker = await cluster.start('worker', ['--role', 'worker', '--behind-nat', '--max-jobs', '2', '--bootstrap', await addrOn(boot, homeW), ...common], {}, { netns: homeW.ns })
@@ -121,7 +124,7 @@ describe('workers and edges behind NAT', { timeout: 240_000 }, async () => {
   it('a broadcaster\'s ingest behind NAT: public workers and edges reach it through the relay, then directly (DCUtR)', { skip: why }, async (t) => {
     const home = homeI
     const boot = cluster.nodes.find(n => n.name === 'bootstrap')!
-    const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p', '--listen', '/ip4/0.0.0.0/tcp/0']
+    const common = ['--segment-seconds', String(SEGMENT_SECONDS), '--ladder', '240p', '--listen', '/ip4/0.0.0.0/tcp/0', '--allow-private-addrs']
     const homeIngest = await cluster.start('home-ingest', ['--role', 'ingest', '--behind-nat', '--bootstrap', await addrOn(boot, home), ...common], {}, { netns: home.ns })
     const bootAddr = await boot.bootstrapAddr()
     await cluster.start('public-worker', ['--role', 'worker', '--max-jobs', '2', '--bootstrap', bootAddr, ...common])

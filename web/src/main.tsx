@@ -1,5 +1,6 @@
 import { render } from 'preact'
 import { useState } from 'preact/hooks'
+import { AccountPage } from './account.js'
 import { getToken, setToken, shortId, useLive, useReputation } from './api.js'
 import { LatencyChart, WorkerBars } from './charts.js'
 import { JobMarket, NodeCard, Panel, PeersPanel, Stats, StreamsPanel } from './panels.js'
@@ -38,7 +39,7 @@ function TokenControl (): JSX.Element {
 function Header ({ path }: { path: string }): JSX.Element {
   const live = useLive()
   const node = live.snapshot?.node
-  const nav: Array<[string, string]> = [['/', 'Overview'], ['/streams', 'Streams'], ['/jobs', 'Jobs'], ['/network', 'Network']]
+  const nav: Array<[string, string]> = [['/', 'Overview'], ['/streams', 'Streams'], ['/jobs', 'Jobs'], ['/network', 'Network'], ['/account', 'Broadcast']]
   return (
     <header class='topbar'>
       <a class='skip' href='#main'>Skip to content</a>
@@ -90,6 +91,7 @@ function App (): JSX.Element {
   else if (path === '/jobs') page = <Dashboard section='jobs' />
   else if (path === '/network') page = <Dashboard section='network' />
   else if (path === '/') page = <Dashboard section='all' />
+  else if (path === '/account') page = <AccountPage />
   else page = <main id='main' class='loading'><h1>Not found</h1><p><Link href='/'>Back to the dashboard</Link></p></main>
   return (
     <>

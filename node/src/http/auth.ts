@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /** Where a generated API token is kept, inside the data dir (mode 0600). */
 export const API_TOKEN_FILE = 'api-token'
@@ -57,15 +57,26 @@ function underApi (req: FastifyRequest): boolean {
 }
 
 /**
+ * Another way into a mutating route than the API token (session-auth.ts:
+ * a broadcaster's session on routes that allow it): `allow`, `refused` (it
+ * has answered), or `none` (this route needs the token).
+ */
+export type AuthAlternative = (req: FastifyRequest, reply: FastifyReply) => Promise<'allow' | 'refused' | 'none'>
+
+/**
  * Every request under /api with a method other than GET or HEAD (every route
  * that changes something, including routes added later) must carry
- * `Authorization: Bearer <token>`; otherwise 401 with `WWW-Authenticate`.
+ * `Authorization: Bearer <token>` (or pass `alternative`, for routes that
+ * name another way in); otherwise 401 with `WWW-Authenticate`.
  * Runs first (onRequest), before the body is even read.
  */
-export function registerApiAuth (app: FastifyInstance, token: string): void {
+export function registerApiAuth (app: FastifyInstance, token: string, alternative?: AuthAlternative): void {
   app.addHook('onRequest', async (req, reply) => {
     if (SAFE_METHODS.has(req.method) || !underApi(req)) return
     if (bearerMatches(req.headers.authorization, token)) return
+    const other = await alternative?.(req, reply) ?? 'none'
+    if (other === 'allow') return
+    if (other === 'refused') return reply
     const error = req.headers.authorization == null ? 'missing API token: send Authorization: Bearer <token>' : 'invalid API token'
     // The body is left unread: close the connection, so its bytes are not parsed as a next request.
     void reply.code(401)

@@ -4,6 +4,7 @@
  * `node.ts`, so the composition root depends on the HTTP layer and not the
  * other way round.
  */
+import type { AccountStore } from '../accounts/account-store.js'
 import type { NodeConfig } from '../config.js'
 import type { Edge } from '@diststream/edge'
 import type { Ingest } from '@diststream/ingest'
@@ -25,6 +26,8 @@ export interface HttpContext {
   readonly edge?: Edge
   readonly worker?: Worker
   readonly ffmpeg?: FfmpegPaths
+  /** Broadcaster accounts, sessions and channels (ingest role). */
+  readonly accounts?: AccountStore
   /** This edge's viewers (distinct players in the viewer window); a feed makes its own when absent. */
   readonly viewers?: ViewerCounter
   /** A stream's viewers over the whole network (viewer-gossip.ts); absent: this node's own only. */

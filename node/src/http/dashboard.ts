@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 
 /** Client-side routes of the single-page app: each serves index.html. */
-export const DASHBOARD_ROUTES = ['/', '/streams', '/streams/:id', '/network', '/jobs']
+export const DASHBOARD_ROUTES = ['/', '/streams', '/streams/:id', '/network', '/jobs', '/account']
 
 /** web/dist of the installed `@diststream/web`, or undefined if it cannot be found. */
 export function dashboardDir (): string | undefined {

@@ -55,6 +55,7 @@ export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort' | 'inge
     ...(s.vod === true ? { vod: true, progress: s.progress ?? null } : {}),
     ...(s.error != null ? { error: s.error } : {}),
     ...(withKey && s.key != null ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
+    ...(withKey && s.key != null && ctx.ingest?.srtPort != null ? { srtUrl: `srt://${host}:${ctx.ingest.srtPort}?streamid=publish:${s.key}` } : {}),
     playbackUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/index.m3u8`,
     thumbnailUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/thumbnail.jpg`,
     viewers: ctx.networkViewers?.count(s.id) ?? 0,

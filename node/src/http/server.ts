@@ -7,7 +7,10 @@ import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
 import { registerThumbnailRoutes } from './thumbnail-routes.js'
 import { registerApiAuth } from './auth.js'
+import { registerAccounts } from './accounts.js'
 import { registerUploadRoutes } from './upload-routes.js'
+import { registerRestreamRoutes } from './restream-routes.js'
+import { registerWhipRoutes } from './whip-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -46,13 +49,15 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
     void reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message })
   })
   app.setNotFoundHandler((_req, reply) => { void reply.code(404).send({ error: 'not found' }) })
-  registerApiAuth(app, ctx.apiToken)
+  registerApiAuth(app, ctx.apiToken, registerAccounts(app, ctx))
   registerNodeRoutes(app, ctx)
   registerStreamRoutes(app, ctx)
   registerUploadRoutes(app, ctx)
+  registerRestreamRoutes(app, ctx)
   registerLiveRoutes(app, ctx)
   registerThumbnailRoutes(app, ctx)
   registerEventRoutes(app, ctx)
+  registerWhipRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)
   return app
 }

@@ -2,6 +2,8 @@ import { bearerMatches } from './auth.js'
 import { HttpError, httpStatusOf } from './errors.js'
 import { edgeStreamView, streamView } from './render-views.js'
 import { ingestOf } from './role-guards.js'
+import { withAuth } from './session-auth.js'
+import { claimChannel, recordStreamOwner } from './stream-ownership.js'
 import type { HttpContext } from './context.js'
 import type { StreamRecord } from '@diststream/store'
 import type { FastifyInstance } from 'fastify'
@@ -23,7 +25,9 @@ export function isAnnounced (s: StreamRecord): boolean {
 }
 
 export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): void {
-  app.post<{ Body: { name: string, source_url?: string, vod?: boolean } }>('/api/streams', {
+  // The API token, or a logged-in broadcaster creating a stream in their channel (stream-ownership.ts).
+  app.post<{ Body: { name: string, source_url?: string, vod?: boolean, channel?: string } }>('/api/streams', {
+    config: withAuth('session'),
     schema: {
       body: {
         type: 'object',
@@ -35,7 +39,9 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
           // A source the ingest pulls (rtmp, rtmps, rtsp, http, https, file URL or absolute path); checked in sources.ts.
           source_url: { type: 'string', minLength: 1, maxLength: MAX_SOURCE_URL_LENGTH },
           // With source_url: cut and transcode it at once as a VOD instead of pulling it live.
-          vod: { type: 'boolean' }
+          vod: { type: 'boolean' },
+          // The channel the stream belongs to (required with a session; its owner owns the stream).
+          channel: { type: 'string', minLength: 1, maxLength: 64 }
         }
       }
     }
@@ -44,6 +50,7 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
     const name = req.body.name.trim() === '' ? 'untitled' : req.body.name.trim()
     const { source_url: sourceUrl, vod } = req.body
     if (vod === true && sourceUrl == null) throw new HttpError(400, 'body/vod needs body/source_url (or use POST /api/uploads)')
+    const claim = await claimChannel(ctx, req, req.body.channel, sourceUrl != null)
     if (sourceUrl != null) {
       const ingest = ingestOf(ctx)
       let s: StreamRecord
@@ -54,10 +61,12 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
         if (httpStatusOf(err) === 400) throw new HttpError(400, `body/source_url: ${(err as Error).message}`)
         throw err
       }
+      await recordStreamOwner(ctx, s.id, claim)
       void reply.code(201)
       return streamView(ctx, req, s)
     }
     const s = await ingestOf(ctx).createStream(name)
+    await recordStreamOwner(ctx, s.id, claim)
     void reply.code(201)
     return streamView(ctx, req, s, true)
   })
@@ -77,19 +86,20 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
     return streamView(ctx, req, s)
   })
 
-  app.delete<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
+  // These three: the API token or the stream owner's session.
+  app.delete<{ Params: { id: string } }>('/api/streams/:id', { config: withAuth('apiTokenOrOwner'), schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
     const ingest = ingestOf(ctx)
     if (await ingest.getStream(req.params.id) == null) throw new HttpError(404, `no stream ${req.params.id}`)
     return streamView(ctx, req, await ingest.deleteStream(req.params.id))
   })
 
   // A new publish key for the stream, shown in this answer only; the old key is refused from now on (a publish under way goes on).
-  app.post<{ Params: { id: string } }>('/api/streams/:id/key', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
+  app.post<{ Params: { id: string } }>('/api/streams/:id/key', { config: withAuth('apiTokenOrOwner'), schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
     return streamView(ctx, req, await ingestOf(ctx).rotateKey(req.params.id), true)
   })
 
   // Keeps a stream from being ended as stale (no segment for --stale-stream-seconds); 409 once it has ended.
-  app.post<{ Params: { id: string } }>('/api/streams/:id/heartbeat', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
+  app.post<{ Params: { id: string } }>('/api/streams/:id/heartbeat', { config: withAuth('apiTokenOrOwner'), schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
     const s = await ingestOf(ctx).heartbeat(req.params.id)
     return { ...streamView(ctx, req, s), heartbeatAt: new Date(s.heartbeatAt ?? Date.now()).toISOString() }
   })

@@ -31,6 +31,8 @@ export interface StreamView {
   error?: string
   key?: string
   rtmpUrl?: string
+  /** The SRT publish URL (with `&passphrase=` to add if the ingest has one). */
+  srtUrl?: string
   playbackUrl: string
   /** A small JPEG of the stream's latest keyframe (a VOD's poster), from an edge (`GET /live/:id/thumbnail.jpg`). */
   thumbnailUrl: string

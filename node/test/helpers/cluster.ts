@@ -17,6 +17,7 @@ export interface NodeInfo {
   peerId: string
   http: string
   rtmpPort?: number
+  srtPort?: number
   multiaddrs: string[]
 }
 
@@ -32,7 +33,7 @@ async function readReady (file: string): Promise<NodeInfo | undefined> {
     return undefined // not written yet
   }
   const j = JSON.parse(text)
-  return { peerId: j.peerId, http: j.http, rtmpPort: j.rtmpPort, multiaddrs: j.multiaddrs }
+  return { peerId: j.peerId, http: j.http, rtmpPort: j.rtmpPort, srtPort: j.srtPort, multiaddrs: j.multiaddrs }
 }
 
 /** How often a starting node's ready file is looked for. */
@@ -149,7 +150,7 @@ export class Cluster {
     const command = [process.execPath, ...NODE_FLAGS, BIN]
     // `ip netns exec` execs the node in the namespace: the pid, signals and pipes are the node's own.
     if (netns != null) command.unshift('ip', 'netns', 'exec', netns)
-    const proc = spawn(command[0]!, [...command.slice(1), '--data-dir', dataDir, '--ready-file', readyFile, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--log-level', this.opts.logLevel ?? 'debug', ...args], {
+    const proc = spawn(command[0]!, [...command.slice(1), '--data-dir', dataDir, '--ready-file', readyFile, '--listen', '/ip4/127.0.0.1/tcp/0', '--http-host', '127.0.0.1', '--http-port', '0', '--rtmp-port', '0', '--srt-port', '0', '--log-level', this.opts.logLevel ?? 'debug', ...args], {
       env: { ...process.env, DISTSTREAM_API_TOKEN: this.apiToken, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })

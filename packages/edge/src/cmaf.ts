@@ -41,7 +41,10 @@ export const AUDIO_GROUP = 'audio'
  */
 export function cmafMaster (renditions: Array<Pick<Rendition, 'name' | 'bandwidth' | 'width' | 'height' | 'codecs'>>): { variants: Variant[], audio: AudioMedia[] } {
   const audio = renditions.find(isAudioRendition)
-  const variants = renditions.filter(r => !isAudioRendition(r)).map(r => ({
+  const video = renditions.filter(r => !isAudioRendition(r))
+  // An audio-only stream (radio, podcasts): its audio playlist is the one variant, no group, no ladder.
+  if (video.length === 0 && audio != null) return { variants: [{ uri: `${audio.name}/index.m3u8`, name: audio.name, bandwidth: Math.max(1, audio.bandwidth), width: 0, height: 0, codecs: audio.codecs }], audio: [] }
+  const variants = video.map(r => ({
     uri: `${r.name}/index.m3u8`,
     name: r.name,
     bandwidth: Math.max(1, r.bandwidth + (audio?.bandwidth ?? 0)),

@@ -147,3 +147,12 @@ export const EDGE_DEFAULTS = {
 export const MAX_THUMBNAIL_CANDIDATES = 3
 /** A VOD's poster is its picture this far in (0..1): the first frame is often black or a title card. */
 export const VOD_POSTER_POSITION = 0.1
+
+/**
+ * With `--archive`: a rendition segment no peer has delivered after this
+ * long is also read from the bucket (the first verified copy wins). Past the
+ * swarm's 3 s fallback to the ingest, well before the swarm gives up (about
+ * 13 s of retries against an ingest that is gone), which a player would not
+ * wait for.
+ */
+export const ARCHIVE_FALLBACK_MS = 4000

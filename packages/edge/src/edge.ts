@@ -64,7 +64,7 @@ export class Edge implements Startable {
     const client = new FetchClient(opts, { signal, logger: this.#log })
     this.#directory = new StreamDirectory({ ...opts, logger: this.#log, notifier: this.#notifier, client, signal, isFollowed: id => this.#followed.has(id), onLookup: outcome => { this.#metrics.lookups.inc({ outcome }) } })
     this.#swarm = new Swarm({ ...opts, logger: this.#log, client, metrics: this.#metrics, signal, fallbackMs: opts.swarmFallbackMs })
-    const fetcher = new RenditionFetcher({ client, swarm: this.#swarm, cache: this.#cache, metrics: this.#metrics, logger: this.#log, signal })
+    const fetcher = new RenditionFetcher({ client, swarm: this.#swarm, cache: this.#cache, metrics: this.#metrics, logger: this.#log, signal, archive: opts.archive })
     this.#reloads = new PlaylistWaiters({ maxWaiters: opts.maxBlockedReloads ?? EDGE_DEFAULTS.maxBlockedReloads, maxPerKey: MAX_BLOCKED_RELOADS_PER_STREAM, maxPerClient: MAX_BLOCKED_RELOADS_PER_CLIENT })
     this.#followCtx = {
       ...opts,

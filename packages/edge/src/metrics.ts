@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client'
 
 /** Every counter of the edge role and its swarm, from one registry. */
 export interface EdgeMetrics {
-  /** Rendition fetches over libp2p, by outcome (ok, error). */
+  /** Rendition fetches over libp2p, by outcome (ok, error; archive, archive_miss, archive_mismatch). */
   fetches: Counter<'outcome'>
   /** Segment fetches started towards the ingest (each attempt). */
   upstream: Counter
@@ -34,7 +34,7 @@ function counter<L extends string = string> (registry: Registry, name: string, h
 
 export function createEdgeMetrics (registry: Registry): EdgeMetrics {
   return {
-    fetches: counter(registry, 'diststream_edge_fetches_total', 'Rendition fetches over libp2p, by outcome', ['outcome']),
+    fetches: counter(registry, 'diststream_edge_fetches_total', 'Rendition fetches over libp2p, by outcome (ok, error; archive: read from the --archive bucket when no peer delivered it, archive_miss, archive_mismatch: its bytes did not match the announced sha256)', ['outcome']),
     upstream: counter(registry, 'diststream_edge_upstream_fetches_total', 'Segment fetches started towards the ingest over libp2p (each attempt; concurrent requests for one segment share one)'),
     requests: counter(registry, 'diststream_edge_requests_total', 'HTTP requests for HLS, by type and status', ['type', 'status']),
     hits: counter(registry, 'diststream_edge_cache_hits_total', 'Segment requests served from the memory cache'),

@@ -59,4 +59,9 @@ export interface EdgeInit extends PeerComponents {
   lowLatency?: boolean
   /** Most blocking playlist reloads parked at once (more: 503). Default 1,000. */
   maxBlockedReloads?: number
+  /** Object storage (`--archive`): a rendition segment's bytes from the bucket, read when no peer delivers it (undefined: not archived). */
+  archive?: ArchiveRead
 }
+
+/** Reads an archived rendition segment (the bytes the ingest stored), or undefined when the bucket has none. */
+export type ArchiveRead = (streamId: string, rendition: string, seq: number, signal: AbortSignal) => Promise<Uint8Array | undefined>

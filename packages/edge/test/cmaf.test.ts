@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { DashManifest } from '@diststream/hls'
+import { DashManifest, renderMasterPlaylist } from '@diststream/hls'
 import { cmafInfo, cmafMaster, entryUris, initLength, initName, initPart, isAudioRendition, mediaPart, renderDash } from '../src/cmaf.js'
 import type { SegmentAnnounce } from '@diststream/protocol'
 
@@ -61,6 +61,17 @@ describe('edge CMAF: the stored init + media segment served as two files', () =>
     const { variants, audio: media } = cmafMaster([{ name: '240p', width: 426, height: 240, bandwidth: 500_000, codecs: 'avc1.64001e' }, audio])
     assert.deepEqual(variants, [{ uri: '240p/index.m3u8', name: '240p', bandwidth: 630_000, width: 426, height: 240, codecs: 'avc1.64001e,mp4a.40.2', audio: 'audio' }])
     assert.deepEqual(media, [{ groupId: 'audio', name: 'audio', uri: 'audio/index.m3u8' }])
+  })
+
+  it('an audio-only stream: the audio playlist is the one variant, no group, and the master renders without RESOLUTION', () => {
+    const audio = { name: 'audio', width: 0, height: 0, bandwidth: 130_000, codecs: 'mp4a.40.2' }
+    const { variants, audio: media } = cmafMaster([audio])
+    assert.deepEqual(variants, [{ uri: 'audio/index.m3u8', name: 'audio', bandwidth: 130_000, width: 0, height: 0, codecs: 'mp4a.40.2' }])
+    assert.deepEqual(media, [])
+    const text = renderMasterPlaylist(variants, { version: 7, audio: media })
+    assert.match(text, /^#EXT-X-STREAM-INF:BANDWIDTH=130000,CODECS="mp4a\.40\.2",NAME="audio"\naudio\/index\.m3u8$/m)
+    assert.doesNotMatch(text, /RESOLUTION|TYPE=AUDIO/)
+    assert.throws(() => renderMasterPlaylist([{ ...variants[0]!, width: 0, height: 240 }]), /width and height/, 'a half-zero size is still refused')
   })
 
   it('renders the DASH manifest from windows: audio in its own AdaptationSet, segments without an init left out', () => {

@@ -9,6 +9,7 @@ export interface Variant {
   bandwidth: number
   /** Average bits per second (`AVERAGE-BANDWIDTH`), optional. */
   averageBandwidth?: number
+  /** Pixels; 0 (and `height` 0) for an audio-only variant, which gets no `RESOLUTION`. */
   width: number
   height: number
   /** RFC 6381 codecs string, e.g. `avc1.64001f,mp4a.40.2`. */
@@ -42,8 +43,10 @@ function validateVariant (v: Variant, i: number): void {
   checkUri(v.uri, at)
   positive(v.bandwidth, `${at}: bandwidth`)
   if (v.averageBandwidth !== undefined) positive(v.averageBandwidth, `${at}: averageBandwidth`)
-  if (!Number.isSafeInteger(v.width) || v.width <= 0 || !Number.isSafeInteger(v.height) || v.height <= 0) {
-    throw new PlaylistValidationError(`${at}: width and height must be positive integers, got ${v.width}x${v.height}`)
+  // 0x0: an audio-only variant (no RESOLUTION).
+  const audioOnly = v.width === 0 && v.height === 0
+  if (!audioOnly && (!Number.isSafeInteger(v.width) || v.width <= 0 || !Number.isSafeInteger(v.height) || v.height <= 0)) {
+    throw new PlaylistValidationError(`${at}: width and height must be positive integers (or both 0: audio only), got ${v.width}x${v.height}`)
   }
   checkQuoted(v.codecs, `${at}: codecs`)
   if (v.codecs.length === 0) throw new PlaylistValidationError(`${at}: codecs must not be empty`)
@@ -90,7 +93,8 @@ export function renderMasterPlaylist (variants: readonly Variant[], opts: { vers
   for (const v of sorted) {
     const attrs = [`BANDWIDTH=${Math.ceil(v.bandwidth)}`]
     if (v.averageBandwidth !== undefined) attrs.push(`AVERAGE-BANDWIDTH=${Math.ceil(v.averageBandwidth)}`)
-    attrs.push(`RESOLUTION=${v.width}x${v.height}`, `CODECS="${v.codecs}"`)
+    if (v.width > 0) attrs.push(`RESOLUTION=${v.width}x${v.height}`)
+    attrs.push(`CODECS="${v.codecs}"`)
     if (v.frameRate !== undefined) attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`)
     if (v.audio !== undefined) attrs.push(`AUDIO="${v.audio}"`)
     attrs.push(`NAME="${v.name}"`)

@@ -71,3 +71,12 @@ export const BID_EXCHANGE_TIMEOUT_MS = 5000
 
 /** Workers whose last assignment the ingest remembers (the same bound as the ReputationBook's 10,000): a forgotten one is a newcomer again, held to NEWCOMER_WINS_PER_MINUTE. */
 export const MAX_ASSIGNED_WORKERS = 10_000
+
+/** Restream outputs per stream (each is an ffmpeg process and a copy of the source's upload). */
+export const MAX_OUTPUTS_PER_STREAM = 8
+/** Restream retries: the first after 1 s, doubling up to 30 s; after 20 failures in a row (about 8 minutes) the output is `failed` until the stream goes live again. */
+export const RESTREAM_BACKOFF = { baseMs: 1000, maxMs: 30_000, maxFailures: 20 } as const
+/** A restream attempt that gets no media to its receiver within this long is ended and retried (a receiver that accepts and hangs). */
+export const RESTREAM_CONNECT_TIMEOUT_MS = 15_000
+/** A live restream output whose bytes stop moving for this long is ended and retried. */
+export const RESTREAM_STALL_MS = 10_000

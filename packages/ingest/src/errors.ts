@@ -18,3 +18,17 @@ export class SourceUrlError extends Error {
   override name = SourceUrlError.NAME
   readonly statusCode = 400
 }
+
+/** A stream has {@link MAX_OUTPUTS_PER_STREAM} restream outputs already. */
+export class TooManyOutputsError extends Error {
+  static readonly NAME = 'TooManyOutputsError'
+  override name = TooManyOutputsError.NAME
+  readonly statusCode = 409
+}
+
+/** No restream output with this id on the stream. */
+export class OutputNotFoundError extends Error {
+  static readonly NAME = 'OutputNotFoundError'
+  override name = OutputNotFoundError.NAME
+  readonly statusCode = 404
+}

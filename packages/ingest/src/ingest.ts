@@ -1,11 +1,10 @@
-import { CapacitySignal } from './capacity.js'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
-import { ladderForSource } from '@diststream/media'
-import { HedgeBudget, JobLedger, NewcomerBudget, ReputationBook, SpeedTracker, TERMINAL_STATES } from '@diststream/scheduler'
+import { JobLedger, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
 import { BoundedMap } from '@diststream/util'
 import { StreamAnnouncer } from './announcer.js'
+import { CapacitySignal } from './capacity.js'
 import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
 import { SourceUrlError, StreamEndedError, StreamNotFoundError } from './errors.js'
 import { segmentReady, streamEnded, vodReady } from './events.js'
@@ -13,14 +12,18 @@ import { handleBid } from './handlers/bid.js'
 import { createLifecycleSweeper } from './lifecycle.js'
 import { FetchServer } from './handlers/fetch.js'
 import { hashStreamKey, newStreamIdentity, newStreamKeyPair } from './keys.js'
-import { createIngestMetrics, createUploadGauge } from './metrics.js'
+import { ingestContext } from './ingest-context.js'
+import { createUploadGauge } from './metrics.js'
 import { recoverPending } from './recovery.js'
+import { Restreamer } from './restream/restreamer.js'
 import { RtmpPublishes } from './rtmp-publish.js'
 import { PublishSession } from './session/session.js'
+import { SrtPublishes } from './srt/srt-publish.js'
 import { checkPullSource, parseSourceUrl, redactSourceText } from './sources.js'
 import { checkSourcePolicy, protocolWhitelist, SourceRefusedError, systemPolicyIo } from './source-policy.js'
 import { acceptsPublish, afterDelete, afterSegment, goLive, isEndedForPlayers, onRestart, pullEnded, vodEnded } from './stream-state.js'
 import { UploadLimiter } from './upload-limit.js'
+import { WhipPublishes } from './whip/publishes.js'
 import type { SessionEnd, SessionOptions } from './session/session.js'
 import type { PullSource } from './sources.js'
 import type { IngestContext, IngestInit } from './types.js'
@@ -40,6 +43,8 @@ export class Ingest implements Startable {
   readonly ledger = new JobLedger()
   /** Worker reputation, persisted in the store (`workers` table). */
   readonly workers: ReputationBook
+  /** Restream (multistream) outputs of the streams published here. */
+  readonly restream: Restreamer
   #shutdown = new AbortController()
   #started = false
   private readonly sessions = new Map<string, PublishSession>()
@@ -54,6 +59,9 @@ export class Ingest implements Startable {
   private readonly log: Logger
   private readonly announcer: StreamAnnouncer
   private readonly publishes: RtmpPublishes
+  private readonly srt?: SrtPublishes
+  /** WHIP publishes (`POST /whip/<key>`), with the same keys as RTMP. */
+  readonly whip: WhipPublishes
   private readonly fetchServer: FetchServer
   private readonly sweeper?: LifecycleSweeper
   /** Wakes queued jobs when a worker may have room. */
@@ -69,35 +77,14 @@ export class Ingest implements Startable {
       onChange: (r) => { init.store.workers.put(r.peerId, r).catch(err => { this.log.warn({ err }, 'could not persist worker reputation') }) },
       onEvict: (peerId) => { init.store.workers.delete(peerId).catch(err => { this.log.warn({ err }, 'could not delete a forgotten worker\'s reputation') }) }
     })
-    const newcomers = new NewcomerBudget()
-    this.ctx = {
-      gossip: init.gossip,
-      protocols: init.protocols,
-      onProtocolError: init.onProtocolError,
-      presence: init.presence,
-      store: init.store,
-      ffmpeg: init.ffmpeg,
-      segmentSeconds: init.segmentSeconds,
+    this.ctx = ingestContext(init, {
       logger: this.log,
-      bidWindowMs: init.bidWindowMs ?? INGEST_DEFAULTS.bidWindowMs,
-      maxQueueMs: init.maxQueueMs ?? INGEST_DEFAULTS.maxQueueMs,
-      localWorker: init.localWorker ?? INGEST_DEFAULTS.localWorker,
-      maxAttempts: init.maxAttempts ?? INGEST_DEFAULTS.maxAttempts,
-      spotCheckRate: init.spotCheckRate ?? INGEST_DEFAULTS.spotCheckRate,
-      probationJobs: init.probationJobs ?? INGEST_DEFAULTS.probationJobs,
       ledger: this.ledger,
-      auctions: new Map(),
-      metrics: createIngestMetrics(init.registry),
-      fitLadder: (w, h) => ladderForSource(init.ladder, w, h),
       workers: this.workers,
-      lastAssigned: (peer) => this.assigned.get(peer),
-      markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
-      newcomerWin: () => newcomers.take(),
+      assigned: this.assigned,
       capacity: this.capacity,
-      speed: new SpeedTracker(),
-      hedges: new HedgeBudget(),
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) }
-    }
+    })
     this.ledger.on('change', ({ kind, job }) => {
       if (kind === 'state' && TERMINAL_STATES.has(job.state)) {
         init.store.jobs.put(job).catch(err => { this.log.warn({ err }, 'could not persist job') })
@@ -105,7 +92,10 @@ export class Ingest implements Startable {
     })
     this.announcer = new StreamAnnouncer({ gossip: init.gossip, libp2p: init.libp2p, discovery: init.discovery, store: init.store, segmentSeconds: init.segmentSeconds, logger: this.log })
     const newSession = this.newSession.bind(this)
-    this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
+    this.restream = new Restreamer({ table: init.store.outputs, ffmpegPath: init.ffmpeg.ffmpeg, logger: this.log, registry: init.registry, policy: { allowPrivate: init.sourcePolicy?.allowPrivate } })
+    this.publishes = new RtmpPublishes({ rtmpPort: init.rtmpPort, rtmpHost: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, restream: this.restream, shutdown: () => this.#shutdown.signal })
+    if (init.srtPort != null) this.srt = new SrtPublishes({ port: init.srtPort, host: init.rtmpHost ?? INGEST_DEFAULTS.rtmpHost, ...(init.srtPassphrase != null ? { passphrase: init.srtPassphrase } : {}), streamOf: (key) => this.publishes.streamOf(key), refused: this.ctx.metrics.srtRefused, store: init.store, logger: this.log, announcer: this.announcer, onEvent: init.onEvent, sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal })
+    this.whip = new WhipPublishes({ store: init.store, logger: this.log, registry: init.registry, announcer: this.announcer, onEvent: init.onEvent, ffmpegPath: init.ffmpeg.ffmpeg, segmentSeconds: init.segmentSeconds, streamIdOf: (h) => this.publishes.streamIdOf(h), sessions: this.sessions, newSession, shutdown: () => this.#shutdown.signal, hostAddresses: ['127.0.0.1'] })
     const uploads = new UploadLimiter({ maxCopies: init.maxCopiesPerSegment ?? INGEST_DEFAULTS.maxCopiesPerSegment })
     createUploadGauge(init.registry, () => uploads.maxCopiesServed())
     this.fetchServer = new FetchServer({ components: init, protocols: init.protocols, store: init.store, registry: init.registry, uploads, indexWindow: init.indexWindow ?? INGEST_DEFAULTS.indexWindow, streamAnnounce: (s) => this.announcer.streamAnnounce(s) })
@@ -119,6 +109,9 @@ export class Ingest implements Startable {
 
   /** Container of streams created from now on. */
   get container (): 'cmaf' | 'ts' { return this.init.container ?? INGEST_DEFAULTS.container }
+
+  /** The UDP port SRT publishes go to (the one bound when the config said 0); undefined without SRT. */
+  get srtPort (): number | undefined { return this.srt?.port }
 
   /** Streams being published right now. */
   activeStreams (): string[] { return [...this.sessions.keys()] }
@@ -147,6 +140,7 @@ export class Ingest implements Startable {
       this.fetchServer.serve(stream, peer).catch(err => { this.log.debug({ err, peer }, 'fetch exchange failed') })
     }, { maxInboundStreams: MAX_INBOUND_FETCH_STREAMS })
     await this.publishes.start()
+    await this.srt?.start()
     await recoverPending({ store, logger: this.log, newSession: this.newSession.bind(this), recovering: this.recovering, announce: async (rec) => { await this.announcer.announce(rec) } })
     // Pulled streams go on pulling after a restart (a file starts over, after a discontinuity).
     for (const s of await store.streams.list()) {
@@ -164,11 +158,14 @@ export class Ingest implements Startable {
     this.init.presence.off('peer', this.onPresence)
     await this.sweeper?.stop()
     await this.announcer.stop()
+    this.restream.stop()
     await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))
     await Promise.allSettled([...this.sessions.values()].map(async s => { await s.kill() }))
     this.sessions.clear()
     await Promise.allSettled([...this.ending])
+    await this.whip.stop()
     await this.publishes.stop()
+    await this.srt?.stop()
     await this.init.protocols.unhandle(PROTOCOL_BID)
     await this.init.protocols.unhandle(PROTOCOL_FETCH)
   }
@@ -343,6 +340,7 @@ export class Ingest implements Startable {
     const rec = await this.init.store.streams.get(id)
     if (rec == null) throw new StreamNotFoundError(`no stream ${id}`)
     this.publishes.forget(rec.keyHash)
+    this.whip.drop(id)
     const session = this.sessions.get(id)
     this.sessions.delete(id)
     // A VOD's queued segments are abandoned; a live stream's segments in flight are finished.
@@ -351,6 +349,7 @@ export class Ingest implements Startable {
     const cur = await this.init.store.streams.get(id) ?? rec
     const ended = afterDelete(cur, Date.now())
     this.progress.delete(id)
+    await this.restream.removeAll(id)
     await this.init.store.streams.put(ended)
     await this.announcer.announce(ended)
     if (!isEndedForPlayers(cur)) this.init.onEvent?.('stream.ended', streamEnded(ended, reason))

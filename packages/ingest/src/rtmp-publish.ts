@@ -5,6 +5,7 @@ import { hashStreamKey } from './keys.js'
 import { streamEnded, streamStarted } from './events.js'
 import { goLive, toIdle } from './stream-state.js'
 import type { StreamAnnouncer } from './announcer.js'
+import type { Restreamer } from './restream/restreamer.js'
 import type { PublishReader, RtmpSession } from './rtmp.js'
 import type { PublishSession, SessionOptions } from './session/session.js'
 import type { IngestInit } from './types.js'
@@ -20,6 +21,8 @@ export interface RtmpPublishesDeps {
   onEvent?: IngestInit['onEvent']
   /** The ingest's sessions by stream id (a publish replaces the stream's session). */
   sessions: Map<string, PublishSession>
+  /** Restream outputs: started with each publish, stopped when it ends. */
+  restream?: Restreamer
   newSession: (rec: StreamRecord, input: string, workDir: string, opts: SessionOptions) => PublishSession
   /** The ingest's shutdown signal: a node that stops leaves its (closing) store alone. */
   shutdown: () => AbortSignal
@@ -59,8 +62,12 @@ export class RtmpPublishes {
 
   /** Lets whoever has the key hashed to `keyHash` publish stream `id`. */
   allow (keyHash: string, id: string): void { this.#byKeyHash.set(keyHash, id) }
+  /** The stream `key` publishes, if it may publish (SRT publishes share this table). */
+  streamOf (key: string): string | undefined { return this.#byKeyHash.get(hashStreamKey(key)) }
   /** That key no longer publishes (a deleted stream, a rotated key). */
   forget (keyHash: string): void { this.#byKeyHash.delete(keyHash) }
+  /** The stream the key hashed to `keyHash` publishes, if any (WHIP checks keys here too). */
+  streamIdOf (keyHash: string): string | undefined { return this.#byKeyHash.get(keyHash) }
 
   private async onPublish (key: string, rtmpSession: RtmpSession, firstReader?: PublishReader): Promise<void> {
     const { store, sessions } = this.#deps
@@ -96,6 +103,7 @@ export class RtmpPublishes {
       if (sessions.get(id) === session) this.endSession(id, session, workDir, rtmpSession).catch(err => { this.#log.error({ err, streamId: id }, 'ending the publish failed') })
     }
     session.start()
+    this.#deps.restream?.onLive(id, () => this.#rtmp.openReader(key, rtmpSession))
     this.#log.info({ streamId: id }, 'publish started')
     await this.#deps.announcer.announce(live)
     this.#deps.onEvent?.('stream.started', streamStarted(live))
@@ -104,6 +112,7 @@ export class RtmpPublishes {
 
   private async endSession (id: string, session: PublishSession, workDir: string, rtmpSession: RtmpSession): Promise<void> {
     const { store, sessions } = this.#deps
+    this.#deps.restream?.onEnded(id)
     await session.stop()
     // A refused publish (review M3) is disconnected: nothing reads it any more.
     const refused = session.refusal

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { EventEmitter } from 'node:events'
 import { PassThrough } from 'node:stream'
+import { flvHeaderFor, isFlvHeader } from './flv-header.js'
 import type { Logger } from 'pino'
 
 const require = createRequire(import.meta.url)
@@ -127,13 +128,19 @@ export class RtmpServer extends EventEmitter<{ publish: [string, RtmpSession], u
     // An empty ip marks an internal session: no prePlay/postPlay events, not counted as a play.
     sub.ip = ''
     let detached = false
+    let sentAny = false
     const detach = (): void => {
       if (detached) return
       detached = true
       broadcast.donePlay(sub)
     }
+    // The FLV header waits for the next tag: its audio/video flags come from the publisher's metadata (flv-header.ts).
+    let header: Buffer | undefined
     sub.sendBuffer = (buf: Buffer) => {
       if (detached || out.destroyed) return
+      if (!sentAny && header == null && isFlvHeader(buf)) { header = buf; return }
+      if (header != null) { out.write(flvHeaderFor(header, buf)); header = undefined }
+      sentAny = true
       if (out.readableLength + out.writableLength > MAX_READER_BACKLOG) {
         this.init.logger.warn({ path: streamPath }, 'RTMP reader fell too far behind; cutting it off')
         detach()

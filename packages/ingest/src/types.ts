@@ -19,6 +19,10 @@ export interface IngestInit extends PeerComponents {
   segmentSeconds: number
   rtmpPort: number
   rtmpHost?: string
+  /** UDP port of SRT publishes (`srt://host:port?streamid=publish:<key>`, bound on `rtmpHost`); 0 picks a free one; absent: no SRT. */
+  srtPort?: number
+  /** SRT publishes must encrypt with this passphrase (10..79 characters); absent: they must not encrypt. */
+  srtPassphrase?: string
   /** What pulled sources may reach (file directory, private hosts); default: neither (review M4). */
   sourcePolicy?: SourcePolicy
   logger: Logger
@@ -71,6 +75,8 @@ export interface IngestMetrics {
   sourcesRefused: Counter<'why'>
   /** Results of workers on probation checked against the source (review H1), by verdict. */
   probationChecks: Counter<'verdict'>
+  /** SRT callers refused at connect, by reason (srt/relay.ts SrtRefusal). */
+  srtRefused: Counter<'reason'>
   segmentLatency: Histogram
 }
 

@@ -71,13 +71,14 @@ export async function remuxToCmaf (opts: {
  * track, each on the `.ts` segment's timeline. Reads `file` and removes it. Throws
  * `Mp4BoxError` for a file that is not such an fMP4.
  */
-export async function storedTracks (file: string): Promise<{ video: StoredCmaf, audio?: StoredCmaf }> {
+export async function storedTracks (file: string): Promise<{ video?: StoredCmaf, audio?: StoredCmaf }> {
   try {
     const tracks = splitTracks(await readFile(file), TS_MUX_OFFSET_SEC)
     const video = tracks.get('video')
-    if (video == null) throw new TranscodeError(`${file} has no video track`, [])
     const audio = tracks.get('audio')
-    return { video: toStoredCmaf(video), ...(audio != null ? { audio: toStoredCmaf(audio) } : {}) }
+    // An audio-only source (radio) has no video track; a file with neither is not a segment.
+    if (video == null && audio == null) throw new TranscodeError(`${file} has no video or audio track`, [])
+    return { ...(video != null ? { video: toStoredCmaf(video) } : {}), ...(audio != null ? { audio: toStoredCmaf(audio) } : {}) }
   } finally {
     await rm(file, { force: true })
   }

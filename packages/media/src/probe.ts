@@ -40,6 +40,11 @@ export interface ProbeOptions {
   ffmpegPath?: string;
   /** Decode the video and count frames (fills `videoFrames`). */
   countFrames?: boolean;
+  /**
+   * A file with no video but an audio stream is an audio-only source (radio, podcasts): width,
+   * height and fps 0, `videoCodec` '', span from the audio. Otherwise no video throws.
+   */
+  allowAudioOnly?: boolean;
   /** The file is a peer's bytes: force its container, whitelist protocols and decoders, bound size and length (untrusted.ts). */
   untrusted?: UntrustedInput;
   signal?: AbortSignal;
@@ -185,8 +190,9 @@ export function streamSpan (
 export async function probeMedia (file: string, opts: ProbeOptions): Promise<ProbeResult> {
   const raw = await readRaw(file, opts)
   const video = raw.streams.find((s) => s.type === 'video')
-  if (!video) throw new ProbeError(`no video stream in ${file}`)
   const audio = raw.streams.find((s) => s.type === 'audio')
+  if (!video && audio && opts.allowAudioOnly === true) return audioOnly(file, raw, audio)
+  if (!video) throw new ProbeError(`no video stream in ${file}`)
   const span = streamSpan(raw, video)
   if (!span) throw new ProbeError(`no timestamped video packets in ${file}`)
   let codecs = ''
@@ -211,6 +217,26 @@ export async function probeMedia (file: string, opts: ProbeOptions): Promise<Pro
     videoPackets: span.packets,
     keyframeStart: span.firstKey,
     codecs
+  }
+}
+
+/** An audio-only source: no video, the span and codecs of its audio. */
+function audioOnly (file: string, raw: RawProbe, audio: RawStream): ProbeResult {
+  const span = streamSpan(raw, audio)
+  if (!span) throw new ProbeError(`no timestamped audio packets in ${file}`)
+  return {
+    width: 0,
+    height: 0,
+    videoCodec: '',
+    audioCodec: audio.codec,
+    profile: '',
+    level: 0,
+    fpsMilli: 0,
+    startSec: round6(span.startSec),
+    durationSec: round6(span.endSec - span.startSec),
+    videoPackets: 0,
+    keyframeStart: true,
+    codecs: audio.codec === 'aac' ? 'mp4a.40.2' : ''
   }
 }
 

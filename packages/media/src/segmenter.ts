@@ -151,7 +151,8 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       ...(rw > 0 ? ['-rw_timeout', String(Math.round(rw * 1000))] : []),
       ...(o.inputArgs ?? []),
       '-i', o.input,
-      '-map', '0:v:0', '-map', '0:a:0?',
+      // Video, audio, or both: an audio-only input (radio) is cut by time (every audio packet is a keyframe).
+      '-map', '0:v:0?', '-map', '0:a:0?',
       '-c', 'copy',
       '-f', 'segment',
       '-segment_time', String(o.segmentSeconds),
@@ -164,7 +165,7 @@ export class Segmenter extends EventEmitter<SegmenterEvents> {
       path.join(path.resolve(o.outDir), '%06d.ts'),
       ...(o.fmp4 === true
         ? [
-            '-map', '0:v:0', '-map', '0:a:0?',
+            '-map', '0:v:0?', '-map', '0:a:0?',
             '-c', 'copy',
             '-f', 'segment',
             '-segment_time', String(o.segmentSeconds),

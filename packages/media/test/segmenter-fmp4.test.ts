@@ -37,6 +37,7 @@ describe('the segmenter writes the CMAF tracks itself (fmp4)', () => {
       await assert.rejects(access(s.fmp4Path), 'storedTracks removes the file')
       const video = await remuxToCmaf({ ffmpegPath: ff.ffmpeg, input: s.path, track: 'video', scratch: path.join(dir, `v${s.index}.mp4`) })
       const audio = await remuxToCmaf({ ffmpegPath: ff.ffmpeg, input: s.path, track: 'audio', scratch: path.join(dir, `a${s.index}.mp4`) })
+      assert.ok(tracks.video != null)
       assert.equal(tracks.video.initSha256, video.initSha256, 'byte-identical canonical video init')
       assert.equal(tracks.video.firstDecodeTime, video.firstDecodeTime, 'video tfdt to the tick (90 kHz)')
       assert.ok(tracks.audio != null)
@@ -57,7 +58,7 @@ describe('the segmenter writes the CMAF tracks itself (fmp4)', () => {
     const segments = await cut(src, path.join(dir, 'b'))
     const tracks = await storedTracks(segments[0]!.fmp4Path!)
     assert.equal(tracks.audio, undefined)
-    assert.ok(tracks.video.bytes.byteLength > 1000)
+    assert.ok(tracks.video != null && tracks.video.bytes.byteLength > 1000)
   })
 
   it('refuses what is not a separate_moof fMP4', async () => {

@@ -42,3 +42,38 @@ export const GOSSIP_D_LAZY = 3
 export const GOSSIP_SEEN_TTL_MS = 120_000
 /** libp2p's connection monitor: a ping on each connection this often (a closed socket is noticed at once; this finds silent ones). */
 export const PING_INTERVAL_MS = 60_000
+
+/**
+ * Gossip accepted per signer and topic (token bucket; more is dropped unforwarded and counted as
+ * `rate_limited`). Presence: one a second (PRESENCE_MIN_GAP_MS) with a burst of 5 for
+ * restarts and clock jitter. Other topics: an ingest announces a job per segment and rendition of
+ * every stream (10 streams × 4 rungs × 1 s segments = 40/s, re-announces on top), so 50/s, burst 200.
+ */
+export const GOSSIP_PRESENCE_BUCKET = { burst: 5, perSecond: 1 }
+export const GOSSIP_TOPIC_BUCKET = { burst: 200, perSecond: 50 }
+/** Signer × topic buckets remembered (keyed by strangers' ids); a forgotten key starts again with one burst. */
+export const GOSSIP_MAX_RATE_KEYS = 8192
+
+/**
+ * Presence: new signers (not yet in the table) one propagation source may bring in, as a token
+ * bucket. An honest relay passes the network's keep-alives (PRESENCE_NETWORK_BUDGET_PER_S, 1/s for the
+ * whole network) and newcomers' announcements; a Sybil publishing thousands of fresh keys through one
+ * connection is held to this (refused: `presence_source_rate`).
+ */
+export const PRESENCE_NEW_SIGNERS_PER_SOURCE = { burst: 64, perSecond: 2 }
+/** Sources with a new-signer bucket (bounded by our connections in practice; a stranger's key all the same). */
+export const PRESENCE_MAX_SOURCES = 1024
+/**
+ * Presence: most entries for peers we hold no connection to (relayed presences). Peers with a
+ * direct connection are always taken (libp2p's maxConnections bounds them) and never evicted for a
+ * relayed one; when relayed entries are at this cap, a new one is refused (`presence_table_full`),
+ * so a flood cannot push honest entries out. 1024 = the largest bid election (electionSize's cap).
+ */
+export const MAX_RELAYED_PRESENCE = 1024
+/**
+ * Presence: dials of peers learned only from a relayed presence (nobody we are connected to vouches
+ * for the addresses), as a token bucket: a flood of presences with attacker-chosen addresses makes at
+ * most this many dials (scan/amplification bound). A joining node meets its first peers through
+ * bootstrap, the DHT and these.
+ */
+export const PRESENCE_RELAYED_DIALS = { burst: 8, perSecond: 0.2 }

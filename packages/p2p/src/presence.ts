@@ -3,7 +3,9 @@ import { codecs, MAX_MULTIADDRS, TOPIC_PRESENCE } from '@diststream/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { BoundedMap, systemClock } from '@diststream/util'
-import { MAX_PRESENCE_PEERS, PRESENCE_CHECK_MS, PRESENCE_DISCONNECTED_EXPIRY_MS } from './constants.js'
+import { MAX_PRESENCE_PEERS, MAX_RELAYED_PRESENCE, PRESENCE_CHECK_MS, PRESENCE_DISCONNECTED_EXPIRY_MS, PRESENCE_MAX_SOURCES, PRESENCE_NEW_SIGNERS_PER_SOURCE, PRESENCE_RELAYED_DIALS } from './constants.js'
+import { isNonPublicAddr } from './gater.js'
+import { KeyedBuckets } from './rate-limit.js'
 import { DEFAULT_PRESENCE_TIMING, nextPresenceAt, presenceExpired, presenceExpiryMs } from './presence-schedule.js'
 import type { Gossip, GossipLogger } from './gossip.js'
 import type { P2PNode } from './node.js'
@@ -28,7 +30,12 @@ export interface PeerPresence {
   startedAt: number
   lastSeen: number
   connected: boolean
+  /** The last presence came from its signer itself (not relayed): the peer was directly connected to us then. */
+  direct: boolean
 }
+
+/** Tag values of directly connected peers by role (libp2p prunes the lowest first; strangers without a presence have none). */
+const ROLE_TAG_VALUES: Record<string, number> = { ingest: 50, bootstrap: 50, worker: 20, edge: 20 }
 
 export interface PresenceInit {
   /** Announce timing (rate bound, keep-alive); defaults in constants.ts. */
@@ -42,6 +49,12 @@ export interface PresenceInit {
   /** Dial peers learned from presence while below this many connections. */
   targetConnections?: number
   maxPeers?: number
+  /** Most entries for peers we have no connection to (default {@link MAX_RELAYED_PRESENCE}). */
+  maxRelayed?: number
+  /** Dial loopback, private and link-local addresses learned from presence (a local network); default false. */
+  allowPrivateAddrs?: boolean
+  /** Counts a refusal (`presence_private_addr`, `presence_dial_rate`); the gossip refusals are counted by {@link Gossip}. */
+  onRefused?: (reason: string) => void
   clock?: Clock
 }
 
@@ -69,7 +82,16 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
   private readonly disconnectedExpiryMs: number
   private readonly checkMs: number
   private readonly targetConnections: number
+  private readonly maxRelayed: number
+  private readonly allowPrivateAddrs: boolean
+  private readonly onRefused: (reason: string) => void
   private readonly clock: Clock
+  /** Peers we hold a connection to (kept from libp2p's connect/disconnect events: cheaper than asking per message). */
+  private readonly connectedPeers = new Set<string>()
+  /** Entries of peers we have no connection to; recounted on every check. */
+  private relayed = 0
+  private readonly newSigners: KeyedBuckets
+  private readonly relayedDials: KeyedBuckets
   private readonly controller = new AbortController()
   /** When we last announced, and what (encoded). */
   private lastAt?: number
@@ -86,9 +108,13 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
   private readonly onSelfUpdate = (): void => { this.addrs = undefined }
 
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    const e = this.table.get(evt.detail.toString())
+    const id = evt.detail.toString()
+    this.connectedPeers.delete(id)
+    const e = this.table.get(id)
     if (e != null) e.disconnectedAt = this.clock.now()
   }
+
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => { this.connectedPeers.add(evt.detail.toString()) }
 
   /**
    * `self`: this node's presence but its addresses, asked for every {@link PRESENCE_CHECK_MS} (keep it
@@ -102,13 +128,20 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     this.disconnectedExpiryMs = init.disconnectedExpiryMs ?? PRESENCE_DISCONNECTED_EXPIRY_MS
     this.checkMs = init.checkMs ?? PRESENCE_CHECK_MS
     this.targetConnections = init.targetConnections ?? 24
+    this.maxRelayed = init.maxRelayed ?? MAX_RELAYED_PRESENCE
+    this.allowPrivateAddrs = init.allowPrivateAddrs ?? false
+    this.onRefused = init.onRefused ?? (() => {})
     this.clock = init.clock ?? systemClock
     this.table = new BoundedMap(init.maxPeers ?? MAX_PRESENCE_PEERS)
+    this.newSigners = new KeyedBuckets(PRESENCE_NEW_SIGNERS_PER_SOURCE, PRESENCE_MAX_SOURCES, this.clock)
+    this.relayedDials = new KeyedBuckets(PRESENCE_RELAYED_DIALS, 1, this.clock)
   }
 
   start (): void {
-    this.unsubscribe = this.gossip.subscribe(TOPIC_PRESENCE, codecs.presence, (msg, from) => { this.onPresence(msg, from) })
+    for (const p of this.libp2p.getPeers()) this.connectedPeers.add(p.toString())
+    this.unsubscribe = this.gossip.subscribe(TOPIC_PRESENCE, codecs.presence, (msg, from, source) => { this.onPresence(msg, from, source) }, (_msg, from, source) => this.admit(from, source))
     this.libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.libp2p.addEventListener('peer:connect', this.onConnect)
     this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
     this.libp2p.addEventListener('self:peer:update', this.onSelfUpdate)
     const tick = (): void => {
@@ -126,8 +159,22 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
     clearTimeout(this.timer)
     this.unsubscribe?.()
     this.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.libp2p.removeEventListener('peer:connect', this.onConnect)
     this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
     this.libp2p.removeEventListener('self:peer:update', this.onSelfUpdate)
+  }
+
+  /**
+   * Whether a presence may enter (gossip's validator, before it is forwarded): a signer we hold a
+   * connection to always; a new signer relayed by another peer only within that peer's new-signer
+   * rate ({@link PRESENCE_NEW_SIGNERS_PER_SOURCE}) and while relayed entries are below their cap.
+   * A refusal reason, counted by {@link Gossip}.
+   */
+  private admit (from: string, source: string): string | undefined {
+    if (this.connectedPeers.has(from) || this.table.has(from) || from === this.libp2p.peerId.toString()) return undefined
+    if (this.relayed >= this.maxRelayed) return 'presence_table_full'
+    if (!this.newSigners.take(source)) return 'presence_source_rate'
+    return undefined
   }
 
   /** What we announce: `self` with our addresses. */
@@ -164,16 +211,21 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
 
   /** Every peer heard from recently, with whether we hold a connection to it. */
   peers (): PeerPresence[] {
-    const connected = new Set(this.libp2p.getPeers().map(p => p.toString()))
-    return [...this.table.values()].map(({ disconnectedAt: _, ...p }) => ({ ...p, connected: connected.has(p.peerId) }))
+    return [...this.table.values()].map(({ disconnectedAt: _, ...p }) => ({ ...p, connected: this.connectedPeers.has(p.peerId) }))
+  }
+
+  /** Entries now: of peers we hold a connection to, and relayed (for a metric or a test). */
+  stats (): { peers: number, relayed: number, refusedNewSigners: number } {
+    return { peers: this.table.size, relayed: this.relayed, refusedNewSigners: this.newSigners.refused }
   }
 
   withRole (role: string): PeerPresence[] {
     return this.peers().filter(p => p.roles.includes(role))
   }
 
-  private onPresence (msg: Presence, from: string): void {
+  private onPresence (msg: Presence, from: string, source?: string): void {
     if (from === this.libp2p.peerId.toString()) return
+    const connected = this.connectedPeers.has(from)
     const addrs: string[] = []
     for (const bytes of msg.multiaddrs) {
       try { addrs.push(multiaddr(bytes).toString()) } catch { /* a malformed address from a peer is skipped; the others are kept */ }
@@ -191,31 +243,61 @@ export class PresenceService extends EventEmitter<{ peer: [PeerPresence] }> {
       agent: msg.agent,
       startedAt: msg.startedAtMs,
       lastSeen: this.clock.now(),
-      connected: true
+      connected,
+      direct: source === from
     }
+    const prev = this.table.get(from)
+    if (!known && !connected) this.relayed++
     this.table.set(from, entry)
+    if (connected && (prev == null || !prev.direct || prev.roles.join() !== entry.roles.join())) this.tag(from, entry.roles)
     if (!known) {
       this.emit('peer', entry)
-      this.learn(from, addrs).catch(err => { this.log.debug({ err, peer: from }, 'could not dial peer from presence') })
+      this.learn(from, addrs, connected).catch(err => { this.log.debug({ err, peer: from }, 'could not dial peer from presence') })
     }
   }
 
-  private async learn (peer: string, addrs: string[]): Promise<void> {
+  /**
+   * The addresses of a new peer. From a peer we are connected to: into the peer store (to redial it
+   * later). From a relayed presence (anyone may sign one with any addresses): only public addresses
+   * (unless a local network), and only when we are below our connection target and within
+   * {@link PRESENCE_RELAYED_DIALS}: stored and dialled; otherwise not even stored.
+   */
+  private async learn (peer: string, all: string[], connected: boolean): Promise<void> {
+    const addrs = this.allowPrivateAddrs ? all : all.filter(a => !isNonPublicAddr(multiaddr(a)))
+    if (addrs.length < all.length) this.onRefused('presence_private_addr')
     if (addrs.length === 0) return
     const id = peerIdFromString(peer)
-    await this.libp2p.peerStore.merge(id, { multiaddrs: addrs.map(a => multiaddr(a)) })
-    if (this.libp2p.getConnections(id).length === 0 && this.libp2p.getConnections().length < this.targetConnections) {
-      await this.libp2p.dial(id, { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(PRESENCE_DIAL_TIMEOUT_MS)]) })
+    if (connected) {
+      await this.libp2p.peerStore.merge(id, { multiaddrs: addrs.map(a => multiaddr(a)) })
+      return
     }
+    if (this.libp2p.getConnections().length >= this.targetConnections) return
+    if (!this.relayedDials.take('')) {
+      this.onRefused('presence_dial_rate')
+      return
+    }
+    await this.libp2p.peerStore.merge(id, { multiaddrs: addrs.map(a => multiaddr(a)) })
+    await this.libp2p.dial(id, { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(PRESENCE_DIAL_TIMEOUT_MS)]) })
+  }
+
+  /** Tags a directly connected peer by its roles, so a connection flood prunes strangers first. */
+  private tag (peer: string, roles: string[]): void {
+    const value = Math.max(0, ...roles.map(r => ROLE_TAG_VALUES[r] ?? 0))
+    if (value === 0) return
+    this.libp2p.peerStore.merge(peerIdFromString(peer), { tags: { 'diststream-role': { value } } })
+      .catch((err: any) => { this.log.debug({ err: err?.message, peer }, 'could not tag peer') })
   }
 
   private expire (): void {
     const now = this.clock.now()
     const expiryMs = this.expiryMs ?? presenceExpiryMs(this.table.size, this.timing)
+    let relayed = 0
     for (const [id, p] of this.table) {
-      if (p.disconnectedAt != null && this.libp2p.getConnections(peerIdFromString(id)).length > 0) p.disconnectedAt = undefined
+      if (p.disconnectedAt != null && this.connectedPeers.has(id)) p.disconnectedAt = undefined
       if (presenceExpired(p, now, { expiryMs, disconnectedExpiryMs: this.disconnectedExpiryMs })) this.table.delete(id)
+      else if (!this.connectedPeers.has(id)) relayed++
     }
+    this.relayed = relayed
   }
 }
 

@@ -136,6 +136,13 @@ export class RecordTable<V> {
   async get (key: string): Promise<V | undefined> { return await this.db.get(key) as V | undefined }
   async put (key: string, value: V): Promise<void> { await this.db.put(key, value) }
   async delete (key: string): Promise<void> { await this.db.del(key) }
+  /** Up to `limit` keys, in key order (e.g. to count records against a bound). */
+  async keys (limit = Infinity): Promise<string[]> {
+    const out: string[] = []
+    for await (const k of this.db.keys({ limit: Number.isFinite(limit) ? limit : -1 })) out.push(k as string)
+    return out
+  }
+
   async values (limit = Infinity): Promise<V[]> {
     const out: V[] = []
     for await (const v of this.db.values({ limit: Number.isFinite(limit) ? limit : -1 })) out.push(v as V)
@@ -184,6 +191,16 @@ export interface Store {
   workers: RecordTable<unknown>
   /** Finished jobs (ingest role). */
   jobs: JobHistoryTable
+  /** Restream outputs by stream id (ingest role): each stream's list of output URLs. */
+  outputs: RecordTable<unknown>
+  /** Broadcaster accounts, by username (ingest role; node/src/accounts validates what it reads). */
+  users: RecordTable<unknown>
+  /** Login sessions, by the sha256 of their token (never the token itself). */
+  sessions: RecordTable<unknown>
+  /** Channels, by name. */
+  channels: RecordTable<unknown>
+  /** Who owns a stream (user and channel), by stream id. */
+  streamOwners: RecordTable<unknown>
   files: SegmentFiles
   /** True while the database is open (for /readyz). */
   isOpen: () => boolean
@@ -221,6 +238,11 @@ export async function openStore (dataDir: string): Promise<Store> {
     segments,
     workers: new RecordTable(db.sublevel('workers', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
     jobs: new JobHistoryTable(db.sublevel('jobs', { valueEncoding: 'json' }) as unknown as Sub<JobHistoryEntry>),
+    outputs: new RecordTable(db.sublevel('outputs', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
+    users: new RecordTable(db.sublevel('users', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
+    sessions: new RecordTable(db.sublevel('sessions', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
+    channels: new RecordTable(db.sublevel('channels', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
+    streamOwners: new RecordTable(db.sublevel('stream-owners', { valueEncoding: 'json' }) as unknown as Sub<unknown>),
     files: new SegmentFiles(join(dataDir, 'segments')),
     isOpen: () => db.status === 'open',
     close: async () => { await db.close() }

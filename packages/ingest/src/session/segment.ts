@@ -91,10 +91,15 @@ export class SegmentPipeline {
       // The segmenter wrote the tracks itself (one ffmpeg for every output); remuxing the .ts is
       // the fallback for a segment it did not list as fMP4 (ffmpeg exited first).
       const tracks = await this.tracksOf(seg, signal)
-      const video = tracks?.video ?? await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'video', scratch: `${seg.path}.v.mp4`, signal })
-      await ctx.store.files.write(streamId, 'source', seq, video.bytes)
-      mediaTime = video.firstDecodeTime
-      renditions = [renditionRecord('source', video.bytes, durationMs, { width: src.width, height: src.height, codecs: codecs.find(c => !c.startsWith('mp4a')) ?? codecs[0]! }, { initSize: video.initSize, initSha256: video.initSha256 })]
+      renditions = []
+      // An audio-only source (radio, podcasts) has no video track: its audio is its one rendition
+      // (no mediaTime: that is the video's 90 kHz tfdt, which the DASH timeline is built on).
+      if (src.width > 0) {
+        const video = tracks?.video ?? await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'video', scratch: `${seg.path}.v.mp4`, signal })
+        await ctx.store.files.write(streamId, 'source', seq, video.bytes)
+        mediaTime = video.firstDecodeTime
+        renditions.push(renditionRecord('source', video.bytes, durationMs, { width: src.width, height: src.height, codecs: codecs.find(c => !c.startsWith('mp4a')) ?? codecs[0]! }, { initSize: video.initSize, initSha256: video.initSha256 }))
+      }
       if (src.audioCodec != null) {
         const audio = tracks?.audio ?? await remuxToCmaf({ ffmpegPath: ctx.ffmpeg.ffmpeg, input, track: 'audio', scratch: `${seg.path}.a.mp4`, signal })
         await ctx.store.files.write(streamId, AUDIO_RENDITION, seq, audio.bytes)
@@ -141,9 +146,10 @@ export class SegmentPipeline {
   private async probeSource (file: string): Promise<ProbeResult> {
     if (this.#source == null) {
       const { ctx } = this.#deps
-      const source = await probeMedia(file, { ffprobePath: ctx.ffmpeg.ffprobe, ffmpegPath: ctx.ffmpeg.ffmpeg })
+      const source = await probeMedia(file, { ffprobePath: ctx.ffmpeg.ffprobe, ffmpegPath: ctx.ffmpeg.ffmpeg, allowAudioOnly: true })
       this.#source = source
-      this.#ladder = ctx.fitLadder(source.width, source.height)
+      // Audio-only: no video ladder, no job; the audio plays as it came.
+      this.#ladder = source.width > 0 ? ctx.fitLadder(source.width, source.height) : []
       this.#stream = { ...this.#stream, source: { width: source.width, height: source.height, videoCodec: source.videoCodec, audioCodec: source.audioCodec, fpsMilli: source.fpsMilli } }
     }
     return this.#source

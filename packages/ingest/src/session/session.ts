@@ -27,6 +27,8 @@ export interface SessionOptions {
    * publish read in-process); called again for each segmenter restart.
    */
   openStdin?: () => Readable & { attachedAt?: number, fromStart?: boolean }
+  /** ffmpeg's `-f` for {@link openStdin}'s bytes: `flv` (RTMP, the default) or `mpegts` (WHIP's RTP bridge). */
+  stdinFormat?: 'flv' | 'mpegts'
   /** How long a job may wait for a free worker (ms); default the ingest's. A VOD waits longer. */
   maxQueueMs?: number
   /** A VOD: every rung of every segment, on every worker (a live stream sheds rungs when workers cannot keep up). */
@@ -160,7 +162,7 @@ export class PublishSession {
       // CMAF streams: the segmenter writes the source and audio tracks too (no remux per segment).
       fmp4: this.cmaf,
       ...(stdin != null
-        ? { stdin, inputArgs: ['-f', 'flv', ...(this.opts.inputArgs ?? [])], rwTimeoutMs: 0 }
+        ? { stdin, inputArgs: ['-f', this.opts.stdinFormat ?? 'flv', ...(this.opts.inputArgs ?? [])], rwTimeoutMs: 0 }
         : {
             ...(this.opts.inputArgs != null ? { inputArgs: this.opts.inputArgs } : {}),
             ...(this.opts.rwTimeoutMs != null ? { rwTimeoutMs: this.opts.rwTimeoutMs } : {})

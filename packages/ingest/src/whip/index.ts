@@ -1,0 +1,5 @@
+export { WhipPublishes, WhipRefusedError } from './publishes.js'
+export type { WhipPublishesDeps, WhipRefusal } from './publishes.js'
+export { MAX_WHIP_SDP_BYTES, MAX_WHIP_SESSIONS, MAX_WHIP_SESSIONS_PER_STREAM, MAX_WHIP_MEDIA_SECTIONS, WHIP_CONNECT_TIMEOUT_MS, WHIP_MEDIA_TIMEOUT_MS, WHIP_KEYFRAMES_PER_SEGMENT } from './limits.js'
+export { checkOffer, isSdpContentType, SDP_CONTENT_TYPE, WhipOfferError } from './sdp.js'
+export { WhipWatch } from './watch.js'
