@@ -183,6 +183,7 @@ interface Why {
   dispatchP95: number,
   simP95: number,
   windowClosed: number,
+  pastWindow: number,
   n: number,
   simWindowClosed: number,
   load: number,
