@@ -83,6 +83,9 @@
  *
  * Swarming: see swarm.ts (ingest upload bytes per segment ÷ rendition bytes, with 6 edges).
  *
+ * NET100: see net100.ts (`--only net100 [--workers 40 --edges 57 ...]`: 100 real nodes, measured
+ * next to the scale model; net100-cli.ts has the options).
+ *
  * Noise. These 2 cores may be shared: before each phase the bench prints the load average and
  * any ffmpeg / diststream / node-test processes it did not start, and flags the run as skewed.
  */
@@ -103,6 +106,8 @@ import { formatIdle, runIdle } from './idle.js'
 import { formatP4, runP4 } from './p4.js'
 import { formatCost, runCost } from './cost.js'
 import { foreignWork, rssMiB, sleep, summarizeProblems } from './util.js'
+import { onlyNet100 } from './net100-cli.js'
+import { stopNet100Sources } from './net100.js'
 
 const IDLE_MS = 10_000
 const P3_SOURCE_SEC = 40
@@ -261,20 +266,24 @@ export function countStates (jobs: Array<{ state: string }>): Record<string, num
   return c
 }
 
-process.once('SIGINT', () => { killAll(); killEdgeHttp(); process.exit(130) })
+process.once('SIGINT', () => { killAll(); killEdgeHttp(); stopNet100Sources(); process.exit(130) })
+process.once('SIGTERM', () => { killAll(); killEdgeHttp(); stopNet100Sources(); process.exit(143) })
 
 // Bounded as a whole: a stuck phase cannot hold the bench forever.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+/** NET100 starts 100 processes on 2 cores: its own, longer bound. */
+const WATCHDOG_MIN = only === 'net100' ? 60 : 25
 const watchdog = setTimeout(() => {
-  process.stderr.write('bench: watchdog fired after 25 minutes; killing the nodes and exiting\n')
+  process.stderr.write(`bench: watchdog fired after ${WATCHDOG_MIN} minutes; killing the nodes and exiting\n`)
   killAll()
   killEdgeHttp()
+  stopNet100Sources()
   process.exit(3)
-}, 25 * 60_000)
+}, WATCHDOG_MIN * 60_000)
 watchdog.unref()
 
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
-if (only != null && !['p3', 'p4', 'p6', 'idle', 'cost'].includes(only)) throw new Error(`--only: unknown phase ${only} (p3, p4, p6, idle, cost)`)
-;(only === 'idle' ? onlyIdle() : only === 'cost' ? onlyCost() : only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
+if (only != null && !['p3', 'p4', 'p6', 'idle', 'cost', 'net100'].includes(only)) throw new Error(`--only: unknown phase ${only} (p3, p4, p6, idle, cost, net100)`)
+;(only === 'net100' ? onlyNet100() : only === 'idle' ? onlyIdle() : only === 'cost' ? onlyCost() : only === 'p3' ? onlyP3() : only === 'p4' ? onlyP4() : only === 'p6' ? onlyP6() : main()).then(() => { clearTimeout(watchdog) }, (err) => {
   process.stderr.write(`bench failed: ${err?.stack ?? String(err)}\n`)
   process.exitCode = 1
 })

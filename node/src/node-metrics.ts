@@ -6,6 +6,22 @@
 import { liveFfmpegProcesses } from '@diststream/media'
 import { Counter, Gauge } from 'prom-client'
 import type { Registry } from 'prom-client'
+import type { CountMessages } from '@diststream/p2p'
+
+/**
+ * `diststream_p2p_messages_total{kind,name,direction}`: the node's own count of the messages it
+ * sent and received, per gossip topic and per protocol (packages/p2p/src/message-counts.ts).
+ * Made before libp2p, which feeds it from the start.
+ */
+export function createMessageCounter (registry: Registry): CountMessages {
+  const c = new Counter({
+    name: 'diststream_p2p_messages_total',
+    help: 'Messages on the wire: gossip copies per topic (duplicates included), gossip control entries, typed messages per stream protocol',
+    labelNames: ['kind', 'name', 'direction'],
+    registers: [registry]
+  })
+  return (kind, name, direction, n) => { c.inc({ kind, name, direction }, n) }
+}
 
 export interface NodeMetrics {
   protocolErrors: Counter<'reason'>

@@ -14,7 +14,7 @@ import { bidElection } from './bid-election.js'
 import { loadOrCreateApiToken } from './http/auth.js'
 import { isUp, StartedParts } from './lifecycle.js'
 import { createLogger, routeNodeMediaServerLogs } from './logging.js'
-import { createNodeMetrics } from './node-metrics.js'
+import { createMessageCounter, createNodeMetrics } from './node-metrics.js'
 import { removeReadyFile, writeReadyFile } from './ready-file.js'
 import { edgeInit, ingestInit, workerInit } from './roles.js'
 import { ViewerCounter } from './http/viewers.js'
@@ -99,11 +99,12 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   const allowPrivateAddrs = config.allowPrivateAddrs ?? isLocalNetwork({ listen: config.listen, bootstrap, mdns: config.mdns })
   const penalties = new Penalties()
   let onRefused = (_reason: string): void => {}
-  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap'), allowPrivateAddrs, penalties, onRefused: (r) => { onRefused(`gater_${r.replace('-', '_')}`) } })
-  parts.running('libp2p', async () => { await libp2p.stop() })
-
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'diststream_' })
+  const countMessages = createMessageCounter(registry)
+  const libp2p = await createP2PNode({ privateKey, listen: config.listen, bootstrap, version: VERSION, mdns: config.mdns, behindNat: config.behindNat, relayServer: config.roles.includes('bootstrap'), allowPrivateAddrs, penalties, onRefused: (r) => { onRefused(`gater_${r.replace('-', '_')}`) }, countMessages })
+  parts.running('libp2p', async () => { await libp2p.stop() })
+
   const roles: Roles = {}
   const metrics = createNodeMetrics(registry, {
     peers: () => libp2p.getPeers().length,
@@ -143,7 +144,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   }), logger.child({ component: 'presence' }), { allowPrivateAddrs, onRefused })
 
   const rtmpPort = hasRole('ingest') && config.rtmpPort === 0 ? await freePort() : config.rtmpPort
-  const services: RoleServices = { gossip, protocols: new Protocols(libp2p), discovery, logger, registry, onProtocolError, ...(archive != null ? { archiveRead: archive.read } : {}) }
+  const services: RoleServices = { gossip, protocols: new Protocols(libp2p, countMessages), discovery, logger, registry, onProtocolError, ...(archive != null ? { archiveRead: archive.read } : {}) }
   Object.assign(roles, await createRoles(config, services, media, libp2p.peerId.toString(), {
     libp2p,
     presence,

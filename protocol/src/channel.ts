@@ -30,6 +30,8 @@ export interface MessageChannelOptions {
    * so a node can count them in one place.
    */
   onProtocolError?: (err: ProtocolError) => void
+  /** Called once per typed message read (`in`) or written (`out`): the node's message counters. */
+  onMessage?: (direction: 'in' | 'out') => void
 }
 
 /**
@@ -91,10 +93,12 @@ export class MessageChannel {
   private readonly pauseWhenIdle: boolean
   private reads = 0
   private readonly onProtocolError?: (err: ProtocolError) => void
+  private readonly onMessage?: (direction: 'in' | 'out') => void
 
   constructor (stream: Stream, opts: MessageChannelOptions = {}) {
     this.stream = stream
     this.onProtocolError = opts.onProtocolError
+    this.onMessage = opts.onMessage
     const maxBufferSize = opts.maxBufferSize ?? DEFAULT_READ_BUFFER_BYTES
     const maxDataLength = opts.maxDataLength ?? MAX_CONTROL_BYTES
     this.lp = lpStream(stream, { maxDataLength, maxBufferSize, lengthDecoder: boundedLengthDecoder(maxDataLength) })
@@ -109,6 +113,7 @@ export class MessageChannel {
   async read<T>(codec: MessageCodec<T>, opts?: AbortOptions): Promise<T> {
     return await this.reported(async () => {
       const frame = await this.reading(async () => await this.readFrame(opts), opts)
+      this.onMessage?.('in')
       return codec.decode(frame)
     })
   }
@@ -122,6 +127,7 @@ export class MessageChannel {
       } catch (err) {
         throw this.map(err, opts)
       }
+      this.onMessage?.('out')
     })
   }
 

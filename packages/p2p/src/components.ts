@@ -1,4 +1,5 @@
 import { MessageChannel } from '@diststream/protocol'
+import { streamCounter } from './message-counts.js'
 import type { Gossip, ProtocolErrorHook } from './gossip.js'
 import type { Protocols } from './protocols.js'
 import type { StreamDiscovery } from './discovery.js'
@@ -21,8 +22,9 @@ export interface PeerComponents {
 /**
  * A MessageChannel whose protocol errors (malformed, oversized, truncated or
  * late peer messages) are counted through the components' hook, labelled
- * with `where`.
+ * with `where`, and whose messages are counted if {@link Protocols} marked
+ * the stream (message-counts.ts).
  */
 export function messageChannel (components: Pick<PeerComponents, 'onProtocolError'>, stream: Stream, where: string): MessageChannel {
-  return new MessageChannel(stream, { onProtocolError: (err) => { components.onProtocolError?.(err.reason, where) } })
+  return new MessageChannel(stream, { onProtocolError: (err) => { components.onProtocolError?.(err.reason, where) }, onMessage: streamCounter(stream) })
 }

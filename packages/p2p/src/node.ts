@@ -23,6 +23,8 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Penalties } from './penalties.js'
 import type { NatInit } from './nat.js'
+import { gossipMetricsRegister } from './message-counts.js'
+import type { CountMessages } from './message-counts.js'
 
 export type P2PServices = {
   identify: Identify
@@ -54,6 +56,8 @@ export interface P2PInit extends NatInit {
   penalties?: Penalties
   /** Counts a refused dial (non-public address) or inbound connection (per-IP cap). */
   onRefused?: (reason: 'private-addr' | 'per-ip') => void
+  /** Counts gossip copies and control entries (message-counts.ts); none kept without it. */
+  countMessages?: CountMessages
 }
 
 /** Tag value of a bootstrap peer (libp2p prunes the lowest-valued connections first when over maxConnections). */
@@ -122,7 +126,8 @@ export async function createP2PNode (init: P2PInit): Promise<P2PNode> {
         // (P6). gossipsub penalises more than 10 peers on one IP: past ~11 they are graylisted.
         // Every node of a loopback network is on 127.0.0.1, so loopback is exempt in a local
         // network (a 30-node local network had no gossip at all without it).
-        scoreParams: peerScoreParams({ penalties: init.penalties, localIps: local })
+        scoreParams: peerScoreParams({ penalties: init.penalties, localIps: local }),
+        ...(init.countMessages != null ? { metricsRegister: gossipMetricsRegister(init.countMessages), metricsTopicStrToLabel: new Map() } : {})
       }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,

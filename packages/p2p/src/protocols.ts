@@ -1,5 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { streamPair } from '@libp2p/utils'
+import { countStream } from './message-counts.js'
+import type { CountMessages } from './message-counts.js'
 import type { P2PNode } from './node.js'
 import type { AbortOptions, Stream, StreamHandlerOptions } from '@libp2p/interface'
 
@@ -19,13 +21,17 @@ export class NoHandlerError extends Error {
 export class Protocols {
   private readonly handlers = new Map<string, ProtocolHandler>()
 
-  constructor (private readonly libp2p: P2PNode) {}
+  /** `countMessages`: counts the typed messages on every network stream (message-counts.ts). */
+  constructor (private readonly libp2p: P2PNode, private readonly countMessages?: CountMessages) {}
 
   get self (): string { return this.libp2p.peerId.toString() }
 
   async handle (protocol: string, handler: ProtocolHandler, opts?: StreamHandlerOptions): Promise<void> {
     this.handlers.set(protocol, handler)
-    await this.libp2p.handle(protocol, (stream, connection) => { handler(stream, connection.remotePeer.toString()) }, opts)
+    await this.libp2p.handle(protocol, (stream, connection) => {
+      countStream(stream, protocol, this.countMessages)
+      handler(stream, connection.remotePeer.toString())
+    }, opts)
   }
 
   async unhandle (protocol: string): Promise<void> {
@@ -41,6 +47,8 @@ export class Protocols {
       queueMicrotask(() => { handler(remote, this.self) })
       return local
     }
-    return await this.libp2p.dialProtocol(peerIdFromString(peer), protocol, opts)
+    const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), protocol, opts)
+    countStream(stream, protocol, this.countMessages)
+    return stream
   }
 }
