@@ -46,3 +46,4 @@ export {
   Rung, Rendition, Presence, JobAnnounce, StreamAnnounce, SegmentAnnounce, Bid, BidAck,
   TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse, Have
 } from './pb/messages.js'
+export * from './playback-token.js'
