@@ -161,6 +161,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     worker,
     edge,
     ffmpeg: media.ffmpeg,
+    signPlayback: data => privateKey.sign(data),
     apiToken: apiToken.token,
     startedAt,
     version: VERSION,

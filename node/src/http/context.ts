@@ -24,6 +24,8 @@ export interface HttpContext {
   readonly edge?: Edge
   readonly worker?: Worker
   readonly ffmpeg?: FfmpegPaths
+  /** Signs with the node's libp2p key (playback tokens of private streams); absent in tests that build a context by hand. */
+  readonly signPlayback?: (data: Uint8Array) => Uint8Array | Promise<Uint8Array>
   /** Bearer token the mutating HTTP API requires. */
   readonly apiToken: string
   readonly startedAt: number

@@ -52,6 +52,7 @@ export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort' | 'inge
     source: s.source ?? null,
     ...(s.sourceUrl != null ? { sourceUrl: publicSourceUrl(ctx, s.sourceUrl) } : {}),
     ...(s.vod === true ? { vod: true, progress: s.progress ?? null } : {}),
+    ...(s.private === true ? { private: true } : {}),
     ...(s.error != null ? { error: s.error } : {}),
     ...(withKey && s.key != null ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
     playbackUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/index.m3u8`,

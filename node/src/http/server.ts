@@ -7,6 +7,8 @@ import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
 import { registerApiAuth } from './auth.js'
 import { registerUploadRoutes } from './upload-routes.js'
+import { registerPrivatePlayback } from './private-playback.js'
+import { registerTokenRoutes } from './token-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -48,6 +50,8 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerApiAuth(app, ctx.apiToken)
   registerNodeRoutes(app, ctx)
   registerStreamRoutes(app, ctx)
+  registerTokenRoutes(app, ctx)
+  registerPrivatePlayback(app, ctx)
   registerUploadRoutes(app, ctx)
   registerLiveRoutes(app, ctx)
   registerEventRoutes(app, ctx)

@@ -143,3 +143,8 @@ export const EDGE_DEFAULTS = {
   /** Most blocking playlist reloads parked at once (more: 503). */
   maxBlockedReloads: 1000
 } as const
+
+/** Playback tokens whose signature checked out, remembered so a player's every segment request costs a map lookup, not an Ed25519 verify; bounded, as tokens are a stranger's choice. */
+export const MAX_VERIFIED_PLAYBACK_TOKENS = 10_000
+/** Owners' public keys (node:crypto KeyObjects) kept ready, one per ingest of a private stream. */
+export const MAX_PLAYBACK_OWNER_KEYS = 1_000
