@@ -19,6 +19,7 @@ import { resolveFfmpeg, startTestSource } from '@diststream/media'
 import { signPlaybackToken } from '@diststream/protocol'
 import { loadOrCreatePeerKey } from '@diststream/store'
 import { callApi, Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
+import { launchBrowser, openPlayer, playFor, readStats } from './helpers/hlsjs.js'
 import { metric } from './helpers/streams.js'
 import type { NodeProcess } from './helpers/cluster.js'
 
@@ -180,6 +181,24 @@ describe('private streams: tokens signed by the ingest, checked offline by anoth
     assert.equal(seg.status, 200)
     assert.match(seg.headers.get('cache-control') ?? '', /^private\b/)
     assert.equal((await fetch(`${base}/live/${priv.id}/source/1.m4s`)).status, 401)
+  })
+
+  it('hls.js in Chromium plays the minted URL at the edge; every request it makes carries the token', async () => {
+    const browser = await launchBrowser()
+    try {
+      const url = minted.playbackUrl.replace(api, base)
+      const page = await openPlayer(browser, url, 'source/')
+      const live: string[] = []
+      page.on('request', req => { if (req.url().includes('/live/')) live.push(req.url()) })
+      await playFor(page, 2, 30_000)
+      const stats = await readStats(page)
+      assert.equal(stats.fatal, null)
+      assert.ok(stats.playing)
+      assert.ok(live.some(u => u.endsWith('.m4s?token=' + minted.token)), live.join('\n'))
+      assert.deepEqual(live.filter(u => !u.includes(`token=${minted.token}`)), [], 'every request hls.js made carried the token')
+    } finally {
+      await browser.close()
+    }
   })
 
   it('the public stream is unchanged: no token needed, publicly cacheable', async () => {

@@ -34,6 +34,9 @@ export class PlaybackGate {
     this.#verified = new BoundedMap(init.maxTokens ?? MAX_VERIFIED_PLAYBACK_TOKENS)
   }
 
+  /** Tokens remembered as verified (at most `maxTokens`). */
+  get remembered (): number { return this.#verified.size }
+
   /**
    * Returns the claims when `token` lets its holder play `streamId`, owned by
    * `owner` (the peer the stream id commits to); throws
