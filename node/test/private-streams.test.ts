@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { generateKeyPairSync, sign } from 'node:crypto'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, afterEach, before, describe, it } from 'node:test'
@@ -168,6 +168,11 @@ describe('private streams: tokens signed by the ingest, checked offline by anoth
     const lines = media.text.split('\n').filter(l => l !== '' && (!l.startsWith('#') || l.includes('URI=')))
     assert.ok(lines.length >= 4)
     for (const l of lines) assert.ok(l.includes(`?token=${minted.token}`), l)
+    // A blocking reload (LL-HLS `_HLS_msn`) is guarded and rewritten the same way.
+    assert.equal((await fetch(`${base}/live/${priv.id}/source/index.m3u8?_HLS_msn=1`)).status, 401)
+    const blocking = await getText(`${base}/live/${priv.id}/source/index.m3u8?_HLS_msn=1&token=${minted.token}`)
+    assert.equal(blocking.status, 200)
+    assert.ok(blocking.text.split('\n').filter(l => /^\d+\.m4s/.test(l)).every(l => l.endsWith(`?token=${minted.token}`)), blocking.text)
     const mpd = await getText(`${base}/live/${priv.id}/manifest.mpd?token=${minted.token}`)
     assert.equal(mpd.status, 200)
     assert.match(mpd.text, new RegExp(`media="[^"]+\\?token=${minted.token}"`))
@@ -199,6 +204,18 @@ describe('private streams: tokens signed by the ingest, checked offline by anoth
     } finally {
       await browser.close()
     }
+  })
+
+  it('an upload can be private too (?private=true), and stays off anonymous listings', async () => {
+    const file = join(dir, 'clip.ts')
+    const gen = spawn(ffmpeg.ffmpeg, ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-t', '2', '-c:v', 'libx264', '-g', '25', '-pix_fmt', 'yuv420p', '-y', file])
+    assert.equal(await new Promise(resolve => gen.on('close', resolve)), 0)
+    const r = await fetch(`${api}/api/uploads?name=clip&private=true`, { method: 'POST', headers: { authorization: `Bearer ${cluster.apiToken}`, 'content-type': 'video/mp2t' }, body: await readFile(file) })
+    assert.equal(r.status, 201)
+    const vod = await r.json() as { id: string, private?: boolean }
+    assert.equal(vod.private, true)
+    assert.ok(!(await getJson(`${api}/api/streams`)).body.some((s: { id: string }) => s.id === vod.id))
+    assert.equal((await callApi(`${api}/api/streams/${vod.id}/tokens`, 'POST', cluster.apiToken, {})).status, 201)
   })
 
   it('the public stream is unchanged: no token needed, publicly cacheable', async () => {
