@@ -1,4 +1,4 @@
-import { codecs, haveTopic, StreamAnnounce, streamTopic, TOPIC_JOBS, TOPIC_STREAMS } from '@diststream/protocol'
+import { codecs, haveTopic, StreamAnnounce, streamTopic, TOPIC_JOBS, TOPIC_STREAMS, TOPIC_VIEWERS } from '@diststream/protocol'
 import type { Gossip } from '@diststream/p2p'
 import type { Logger } from 'pino'
 
@@ -50,6 +50,8 @@ export class GossipRelay {
   start (): void {
     const { gossip } = this.init
     this.unsubscribes.push(gossip.subscribe(TOPIC_JOBS, codecs.jobAnnounce, () => {}))
+    // Edges' viewer counts: relayed so they reach ingests and edges through the bootstrap's mesh.
+    this.unsubscribes.push(gossip.subscribe(TOPIC_VIEWERS, codecs.viewerCounts, () => {}))
     this.unsubscribes.push(gossip.subscribe(TOPIC_STREAMS, codecs.streamAnnounce, (msg, from) => { this.onStream(msg, from) }))
     this.timer = setInterval(() => { this.expire() }, Math.max(1000, this.expiryMs / 3))
     this.timer.unref()

@@ -49,6 +49,8 @@ export interface NodeConfig {
   dvrRetentionSeconds: number
   /** A stream with no segment and no heartbeat for this long is ended (s). */
   staleStreamSeconds: number
+  /** A player counts as a viewer of an edge for this long after its last request (s). */
+  viewerWindowSeconds: number
   /** The edge's in-memory segment cache (MiB). */
   edgeCacheMb: number
   /** Webhook receivers (URLs). */
@@ -112,6 +114,7 @@ export function nodeOptions<T> (y: Argv<T>) {
     .option('max-rung-size', { type: 'string', default: NODE_DEFAULTS['max-rung-size'], describe: 'Largest rendition this worker makes, WIDTHxHEIGHT; jobs asking for more (or for more than their source) get no bid' })
     .option('dvr-retention-seconds', { type: 'number', default: NODE_DEFAULTS['dvr-retention-seconds'], describe: 'How long an ended stream stays playable as VOD (its playlist has EXT-X-ENDLIST) before the ingest and edges remove it' })
     .option('stale-stream-seconds', { type: 'number', default: NODE_DEFAULTS['stale-stream-seconds'], describe: 'A stream with no segment and no heartbeat (POST /api/streams/:id/heartbeat) for this long is ended' })
+    .option('viewer-window-seconds', { type: 'number', default: NODE_DEFAULTS['viewer-window-seconds'], describe: 'A player counts as a viewer of an edge while it fetched the stream\'s HLS or DASH within this many seconds (edge role; the count is shared with the network)' })
     .option('edge-cache-mb', { type: 'number', default: NODE_DEFAULTS['edge-cache-mb'], describe: 'Memory for hot segments on an edge (MiB); the rest stay on disk' })
     .option('webhook', { type: 'string', array: true, default: NODE_DEFAULTS.webhook, describe: 'URL that receives stream events as signed JSON POSTs (repeatable)' })
     .option('webhook-secret', { type: 'string', default: NODE_DEFAULTS['webhook-secret'], describe: 'HMAC-SHA256 key for the X-DistStream-Signature header of webhooks (also DISTSTREAM_WEBHOOK_SECRET)' })
@@ -229,6 +232,7 @@ export function toConfig (raw: Raw): NodeConfig {
     dvrRetentionSeconds: int(raw, 'dvr-retention-seconds', 1, 30 * 86_400),
     staleStreamSeconds: int(raw, 'stale-stream-seconds', 1, 30 * 86_400),
     edgeCacheMb: int(raw, 'edge-cache-mb', 1, 1_048_576),
+    viewerWindowSeconds: int(raw, 'viewer-window-seconds', 1, 3600),
     webhooks,
     webhookSecret: String(raw['webhook-secret'] ?? ''),
     webhookEvents,

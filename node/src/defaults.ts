@@ -35,6 +35,7 @@ export const NODE_DEFAULTS = {
   'dvr-retention-seconds': EDGE_DEFAULTS.dvrRetentionMs / 1000,
   'stale-stream-seconds': EDGE_DEFAULTS.staleMs / 1000,
   'edge-cache-mb': EDGE_DEFAULTS.maxMemoryBytes / MiB,
+  'viewer-window-seconds': 30,
   webhook: [] as string[],
   'webhook-secret': '',
   'webhook-events': DEFAULT_WEBHOOK_EVENTS.join(','),

@@ -14,6 +14,8 @@ import { createLogger, routeNodeMediaServerLogs } from './logging.js'
 import { createNodeMetrics } from './node-metrics.js'
 import { removeReadyFile, writeReadyFile } from './ready-file.js'
 import { edgeInit, ingestInit, workerInit } from './roles.js'
+import { ViewerCounter } from './http/viewers.js'
+import { ViewerGossip } from './viewers/viewer-gossip.js'
 import type { NodeConfig } from './config.js'
 import type { HttpContext } from './http/context.js'
 import type { HttpServer } from './http/server.js'
@@ -148,6 +150,10 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
   if (worker != null) await parts.start('worker', worker)
   if (ingest != null) await parts.start('ingest', ingest)
   await parts.start('presence', presence)
+  // Viewer counts (issue 16): an edge counts and shares its own; an ingest or edge sums the network's.
+  const viewers = edge != null ? new ViewerCounter(config.viewerWindowSeconds * 1000) : undefined
+  const viewerGossip = ingest != null || edge != null ? new ViewerGossip({ gossip, local: viewers, registry, logger }) : undefined
+  if (viewerGossip != null) await parts.start('viewers', viewerGossip)
   let rolesStarted = true
   parts.running('roles', () => { rolesStarted = false })
 
@@ -162,6 +168,8 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     edge,
     ffmpeg: media.ffmpeg,
     signPlayback: data => privateKey.sign(data),
+    viewers,
+    networkViewers: viewerGossip,
     apiToken: apiToken.token,
     startedAt,
     version: VERSION,

@@ -1,15 +1,15 @@
 import { ProtocolError, isProtocolError } from './errors.js'
 import {
-  MAX_CONTROL_BYTES, MAX_GOSSIP_BYTES, MAX_HOLDERS, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS, MAX_RENDITIONS, MAX_ROLES
+  MAX_CONTROL_BYTES, MAX_GOSSIP_BYTES, MAX_HOLDERS, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS, MAX_RENDITIONS, MAX_ROLES, MAX_VIEWER_COUNT_STREAMS
 } from './limits.js'
 import {
   Bid, BidAck, FetchRequest, FetchResponse, Have, JobAnnounce, Presence, SegmentAnnounce, StreamAnnounce,
-  TranscodeRequest, TranscodeResponse
+  TranscodeRequest, TranscodeResponse, ViewerCounts
 } from './pb/messages.js'
 import {
   validateBid, validateBidAck, validateFetchRequest, validateFetchResponse, validateHave, validateJobAnnounce,
   validatePresence, validateSegmentAnnounce, validateStreamAnnounce, validateTranscodeRequest,
-  validateTranscodeResponse
+  validateTranscodeResponse, validateViewerCounts
 } from './validate.js'
 import type { DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -131,7 +131,9 @@ export const codecs = {
     busy: { holders: MAX_HOLDERS }
   }, m => { validateFetchResponse(m) }),
   /** gossip haveTopic(id), edge → edges */
-  have: makeCodec<Have>('Have', MAX_GOSSIP_BYTES, Have, renditionsLimit, m => { validateHave(m) })
+  have: makeCodec<Have>('Have', MAX_GOSSIP_BYTES, Have, renditionsLimit, m => { validateHave(m) }),
+  /** gossip TOPIC_VIEWERS, edge → every node with an HTTP API */
+  viewerCounts: makeCodec<ViewerCounts>('ViewerCounts', MAX_GOSSIP_BYTES, ViewerCounts, { streams: MAX_VIEWER_COUNT_STREAMS }, m => { validateViewerCounts(m) })
 } as const
 
 export type Codecs = typeof codecs

@@ -22,6 +22,8 @@ export const TOPIC_PRESENCE = '/diststream/presence/1.0.0'
 export const TOPIC_JOBS = '/diststream/jobs/1.0.0'
 /** Gossip topic: StreamAnnounce from ingests, the directory of live streams. */
 export const TOPIC_STREAMS = '/diststream/streams/1.0.0'
+/** Gossip topic: ViewerCounts from edges (each edge's current viewers per stream; claims). */
+export const TOPIC_VIEWERS = '/diststream/viewers/1.0.0'
 
 /**
  * Gossip topic of one stream: SegmentAnnounce from that stream's ingest.

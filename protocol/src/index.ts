@@ -44,6 +44,6 @@ export { utf8Length, truncateUtf8, CONTAINERS, containerOf } from './validate.js
 export type { RenditionScope, Container } from './validate.js'
 export {
   Rung, Rendition, Presence, JobAnnounce, StreamAnnounce, SegmentAnnounce, Bid, BidAck,
-  TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse, Have
+  TranscodeRequest, TranscodeResponse, FetchRequest, FetchResponse, Have, ViewerCounts, StreamViewers
 } from './pb/messages.js'
 export * from './playback-token.js'

@@ -53,3 +53,13 @@ export const PLAYBACK_VIEWER_PATTERN = /^[A-Za-z0-9._:@-]{1,64}$/
 export const MAX_PLAYBACK_TOKEN_TTL_SECONDS = 24 * 3600
 /** How far an edge's clock may run from the ingest's: a token is accepted this long past its exp, and with an iat this far ahead. */
 export const PLAYBACK_TOKEN_SKEW_SECONDS = 30
+/** Most streams in one ViewerCounts: an edge reports its most-watched streams; 64 ids of 64 chars fit in ~5 KB. */
+export const MAX_VIEWER_COUNT_STREAMS = 64
+/** Most viewers one edge's claim counts for, per stream: a liar inflates a stream by at most this per peer id (100,000 players at ~1 Mb/s is 100 Gb/s, beyond one machine). */
+export const MAX_VIEWERS_PER_CLAIM = 100_000
+/** An edge sends ViewerCounts at most this often (a count that changes every second costs one message per this). */
+export const VIEWER_REPORT_MIN_INTERVAL_MS = 5_000
+/** An edge with viewers repeats its ViewerCounts this often even when nothing changed (an edge with none sends nothing). */
+export const VIEWER_REPORT_KEEPALIVE_MS = 60_000
+/** A receiver forgets an edge's claim this long after its last ViewerCounts (2.5 keep-alives: one lost message does not drop it). */
+export const VIEWER_CLAIM_TTL_MS = 150_000

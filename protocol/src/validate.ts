@@ -2,11 +2,12 @@ import { ProtocolError } from './errors.js'
 import { isRole } from './constants.js'
 import {
   ID_PATTERN, MAX_DIMENSION, MAX_DURATION_MS, MAX_INIT_BYTES, MAX_INDEX_SEGMENTS, MAX_LADDER, MAX_MULTIADDRS,
-  MAX_RENDITIONS, MAX_ROLES, MAX_SEGMENT_BYTES, MAX_STRING, SHA256_BYTES, MAX_HOLDERS, PEER_ID_PATTERN, STREAM_SALT_BYTES
+  MAX_RENDITIONS, MAX_ROLES, MAX_SEGMENT_BYTES, MAX_STRING, SHA256_BYTES, MAX_HOLDERS, PEER_ID_PATTERN, STREAM_SALT_BYTES,
+  MAX_VIEWER_COUNT_STREAMS
 } from './limits.js'
 import { FetchRequest, FetchResponse, StreamAnnounce, TranscodeResponse } from './pb/messages.js'
 import type {
-  Bid, BidAck, Have, JobAnnounce, Presence, Rendition, Rung, SegmentAnnounce, TranscodeRequest
+  Bid, BidAck, Have, JobAnnounce, Presence, Rendition, Rung, SegmentAnnounce, TranscodeRequest, ViewerCounts
 } from './pb/messages.js'
 
 /**
@@ -282,4 +283,14 @@ export function validateHave (m: Have, path = 'Have'): void {
   checkCount(m.renditions, `${path}.renditions`, 1, MAX_RENDITIONS)
   m.renditions.forEach((r, i) => { checkId(r, `${path}.renditions[${i}]`) })
   checkUnique(m.renditions, `${path}.renditions`)
+}
+
+export function validateViewerCounts (m: ViewerCounts, path = 'ViewerCounts'): void {
+  checkCount(m.streams, `${path}.streams`, 0, MAX_VIEWER_COUNT_STREAMS)
+  m.streams.forEach((s, i) => {
+    checkId(s.streamId, `${path}.streams[${i}].streamId`)
+    checkUint32(s.viewers, `${path}.streams[${i}].viewers`)
+  })
+  checkUnique(m.streams.map(s => s.streamId), `${path}.streams`)
+  checkInt(m.sentAtMs, `${path}.sentAtMs`)
 }

@@ -23,7 +23,8 @@ const raw: Record<CodecName, { encode: (m: any) => Uint8Array }> = {
   transcodeResponse: pb.TranscodeResponse,
   fetchRequest: pb.FetchRequest,
   fetchResponse: pb.FetchResponse,
-  have: pb.Have
+  have: pb.Have,
+  viewerCounts: pb.ViewerCounts
 }
 
 export function expectReason (fn: () => unknown, reason: ProtocolErrorReason, label = ''): void {
@@ -81,7 +82,7 @@ describe('codecs: size limits are checked before decoding', () => {
   for (const name of Object.keys(codecs) as CodecName[]) {
     it(name, () => {
       const codec = codecs[name]
-      const expected = name.endsWith('Announce') || name === 'presence' || name === 'have' ? MAX_GOSSIP_BYTES : MAX_CONTROL_BYTES
+      const expected = name.endsWith('Announce') || name === 'presence' || name === 'have' || name === 'viewerCounts' ? MAX_GOSSIP_BYTES : MAX_CONTROL_BYTES
       assert.equal(codec.maxBytes, expected)
       const junk = new Uint8Array(codec.maxBytes + 1).fill(0xff) // would be `malformed` if decoded
       expectReason(() => codec.decode(junk), 'too_large', name)
@@ -199,6 +200,9 @@ const invalid: Case[] = [
   ['have: bad rendition name', 'have', m => ({ ...m, renditions: ['../x'] })],
   ['have: duplicate renditions', 'have', m => ({ ...m, renditions: ['720p', '720p'] })],
   ['have: bad streamId', 'have', m => ({ ...m, streamId: 'a b' })],
+  ['viewers: duplicate stream', 'viewerCounts', m => ({ ...m, streams: [m.streams[0], m.streams[0]] })],
+  ['viewers: bad streamId', 'viewerCounts', m => ({ ...m, streams: [{ streamId: 'a/b', viewers: 1 }] })],
+  ['viewers: 65 streams', 'viewerCounts', m => ({ ...m, streams: Array.from({ length: 65 }, (_, i) => ({ streamId: `s${i}`, viewers: 1 })) })],
   ['fetched: SEGMENT with segments', 'fetchResponse', m => ({ ...m, segments: [fx.segmentAnnounce()] })],
   ['fetched: INDEX with size', 'fetchResponse', () => ({ ...fx.fetchIndexResponse(), size: 5 })],
   ['fetched: INDEX other stream', 'fetchResponse', () => { const m = fx.fetchIndexResponse(); m.segments[1]!.streamId = 'other'; return m }],

@@ -3,7 +3,7 @@ import {
   FetchRequest, FetchResponse, StreamAnnounce, TranscodeResponse
 } from '../src/index.js'
 import type {
-  Bid, BidAck, Have, JobAnnounce, Presence, Rendition, SegmentAnnounce, TranscodeRequest
+  Bid, BidAck, Have, JobAnnounce, Presence, Rendition, SegmentAnnounce, TranscodeRequest, ViewerCounts
 } from '../src/index.js'
 
 /** Realistic sample messages; every call returns fresh objects. */
@@ -140,6 +140,10 @@ export function have (): Have {
   return { streamId: 'lobby-cam', seq: 17, renditions: ['720p', 'source'] }
 }
 
+export function viewerCounts (): ViewerCounts {
+  return { streams: [{ streamId: 'lobby-cam', viewers: 12 }, { streamId: 'stage', viewers: 1 }], sentAtMs: 1_700_000_000_000 }
+}
+
 export const samples = {
   presence,
   jobAnnounce,
@@ -151,5 +155,6 @@ export const samples = {
   transcodeResponse,
   fetchRequest,
   fetchResponse,
-  have
+  have,
+  viewerCounts
 } as const

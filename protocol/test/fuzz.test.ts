@@ -22,7 +22,8 @@ const seeds: Record<CodecName, Uint8Array[]> = {
   transcodeResponse: [codecs.transcodeResponse.encode(fx.transcodeResponse())],
   fetchRequest: [codecs.fetchRequest.encode(fx.fetchRequest())],
   fetchResponse: [codecs.fetchResponse.encode(fx.fetchResponse()), codecs.fetchResponse.encode(fx.fetchIndexResponse()), codecs.fetchResponse.encode(fx.fetchBusyResponse())],
-  have: [codecs.have.encode(fx.have())]
+  have: [codecs.have.encode(fx.have())],
+  viewerCounts: [codecs.viewerCounts.encode(fx.viewerCounts())]
 }
 
 /**

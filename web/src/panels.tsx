@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks'
 import { api, ApiError, formatBytes, formatDuration, formatMs, peerHue, refreshSnapshot, shortId } from './api.js'
 import { PeerGraph, roleColor } from './charts.js'
 import { Link, navigate } from './router.js'
+import { Thumb } from './thumb.js'
 import type { Job, NodeView, PeerView, Snapshot, StreamView } from './api.js'
 import type { ComponentChildren, JSX } from 'preact'
 
@@ -189,7 +190,7 @@ export function JobMarket ({ jobs, flashes, limit = 10, isIngest, title = 'Job m
 interface Created { id: string, name: string, key: string, rtmpUrl: string, playbackUrl: string }
 
 /** On an edge without an ingest: open any stream of the network by id, and see what is watched here. */
-function EdgeStreams ({ watched }: { watched: Array<{ id: string, viewers: number }> }): JSX.Element {
+function EdgeStreams ({ watched }: { watched: Array<{ id: string, viewers: number, networkViewers: number }> }): JSX.Element {
   const [id, setId] = useState('')
   const valid = /^[a-z0-9]{1,64}$/.test(id.trim())
   return (
@@ -203,8 +204,8 @@ function EdgeStreams ({ watched }: { watched: Array<{ id: string, viewers: numbe
       {watched.length > 0 && (
         <table class='table'>
           <caption class='sr-only'>Streams watched through this edge</caption>
-          <thead><tr><th scope='col'>Stream</th><th scope='col'>Viewers here</th><th scope='col'><span class='sr-only'>Actions</span></th></tr></thead>
-          <tbody>{watched.map(s => <tr key={s.id}><td class='mono'>{s.id}</td><td class='num'>{s.viewers}</td><td class='actions'><Link href={`/streams/${s.id}`} class='btn btn-small' aria-label={`Watch ${s.id}`}>Watch</Link></td></tr>)}</tbody>
+          <thead><tr><th scope='col'>Stream</th><th scope='col'>Viewers here</th><th scope='col'>Viewers (network)</th><th scope='col'><span class='sr-only'>Actions</span></th></tr></thead>
+          <tbody>{watched.map(s => <tr key={s.id}><td class='mono'><Thumb id={s.id} live enabled />{s.id}</td><td class='num'>{s.viewers}</td><td class='num' data-testid='network-viewers'>{s.networkViewers}</td><td class='actions'><Link href={`/streams/${s.id}`} class='btn btn-small' aria-label={`Watch ${s.id}`}>Watch</Link></td></tr>)}</tbody>
         </table>
       )}
     </>
@@ -232,7 +233,7 @@ function Renditions ({ s }: { s: StreamView }): JSX.Element {
   )
 }
 
-export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: { streams: StreamView[], isIngest: boolean, isEdge: boolean, edgeStreams?: Array<{ id: string, viewers: number }> }): JSX.Element {
+export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: { streams: StreamView[], isIngest: boolean, isEdge: boolean, edgeStreams?: Array<{ id: string, viewers: number, networkViewers: number }> }): JSX.Element {
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>()
@@ -294,16 +295,16 @@ export function StreamsPanel ({ streams, isIngest, isEdge, edgeStreams = [] }: {
         <div class='table-wrap'>
           <table class='table' data-testid='stream-table'>
             <caption class='sr-only'>Streams on this ingest</caption>
-            <thead><tr><th scope='col'>Stream</th><th scope='col'>Status</th><th scope='col'>Renditions</th><th scope='col'>Segments</th><th scope='col'>Viewers</th><th scope='col'><span class='sr-only'>Actions</span></th></tr></thead>
+            <thead><tr><th scope='col'>Stream</th><th scope='col'>Status</th><th scope='col'>Renditions</th><th scope='col'>Segments</th><th scope='col'><abbr title='Viewers over the whole network: every edge’s latest count, summed'>Viewers</abbr></th><th scope='col'><span class='sr-only'>Actions</span></th></tr></thead>
             <tbody>
               {streams.length === 0 && <tr><td colSpan={6} class='muted'>No streams yet: create one above.</td></tr>}
               {streams.map(s => (
                 <tr key={s.id} data-stream={s.id} data-state={s.state}>
-                  <td><Link href={`/streams/${s.id}`} class='stream-link'>{s.name}</Link><div class='muted small mono'>{s.id}</div></td>
+                  <td class='stream-cell'><Thumb id={s.id} live={s.state === 'live'} enabled={isEdge} /><div><Link href={`/streams/${s.id}`} class='stream-link'>{s.name}</Link><div class='muted small mono'>{s.id}</div></div></td>
                   <td><span class={`status ${s.state === 'live' ? 'live' : s.state === 'ended' ? 'off' : 'idle'}`}>{s.state}</span></td>
                   <td><Renditions s={s} /></td>
                   <td class='num'>{s.lastSeq != null ? s.lastSeq + 1 : 0}</td>
-                  <td class='num'>{isEdge ? s.viewers : '—'}</td>
+                  <td class='num' data-testid='network-viewers' title={isEdge ? `${s.viewers} on this edge` : undefined}>{s.networkViewers}</td>
                   <td class='actions'>
                     <Link href={`/streams/${s.id}`} class='btn btn-small' aria-label={`Watch ${s.name}`}>Watch</Link>
                     {s.state !== 'ended' && (stopping.has(s.id)

@@ -104,7 +104,7 @@ export function PlayerPage ({ id }: { id: string }): JSX.Element {
               </select>
               {playing !== '' && <div class='muted small' data-testid='playing'>playing {playing}</div>}
             </dd>
-            {stream != null && <><dt>Viewers here</dt><dd class='num'>{stream.viewers}</dd></>}
+            {stream != null && <><dt>Viewers</dt><dd class='num' data-testid='player-viewers'>{stream.networkViewers} <span class='muted small'>over the network, {stream.viewers} here</span></dd></>}
             <dt>Playback URL</dt><dd><code class='mono small ellipsis' title={location.origin + src}>{location.origin}{src}</code></dd>
           </dl>
         </aside>

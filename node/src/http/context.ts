@@ -11,6 +11,7 @@ import type { FfmpegPaths } from '@diststream/media'
 import type { P2PNode, PresenceService } from '@diststream/p2p'
 import type { Worker } from '@diststream/worker'
 import type { Logger } from 'pino'
+import type { ViewerCounter } from './viewers.js'
 import type { Registry } from 'prom-client'
 
 export interface HttpContext {
@@ -26,6 +27,10 @@ export interface HttpContext {
   readonly ffmpeg?: FfmpegPaths
   /** Signs with the node's libp2p key (playback tokens of private streams); absent in tests that build a context by hand. */
   readonly signPlayback?: (data: Uint8Array) => Uint8Array | Promise<Uint8Array>
+  /** This edge's viewers (distinct players in the viewer window); a feed makes its own when absent. */
+  readonly viewers?: ViewerCounter
+  /** A stream's viewers over the whole network (viewer-gossip.ts); absent: this node's own only. */
+  readonly networkViewers?: { count: (streamId: string) => number }
   /** Bearer token the mutating HTTP API requires. */
   readonly apiToken: string
   readonly startedAt: number

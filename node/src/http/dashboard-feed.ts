@@ -52,7 +52,7 @@ export type EventsRefusal = 'full' | 'per_ip'
 
 export class DashboardFeed {
   /** Viewers of this edge: distinct clients fetching a stream's HLS recently. */
-  readonly viewers = new ViewerCounter()
+  readonly viewers: ViewerCounter
   readonly #clients = new Set<Client>()
   readonly #rtt = new Map<string, number>()
   readonly #workers = new WorkerStats()
@@ -67,6 +67,7 @@ export class DashboardFeed {
   #pingTimer?: NodeJS.Timeout
 
   constructor (private readonly ctx: HttpContext) {
+    this.viewers = ctx.viewers ?? new ViewerCounter()
     const name = 'diststream_dashboard_clients_refused_total'
     this.#dropped = (ctx.registry.getSingleMetric(name) as Counter<'why'> | undefined) ?? new Counter({ name, help: 'Dashboard event-stream clients refused or dropped: full (MAX_CLIENTS), per_ip (MAX_CLIENTS_PER_IP), stalled (stopped reading: over MAX_CLIENT_QUEUE_BYTES queued)', labelNames: ['why'], registers: [ctx.registry] })
     const f = ctx.ffmpeg
@@ -102,7 +103,7 @@ export class DashboardFeed {
       workers: this.#workers.list(),
       edgeViewers: edge != null ? this.viewers.total() : null,
       // Private streams stay off the dashboard (its feed is anonymous): their ids would be a way in.
-      edgeStreams: edge != null ? this.viewers.streams().filter(v => !edge.isPrivate(v.id)).slice(0, 50) : []
+      edgeStreams: edge != null ? this.viewers.streams().filter(v => !edge.isPrivate(v.id)).slice(0, 50).map(s => ({ ...s, networkViewers: this.#network(s.id) })) : []
     }
   }
 
@@ -176,7 +177,7 @@ export class DashboardFeed {
 
   async #streams (): Promise<DashboardStreamView[]> {
     if (this.ctx.ingest == null) return []
-    return (await this.ctx.ingest.listStreams()).filter(s => s.private !== true).map(s => dashboardStreamView(this.ctx, s, this.viewers.count(s.id)))
+    return (await this.ctx.ingest.listStreams()).filter(s => s.private !== true).map(s => dashboardStreamView(this.ctx, s, this.viewers.count(s.id), this.#network(s.id)))
   }
 
   #broadcast (event: string, data: unknown): void {
@@ -225,5 +226,10 @@ export class DashboardFeed {
     this.ctx.ingest?.ledger.off('change', this.#onJob)
     clearInterval(this.#pingTimer)
     clearInterval(this.#snapTimer)
+  }
+
+  /** A stream's viewers over the network (this node's own where no network figure is kept). */
+  #network (id: string): number {
+    return this.ctx.networkViewers?.count(id) ?? this.viewers.count(id)
   }
 }

@@ -9,6 +9,7 @@
  *     (created | state | bid | attempt-start | attempt-end | evicted).
  */
 import { DashboardFeed, MAX_CLIENTS, MAX_CLIENTS_PER_IP } from './dashboard-feed.js'
+import { playerRequest } from './viewers.js'
 import type { HttpContext } from './context.js'
 import type { DashboardSnapshot } from './views.js'
 import type { FastifyInstance } from 'fastify'
@@ -16,10 +17,9 @@ import type { FastifyInstance } from 'fastify'
 export function registerEventRoutes (app: FastifyInstance, ctx: HttpContext): DashboardFeed {
   const feed = new DashboardFeed(ctx)
 
-  // Viewers of this edge: distinct clients fetching a stream's HLS recently.
+  // Viewers of this edge: distinct clients fetching a stream's HLS or DASH recently (not its thumbnail).
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode !== 200 || !req.url.startsWith('/live/')) return
-    const id = req.url.split('/')[2]
+    const id = playerRequest(req.url, reply.statusCode)
     if (id != null) feed.viewers.seen(id, `${req.ip} ${req.headers['user-agent'] ?? ''}`)
   })
 

@@ -3,8 +3,9 @@
  * Pure but for the clock in `nodeInfoView`; one builder per view, shared by
  * the routes and the dashboard feed.
  */
+import { HttpError } from './errors.js'
 import type { HttpContext } from './context.js'
-import type { DashboardStreamView, JobView, NodeInfoView, PeerView, RungView, StreamView, WorkerInfoView } from './views.js'
+import type { DashboardStreamView, EdgeStreamView, JobView, NodeInfoView, PeerView, RungView, StreamView, WorkerInfoView } from './views.js'
 import type { JobRecord } from '@diststream/scheduler'
 import type { StreamRecord } from '@diststream/store'
 import type { Worker } from '@diststream/worker'
@@ -40,7 +41,7 @@ function hostOf (req: FastifyRequest): string {
  * A stream for `/api/streams`; `withKey` adds its publish key and RTMP URL:
  * only the answer that created the stream (or rotated its key) has the key.
  */
-export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort' | 'ingest'>, req: FastifyRequest, s: StreamRecord & { key?: string }, withKey = false): StreamView {
+export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort' | 'ingest' | 'networkViewers'>, req: FastifyRequest, s: StreamRecord & { key?: string }, withKey = false): StreamView {
   const host = hostOf(req)
   return {
     id: s.id,
@@ -56,6 +57,8 @@ export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort' | 'inge
     ...(s.error != null ? { error: s.error } : {}),
     ...(withKey && s.key != null ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
     playbackUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/index.m3u8`,
+    thumbnailUrl: `http://${host}:${ctx.httpPort()}/live/${s.id}/thumbnail.jpg`,
+    viewers: ctx.networkViewers?.count(s.id) ?? 0,
     ...rungsOf(ctx, s)
   }
 }
@@ -66,8 +69,18 @@ function rungsOf (ctx: Pick<HttpContext, 'ingest'>, s: StreamRecord): { rungs?: 
   return rungs != null ? { rungs: rungs.map(r => ({ name: r.name, live: r.live })) } : {}
 }
 
+/**
+ * A stream as an edge without the ingest role knows it (`GET /api/streams/:id`
+ * there): one it follows now, with the network's viewers; 404 otherwise.
+ */
+export function edgeStreamView (ctx: Pick<HttpContext, 'edge' | 'httpPort' | 'networkViewers'>, req: FastifyRequest, id: string): EdgeStreamView {
+  if (ctx.edge?.activeStreams().includes(id) !== true) throw new HttpError(404, `no stream ${id} on this edge (it serves streams being watched here)`)
+  const base = `http://${hostOf(req)}:${ctx.httpPort()}/live/${id}`
+  return { id, viewers: ctx.networkViewers?.count(id) ?? 0, playbackUrl: `${base}/index.m3u8`, thumbnailUrl: `${base}/thumbnail.jpg` }
+}
+
 /** A stream for the dashboard, with its viewers on this node. */
-export function dashboardStreamView (ctx: Pick<HttpContext, 'ingest'>, s: StreamRecord, viewers: number): DashboardStreamView {
+export function dashboardStreamView (ctx: Pick<HttpContext, 'ingest'>, s: StreamRecord, viewers: number, networkViewers = viewers): DashboardStreamView {
   return {
     id: s.id,
     name: s.name,
@@ -76,7 +89,9 @@ export function dashboardStreamView (ctx: Pick<HttpContext, 'ingest'>, s: Stream
     lastSeq: s.lastSeq ?? null,
     renditions: (s.renditions ?? []).map(r => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth })),
     viewers,
+    networkViewers,
     playbackUrl: `/live/${s.id}/index.m3u8`,
+    thumbnailUrl: `/live/${s.id}/thumbnail.jpg`,
     ...rungsOf(ctx, s)
   }
 }

@@ -5,6 +5,7 @@ import { registerEventRoutes } from './events.js'
 import { registerNodeRoutes } from './node-routes.js'
 import { registerStreamRoutes } from './stream-routes.js'
 import { registerLiveRoutes } from './live-routes.js'
+import { registerThumbnailRoutes } from './thumbnail-routes.js'
 import { registerApiAuth } from './auth.js'
 import { registerUploadRoutes } from './upload-routes.js'
 import { registerPrivatePlayback } from './private-playback.js'
@@ -54,6 +55,7 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerPrivatePlayback(app, ctx)
   registerUploadRoutes(app, ctx)
   registerLiveRoutes(app, ctx)
+  registerThumbnailRoutes(app, ctx)
   registerEventRoutes(app, ctx)
   await registerDashboard(app, ctx.logger)
   return app

@@ -1,6 +1,6 @@
 import { bearerMatches } from './auth.js'
 import { HttpError, httpStatusOf } from './errors.js'
-import { streamView } from './render-views.js'
+import { edgeStreamView, streamView } from './render-views.js'
 import { ingestOf } from './role-guards.js'
 import type { HttpContext } from './context.js'
 import type { StreamRecord } from '@diststream/store'
@@ -73,6 +73,12 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
   })
 
   app.get<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
+    // An edge without the ingest role: what it knows of a stream it serves (viewers over the network, URLs).
+    if (ctx.ingest == null && ctx.edge != null) {
+      // A private stream is as unknown as a missing one to anonymous callers, here too.
+      if (ctx.edge.isPrivate(req.params.id) && !bearerMatches(req.headers.authorization, ctx.apiToken)) throw new HttpError(404, `no stream ${req.params.id}`)
+      return edgeStreamView(ctx, req, req.params.id)
+    }
     const s = await ingestOf(ctx).getStream(req.params.id)
     // A private stream is as unknown as a missing one to anonymous callers.
     if (s == null || (s.private === true && !bearerMatches(req.headers.authorization, ctx.apiToken))) throw new HttpError(404, `no stream ${req.params.id}`)

@@ -1,6 +1,20 @@
+/** What a player fetches: playlists, DASH manifests, segments and inits (a thumbnail or a 404 is no viewer). */
+const PLAYER_FILE = /\.(m3u8|mpd|ts|m4s|mp4)$/
+/** Answers a player got what it asked for from: 206 is a byte range, 304 a revalidation. */
+const PLAYER_STATUS = new Set([200, 206, 304])
+
+/** The stream a request under `/live/` is a player's request of, or undefined (pure). */
+export function playerRequest (url: string, status: number): string | undefined {
+  if (!PLAYER_STATUS.has(status) || !url.startsWith('/live/')) return undefined
+  const path = url.split('?', 1)[0] ?? ''
+  return PLAYER_FILE.test(path) ? path.split('/')[2] : undefined
+}
+
 /**
  * Viewers of this edge: distinct clients (address + user agent) that fetched
- * a stream's HLS within the last `windowMs`. Bounded; pure but for the clock.
+ * a stream's HLS or DASH within the last `windowMs` (30 s by default,
+ * `--viewer-window-seconds`). Players behind one address with one user agent
+ * count once. Bounded; pure but for the clock.
  */
 export class ViewerCounter {
   readonly #streams = new Map<string, Map<string, number>>()

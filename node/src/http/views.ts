@@ -34,6 +34,10 @@ export interface StreamView {
   key?: string
   rtmpUrl?: string
   playbackUrl: string
+  /** A small JPEG of the stream's latest keyframe (a VOD's poster), from an edge (`GET /live/:id/thumbnail.jpg`). */
+  thumbnailUrl: string
+  /** Viewers over the network: the latest claim of every edge, summed (claims: see PROTOCOL.md §viewer counts). */
+  viewers: number
   /**
    * A live stream being published on this node: its transcoded rungs,
    * costliest first, and whether each is made now (`live: false`: shed
@@ -49,6 +53,15 @@ export interface RungView {
   live: boolean
 }
 
+/** `GET /api/streams/:id` on an edge without the ingest role: a stream it follows. */
+export interface EdgeStreamView {
+  id: string
+  /** Viewers over the network (as in {@link StreamView.viewers}). */
+  viewers: number
+  playbackUrl: string
+  thumbnailUrl: string
+}
+
 /** A stream as the dashboard snapshot shows it, with its viewers on this node. */
 export interface DashboardStreamView {
   id: string
@@ -57,8 +70,13 @@ export interface DashboardStreamView {
   createdAt: string
   lastSeq: number | null
   renditions: RenditionView[]
+  /** Viewers of this node (edge role). */
   viewers: number
+  /** Viewers over the network: every edge's latest claim summed (see PROTOCOL.md, viewer counts). */
+  networkViewers: number
   playbackUrl: string
+  /** `GET /live/:id/thumbnail.jpg` on this node (edge role). */
+  thumbnailUrl: string
   /** See {@link StreamView.rungs}. */
   rungs?: RungView[]
 }
@@ -179,7 +197,7 @@ export interface DashboardSnapshot {
   workers: WorkerStat[]
   edgeViewers: number | null
   /** Streams this edge serves to viewers now. */
-  edgeStreams: Array<{ id: string, viewers: number }>
+  edgeStreams: Array<{ id: string, viewers: number, networkViewers: number }>
   /** The recent jobs, in the first snapshot of an `/api/events` connection only. */
   jobs?: JobView[]
 }

@@ -143,6 +143,10 @@ export const EDGE_DEFAULTS = {
   /** Most blocking playlist reloads parked at once (more: 503). */
   maxBlockedReloads: 1000
 } as const
+/** Segments tried for one thumbnail (newest first): the newest may still be on its way or fail; more would be a stream in trouble. */
+export const MAX_THUMBNAIL_CANDIDATES = 3
+/** A VOD's poster is its picture this far in (0..1): the first frame is often black or a title card. */
+export const VOD_POSTER_POSITION = 0.1
 
 /** Playback tokens whose signature checked out, remembered so a player's every segment request costs a map lookup, not an Ed25519 verify; bounded, as tokens are a stranger's choice. */
 export const MAX_VERIFIED_PLAYBACK_TOKENS = 10_000

@@ -42,6 +42,11 @@ export class DvrHistory {
 
   get size (): number { return this.#entries.size }
 
+  /** Every remembered segment, by seq. */
+  entries (): IterableIterator<[number, HistoryEntry]> {
+    return this.#entries.entries()
+  }
+
   get (seq: number): HistoryEntry | undefined {
     return this.#entries.get(seq)
   }

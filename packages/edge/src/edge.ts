@@ -7,7 +7,8 @@ import { PlaylistWaiters } from './blocking.js'
 import { initLength, INIT_NAME, mediaPart } from './cmaf.js'
 import { EDGE_DEFAULTS, MAX_BLOCKED_RELOADS_PER_CLIENT, MAX_BLOCKED_RELOADS_PER_STREAM, MAX_COLD_FETCHES, MAX_COLD_FETCHES_PER_STREAM, MAX_FOLLOWED_PER_INGEST, MAX_FOLLOWED_STREAMS, MAX_INBOUND_FETCH_STREAMS, VIEWERLESS_UNFOLLOW_MS } from './constants.js'
 import { StreamDirectory } from './directory.js'
-import { EdgeFullError, NotFoundError } from './errors.js'
+import { EdgeFullError, NotFoundError, ThumbnailUnavailableError } from './errors.js'
+import { thumbnailCandidates } from './thumbnail-pick.js'
 import { FetchClient } from './fetch-client.js'
 import { FollowedStream } from './followed-stream.js'
 import { AdmissionGate } from './limiter.js'
@@ -18,7 +19,7 @@ import { Swarm } from './swarm.js'
 import type { DeliveryDirectives } from './blocking.js'
 import type { FollowContext } from './followed-stream.js'
 import type { EdgeMetrics } from './metrics.js'
-import type { EdgeInit, MediaPlaylistView, ServedSegment } from './types.js'
+import type { EdgeInit, MediaPlaylistView, ServedSegment, ThumbnailSource } from './types.js'
 import type { LifecycleAction } from '@diststream/scheduler'
 import type { Startable } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -215,6 +216,23 @@ export class Edge implements Startable {
     const prefix = INIT_NAME.exec(file)?.[1]
     if (prefix == null || !ID_PATTERN.test(rendition)) throw new NotFoundError('no such init segment')
     return await (await this.#follow(streamId)).initSegment(rendition, prefix, file)
+  }
+
+  /**
+   * The segment a thumbnail is made from (thumbnail-pick.ts): the smallest
+   * video rendition of the newest held segment, a VOD's poster segment;
+   * verified bytes from the cache or fetched as a viewer's would be.
+   */
+  async thumbnailSource (streamId: string): Promise<ThumbnailSource> {
+    const f = await this.#follow(streamId)
+    for (const c of thumbnailCandidates(f.history.entries(), f.renditions.values(), { vod: f.vod })) {
+      const served = await this.segment(streamId, c.rendition, c.seq).catch((err: any) => {
+        this.#log.debug({ streamId, rendition: c.rendition, seq: c.seq, err: err?.message }, 'thumbnail candidate unavailable; trying an older one')
+        return undefined
+      })
+      if (served != null) return { ...c, vod: f.vod, ended: f.ended, data: served.entry.data, etag: served.entry.etag }
+    }
+    throw new ThumbnailUnavailableError(`stream ${streamId} has no picture on this edge yet`)
   }
 
   /** The stream's DASH manifest (CMAF streams only). */

@@ -52,3 +52,10 @@ export class PlaybackTokenRefusedError extends Error {
   override name = PlaybackTokenRefusedError.NAME
   readonly statusCode = 403
 }
+
+/** A stream the edge knows has no picture yet (no video segment held): HTTP 503, retry shortly. */
+export class ThumbnailUnavailableError extends Error {
+  static readonly NAME = 'ThumbnailUnavailableError'
+  override name = ThumbnailUnavailableError.NAME
+  readonly statusCode = 503
+}

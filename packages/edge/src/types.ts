@@ -9,6 +9,19 @@ export interface ServedSegment {
   from: 'memory' | 'disk' | 'network'
 }
 
+/** A segment a thumbnail is made from: which, and its verified bytes (an fMP4 one starts with its init). */
+export interface ThumbnailSource {
+  seq: number
+  rendition: string
+  width: number
+  height: number
+  vod: boolean
+  ended: boolean
+  data: Buffer
+  /** The segment's ETag (its sha256): the thumbnail's changes with it. */
+  etag: string
+}
+
 /** A media playlist or DASH manifest, with what its HTTP caching follows from. */
 export interface MediaPlaylistView {
   body: string

@@ -1,8 +1,9 @@
+import { CapacitySignal } from './capacity.js'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_INDEX_SEGMENTS, PROTOCOL_BID, PROTOCOL_FETCH } from '@diststream/protocol'
 import { ladderForSource } from '@diststream/media'
-import { JobLedger, NewcomerBudget, ReputationBook, TERMINAL_STATES } from '@diststream/scheduler'
+import { HedgeBudget, JobLedger, NewcomerBudget, ReputationBook, SpeedTracker, TERMINAL_STATES } from '@diststream/scheduler'
 import { BoundedMap } from '@diststream/util'
 import { StreamAnnouncer } from './announcer.js'
 import { INGEST_DEFAULTS, MAX_ASSIGNED_WORKERS, MAX_INBOUND_FETCH_STREAMS, MAX_INBOUND_STREAMS, PULL_MAX_RESTARTS, VOD_MAX_INFLIGHT, VOD_MAX_QUEUE_MS } from './constants.js'
@@ -25,6 +26,7 @@ import type { PullSource } from './sources.js'
 import type { IngestContext, IngestInit } from './types.js'
 import type { LifecycleSweeper, RungState } from '@diststream/scheduler'
 import type { SegmentRecord, StreamRecord } from '@diststream/store'
+import type { PeerPresence } from '@diststream/p2p'
 import type { Startable } from '@libp2p/interface'
 import type { Logger } from 'pino'
 
@@ -54,6 +56,12 @@ export class Ingest implements Startable {
   private readonly publishes: RtmpPublishes
   private readonly fetchServer: FetchServer
   private readonly sweeper?: LifecycleSweeper
+  /** Wakes queued jobs when a worker may have room. */
+  private readonly capacity = new CapacitySignal()
+  /** Presence of a worker with a free slot: queued jobs go back on the market. */
+  private readonly onPresence = (p: PeerPresence): void => {
+    if (p.roles.includes('worker') && p.activeJobs < p.maxJobs) this.capacity.freed()
+  }
 
   constructor (private readonly init: IngestInit) {
     this.log = init.logger.child({ component: 'ingest' })
@@ -85,6 +93,9 @@ export class Ingest implements Startable {
       lastAssigned: (peer) => this.assigned.get(peer),
       markAssigned: (peer) => { this.assigned.set(peer, Date.now()) },
       newcomerWin: () => newcomers.take(),
+      capacity: this.capacity,
+      speed: new SpeedTracker(),
+      hedges: new HedgeBudget(),
       onSegmentStored: async (stream, seg) => { await this.onSegmentStored(stream, seg) }
     }
     this.ledger.on('change', ({ kind, job }) => {
@@ -141,6 +152,7 @@ export class Ingest implements Startable {
     for (const s of await store.streams.list()) {
       if (s.state === 'live' && s.sourceUrl != null) await this.source(s.sourceUrl).then(async () => { await this.startPull(s, s.sourceUrl!) }).catch(err => { this.log.warn({ err, streamId: s.id }, 'could not resume a pulled stream') })
     }
+    this.init.presence.on('peer', this.onPresence)
     this.announcer.start()
     this.sweeper?.start()
     this.#started = true
@@ -149,6 +161,7 @@ export class Ingest implements Startable {
   async stop (): Promise<void> {
     this.#shutdown.abort()
     this.#started = false
+    this.init.presence.off('peer', this.onPresence)
     await this.sweeper?.stop()
     await this.announcer.stop()
     await Promise.allSettled([...this.recovering].map(async s => { await s.kill() }))

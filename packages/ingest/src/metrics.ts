@@ -19,6 +19,7 @@ export function createIngestMetrics (registry: Registry): IngestMetrics {
     reassigned: counter('diststream_jobs_reassigned_total', 'Job attempts after the first (timeout, error or rejected output)'),
     hedged: counter('diststream_jobs_hedged_total', 'Duplicate attempts started because the first worker was late against its own estimate'),
     shedRungs: counter('diststream_rungs_shed_total', 'Rungs left out of live jobs because the workers could not keep up (one per rung per job; the source always plays)'),
+    hedgesDenied: counter('diststream_jobs_hedges_denied_total', 'Late attempts not hedged: no free worker in hand, or hedges already at their share of recent jobs (HEDGE_SHARE)'),
     rebids: counter('diststream_jobs_rebid_total', 'Jobs re-announced because every bid in hand failed'),
     spotChecks: counter('diststream_spot_checks_total', 'Jobs re-run on a second worker and compared against the source, by verdict', ['verdict']),
     publishesRefused: counter('diststream_ingest_publishes_refused_total', 'Publishes, pulls and VODs stopped because a segment passed the segmenter\'s bounds: keyframe_interval (no keyframe for 10 target lengths, 20..50 s) or segment_too_large (48 MiB)', ['why']),

@@ -1,7 +1,8 @@
+import type { CapacitySignal } from './capacity.js'
 import type { SourcePolicy } from './source-policy.js'
 import type { FfmpegPaths, RungSpec } from '@diststream/media'
 import type { Gossip, P2PNode, PeerComponents, PresenceService, ProtocolErrorHook, Protocols } from '@diststream/p2p'
-import type { Auction, JobLedger, ReputationBook } from '@diststream/scheduler'
+import type { Auction, HedgeBudget, JobLedger, ReputationBook, SpeedTracker } from '@diststream/scheduler'
 import type { SegmentRecord, Store, StreamRecord } from '@diststream/store'
 import type { WebhookEventData, WebhookEventType } from '@diststream/webhooks'
 import type { Logger } from 'pino'
@@ -59,6 +60,7 @@ export interface IngestMetrics {
   reassigned: Counter
   passthrough: Counter
   hedged: Counter
+  hedgesDenied: Counter
   rebids: Counter
   /** Rungs left out of live jobs because the workers could not keep up (one per rung per job). */
   shedRungs: Counter
@@ -102,6 +104,12 @@ export interface IngestContext {
   markAssigned: (peerId: string) => void
   /** Whether a never-tried worker may win a job outright now (NewcomerBudget: review H1). */
   newcomerWin: () => boolean
+  /** Raised when a worker may have room (an attempt ended, presence shows a free slot): wakes queued jobs. */
+  capacity: CapacitySignal
+  /** Each worker's delivered speed against its own estimates lately: hedge timing and deadlines follow it. */
+  speed: SpeedTracker
+  /** Hedges only with a free worker in hand and within a share of the jobs (no hedging feedback loop under load). */
+  hedges: HedgeBudget
   onSegmentStored: (stream: StreamRecord, segment: SegmentRecord) => Promise<void>
 }
 

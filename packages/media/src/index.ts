@@ -118,3 +118,4 @@ export {
   type SegmentRefusal,
   type SegmentRefusalWhy
 } from './segment-limits.js'
+export { makeThumbnail, thumbnailArgs, ThumbnailError, THUMBNAIL_WIDTH, MAX_THUMBNAIL_BYTES, THUMBNAIL_TIMEOUT_MS, type ThumbnailOptions } from './thumbnail.js'

@@ -119,6 +119,42 @@ export function electionSize (k: number, announcement: number, max = 1024): numb
 }
 
 /**
+ * A pool of at most this many times `k` free workers is small: every free worker in it bids. The
+ * election saves bid messages only in a large pool; in a small one, leaving out the one honest
+ * worker among liars lets them take every attempt a job has (the liars test: 4 of 5 workers
+ * elected, all four lying, a segment lost).
+ */
+export const SMALL_POOL_FACTOR = 2
+
+/**
+ * How many of `free` workers are asked to bid on the `announcement`-th announce of a job: all of
+ * them in a small pool ({@link SMALL_POOL_FACTOR}), else the {@link electionSize}. Worker and
+ * ingest both use it (the ingest expects that many bids; a worker passes it to `shouldBid`).
+ */
+export function biddersFor (k: number, announcement: number, free: number): number {
+  const n = Math.max(0, Math.floor(Number.isFinite(free) ? free : 0))
+  return n <= SMALL_POOL_FACTOR * clampK(k) ? n : Math.min(n, electionSize(k, announcement))
+}
+
+/**
+ * In a large pool the auction closes on this many bids (of the k or more elected): it takes the
+ * second-fastest of the elected instead of waiting for the slowest, or for the window when one
+ * elected worker's presence was stale (docs/scale.md: 39 % of auctions waited the whole window at
+ * 100 nodes on a LAN). Two, not one, so the draw still weighs speed, reputation and price.
+ */
+export const AUCTION_FIRST_BIDS = 2
+
+/**
+ * How many counted bids close the auction early on the `announcement`-th announce of a job with
+ * `free` workers free: all of them in a small pool (the election asked every one, and waiting a
+ * few ms for all lets the draw see all), else the first {@link AUCTION_FIRST_BIDS}.
+ */
+export function auctionCloseAfter (k: number, announcement: number, free: number): number {
+  const asked = biddersFor(k, announcement, free)
+  return free <= SMALL_POOL_FACTOR * clampK(k) ? asked : Math.min(asked, AUCTION_FIRST_BIDS)
+}
+
+/**
  * Shard depth for a network of `workers` workers: the fewest prefix bits that
  * keep shards at or below `target` workers on average (0 = one shard). Powers
  * of two, so a shard splits cleanly in two as the network grows, and nodes

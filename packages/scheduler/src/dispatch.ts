@@ -100,6 +100,12 @@ export interface DispatchOptions<T> {
    * skipped), or [] to give up. Not called while an attempt is still running.
    */
   rebid?: (tried: ReadonlySet<string>) => Promise<readonly Bid[]>
+  /**
+   * Consulted each time a bid comes up (absent = every bid is). A bid that is not eligible any
+   * more (its worker was caught lying since the bids were ordered) goes behind every eligible
+   * one and is tried only when none is left, before a re-bid.
+   */
+  eligible?: (bid: Bid) => boolean
   /** Default {@link systemClock}. */
   clock?: Clock
   /** Aborts the whole dispatch. */
@@ -198,14 +204,20 @@ export async function dispatchJob<T> (opts: DispatchOptions<T>): Promise<Dispatc
       finish(() => { reject(new DispatchAbortedError(`dispatch of job ${jobId ?? '?'} aborted`, jobId, history, { cause: opts.signal?.reason })) })
     }
 
-    /** Next untried bid, left first in line, or undefined. */
+    /** Next untried bid, left first in line (an eligible one if any is left), or undefined. */
     const peekBid = (): Bid | undefined => {
-      while (queue.length > 0) {
-        const b = queue[0]!
-        if (!tried.has(b.peerId)) return b
-        queue.shift()
+      for (let i = 0; i < queue.length; i++) {
+        const b = queue[i]!
+        if (tried.has(b.peerId)) continue
+        if (opts.eligible === undefined || opts.eligible(b)) {
+          // Drop the tried ones before it; the ineligible ones stay in line behind it.
+          const ahead = queue.splice(0, i).filter(x => !tried.has(x.peerId))
+          queue.splice(1, 0, ...ahead)
+          return b
+        }
       }
-      return undefined
+      while (queue.length > 0 && tried.has(queue[0]!.peerId)) queue.shift()
+      return queue[0]
     }
 
     /** Next untried bid, taken out of line, or undefined. */

@@ -79,7 +79,7 @@ export {
 } from './probation.js'
 export { judgeSpotCheck, shouldSpotCheck, type SpotCheckOptions, type SpotVerdict } from './spot-check.js'
 export {
-  bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, electionSize, shardBits, shardOf, shouldBid,
+  AUCTION_FIRST_BIDS, auctionCloseAfter, biddersFor, bidKey, bidWeight, DEFAULT_BID_K, DEFAULT_SHARD_TARGET, electBidders, electionSize, SMALL_POOL_FACTOR, shardBits, shardOf, shouldBid,
   type ElectInput, type ShouldBidInput
 } from './bid-policy.js'
 export {

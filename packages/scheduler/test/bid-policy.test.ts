@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createHash } from 'node:crypto'
-import { bidKey, bidWeight, electBidders, electionSize, shardBits, shardOf, shouldBid } from '../src/index.js'
+import { AUCTION_FIRST_BIDS, auctionCloseAfter, biddersFor, bidKey, bidWeight, electBidders, electionSize, shardBits, shardOf, shouldBid, SMALL_POOL_FACTOR } from '../src/index.js'
 
 const workers = Array.from({ length: 50 }, (_, i) => `12D3KooWorker${i}`)
 
@@ -62,6 +62,27 @@ describe('bid policy', () => {
     assert.equal(electionSize(4, 30, 100), 100)
     assert.equal(electionSize(0, 0), 1)
     assert.equal(electionSize(4, NaN), 4)
+  })
+
+  it('asks every free worker of a small pool, k of a large one', () => {
+    assert.equal(SMALL_POOL_FACTOR, 2)
+    assert.deepEqual([0, 1, 5, 8].map(free => biddersFor(4, 1, free)), [0, 1, 5, 8])
+    assert.equal(biddersFor(4, 1, 9), 4)
+    assert.equal(biddersFor(4, 2, 9), 8)
+    assert.equal(biddersFor(4, 3, 9), 9)
+    assert.equal(biddersFor(4, 1, NaN), 0)
+    // Every one of five free workers is elected when each asks with biddersFor (the liars test's pool).
+    const free = ['h', 'l1', 'l2', 'l3', 'l4']
+    for (let j = 0; j < 50; j++) {
+      assert.ok(free.every(self => shouldBid({ self, jobId: `job-${j}`, freeWorkers: free, k: biddersFor(4, 1, free.length) })))
+    }
+  })
+
+  it('closes a small pool\'s auction on every bid, a large one\'s on the first two', () => {
+    assert.equal(AUCTION_FIRST_BIDS, 2)
+    assert.deepEqual([0, 1, 5, 8].map(free => auctionCloseAfter(4, 1, free)), [0, 1, 5, 8])
+    assert.deepEqual([9, 100, 10_000].map(free => auctionCloseAfter(4, 1, free)), [2, 2, 2])
+    assert.equal(auctionCloseAfter(1, 1, 3), 1) // k = 1, three free: one asked, one awaited
   })
 
   it('shards: depth from the worker count, shard from the key prefix', () => {

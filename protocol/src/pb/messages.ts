@@ -3643,3 +3643,257 @@ export namespace Have {
     return streamMessage(buf, Have.codec(), opts)
   }
 }
+
+export interface ViewerCounts {
+  streams: StreamViewers[]
+  sentAtMs: number
+}
+
+export namespace ViewerCounts {
+  let _codec: Codec<ViewerCounts>
+
+  export const codec = (): Codec<ViewerCounts> => {
+    if (_codec == null) {
+      _codec = message<ViewerCounts>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.streams != null && obj.streams.length > 0) {
+          for (const value of obj.streams) {
+            w.uint32(10)
+            StreamViewers.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.sentAtMs != null && obj.sentAtMs !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.sentAtMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          streams: [],
+          sentAtMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.streams != null && obj.streams.length === opts.limits.streams) {
+                throw new MaxLengthError('Decode error - repeated field "streams" had too many elements')
+              }
+
+              obj.streams.push(StreamViewers.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.streams$
+              }))
+              break
+            }
+            case 2: {
+              obj.sentAtMs = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          streams: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.streams != null && obj.streams === opts.limits.streams) {
+                throw new MaxLengthError('Streaming decode error - repeated field "streams" had too many elements')
+              }
+
+              for (const evt of StreamViewers.codec().stream(reader, reader.uint32(), `${prefix}.streams[]`, {
+                limits: opts.limits?.streams$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.streams
+                }
+              }
+
+              obj.streams++
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.sentAtMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ViewerCountsStreamsStreamIdFieldEvent {
+    field: '$.streams[].streamId'
+    value: string
+    index: number
+  }
+
+  export interface ViewerCountsStreamsViewersFieldEvent {
+    field: '$.streams[].viewers'
+    value: number
+    index: number
+  }
+
+  export interface ViewerCountsSentAtMsFieldEvent {
+    field: '$.sentAtMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<ViewerCounts>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ViewerCounts.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ViewerCounts>): ViewerCounts {
+    return decodeMessage(buf, ViewerCounts.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ViewerCounts>): Generator<ViewerCountsStreamsStreamIdFieldEvent | ViewerCountsStreamsViewersFieldEvent | ViewerCountsSentAtMsFieldEvent> {
+    return streamMessage(buf, ViewerCounts.codec(), opts)
+  }
+}
+
+export interface StreamViewers {
+  streamId: string
+  viewers: number
+}
+
+export namespace StreamViewers {
+  let _codec: Codec<StreamViewers>
+
+  export const codec = (): Codec<StreamViewers> => {
+    if (_codec == null) {
+      _codec = message<StreamViewers>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.streamId != null && obj.streamId !== '')) {
+          w.uint32(10)
+          w.string(obj.streamId)
+        }
+
+        if ((obj.viewers != null && obj.viewers !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.viewers)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          streamId: '',
+          viewers: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.streamId = reader.string()
+              break
+            }
+            case 2: {
+              obj.viewers = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.streamId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.viewers`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StreamViewersStreamIdFieldEvent {
+    field: '$.streamId'
+    value: string
+  }
+
+  export interface StreamViewersViewersFieldEvent {
+    field: '$.viewers'
+    value: number
+  }
+
+  export function encode (obj: Partial<StreamViewers>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StreamViewers.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamViewers>): StreamViewers {
+    return decodeMessage(buf, StreamViewers.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamViewers>): Generator<StreamViewersStreamIdFieldEvent | StreamViewersViewersFieldEvent> {
+    return streamMessage(buf, StreamViewers.codec(), opts)
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { codecs, TOPIC_JOBS } from '@diststream/protocol'
-import { Auction, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, electionSize, LATE_FACTOR, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
-import { BoundedMap, sleep } from '@diststream/util'
+import { attemptDeadlineMs, Auction, auctionCloseAfter, checkedBeforeServing, DEFAULT_BID_K, dispatchJob, hedgeAfterMs, orderByStanding, selectBids, shouldSpotCheck, systemClock } from '@diststream/scheduler'
+import { BoundedMap } from '@diststream/util'
 import { transcodeOn } from '../transcode-client.js'
 import { checkOnProbation } from './probation.js'
 import { runSpotCheck } from './spot-check.js'
@@ -13,18 +13,26 @@ import type { Bid, Standing } from '@diststream/scheduler'
 import type { RenditionRecord } from '@diststream/store'
 import type { Logger } from 'pino'
 
-/** While every worker is busy, a queued job is announced again this often (ms). */
+/**
+ * While every worker is busy, a queued job is announced again at the latest
+ * this often (ms); it goes back on the market at once when capacity appears
+ * (`CapacitySignal`: an attempt of ours ended, presence shows a free slot).
+ */
 export const RETRY_MS = 200
+/**
+ * When only offenders and suspended workers bid on a job while a clean worker exists (busy now),
+ * the job waits up to this many segment durations for the clean one before trying them: a clean
+ * worker frees a slot within about one job's time, and spending a job's attempts on workers
+ * caught lying loses the segment (the liars test: four liars' attempts, a gap, the honest worker
+ * busy for a moment).
+ */
+export const CLEAN_BIDDER_WAIT_DURATIONS = 2
 /** Recent jobs whose announce count is kept (the bid election widens with each announce). */
 const MAX_ANNOUNCED_JOBS = 1000
 /** A job's deadline is at least this far out (ms)… */
 const JOB_MIN_DEADLINE_MS = 8000
 /** …or this many segment durations. */
 const JOB_DEADLINE_DURATIONS = 4
-/** Room for moving the bytes and verifying, on top of a worker's own estimate, before a hedge starts (ms). */
-const HEDGE_SLACK_MS = 500
-/** Room past the hard deadline of an attempt (ms): a merely slow worker may still deliver. */
-const ATTEMPT_DEADLINE_SLACK_MS = 4000
 
 export interface JobRunnerDeps {
   ctx: IngestContext
@@ -137,14 +145,38 @@ export class JobRunner {
     return orderByStanding(ranked, standing, p => ctx.workers.suspended(p), p => ctx.workers.score(p))
   }
 
+  /** Neither an offender (recent invalid output) nor suspended. */
+  private clean (peerId: string): boolean {
+    return this.standing(peerId) !== 'offender' && !this.#deps.ctx.workers.suspended(peerId)
+  }
+
   /** Where a worker stands with this ingest; this node's own worker (same peer id) is trusted. */
   private standing (peerId: string): Standing {
     const { ctx } = this.#deps
     return peerId === ctx.protocols.self ? 'proven' : ctx.workers.standing(peerId, ctx.probationJobs)
   }
 
-  /** Runs the attempts: bidders in order, reassigned on failure, hedged when late, rebid when every bid in hand failed. */
+  /** Runs the attempts (see runAttempts) and records the job and its hedges in the hedge budget. */
   private async dispatch (job: JobAnnounce, ordered: Bid[], bytes: Uint8Array, outputs: Set<AttemptOutput>, started: Map<string, number>, checked: Set<string>): Promise<{ result: AttemptOutput, bid: Bid, hedged: boolean }> {
+    const { ctx } = this.#deps
+    let hedges = 0
+    try {
+      return await this.runAttempts(job, ordered, bytes, outputs, started, checked, () => { hedges++ })
+    } finally {
+      ctx.hedges.record(Date.now(), { hedges })
+    }
+  }
+
+  /** Whether a worker has a free slot now as presence sees it (else as it bid); this node's own worker counts as free. */
+  private hasRoom (b: Bid): boolean {
+    const { ctx } = this.#deps
+    if (b.peerId === ctx.protocols.self) return true
+    const p = ctx.presence.withRole('worker').find(w => w.peerId === b.peerId)
+    return p !== undefined ? p.activeJobs < p.maxJobs : b.activeJobs < b.maxJobs
+  }
+
+  /** Runs the attempts: bidders in order, reassigned on failure, hedged when late (within the budget), rebid when every bid in hand failed. */
+  private async runAttempts (job: JobAnnounce, ordered: Bid[], bytes: Uint8Array, outputs: Set<AttemptOutput>, started: Map<string, number>, checked: Set<string>, onHedge: () => void): Promise<{ result: AttemptOutput, bid: Bid, hedged: boolean }> {
     const { ctx, log } = this.#deps
     const { jobId, seq, durationMs } = job
     return await dispatchJob({
@@ -152,12 +184,21 @@ export class JobRunner {
       maxAttempts: ctx.maxAttempts,
       clock: systemClock,
       signal: this.#deps.signal,
-      // Late against its own estimate (with room for moving the bytes and verifying):
-      // a duplicate starts on the next bidder and both race. The hard deadline is
-      // far later, so a merely slow worker (an overloaded machine) can still
+      // Late against its own estimate, scaled by how fast it delivered lately (a busy machine
+      // is not late for being as slow as it has been), with room for moving the bytes and
+      // verifying: a duplicate starts on the next bidder and both race, if the hedge budget
+      // allows it (a free worker in hand, hedges within their share of jobs: no feedback loop
+      // under load). The hard deadline is far later, so a merely slow worker can still
       // deliver when nobody else can; a dead one fails at once (broken stream).
-      hedgeAfter: (b) => b.estimateMs * LATE_FACTOR + HEDGE_SLACK_MS + durationMs / 4,
-      deadlineFor: (b) => Math.max(b.estimateMs * 6, durationMs * 5) + ATTEMPT_DEADLINE_SLACK_MS,
+      hedgeAfter: (b) => hedgeAfterMs(ctx.speed.adjusted(b), durationMs),
+      deadlineFor: (b) => attemptDeadlineMs(ctx.speed.adjusted(b), durationMs),
+      mayHedge: (next) => {
+        const ok = ctx.hedges.allow(Date.now(), this.hasRoom(next))
+        if (!ok) ctx.metrics.hedgesDenied.inc()
+        return ok
+      },
+      // A worker caught lying while this job ran (a spot check of another segment) waits behind clean bidders.
+      eligible: (b) => this.clean(b.peerId),
       rebid: async (tried) => {
         ctx.metrics.rebids.inc()
         const fresh = await this.collectBids(job, Math.min(ctx.maxQueueMs, durationMs * 3))
@@ -176,7 +217,7 @@ export class JobRunner {
       },
       onAttemptStart: (b, n, hedge) => {
         if (n > 1) ctx.metrics.reassigned.inc()
-        if (hedge) ctx.metrics.hedged.inc()
+        if (hedge) { ctx.metrics.hedged.inc(); onHedge() }
         started.set(b.peerId, Date.now())
         ctx.ledger.startAttempt(jobId, b.peerId, Date.now())
         ctx.markAssigned(b.peerId)
@@ -184,7 +225,11 @@ export class JobRunner {
       onAttempt: (b, outcome, reason) => {
         const at = Date.now()
         ctx.ledger.endAttempt(jobId, outcome, reason, at, b.peerId)
-        ctx.workers.observe(b.peerId, { outcome, elapsedMs: at - (started.get(b.peerId) ?? at), estimateMs: b.estimateMs })
+        // The worker has a slot again (or refused): queued jobs go back on the market now.
+        ctx.capacity.freed()
+        const elapsedMs = at - (started.get(b.peerId) ?? at)
+        ctx.workers.observe(b.peerId, { outcome, elapsedMs, estimateMs: b.estimateMs })
+        if (outcome === 'ok') ctx.speed.observe(b.peerId, elapsedMs, b.estimateMs)
         if (outcome !== 'ok' && outcome !== 'cancelled') log.info({ seq, worker: b.peerId, outcome, reason }, 'attempt failed')
       }
     })
@@ -202,15 +247,21 @@ export class JobRunner {
 
   /**
    * Announces a job until workers bid on it. The session's waiting jobs form
-   * a FIFO queue: only the oldest few (as many as there are workers) are on
-   * the market at a time, re-announced every RETRY_MS while every worker is
-   * busy, so a backlog drains in order instead of being passed through. The
-   * source passes through only when no worker exists at all or the job has
-   * waited `maxQueueMs`.
+   * a FIFO queue: only the oldest few (as many as the network has free slots,
+   * at least one per worker) are on the market at a time, re-announced as
+   * soon as capacity appears (at the latest every RETRY_MS) while every
+   * worker is busy, so a backlog drains in order instead of being passed
+   * through. The source passes through only when no worker exists at all or
+   * the job has waited `maxQueueMs`. When only offenders and suspended
+   * workers bid while a clean worker exists (busy now), the job waits for it
+   * up to CLEAN_BIDDER_WAIT_DURATIONS before trying them.
    */
   private async collectBids (job: JobAnnounce, maxQueueMs: number): Promise<Bid[]> {
     const { ctx, log, signal } = this.#deps
     const queueUntil = Date.now() + maxQueueMs
+    const cleanUntil = Math.min(queueUntil, Date.now() + job.durationMs * CLEAN_BIDDER_WAIT_DURATIONS)
+    /** Bids of offenders and suspended workers only, kept while a clean worker may still free up. */
+    let lastResort: Bid[] = []
     let announced = false
     this.#waiting.push(job.seq)
     this.#waiting.sort((a, b) => a - b)
@@ -219,12 +270,15 @@ export class JobRunner {
         const workers = ctx.presence.withRole('worker')
         const known = workers.length + (ctx.localWorker ? 1 : 0)
         if (known === 0) return []
-        if (this.#waiting.indexOf(job.seq) < known) {
+        // As many jobs on the market as the network has free slots (at least one per worker).
+        const freeSlots = workers.reduce((n, p) => n + Math.max(0, p.maxJobs - p.activeJobs), 0)
+        if (this.#waiting.indexOf(job.seq) < Math.max(known, freeSlots)) {
           const free = workers.filter(p => p.activeJobs < p.maxJobs).length
-          // Workers elect k of the free ones to bid (k doubles on each announce of the job): expect that many.
+          // Every free worker of a small pool bids and the auction waits for them all (bounded by the
+          // window); in a larger one they elect k (doubling on each announce) and the first 2 close it.
           const n = (this.#announcements.get(job.jobId) ?? 0) + 1
           this.#announcements.set(job.jobId, n)
-          const expected = Math.min(free, electionSize(DEFAULT_BID_K, n))
+          const expected = auctionCloseAfter(DEFAULT_BID_K, n, free)
           // Only bids of workers presence knows close the auction early (review H1: fresh ids bid first).
           const known = new Set(workers.map(p => p.peerId))
           const auction = new Auction({ jobId: job.jobId, clock: systemClock, windowMs: ctx.bidWindowMs, expectedBids: expected > 0 && !ctx.localWorker ? expected : undefined, counts: b => known.has(b.peerId) })
@@ -239,17 +293,19 @@ export class JobRunner {
           }
           const bids = await auction.result
           ctx.auctions.delete(job.jobId)
-          if (bids.length > 0) return bids
+          if (bids.some(b => this.clean(b.peerId))) return bids
+          if (bids.length > 0) {
+            // Only workers caught lying bid: wait a little for a clean one that is busy now.
+            lastResort = bids
+            const cleanExists = ctx.localWorker || workers.some(p => this.clean(p.peerId))
+            if (!cleanExists || Date.now() + RETRY_MS >= cleanUntil) return bids
+          }
         }
-        if (Date.now() + RETRY_MS >= queueUntil) return []
-        try {
-          await sleep(RETRY_MS, signal)
-        } catch {
-          // The session was killed: no bids (the loop's own exit).
-          return []
-        }
+        if (Date.now() + RETRY_MS >= queueUntil) return lastResort
+        // Until capacity appears (or RETRY_MS); a killed session ends the wait and the loop.
+        await ctx.capacity.wait(RETRY_MS, signal)
       }
-      return []
+      return lastResort
     } finally {
       this.#waiting.splice(this.#waiting.indexOf(job.seq), 1)
     }
