@@ -185,6 +185,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     moderator,
     ffmpeg: media.ffmpeg,
     ...(ingest != null ? { accounts: new AccountStore(store, { sessionTtlMs: config.sessionTtlSeconds * 1000 }) } : {}),
+    signPlayback: data => privateKey.sign(data),
     viewers,
     networkViewers: viewerGossip,
     apiToken: apiToken.token,

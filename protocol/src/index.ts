@@ -51,3 +51,4 @@ export {
   decodeChatGossip, chatGossipCodec, ChatRefusal, CHAT_DOMAIN
 } from './chat.js'
 export type { ChatMessage, ChatModeration, ChatGossip, ChatRefusalReason } from './chat.js'
+export * from './playback-token.js'

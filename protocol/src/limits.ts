@@ -45,6 +45,14 @@ export const SHA256_BYTES = 32
 export const STREAM_SALT_BYTES = 16
 /** Characters of a stream id (base32, 5 bits each): 100 bits, too many to grind a salt that maps another peer id onto it. */
 export const STREAM_ID_CHARS = 20
+/** Longest playback token (PROTOCOL.md §11): claims of at most 102 bytes and a 64-byte signature, base64url, with room to spare; longer is refused unparsed. */
+export const MAX_PLAYBACK_TOKEN_CHARS = 256
+/** A playback token's viewer id: short, URL-safe, so the token stays bounded and the id can be logged as is. */
+export const PLAYBACK_VIEWER_PATTERN = /^[A-Za-z0-9._:@-]{1,64}$/
+/** Longest lifetime a playback token may claim (exp − iat): a leaked token is good for a day at most. */
+export const MAX_PLAYBACK_TOKEN_TTL_SECONDS = 24 * 3600
+/** How far an edge's clock may run from the ingest's: a token is accepted this long past its exp, and with an iat this far ahead. */
+export const PLAYBACK_TOKEN_SKEW_SECONDS = 30
 
 /** Most streams in one ViewerCounts: an edge reports its most-watched streams; 64 ids of 64 chars fit in ~5 KB. */
 export const MAX_VIEWER_COUNT_STREAMS = 64

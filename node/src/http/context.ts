@@ -32,6 +32,8 @@ export interface HttpContext {
   /** Live chat: the edge's relay and the ingest's moderator, with those roles. */
   readonly chat?: ChatRelay
   readonly moderator?: ChatModerator
+  /** Signs with the node's libp2p key (playback tokens of private streams); absent in tests that build a context by hand. */
+  readonly signPlayback?: (data: Uint8Array) => Uint8Array | Promise<Uint8Array>
   /** This edge's viewers (distinct players in the viewer window); a feed makes its own when absent. */
   readonly viewers?: ViewerCounter
   /** A stream's viewers over the whole network (viewer-gossip.ts); absent: this node's own only. */

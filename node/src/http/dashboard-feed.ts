@@ -102,7 +102,8 @@ export class DashboardFeed {
       streams: await this.#streams(),
       workers: this.#workers.list(),
       edgeViewers: edge != null ? this.viewers.total() : null,
-      edgeStreams: edge != null ? this.viewers.streams().slice(0, 50).map(s => ({ ...s, networkViewers: this.#network(s.id) })) : []
+      // Private streams stay off the dashboard (its feed is anonymous): their ids would be a way in.
+      edgeStreams: edge != null ? this.viewers.streams().filter(v => !edge.isPrivate(v.id)).slice(0, 50).map(s => ({ ...s, networkViewers: this.#network(s.id) })) : []
     }
   }
 
@@ -176,7 +177,7 @@ export class DashboardFeed {
 
   async #streams (): Promise<DashboardStreamView[]> {
     if (this.ctx.ingest == null) return []
-    return (await this.ctx.ingest.listStreams()).map(s => dashboardStreamView(this.ctx, s, this.viewers.count(s.id), this.#network(s.id)))
+    return (await this.ctx.ingest.listStreams()).filter(s => s.private !== true).map(s => dashboardStreamView(this.ctx, s, this.viewers.count(s.id), this.#network(s.id)))
   }
 
   #broadcast (event: string, data: unknown): void {

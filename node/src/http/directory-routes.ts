@@ -47,7 +47,8 @@ export interface DirectoryStreamView {
 export function directoryView (ctx: HttpContext): DirectoryStreamView[] {
   const edge = ctx.edge
   if (edge == null) throw new HttpError(404, 'this node has no edge role')
-  return edge.directory().slice(0, MAX_DIRECTORY_VIEW).map(({ ingest, announce: a }) => ({
+  // Private streams are not listed (their playback needs a token; PROTOCOL.md §11).
+  return edge.directory().filter(e => e.announce.private !== true).slice(0, MAX_DIRECTORY_VIEW).map(({ ingest, announce: a }) => ({
     id: a.streamId,
     title: a.name,
     channel: ingest,

@@ -53,6 +53,7 @@ export function streamView (ctx: Pick<HttpContext, 'config' | 'httpPort' | 'inge
     source: s.source ?? null,
     ...(s.sourceUrl != null ? { sourceUrl: publicSourceUrl(ctx, s.sourceUrl) } : {}),
     ...(s.vod === true ? { vod: true, progress: s.progress ?? null } : {}),
+    ...(s.private === true ? { private: true } : {}),
     ...(s.error != null ? { error: s.error } : {}),
     ...(withKey && s.key != null ? { key: s.key, rtmpUrl: `rtmp://${host}:${ctx.config.rtmpPort}/live/${s.key}` } : {}),
     ...(withKey && s.key != null && ctx.ingest?.srtPort != null ? { srtUrl: `srt://${host}:${ctx.ingest.srtPort}?streamid=publish:${s.key}` } : {}),

@@ -13,6 +13,8 @@ import { registerRestreamRoutes } from './restream-routes.js'
 import { registerChatRoutes } from './chat-routes.js'
 import { registerDirectoryRoutes } from './directory-routes.js'
 import { registerWhipRoutes } from './whip-routes.js'
+import { registerPrivatePlayback } from './private-playback.js'
+import { registerTokenRoutes } from './token-routes.js'
 import type { HttpContext } from './context.js'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 
@@ -54,6 +56,8 @@ export async function buildHttp (ctx: HttpContext): Promise<FastifyInstance> {
   registerApiAuth(app, ctx.apiToken, registerAccounts(app, ctx))
   registerNodeRoutes(app, ctx)
   registerStreamRoutes(app, ctx)
+  registerTokenRoutes(app, ctx)
+  registerPrivatePlayback(app, ctx)
   registerUploadRoutes(app, ctx)
   registerRestreamRoutes(app, ctx)
   registerLiveRoutes(app, ctx)

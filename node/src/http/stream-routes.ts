@@ -26,7 +26,7 @@ export function isAnnounced (s: StreamRecord): boolean {
 
 export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): void {
   // The API token, or a logged-in broadcaster creating a stream in their channel (stream-ownership.ts).
-  app.post<{ Body: { name: string, source_url?: string, vod?: boolean, channel?: string } }>('/api/streams', {
+  app.post<{ Body: { name: string, source_url?: string, vod?: boolean, channel?: string, private?: boolean } }>('/api/streams', {
     config: withAuth('session'),
     schema: {
       body: {
@@ -41,7 +41,9 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
           // With source_url: cut and transcode it at once as a VOD instead of pulling it live.
           vod: { type: 'boolean' },
           // The channel the stream belongs to (required with a session; its owner owns the stream).
-          channel: { type: 'string', minLength: 1, maxLength: 64 }
+          channel: { type: 'string', minLength: 1, maxLength: 64 },
+          // Playback needs a token (POST /api/streams/:id/tokens) at every edge; not listed to anonymous callers.
+          private: { type: 'boolean' }
         }
       }
     }
@@ -49,13 +51,14 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
     if (!req.body.name.isWellFormed()) throw new HttpError(400, 'body/name must be well-formed Unicode')
     const name = req.body.name.trim() === '' ? 'untitled' : req.body.name.trim()
     const { source_url: sourceUrl, vod } = req.body
+    const privacy = { private: req.body.private === true }
     if (vod === true && sourceUrl == null) throw new HttpError(400, 'body/vod needs body/source_url (or use POST /api/uploads)')
     const claim = await claimChannel(ctx, req, req.body.channel, sourceUrl != null)
     if (sourceUrl != null) {
       const ingest = ingestOf(ctx)
       let s: StreamRecord
       try {
-        s = vod === true ? await ingest.createVod(name, sourceUrl) : await ingest.createPullStream(name, sourceUrl)
+        s = vod === true ? await ingest.createVod(name, sourceUrl, privacy) : await ingest.createPullStream(name, sourceUrl, privacy)
       } catch (err) {
         // The ingest refused the URL itself (SourceUrlError, 400): say which field.
         if (httpStatusOf(err) === 400) throw new HttpError(400, `body/source_url: ${(err as Error).message}`)
@@ -65,7 +68,7 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
       void reply.code(201)
       return streamView(ctx, req, s)
     }
-    const s = await ingestOf(ctx).createStream(name)
+    const s = await ingestOf(ctx).createStream(name, privacy)
     await recordStreamOwner(ctx, s.id, claim)
     void reply.code(201)
     return streamView(ctx, req, s, true)
@@ -74,15 +77,20 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: HttpContext): v
   // Without the API token, only streams the network already knows of: a stream id is public once announced, never before.
   app.get('/api/streams', async (req) => {
     const all = await ingestOf(ctx).listStreams()
-    const visible = bearerMatches(req.headers.authorization, ctx.apiToken) ? all : all.filter(isAnnounced)
+    const visible = bearerMatches(req.headers.authorization, ctx.apiToken) ? all : all.filter(s => isAnnounced(s) && s.private !== true)
     return visible.map(s => streamView(ctx, req, s))
   })
 
   app.get<{ Params: { id: string } }>('/api/streams/:id', { schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
     // An edge without the ingest role: what it knows of a stream it serves (viewers over the network, URLs).
-    if (ctx.ingest == null && ctx.edge != null) return edgeStreamView(ctx, req, req.params.id)
+    if (ctx.ingest == null && ctx.edge != null) {
+      // A private stream is as unknown as a missing one to anonymous callers, here too.
+      if (ctx.edge.isPrivate(req.params.id) && !bearerMatches(req.headers.authorization, ctx.apiToken)) throw new HttpError(404, `no stream ${req.params.id}`)
+      return edgeStreamView(ctx, req, req.params.id)
+    }
     const s = await ingestOf(ctx).getStream(req.params.id)
-    if (s == null) throw new HttpError(404, `no stream ${req.params.id}`)
+    // A private stream is as unknown as a missing one to anonymous callers.
+    if (s == null || (s.private === true && !bearerMatches(req.headers.authorization, ctx.apiToken))) throw new HttpError(404, `no stream ${req.params.id}`)
     return streamView(ctx, req, s)
   })
 

@@ -50,9 +50,9 @@ export function registerUploadRoutes (app: FastifyInstance, ctx: HttpContext): v
     }
   }
 
-  const startVod = async (req: FastifyRequest, reply: FastifyReply, file: string, name: string | undefined): Promise<unknown> => {
+  const startVod = async (req: FastifyRequest, reply: FastifyReply, file: string, name: string | undefined, priv = false): Promise<unknown> => {
     try {
-      const s = await ingestOf(ctx).createVod(name == null || name === '' ? 'upload' : name, file, { deleteAfter: true, trusted: true })
+      const s = await ingestOf(ctx).createVod(name == null || name === '' ? 'upload' : name, file, { deleteAfter: true, trusted: true, private: priv })
       void reply.code(201)
       return streamView(ctx, req, s)
     } catch (err) {
@@ -69,12 +69,14 @@ export function registerUploadRoutes (app: FastifyInstance, ctx: HttpContext): v
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser(VIDEO_TYPES, (_req, payload, done) => { done(null, payload) })
 
-    scope.post<{ Querystring: { name?: string } }>('/api/uploads', {
+    scope.post<{ Querystring: { name?: string, private?: 'true' | 'false' } }>('/api/uploads', {
       bodyLimit: limit,
-      schema: { querystring: { type: 'object', additionalProperties: false, properties: { name: NAME } } }
+      // private=true: a private VOD (playback tokens, as POST /api/streams { private: true }).
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { name: NAME, private: { type: 'string', enum: ['true', 'false'] } } } }
     }, async (req, reply) => {
       ingestOf(ctx)
       const name = req.query.name?.trim()
+      const priv = req.query.private === 'true'
       if (name != null && !name.isWellFormed()) throw new HttpError(400, 'querystring/name must be well-formed Unicode')
       const declared = req.headers['upload-length']
       if (declared != null) {
@@ -83,7 +85,7 @@ export function registerUploadRoutes (app: FastifyInstance, ctx: HttpContext): v
         if (Number(declared) > limit) throw tooLarge(reply)
         if (req.body != null || Number(req.headers['content-length'] ?? 0) > 0) throw new HttpError(400, 'send the bytes with PATCH, not with the Upload-Length POST')
         const length = Number(declared)
-        const uploadId = await store.createResumable(length, name ?? 'upload')
+        const uploadId = await store.createResumable(length, name ?? 'upload', { private: priv })
         void reply.code(201).header('location', `/api/uploads/${uploadId}`).header('upload-offset', '0')
         return { uploadId, offset: 0, length }
       }
@@ -99,7 +101,7 @@ export function registerUploadRoutes (app: FastifyInstance, ctx: HttpContext): v
         await rm(file, { force: true })
         throw new HttpError(400, 'empty upload')
       }
-      return await startVod(req, reply, file, name)
+      return await startVod(req, reply, file, name, priv)
     })
 
     scope.patch<{ Params: { uploadId: string } }>('/api/uploads/:uploadId', {
@@ -131,7 +133,7 @@ export function registerUploadRoutes (app: FastifyInstance, ctx: HttpContext): v
           return await reply.send()
         }
         await store.finish(id)
-        return await startVod(req, reply, file, meta.name)
+        return await startVod(req, reply, file, meta.name, meta.private === true)
       } finally {
         store.busy.delete(id)
       }

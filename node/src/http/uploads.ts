@@ -41,7 +41,7 @@ export async function sweepUploads (dir: string, ttlMs: number, now = Date.now()
 }
 
 /** A resumable upload's record, next to its bytes (`<id>.upload`; the offset is that file's size). */
-export interface ResumableUpload { length: number, name: string, createdAt: number }
+export interface ResumableUpload { length: number, name: string, createdAt: number, private?: true }
 
 export class UploadStore {
   /** Resumable uploads with a PATCH in progress (one at a time each). */
@@ -87,10 +87,10 @@ export class UploadStore {
   }
 
   /** Creates an empty resumable upload of `length` bytes; returns its id. */
-  async createResumable (length: number, name: string): Promise<string> {
+  async createResumable (length: number, name: string, opts: { private?: boolean } = {}): Promise<string> {
     await mkdir(this.dir, { recursive: true })
     const uploadId = randomBytes(16).toString('hex')
-    const meta: ResumableUpload = { length, name, createdAt: Date.now() }
+    const meta: ResumableUpload = { length, name, createdAt: Date.now(), ...(opts.private === true ? { private: true } : {}) }
     await writeFile(join(this.dir, `${uploadId}.upload`), '', { flag: 'wx', mode: 0o600 })
     await writeFile(join(this.dir, `${uploadId}.json`), JSON.stringify(meta), { flag: 'wx', mode: 0o600 })
     return uploadId

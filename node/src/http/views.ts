@@ -27,6 +27,8 @@ export interface StreamView {
   /** Where a pulled stream comes from, without credentials, query or fragment; `upload` for an upload. */
   sourceUrl?: string
   vod?: true
+  /** Playback needs a token (`POST /api/streams/:id/tokens`). */
+  private?: true
   progress?: { segments: number, done: number, cutDone: boolean } | null
   error?: string
   key?: string

@@ -156,3 +156,8 @@ export const VOD_POSTER_POSITION = 0.1
  * wait for.
  */
 export const ARCHIVE_FALLBACK_MS = 4000
+
+/** Playback tokens whose signature checked out, remembered so a player's every segment request costs a map lookup, not an Ed25519 verify; bounded, as tokens are a stranger's choice. */
+export const MAX_VERIFIED_PLAYBACK_TOKENS = 10_000
+/** Owners' public keys (node:crypto KeyObjects) kept ready, one per ingest of a private stream. */
+export const MAX_PLAYBACK_OWNER_KEYS = 1_000

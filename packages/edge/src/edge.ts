@@ -13,6 +13,7 @@ import { FetchClient } from './fetch-client.js'
 import { FollowedStream } from './followed-stream.js'
 import { AdmissionGate } from './limiter.js'
 import { createEdgeMetrics } from './metrics.js'
+import { PlaybackGate } from './playback-auth.js'
 import { RenditionFetcher } from './rendition-fetcher.js'
 import { Swarm } from './swarm.js'
 import type { DeliveryDirectives } from './blocking.js'
@@ -47,6 +48,8 @@ export class Edge implements Startable {
   readonly #reloads: PlaylistWaiters
   readonly #sweeper: LifecycleSweeper
   readonly #followCtx: FollowContext
+  /** Private streams: who may play them over HTTP (tokens checked offline). */
+  readonly #playback: PlaybackGate
   #unsubscribe?: () => void
   #started = false
 
@@ -82,6 +85,7 @@ export class Edge implements Startable {
       window: opts.playlistWindow ?? EDGE_DEFAULTS.playlistWindow,
       lowLatency: opts.lowLatency ?? EDGE_DEFAULTS.lowLatency
     }
+    this.#playback = new PlaybackGate({ onRefused: reason => { this.#metrics.playbackRefused.inc({ reason }) } })
     this.dvrRetentionMs = opts.dvrRetentionMs ?? EDGE_DEFAULTS.dvrRetentionMs
     this.#sweeper = new LifecycleSweeper({
       policy: { staleMs: opts.staleMs ?? EDGE_DEFAULTS.staleMs, retentionMs: this.dvrRetentionMs, viewerlessMs: VIEWERLESS_UNFOLLOW_MS },
@@ -143,6 +147,28 @@ export class Edge implements Startable {
   recordRequest (type: string, status: number, bytes = 0): void {
     this.#metrics.requests.inc({ type, status: String(status) })
     if (bytes > 0) this.#metrics.bytes.inc(bytes)
+  }
+
+  /**
+   * May this HTTP request play `streamId`? `{ private: false }` for a public
+   * stream; for a private one (its owner's signed announcement says so) the
+   * token must be one its owner signed for it and still valid, else
+   * PlaybackTokenMissingError (401) or PlaybackTokenRefusedError (403). An
+   * unknown stream is looked up first (NotFoundError when it stays unknown),
+   * so nothing of a private stream is served before this answers.
+   */
+  async authorizePlayback (streamId: string, token: string | undefined): Promise<{ private: boolean }> {
+    if (!ID_PATTERN.test(streamId)) throw new NotFoundError('no such stream')
+    const entry = this.#directory.get(streamId) ?? await this.#directory.resolve(streamId, { timeoutMs: this.#opts.discoveryTimeoutMs ?? EDGE_DEFAULTS.discoveryTimeoutMs, signal: this.#shutdown.signal })
+    if (entry == null) throw new NotFoundError(`stream ${streamId} not found on the network`)
+    if (entry.announce.private !== true) return { private: false }
+    this.#playback.check(streamId, entry.ingest, token)
+    return { private: true }
+  }
+
+  /** Whether this edge knows `streamId` as private (for listings: false for unknown streams). */
+  isPrivate (streamId: string): boolean {
+    return this.#directory.get(streamId)?.announce.private === true
   }
 
   async masterPlaylist (streamId: string): Promise<string> {

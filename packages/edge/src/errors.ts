@@ -39,6 +39,20 @@ export class EdgeFullError extends Error {
   readonly statusCode = 503
 }
 
+/** A private stream asked for without `?token=`: HTTP 401. */
+export class PlaybackTokenMissingError extends Error {
+  static readonly NAME = 'PlaybackTokenMissingError'
+  override name = PlaybackTokenMissingError.NAME
+  readonly statusCode = 401
+}
+
+/** A private stream asked for with a token that is expired, forged, tampered with or for another stream: HTTP 403. */
+export class PlaybackTokenRefusedError extends Error {
+  static readonly NAME = 'PlaybackTokenRefusedError'
+  override name = PlaybackTokenRefusedError.NAME
+  readonly statusCode = 403
+}
+
 /** A stream the edge knows has no picture yet (no video segment held): HTTP 503, retry shortly. */
 export class ThumbnailUnavailableError extends Error {
   static readonly NAME = 'ThumbnailUnavailableError'

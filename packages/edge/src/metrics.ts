@@ -25,6 +25,8 @@ export interface EdgeMetrics {
   cacheErrors: Counter<'kind'>
   /** Requests refused because a bound was reached, by which (followed_streams, followed_per_ingest, cold_fetches, cold_fetches_per_stream). */
   refused: Counter<'bound'>
+  /** HTTP requests for a private stream refused, by reason (missing, malformed, signature, stream, expired, …). */
+  playbackRefused: Counter<'reason'>
 }
 
 /** Get-or-create: two roles (or two edges in one test) on one registry share a metric instead of clashing. */
@@ -45,6 +47,7 @@ export function createEdgeMetrics (registry: Registry): EdgeMetrics {
     served: counter(registry, 'diststream_fetch_served_total', 'Rendition segments served to other peers over /diststream/fetch'),
     servedBytes: counter(registry, 'diststream_fetch_served_bytes_total', 'Rendition bytes served to other peers over /diststream/fetch'),
     cacheErrors: counter(registry, 'diststream_edge_cache_errors_total', 'Disk cache failures (write, read, remove) and files whose bytes no longer match their hash (corrupt); served from memory or fetched again', ['kind']),
-    refused: counter(registry, 'diststream_edge_refused_total', 'Stream requests refused because an edge bound was reached, by bound', ['bound'])
+    refused: counter(registry, 'diststream_edge_refused_total', 'Stream requests refused because an edge bound was reached, by bound', ['bound']),
+    playbackRefused: counter(registry, 'diststream_edge_playback_refused_total', 'HTTP requests for a private stream refused: no token (missing, 401) or a token refused (403) by reason', ['reason'])
   }
 }

@@ -32,3 +32,4 @@ export { renderMasterPlaylist, type AudioMedia, type Variant } from './master.js
 export { parseMasterPlaylist, parseMediaPlaylist, type ParsedMasterPlaylist, type ParsedMediaPlaylist } from './parse.js'
 export { LiveWindow, type AddResult, type LiveWindowOptions } from './window.js'
 export { DASH_TIMESCALE, DashManifest, type MpdRenderOptions, type MpdRepresentation, type MpdSegment } from './dash.js'
+export { dashWithQuery, hlsWithQuery } from './query-uris.js'

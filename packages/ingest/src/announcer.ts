@@ -93,10 +93,12 @@ export class StreamAnnouncer {
     return {
       salt: Buffer.from(s.salt ?? '', 'hex'),
       streamId: s.id,
-      name: truncateUtf8(s.name, MAX_ANNOUNCE_NAME_BYTES),
+      // A private stream's name stays on its ingest: gossip reaches every peer.
+      name: s.private === true ? '' : truncateUtf8(s.name, MAX_ANNOUNCE_NAME_BYTES),
       state: wireState(s),
       ...(s.vod === true ? { vod: true } : {}),
       ...(s.container === 'cmaf' ? { container: 'cmaf' } : {}),
+      ...(s.private === true ? { private: true } : {}),
       renditions: (s.renditions ?? []).map(r => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, size: 0, sha256: new Uint8Array(0) })),
       targetDurationMs: this.#deps.segmentSeconds * 1000,
       lastSeq: s.lastSeq ?? 0,

@@ -181,9 +181,9 @@ export class Ingest implements Startable {
   }
 
   /** A new stream; the answer carries its key, which is shown this once and stored only as a hash. */
-  async createStream (name: string): Promise<StreamRecord & { key: string }> {
+  async createStream (name: string, opts: { private?: boolean } = {}): Promise<StreamRecord & { key: string }> {
     const { key, keyHash } = newStreamKeyPair()
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash, createdAt: Date.now(), state: 'idle', container: this.container }
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash, createdAt: Date.now(), state: 'idle', container: this.container, ...privacy(opts) }
     await this.init.store.streams.put(rec)
     this.publishes.allow(keyHash, rec.id)
     return { ...rec, key }
@@ -212,9 +212,9 @@ export class Ingest implements Startable {
    * ends (`ended`), or `failed` with ffmpeg's reason if it cannot be read.
    * Throws SourceUrlError for a refused URL.
    */
-  async createPullStream (name: string, sourceUrl: string): Promise<StreamRecord> {
+  async createPullStream (name: string, sourceUrl: string, opts: { private?: boolean } = {}): Promise<StreamRecord> {
     await this.source(sourceUrl)
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container }
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), state: 'live', startedAt: Date.now(), sourceUrl, container: this.container, ...privacy(opts) }
     await this.init.store.streams.put(rec)
     await this.startPull(rec, sourceUrl)
     return rec
@@ -241,9 +241,9 @@ export class Ingest implements Startable {
    * playlist; `vod.ready` is emitted), or `failed` with the reason.
    * `deleteAfter` removes the input file when done (an upload).
    */
-  async createVod (name: string, input: string, opts: { deleteAfter?: boolean, trusted?: boolean } = {}): Promise<StreamRecord> {
+  async createVod (name: string, input: string, opts: { deleteAfter?: boolean, trusted?: boolean, private?: boolean } = {}): Promise<StreamRecord> {
     const src = await this.source(input, opts.trusted === true)
-    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container }
+    const rec: StreamRecord = { ...newStreamIdentity(this.init.protocols.self), name, keyHash: newStreamKeyPair().keyHash, createdAt: Date.now(), startedAt: Date.now(), state: 'processing', vod: true, sourceUrl: input, container: this.container, ...privacy(opts) }
     await this.init.store.streams.put(rec)
     this.progress.set(rec.id, { segments: 0, done: 0, cutDone: false })
     let tooLong = false
@@ -375,6 +375,11 @@ export class Ingest implements Startable {
  * A record from before hashed keys holds its key in plaintext: the same
  * record with the key's hash instead (the caller stores it), else the record.
  */
+/** The record's `private` field: present only when set, so public records stay as they were. */
+function privacy (opts: { private?: boolean }): { private?: true } {
+  return opts.private === true ? { private: true } : {}
+}
+
 function withHashedKey (rec: StreamRecord): StreamRecord {
   if (rec.key == null) return rec
   const { key, ...rest } = rec

@@ -56,6 +56,8 @@ export interface StreamRecord {
   sourceUrl?: string
   /** A video on demand (a file cut and transcoded at once), not a live stream. */
   vod?: boolean
+  /** Private: playback needs a token this ingest signs (`POST /api/streams/:id/tokens`); announced so every edge enforces it. */
+  private?: boolean
   /** Rendition container (`--container`): fragmented MP4 (`cmaf`) or MPEG-TS (`ts`, also when absent: records from before the option). */
   container?: 'cmaf' | 'ts'
   /** Why the stream failed (state `failed`). */

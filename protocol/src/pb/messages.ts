@@ -1183,6 +1183,7 @@ export interface StreamAnnounce {
   vod?: boolean
   container?: string
   salt: Uint8Array<ArrayBuffer>
+  private?: boolean
 }
 
 export namespace StreamAnnounce {
@@ -1270,6 +1271,11 @@ export namespace StreamAnnounce {
           w.bytes(obj.salt)
         }
 
+        if (obj.private != null) {
+          w.uint32(96)
+          w.bool(obj.private)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1344,6 +1350,10 @@ export namespace StreamAnnounce {
             }
             case 11: {
               obj.salt = reader.bytes()
+              break
+            }
+            case 12: {
+              obj.private = reader.bool()
               break
             }
             default: {
@@ -1459,6 +1469,13 @@ export namespace StreamAnnounce {
               yield {
                 field: `${prefix}.salt`,
                 value: reader.bytes()
+              }
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.private`,
+                value: reader.bool()
               }
               break
             }
@@ -1579,6 +1596,11 @@ export namespace StreamAnnounce {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StreamAnnouncePrivateFieldEvent {
+    field: '$.private'
+    value: boolean
+  }
+
   export function encode (obj: Partial<StreamAnnounce>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StreamAnnounce.codec())
   }
@@ -1587,7 +1609,7 @@ export namespace StreamAnnounce {
     return decodeMessage(buf, StreamAnnounce.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamAnnounce>): Generator<StreamAnnounceStreamIdFieldEvent | StreamAnnounceNameFieldEvent | StreamAnnounceStateFieldEvent | StreamAnnounceRenditionsNameFieldEvent | StreamAnnounceRenditionsWidthFieldEvent | StreamAnnounceRenditionsHeightFieldEvent | StreamAnnounceRenditionsBandwidthFieldEvent | StreamAnnounceRenditionsCodecsFieldEvent | StreamAnnounceRenditionsSizeFieldEvent | StreamAnnounceRenditionsSha256FieldEvent | StreamAnnounceRenditionsInitSizeFieldEvent | StreamAnnounceRenditionsInitSha256FieldEvent | StreamAnnounceTargetDurationMsFieldEvent | StreamAnnounceLastSeqFieldEvent | StreamAnnounceIngestMultiaddrsFieldEvent | StreamAnnounceUpdatedAtMsFieldEvent | StreamAnnounceVodFieldEvent | StreamAnnounceContainerFieldEvent | StreamAnnounceSaltFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StreamAnnounce>): Generator<StreamAnnounceStreamIdFieldEvent | StreamAnnounceNameFieldEvent | StreamAnnounceStateFieldEvent | StreamAnnounceRenditionsNameFieldEvent | StreamAnnounceRenditionsWidthFieldEvent | StreamAnnounceRenditionsHeightFieldEvent | StreamAnnounceRenditionsBandwidthFieldEvent | StreamAnnounceRenditionsCodecsFieldEvent | StreamAnnounceRenditionsSizeFieldEvent | StreamAnnounceRenditionsSha256FieldEvent | StreamAnnounceRenditionsInitSizeFieldEvent | StreamAnnounceRenditionsInitSha256FieldEvent | StreamAnnounceTargetDurationMsFieldEvent | StreamAnnounceLastSeqFieldEvent | StreamAnnounceIngestMultiaddrsFieldEvent | StreamAnnounceUpdatedAtMsFieldEvent | StreamAnnounceVodFieldEvent | StreamAnnounceContainerFieldEvent | StreamAnnounceSaltFieldEvent | StreamAnnouncePrivateFieldEvent> {
     return streamMessage(buf, StreamAnnounce.codec(), opts)
   }
 }
@@ -3246,6 +3268,11 @@ export namespace FetchResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface FetchResponseStreamPrivateFieldEvent {
+    field: '$.stream.private'
+    value: boolean
+  }
+
   export interface FetchResponseSegmentsStreamIdFieldEvent {
     field: '$.segments[].streamId'
     value: string
@@ -3350,7 +3377,7 @@ export namespace FetchResponse {
     return decodeMessage(buf, FetchResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamRenditionsInitSizeFieldEvent | FetchResponseStreamRenditionsInitSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseStreamContainerFieldEvent | FetchResponseStreamSaltFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent | FetchResponseSegmentsRenditionsInitSizeFieldEvent | FetchResponseSegmentsRenditionsInitSha256FieldEvent | FetchResponseSegmentsMediaTimeFieldEvent | FetchResponseBusyHoldersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseErrorFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseStreamStreamIdFieldEvent | FetchResponseStreamNameFieldEvent | FetchResponseStreamStateFieldEvent | FetchResponseStreamRenditionsNameFieldEvent | FetchResponseStreamRenditionsWidthFieldEvent | FetchResponseStreamRenditionsHeightFieldEvent | FetchResponseStreamRenditionsBandwidthFieldEvent | FetchResponseStreamRenditionsCodecsFieldEvent | FetchResponseStreamRenditionsSizeFieldEvent | FetchResponseStreamRenditionsSha256FieldEvent | FetchResponseStreamRenditionsInitSizeFieldEvent | FetchResponseStreamRenditionsInitSha256FieldEvent | FetchResponseStreamTargetDurationMsFieldEvent | FetchResponseStreamLastSeqFieldEvent | FetchResponseStreamIngestMultiaddrsFieldEvent | FetchResponseStreamUpdatedAtMsFieldEvent | FetchResponseStreamVodFieldEvent | FetchResponseStreamContainerFieldEvent | FetchResponseStreamSaltFieldEvent | FetchResponseStreamPrivateFieldEvent | FetchResponseSegmentsStreamIdFieldEvent | FetchResponseSegmentsSeqFieldEvent | FetchResponseSegmentsDurationMsFieldEvent | FetchResponseSegmentsPdtMsFieldEvent | FetchResponseSegmentsDiscontinuityFieldEvent | FetchResponseSegmentsRenditionsNameFieldEvent | FetchResponseSegmentsRenditionsWidthFieldEvent | FetchResponseSegmentsRenditionsHeightFieldEvent | FetchResponseSegmentsRenditionsBandwidthFieldEvent | FetchResponseSegmentsRenditionsCodecsFieldEvent | FetchResponseSegmentsRenditionsSizeFieldEvent | FetchResponseSegmentsRenditionsSha256FieldEvent | FetchResponseSegmentsRenditionsInitSizeFieldEvent | FetchResponseSegmentsRenditionsInitSha256FieldEvent | FetchResponseSegmentsMediaTimeFieldEvent | FetchResponseBusyHoldersFieldEvent> {
     return streamMessage(buf, FetchResponse.codec(), opts)
   }
 }
