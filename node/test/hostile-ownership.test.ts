@@ -35,7 +35,7 @@ import { pino } from 'pino'
 import { Cluster, getJson, getText, waitUntil } from './helpers/cluster.js'
 import { protocolErrors } from './helpers/hostile.js'
 import { captureStreamAnnounces, decodeAnnounce, indexHandler, replay, rssOf } from './helpers/hostile-owner.js'
-import { createStream, edgeSegmentHash } from './helpers/streams.js'
+import { createStream, edgeSegmentHash, metric } from './helpers/streams.js'
 import type { RawGossip } from './helpers/hostile-owner.js'
 import type { NodeProcess } from './helpers/cluster.js'
 import type { TestSource } from '@diststream/media'
@@ -230,14 +230,17 @@ describe('stream ownership against a hostile peer', { timeout: 420_000 }, () => 
       const ended = captured.find(m => { const s = decodeAnnounce(m); return s?.streamId === x.id && s.state === StreamAnnounce.State.ENDED })!
       // B's worker binds X only from a gossip announcement (its edge took X from the DHT): take A's next LIVE
       // announce of X after the restart (newcomer round or keep-alive). A may have published it before it knew
-      // of B's new subscription (then B never got it, and its worker holds nothing for a stale ENDED to be
-      // older than), so the clean peer relays it to B first, as any honest relay may: a copy B already has is
-      // a duplicate and changes nothing.
+      // of B's new subscription, so the clean peer relays it to B too, as any honest relay may (a copy B
+      // already has is a duplicate and changes nothing).
       const isFreshLive = (m: (typeof captured)[number]): boolean => { const s = decodeAnnounce(m); return s?.streamId === x.id && s.state === StreamAnnounce.State.LIVE && s.updatedAtMs > restartedAt }
       await waitUntil(async () => captured.some(isFreshLive), 30_000, 'A to announce X live after B\'s restart', 250)
       await subscribed(b)
       const bPeer = (await b.info).peerId
       assert.ok(replay(clean, bPeer, captured.filter(isFreshLive).at(-1)!), 'A\'s fresh LIVE was relayed')
+      // B's worker holds X bound to A once it bids on one of X's jobs (it bids only for a stream's own
+      // ingest): only then has it something for the stale ENDED to be older than. Without this wait the
+      // replay sometimes came first and the worker took the ENDED as the first it heard (+1, not +2).
+      await waitUntil(async () => metric((await getText(`${bHttp}/metrics`)).text, 'diststream_worker_bids_total') > 0, 30_000, 'B\'s worker to bid on X\'s jobs (X bound to A)', 250)
       const mid = await invalid(bHttp)
       assert.ok(replay(clean, bPeer, ended), 'the replay was sent')
       await waitUntil(async () => await invalid(bHttp) >= mid + 2, 15_000, 'B\'s edge and worker to refuse the stale ENDED')
