@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startTestSource } from '@diststream/media'
 import { toConfig } from './config.js'
 import { createNode } from './node.js'
 import { API_TOKEN_FILE } from './http/auth.js'
+import type { AccountStore } from './accounts/account-store.js'
 
 /**
  * `pnpm start`: one node with every role on the embedded defaults, a stream
@@ -17,12 +20,15 @@ export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: 
   // Keys are stored only as hashes: a stream kept from the last run gets a new one.
   const kept = (await ingest.listStreams()).find(s => s.name === 'test pattern' && s.state !== 'ended' && s.sourceUrl == null)
   const stream = kept != null ? await ingest.rotateKey(kept.id) : await ingest.createStream('test pattern')
+  const demo = node.accounts != null ? await demoBroadcaster(node.accounts, config.dataDir, stream.id) : undefined
   const rtmpUrl = `rtmp://127.0.0.1:${node.config.rtmpPort}/live/${stream.key}`
   const playback = `${node.httpUrl}/live/${stream.id}/index.m3u8`
   process.stdout.write([
     '',
     'DistStream local network is up.',
     `  dashboard:   ${node.httpUrl}/`,
+    `  watch:       ${node.httpUrl}/watch   (the live directory, follows and chat)`,
+    ...(demo != null ? [`  broadcaster: ${node.httpUrl}/account   (user ${DEMO_USER}, password ${demo}; owns the test pattern's channel)`] : []),
     `  playback:    ${playback}   (hls.js, VLC, Safari; first segments in a few seconds)`,
     `  publish:     ${`rtmp://127.0.0.1:${node.config.rtmpPort}/live/<key>`} (create a stream with POST ${node.httpUrl}/api/streams)`,
     `  peer:        ${node.libp2p.getMultiaddrs()[0]?.toString() ?? ''}`,
@@ -36,4 +42,24 @@ export async function runDev (raw: Record<string, unknown>, untilSignal: (stop: 
     await source.stop()
     await node.stop()
   })
+}
+
+/** The demo broadcaster `pnpm start` makes, who owns the test pattern (its channel and stream). */
+export const DEMO_USER = 'demo'
+const DEMO_PASSWORD_FILE = 'dev-demo-password.txt'
+
+/** Makes (or keeps) the demo account and channel, and gives it the stream; returns its password (kept in the data dir: a local network only). */
+async function demoBroadcaster (accounts: AccountStore, dataDir: string, streamId: string): Promise<string> {
+  const file = join(dataDir, DEMO_PASSWORD_FILE)
+  let password = (await readFile(file, 'utf8').catch(() => '')).trim()
+  if (await accounts.getUser(DEMO_USER) == null) {
+    password = randomBytes(12).toString('base64url')
+    await accounts.register(DEMO_USER, password)
+    await writeFile(file, password + '\n', { mode: 0o600 })
+  } else if (password === '') {
+    password = '(set in an earlier run; remove the data dir to start afresh)'
+  }
+  if (await accounts.getChannel(DEMO_USER) == null) await accounts.createChannel(DEMO_USER, { name: DEMO_USER, title: 'Test pattern' })
+  await accounts.setStreamOwner({ streamId, owner: DEMO_USER, channel: DEMO_USER })
+  return password
 }

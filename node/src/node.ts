@@ -49,6 +49,8 @@ export interface DistNode {
   ingest?: Ingest
   worker?: Worker
   edge?: Edge
+  /** Broadcaster accounts, sessions and channels (ingest role). */
+  accounts?: AccountStore
   http: FastifyInstance
   httpUrl: string
   /** Bearer token the mutating HTTP API requires. */
@@ -228,6 +230,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     ingest,
     worker,
     edge,
+    ...(ctx.accounts != null ? { accounts: ctx.accounts } : {}),
     http: server.app,
     httpUrl: server.url,
     apiToken: apiToken.token,
