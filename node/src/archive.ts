@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Archiver, parseArchiveUrl, streamKey } from '@diststream/archive'
+import { archivePlaylists, Archiver, parseArchiveUrl, renditionKey, streamKey } from '@diststream/archive'
 import { MAX_INDEX_SEGMENTS } from '@diststream/protocol'
 import type { StartedParts } from './lifecycle.js'
 import type { Store } from '@diststream/store'
@@ -22,7 +22,8 @@ export interface ArchiveHook {
  * ingest feeds it its events: each finished segment's rendition files
  * (`segment.ready`), and when a stream ends or a VOD is ready its index
  * (`<stream>/index.json`: the stream record and its segment records, sizes
- * and sha256 included, so an edge can check what it reads back).
+ * and sha256 included, so an edge can check what it reads back) and its HLS
+ * VOD playlists (`<stream>/index.m3u8`, `<stream>/<rendition>/index.m3u8`).
  */
 export async function startArchive (archive: string, store: Store, logger: Logger, registry: Registry, parts: StartedParts): Promise<ArchiveHook> {
   const archiver = new Archiver({ target: parseArchiveUrl(archive), dataDir: store.dataDir, logger, registry })
@@ -37,6 +38,16 @@ export async function startArchive (archive: string, store: Store, logger: Logge
     const file = join(staging, `${streamId}-index.json`)
     await writeFile(file, JSON.stringify({ stream: pub, segments }))
     archiver.archiveFile(file, streamKey(archiver.target, streamId, 'index.json'))
+    // HLS VOD playlists next to the segments, so the bucket plays by itself (playlists.ts).
+    const { master, media } = archivePlaylists(segments)
+    const masterFile = join(staging, `${streamId}-index.m3u8`)
+    await writeFile(masterFile, master)
+    archiver.archiveFile(masterFile, streamKey(archiver.target, streamId, 'index.m3u8'))
+    for (const [rendition, text] of media) {
+      const f = join(staging, `${streamId}-${rendition}-index.m3u8`)
+      await writeFile(f, text)
+      archiver.archiveFile(f, renditionKey(archiver.target, streamId, rendition, 'index.m3u8'))
+    }
   }
   return {
     archiver,

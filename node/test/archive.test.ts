@@ -104,6 +104,16 @@ describe('archive to object storage', { timeout: 300_000 }, () => {
     assert.equal(parsed.stream.id, stream.id)
     assert.equal(parsed.stream.keyHash, undefined, 'no key material in the bucket')
     assert.ok(parsed.segments.length >= 4)
+    // The bucket plays by itself: a master and a VOD playlist per rendition listing every archived segment.
+    const text = async (key: string): Promise<string> => Buffer.from(await waitUntil(async () => await getObject(client, target, key), 30_000, `${key} archived`)).toString('utf8')
+    const master = await text(`live/${stream.id}/index.m3u8`)
+    for (const [rendition, seqs] of holdings) {
+      if (rendition !== 'audio') assert.ok(master.includes(`${rendition}/index.m3u8`), `the master lists ${rendition}`)
+      const media = await text(`live/${stream.id}/${rendition}/index.m3u8`)
+      assert.ok(media.trimEnd().endsWith('#EXT-X-ENDLIST'), `${rendition}: a VOD playlist`)
+      const listed = media.split('\n').filter(l => /^\d+\.ts$/.test(l)).map(l => Number(l.slice(0, -3)))
+      assert.deepEqual(listed, [...seqs.keys()].sort((a, b) => a - b), `${rendition}: every archived segment listed, in order`)
+    }
 
     // A wrong access key: refused, logged, counted; the stream is unaffected.
     const bad = await cluster.start('bad-key', ['--role', 'ingest', '--segment-seconds', '1', '--archive', `s3://${BUCKET}/bad`], { ...env, AWS_ACCESS_KEY_ID: 'NOT-A-KEY' })

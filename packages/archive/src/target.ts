@@ -34,6 +34,11 @@ export function segmentKey (t: ArchiveTarget, streamId: string, rendition: strin
   return join(t.prefix, streamId, rendition, `${seq}.${ext}`)
 }
 
+/** The object key of a rendition-level file (its playlist): `<prefix>/<stream>/<rendition>/<name>`. */
+export function renditionKey (t: ArchiveTarget, streamId: string, rendition: string, name: string): string {
+  return join(t.prefix, streamId, rendition, name)
+}
+
 /** The object key of a stream-level file (a playlist, a VOD index): `<prefix>/<stream>/<name>`. */
 export function streamKey (t: ArchiveTarget, streamId: string, name: string): string {
   return join(t.prefix, streamId, name)
