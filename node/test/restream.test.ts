@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +21,8 @@ import { createStream } from './helpers/streams.js'
 import type { ChildProcess } from 'node:child_process'
 
 const run = promisify(execFile)
+/** Seconds of a receiver's file probed: 15 fps makes 45 frames, three times what the checks ask for. */
+const PROBE_SECONDS = 3
 const WIDTH = 320
 const HEIGHT = 180
 
@@ -41,7 +43,11 @@ function startReceiver (ffmpeg: string, port: number, key: string, file: string)
 
 /** The file's video as ffprobe decodes it: codec, size, frames decoded. */
 async function probeVideo (ffprobe: string, file: string): Promise<{ codec: string, width: number, height: number, frames: number }> {
-  const { stdout } = await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file], { timeout: 60_000 })
+  // The receiver is still writing the file: probe a copy, and only its first seconds (ffprobe 5.1 crashed
+  // with SIGSEGV once, counting frames up to a tail cut mid-tag while the file grew under it).
+  const snapshot = `${file}.probe`
+  await copyFile(file, snapshot)
+  const { stdout } = await run(ffprobe, ['-v', 'error', '-read_intervals', `%+${PROBE_SECONDS}`, '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', snapshot], { timeout: 60_000 })
   const s = JSON.parse(stdout).streams?.[0] ?? {}
   return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames ?? 0) }
 }
