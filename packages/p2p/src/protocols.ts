@@ -47,7 +47,11 @@ export class Protocols {
       queueMicrotask(() => { handler(remote, this.self) })
       return local
     }
-    const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), protocol, opts)
+    // Optimistic protocol select: the protocol id goes out with the first message instead of a
+    // round trip of its own before it (a bid, a transcode request, a fetch all open a stream and
+    // write first). A peer that does not speak the protocol fails the first read or write instead
+    // of the dial, which every caller handles alike.
+    const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), protocol, { negotiateFully: false, ...opts })
     countStream(stream, protocol, this.countMessages)
     return stream
   }
