@@ -6,8 +6,12 @@
  */
 import { createRequire } from 'node:module'
 import { pino } from 'pino'
-import pretty from 'pino-pretty'
 import type { Logger } from 'pino'
+import type PinoPretty from 'pino-pretty'
+
+// pino-pretty (and its colour and date libraries) loads only for a person at a terminal: a
+// node whose logs are piped never needs it, and every module loaded is resident memory.
+const requireHere = createRequire(import.meta.url)
 
 export const LOG_FORMATS = ['json', 'pretty'] as const
 export type LogFormat = typeof LOG_FORMATS[number]
@@ -21,6 +25,7 @@ export function logFormatOf (asked: LogFormat | undefined, isTTY: boolean): LogF
 export function createLogger (config: { logLevel: string, logFormat?: LogFormat }, out: NodeJS.WriteStream = process.stdout): Logger {
   const format = logFormatOf(config.logFormat, out.isTTY === true)
   if (format === 'json') return pino({ level: config.logLevel })
+  const pretty = requireHere('pino-pretty') as typeof PinoPretty
   return pino({ level: config.logLevel }, pretty({
     destination: out,
     colorize: out.isTTY === true,

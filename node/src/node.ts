@@ -1,6 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { WebhookSender } from '@diststream/webhooks'
-import { startArchive } from './archive.js'
 import { createP2PNode, Gossip, isLocalNetwork, NetworkDiscovery, Penalties, PresenceService, Protocols } from '@diststream/p2p'
 import { loadOrCreatePeerKey, openStore } from '@diststream/store'
 import { AccountStore } from './accounts/account-store.js'
@@ -131,7 +130,7 @@ async function compose (config: NodeConfig, logger: Logger, parts: StartedParts)
     }
   })
   parts.running('webhooks', async () => { await webhooks.stop() })
-  const archive = config.archive != null && (hasRole('ingest') || hasRole('edge')) ? await startArchive(config.archive, store, logger, registry, parts) : undefined
+  const archive = config.archive != null && (hasRole('ingest') || hasRole('edge')) ? await (await import('./archive.js')).startArchive(config.archive, store, logger, registry, parts) : undefined
 
   let http: HttpServer | undefined
   const presence = new PresenceService(libp2p, gossip, () => ({

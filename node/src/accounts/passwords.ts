@@ -6,8 +6,21 @@
  * the answer takes the same time as for a wrong password.
  */
 import { randomBytes } from 'node:crypto'
-import { Algorithm, hash, verify } from '@node-rs/argon2'
 import { ARGON2_PARAMS, MAX_CONCURRENT_HASHES } from './constants.js'
+
+type Argon2 = typeof import('@node-rs/argon2')
+let argon2: Promise<Argon2> | undefined
+/** The native module, loaded on first use: only an ingest's accounts hash passwords, and loaded it is resident memory on every node. */
+const lib = async (): Promise<Argon2> => await (argon2 ??= import('@node-rs/argon2'))
+
+async function hash (password: string): Promise<string> {
+  const a = await lib()
+  return await a.hash(password, { algorithm: a.Algorithm.Argon2id, ...ARGON2_PARAMS })
+}
+
+async function verify (phc: string, password: string): Promise<boolean> {
+  return await (await lib()).verify(phc, password)
+}
 
 export class HasherBusyError extends Error {
   static readonly NAME = 'HasherBusyError'
@@ -15,8 +28,6 @@ export class HasherBusyError extends Error {
   readonly statusCode = 503
   constructor () { super('too many logins at once; try again in a second') }
 }
-
-const OPTIONS = { algorithm: Algorithm.Argon2id, ...ARGON2_PARAMS }
 
 export class PasswordHasher {
   #active = 0
@@ -26,13 +37,13 @@ export class PasswordHasher {
 
   /** An Argon2id PHC string (`$argon2id$v=19$m=...`) for `password`, with a random salt. */
   async hash (password: string): Promise<string> {
-    return await this.#bounded(async () => await hash(password, OPTIONS))
+    return await this.#bounded(async () => await hash(password))
   }
 
   /** Whether `password` matches `phc`; with `phc` undefined (no such user), a dummy verify that takes as long and answers false. */
   async verify (phc: string | undefined, password: string): Promise<boolean> {
     // The dummy hash is made once, outside the bound (it is ours, not a request's).
-    const target = phc ?? await (this.#dummy ??= hash(randomBytes(16).toString('hex'), OPTIONS))
+    const target = phc ?? await (this.#dummy ??= hash(randomBytes(16).toString('hex')))
     const ok = await this.#bounded(async () => {
       try {
         return await verify(target, password)
@@ -44,7 +55,7 @@ export class PasswordHasher {
   }
 
   /** Makes the dummy hash now, so the first unknown-user login is not slower than a wrong password. */
-  async warmUp (): Promise<void> { await (this.#dummy ??= hash(randomBytes(16).toString('hex'), OPTIONS)) }
+  async warmUp (): Promise<void> { await (this.#dummy ??= hash(randomBytes(16).toString('hex'))) }
 
   async #bounded<T> (fn: () => Promise<T>): Promise<T> {
     if (this.#active >= this.maxConcurrent) throw new HasherBusyError()

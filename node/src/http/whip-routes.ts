@@ -1,4 +1,6 @@
-import { MAX_WHIP_SDP_BYTES, SDP_CONTENT_TYPE, isSdpContentType } from '@diststream/ingest'
+// Light subpaths: the ingest package itself (werift, node-media-server) loads only on ingest nodes.
+import { MAX_WHIP_SDP_BYTES } from '@diststream/ingest/whip-limits'
+import { SDP_CONTENT_TYPE, isSdpContentType } from '@diststream/ingest/whip-sdp'
 import { HttpError } from './errors.js'
 import { header, ingestOf } from './role-guards.js'
 import type { HttpContext } from './context.js'
