@@ -7,7 +7,9 @@
  * closed, bids ranked, the transcode attempt started), read from /api/jobs; transcode time is
  * not in it.
  */
+import { INGEST_DEFAULTS } from '@diststream/ingest/defaults'
 import { startTestSource } from '@diststream/media'
+import { AUCTION_FIRST_BIDS } from '@diststream/scheduler'
 import type { ResolvedFfmpeg } from '@diststream/media'
 import { callApi, getJson, waitUntil } from '../test/helpers/cluster.js'
 import { drain, newCluster } from './phases.js'
@@ -30,6 +32,10 @@ export interface P3Result {
   bidsPerJob: number[]
   /** Workers that ran at least one job. */
   workersUsed: number
+  /** jobId → workers that logged 'no bid: stream not announced yet' (they had not heard the stream's announce). */
+  noBidUnknownStream: Record<string, number>
+  /** jobId → each bid's times from the worker's 'bid sent' log: job heard, bid stream dialled, BidAck read (ms since epoch; one clock, one machine). */
+  bids: Record<string, Array<{ heardAt: number, dialAt: number, ackAt: number }>>
   sourceCode: number
   problems: LogLine[]
   startMs: number
@@ -88,6 +94,8 @@ export async function runP3 (ffmpeg: ResolvedFfmpeg, sourceSec: number): Promise
       overheadMs: started.map(j => j.history[0]!.startedAt - j.createdAt),
       bidsPerJob: jobs.map(j => j.bids),
       workersUsed: new Set(started.map(j => j.history[0]!.worker)).size,
+      bids: groupBids(tap.lines.filter(l => l.j.msg === 'bid sent' && typeof l.j.heardAt === 'number')),
+      noBidUnknownStream: countBy(tap.lines.filter(l => l.j.msg === 'no bid: stream not announced yet').map(l => String(l.j.jobId))),
       sourceCode,
       problems: tap.problems,
       startMs
@@ -105,6 +113,9 @@ export function reportP3 (r: P3Result): { lines: string[], rows: string[][], jso
   const states = new Map<string, number>()
   for (const j of r.jobs) states.set(j.state, (states.get(j.state) ?? 0) + 1)
   const met = s.n > 0 ? s.p95 <= 50 : null
+  const overhead = (j: JobView): number => j.history[0]!.startedAt - j.createdAt
+  const started = r.jobs.filter(j => j.history.length > 0).sort((a, b) => a.seq - b.seq)
+  const slow = started.filter(j => overhead(j) > 50)
   return {
     lines: [
       '',
@@ -113,7 +124,9 @@ export function reportP3 (r: P3Result): { lines: string[], rows: string[][], jso
       ...(r.unseen.length > 0 ? [`  workers the ingest did not list: ${r.unseen.join('; ')}`] : []),
       `  job announced (ledger createdAt) → first attempt started (auction closed, bids ranked): p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, min ${ms(s.min)}, max ${ms(s.max)} (n=${s.n})`,
       `  bids per job: p50 ${bids.p50}, min ${bids.min}, max ${bids.max}`,
-      `  per job (ms): ${r.overheadMs.map(x => Math.round(x)).join(' ')}`,
+      `  per job (seq:ms/bids): ${started.map(j => `${j.seq}:${Math.round(overhead(j))}/${j.bids}`).join(' ')}`,
+      ...stages(started, r.bids).map(x => `  ${x}`),
+      ...slow.map(j => `  seq ${j.seq} over 50 ms: ${Math.round(overhead(j))} ms, ${j.bids} bid(s)${j.bids < AUCTION_FIRST_BIDS ? `, fewer than the ${AUCTION_FIRST_BIDS} an auction of this pool closes on, so it waited out the bid window (${INGEST_DEFAULTS.bidWindowMs} ms)` : ''}; workers that had not yet heard the stream's announce and did not bid: ${r.noBidUnknownStream[j.jobId] ?? 0}`),
       `  P3 p95 = ${ms(s.p95)}; compared with the loopback dispatch target ≤ 50 ms: ${met == null ? 'invalid (no job started)' : met ? 'met' : 'MISSED'}`
     ],
     rows: [
@@ -122,4 +135,32 @@ export function reportP3 (r: P3Result): { lines: string[], rows: string[][], jso
     ],
     json: { workers: r.workers, workersSeen: r.workersSeen, p50Ms: Number.isFinite(s.p50) ? Math.round(s.p50) : null, p95Ms: Number.isFinite(s.p95) ? Math.round(s.p95) : null, n: s.n, jobs: r.jobs.length, bidsP50: bids.p50, targetMs: 50, met }
   }
+}
+
+function countBy (keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1
+  return out
+}
+
+function groupBids (lines: LogLine[]): P3Result['bids'] {
+  const out: P3Result['bids'] = {}
+  for (const l of lines) (out[String(l.j.jobId)] ??= []).push({ heardAt: l.j.heardAt as number, dialAt: l.j.dialAt as number, ackAt: l.j.time as number })
+  return out
+}
+
+/** Where a job's dispatch time goes, p50 / p95 over every bid (and every job for the last stage). */
+function stages (jobs: JobView[], bids: P3Result['bids']): string[] {
+  const all = jobs.flatMap(j => (bids[j.jobId] ?? []).map(b => ({ j, b })))
+  if (all.length === 0) return ['where the time goes: no bid timings in the workers\' logs']
+  const line = (name: string, xs: number[]): string => { const s = stats(xs); return `${name.padEnd(62)} p50 ${Math.round(s.p50)} ms, p95 ${Math.round(s.p95)} ms (n=${s.n})` }
+  // The auction closes on the AUCTION_FIRST_BIDS-th bid: its BidAck → the attempt started.
+  const closing = jobs.flatMap(j => { const acks = (bids[j.jobId] ?? []).map(b => b.ackAt).sort((a, b) => a - b); const k = acks[AUCTION_FIRST_BIDS - 1]; return k == null ? [] : [j.history[0]!.startedAt - k] })
+  return [
+    'where the time goes (from the workers\' debug logs; every node on this machine\'s one clock):',
+    line('  job created at the ingest → heard by a bidding worker (gossip)', all.map(x => x.b.heardAt - x.j.createdAt)),
+    line('  heard → bid stream dialled (the worker\'s checks and election)', all.map(x => x.b.dialAt - x.b.heardAt)),
+    line('  dialled → BidAck read (stream open, Bid, the ingest\'s ack)', all.map(x => x.b.ackAt - x.b.dialAt)),
+    line('  closing bid\'s BidAck → attempt started (auction close, ranking)', closing)
+  ]
 }

@@ -182,6 +182,7 @@ export class Worker implements Startable {
   }
 
   private async onJob (job: JobAnnounce, from: string): Promise<void> {
+    const heardAt = Date.now()
     // Origin rule: work only for a stream's own ingest (the signer of its StreamAnnounce).
     const ingest = this.origins.ingestOf(job.streamId)
     if (ingest !== from) {
@@ -215,6 +216,7 @@ export class Worker implements Startable {
       price: this.price
     }
     const signal = AbortSignal.any([AbortSignal.timeout(BID_TIMEOUT_MS), this.#shutdown.signal])
+    const dialAt = Date.now()
     let stream: Stream
     try {
       stream = await this.init.protocols.dial(from, PROTOCOL_BID, { signal })
@@ -228,7 +230,8 @@ export class Worker implements Startable {
       const ack = await ch.read(codecs.bidAck, { signal })
       if (!ack.accepted) this.slots.release(job.jobId)
       this.metrics.bids.inc()
-      this.log.debug({ jobId: job.jobId, accepted: ack.accepted, estimateMs: bid.estimateMs }, 'bid sent')
+      // When the job was heard and the bid's stream dialled: the bench's dispatch breakdown.
+      this.log.debug({ jobId: job.jobId, accepted: ack.accepted, estimateMs: bid.estimateMs, heardAt, dialAt }, 'bid sent')
       await ch.close({ signal })
     } catch (err) {
       this.slots.release(job.jobId)
