@@ -13,7 +13,8 @@
  * other load on the machine slows things but does not add to these seconds.
  */
 import { callApi, getJson, waitUntil } from '../test/helpers/cluster.js'
-import { CpuSampler } from './cpu.js'
+import { PROBATION_JOBS } from '@diststream/scheduler'
+import { CpuSampler, PROBATION_STAGE } from './cpu.js'
 import type { CpuAccount } from './cpu.js'
 import { drain, makeSource, newCluster, publishStarted } from './phases.js'
 import type { BenchConfig } from './phases.js'
@@ -34,6 +35,8 @@ export interface CostResult {
   /** node name → account over the publish window */
   window: Record<string, { self: number, children: number, stages: Record<string, number> }>
   spotChecks: number
+  /** Results the ingest picture-checked on probation (a new worker's first PROBATION_JOBS). */
+  probationChecks: number
   jobs: Record<string, number>
 }
 
@@ -78,6 +81,7 @@ export async function runCost (cfg: BenchConfig): Promise<CostResult> {
       idlePerSec: Object.fromEntries(nodes.map(n => [n.name, idleAcc.get(n.proc.pid!)!.self / IDLE_SEC])),
       window: Object.fromEntries(nodes.map(n => [n.name, obj(acc.get(n.proc.pid!)!)])),
       spotChecks: tap.find('spot check', ingest.name).length,
+      probationChecks: tap.find('probation check passed', ingest.name).length,
       jobs: states
     }
   } finally {
@@ -104,12 +108,15 @@ export function formatCost (r: CostResult): string {
   const idle = Object.values(r.idlePerSec).reduce((x, y) => x + y, 0) * r.segmentSec
   const ingestName = Object.keys(r.window).find(k => k.includes('ingest'))!
   const ing = r.window[ingestName]!
+  // Probation's share, scaled to the exact children total as in the table.
+  const ingSampled = Object.values(ing.stages).reduce((x, y) => x + y, 0)
+  const probation = (ing.stages[PROBATION_STAGE] ?? 0) * (ingSampled > 0 && Number.isFinite(ing.children) ? ing.children / ingSampled : 1)
   return [
     '',
-    `== CPU per segment (${r.segments} segments of ${r.segmentSec} s, 720p → ${'720p/480p/360p'}, CMAF, 2 workers, spot checks ${r.spotChecks}; jobs ${JSON.stringify(r.jobs)})`,
+    `== CPU per segment (${r.segments} segments of ${r.segmentSec} s, 720p → ${'720p/480p/360p'}, CMAF, 2 workers, spot checks ${r.spotChecks}, probation checks ${r.probationChecks}; jobs ${JSON.stringify(r.jobs)})`,
     table(['process', 'stage', 'CPU s / segment'], rows),
     `  all processes: ${f(total)} CPU s per segment (${(total / n / r.segmentSec * 100).toFixed(0)} % of one core at realtime)`,
-    `  ingest: ${f(ing.self + ing.children)} CPU s per segment`,
+    `  ingest: ${f(ing.self + ing.children)} CPU s per segment; past probation (without its picture checks of ${r.probationChecks} new workers' results, each new worker's first ${PROBATION_JOBS} jobs only): ${f(ing.self + ing.children - probation)}`,
     `  idle control plane (no stream; own CPU of the 3 nodes × ${r.segmentSec} s): ${idle.toFixed(3)} CPU s per segment; per node ${Object.entries(r.idlePerSec).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ')} of a core`,
     `BENCH_RESULT ${JSON.stringify({ cost: r })}`
   ].join('\n')

@@ -33,11 +33,18 @@ async function readTimes (pid: number): Promise<ProcTimes | null> {
  * The stage a child process belongs to, from its command line: what the ingest and the worker
  * spawn (segmenter, CMAF remux, probe, verification, spot check PSNR, transcode).
  */
+/** The stage name of probation's picture checks (the first PROBATION_JOBS results of each new worker). */
+export const PROBATION_STAGE = 'probation check (psnr, every rung)'
+
 export function classify (argv: string[]): string {
   const bin = (argv[0] ?? '').split('/').pop() ?? ''
   const has = (a: string): boolean => argv.includes(a)
   const after = (flag: string): string | undefined => { const i = argv.indexOf(flag); return i >= 0 ? argv[i + 1] : undefined }
   if (bin.startsWith('ffprobe')) return has('-count_frames') ? 'verify (decode)' : 'probe'
+  // One picture check of every rung against the source (psnr@r0, psnr@r1, …) is probation's
+  // (ingest/session/probation.ts); the spot check scores one rendition (psnr@r0 only). A one-rung
+  // ladder's probation check counts as a spot check here.
+  if (argv.some(a => a.includes('psnr@r1'))) return PROBATION_STAGE
   if (argv.some(a => a.includes('psnr'))) return 'spot check (psnr)'
   if (after('-f') === 'segment' || argv.some(a => a === 'segment')) return 'segmenter'
   if (has('libx264') || argv.some(a => /^h264_|^libx264/.test(a))) return 'transcode (ffmpeg)'

@@ -28,9 +28,11 @@ export interface P6Result {
   segmentSec: number
   publishSec: number
   reasons: string[]
+  /** Each killed job that did not end done: its seq, state, reason and attempts (worker, outcome, when after the job was created). */
+  notDone: string[]
 }
 
-interface Job { jobId: string, seq: number, streamId: string, state: string, durationMs: number | null, history: Array<{ worker: string, outcome: string | null, reason: string | null, startedAt: number }> }
+interface Job { jobId: string, seq: number, streamId: string, state: string, reason: string | null, createdAt: number, durationMs: number | null, history: Array<{ worker: string, outcome: string | null, reason: string | null, startedAt: number }> }
 
 export async function runP6 (kills = 20, log: (s: string) => void = s => { console.log(s) }): Promise<P6Result> {
   const ffmpeg = resolveFfmpeg()
@@ -83,7 +85,9 @@ export async function runP6 (kills = 20, log: (s: string) => void = s => { conso
     const extra = hit.map(j => j.state === 'done' ? ((j.durationMs ?? Infinity) - normalMs) / 1000 / segmentSec : Infinity)
     const s = stats(extra)
     const reasons = [...new Set(hit.flatMap(j => j.history.filter(h => h.outcome !== 'ok').map(h => `${h.outcome}: ${(h.reason ?? '').slice(0, 60)}`)))].slice(0, 6)
-    return { kills: done, killedJobs: hit.length, missing, extraDelayRatio: { p50: s.p50, p95: s.p95, max: s.max }, normalMs, segmentSec, publishSec, reasons }
+    const notDone = hit.filter(j => j.state !== 'done').map(j =>
+      `seq ${j.seq}: ${j.state}${j.reason != null ? ` (${j.reason.slice(0, 80)})` : ''}; attempts: ${j.history.map(h => `${h.worker.slice(-6)} ${h.outcome ?? 'running'}${h.reason != null ? ` ${h.reason.slice(0, 50)}` : ''} at +${h.startedAt - j.createdAt} ms`).join(', ') || 'none'}`)
+    return { kills: done, killedJobs: hit.length, missing, extraDelayRatio: { p50: s.p50, p95: s.p95, max: s.max }, normalMs, segmentSec, publishSec, reasons, notDone }
   } finally {
     await cluster.stop()
   }
@@ -95,6 +99,7 @@ export function formatP6 (r: P6Result): string {
     `P6 worker killed mid-job (${r.kills} kills over a ${r.publishSec} s live stream, 3 workers, ${r.segmentSec} s segments):`,
     `  extra delay ÷ segment duration: p50 ${r.extraDelayRatio.p50.toFixed(2)}, p95 ${r.extraDelayRatio.p95.toFixed(2)}, max ${r.extraDelayRatio.max.toFixed(2)} (normal job ${Math.round(r.normalMs)} ms)`,
     `  missing segments: ${r.missing} of ${r.killedJobs} killed jobs`,
+    ...r.notDone.map(x => `    ${x}`),
     `  failed attempts seen: ${r.reasons.join(' | ') || 'none'}`,
     `  target: 0 missing and p95 ≤ 1.0 — ${met ? 'MET' : 'MISSED'}`
   ].join('\n')

@@ -68,14 +68,14 @@ export interface Net {
 }
 
 /** Starts ingest + 2 workers (+ edge), waits until the ingest sees them, creates a stream. */
-export async function startNetwork (cfg: BenchConfig, tag: string, maxJobs: number, withEdge: boolean, tap: LogTap): Promise<Net> {
+export async function startNetwork (cfg: BenchConfig, tag: string, maxJobs: number, withEdge: boolean, tap: LogTap, ingestArgs: string[] = []): Promise<Net> {
   const cluster = await newCluster()
   const common = ['--segment-seconds', String(cfg.segmentSec), '--ladder', cfg.ladderSpec, '--playlist-window', '60']
   // P1 measures throughput: without an edge (the P1 runs) the ingest may queue
   // jobs as long as it takes, so every segment is transcoded and the network does
   // the baseline's work. The live run (with an edge) keeps the default cap.
   const queue = withEdge ? [] : ['--max-queue-seconds', '600']
-  const ingest = await cluster.start(`${tag}-ingest`, ['--role', 'ingest', ...queue, ...common])
+  const ingest = await cluster.start(`${tag}-ingest`, ['--role', 'ingest', ...queue, ...ingestArgs, ...common])
   tap.add(ingest)
   const boot = await ingest.bootstrapAddr()
   const workers = await Promise.all(['a', 'b'].map(async n => await cluster.start(`${tag}-worker-${n}`, ['--role', 'worker', '--max-jobs', String(maxJobs), '--bootstrap', boot, ...common])))
@@ -125,6 +125,14 @@ export function segmentTimings (ready: LogLine[]): SegmentTiming[] {
 
 export interface NetworkResult {
   maxJobs: number
+  /**
+   * Whether the ingest ran its probation (the default: the first PROBATION_JOBS results of each
+   * new worker are picture-checked against the source before they are served); false = a run
+   * with `--probation-jobs 0`, as a network whose workers are past probation.
+   */
+  probation: boolean
+  /** Picture checks of probation the ingest ran ('probation check passed' in its debug log). */
+  probationChecks: number
   /** Publish speed after the gate (media s per wall s); Infinity = as fast as possible. */
   speed: number
   publish: PublishResult
@@ -147,9 +155,10 @@ export async function publishStarted (net: Net, tap: LogTap, marginMs: number): 
 }
 
 /** 3. P1, network side: the same file published over RTMP at `speed` (Infinity = as fast as it goes). */
-export async function runNetworkTranscode (cfg: BenchConfig, source: string, maxJobs: number, speed: number): Promise<NetworkResult> {
+export async function runNetworkTranscode (cfg: BenchConfig, source: string, maxJobs: number, speed: number, probation = true): Promise<NetworkResult> {
   const tap = new LogTap()
-  const net = await startNetwork(cfg, `p1-m${maxJobs}-${Number.isFinite(speed) ? `x${speed.toFixed(2)}` : 'burst'}`, maxJobs, false, tap)
+  const tag = `p1-m${maxJobs}-${Number.isFinite(speed) ? `x${speed.toFixed(2)}` : 'burst'}${probation ? '' : '-trusted'}`
+  const net = await startNetwork(cfg, tag, maxJobs, false, tap, probation ? [] : ['--probation-jobs', '0'])
   try {
     const publish = await publishFile({ ffmpegPath: cfg.ffmpeg.ffmpeg, file: source, url: net.rtmpUrl, speed, holdMediaMs: 1000, gate: publishStarted(net, tap, 1500), timeoutMs: 180_000 })
     const { jobs, ready, segmenterEnded } = await drain(net, tap, 120_000)
@@ -159,6 +168,8 @@ export async function runNetworkTranscode (cfg: BenchConfig, source: string, max
     const transcoded = net.workers.map(w => tap.find('segment transcoded', w.name).map(l => l.j.elapsedMs as number))
     return {
       maxJobs,
+      probation,
+      probationChecks: tap.find('probation check passed', net.ingest.name).length + tap.lines.filter(l => l.node === net.ingest.name && String(l.j.msg).startsWith('probation check:')).length,
       speed,
       publish,
       segments,

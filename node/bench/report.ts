@@ -6,12 +6,13 @@ import { reportP3 } from './p3.js'
 import type { P3Result } from './p3.js'
 import type { BenchConfig, NetworkResult } from './phases.js'
 import { r1, r3, stats, summarizeProblems, table } from './util.js'
+import type { RssSplit } from './util.js'
 
 export interface ReportInput {
   cfg: BenchConfig
   src: { file: string, ms: number, args: string[] }
   ladder: RungSpec[]
-  idleRss: { worker: number, edge: number, idleSec: number }
+  idleRss: { worker: number, edge: number, idleSec: number, split: Record<'worker' | 'edge', RssSplit & { heap: number }> }
   baseline: { ms: number, args: string[], outputSec: number }
   nets: NetworkResult[]
   best: NetworkResult
@@ -64,12 +65,12 @@ export function report (i: ReportInput): string {
     say(`    publish: gate released ${sec(n.publish.releasedAt - n.publish.openedAt)} after connecting, data written in ${sec(n.publish.writtenAt - n.publish.releasedAt)}, ffmpeg exit ${n.publish.code}; segments closed over ${sec(spread(n.segments.map(s => s.closed)))}; end-of-stream wait ${sec(n.eosDelayMs)}`)
     say(`    segments stored ${n.segments.length}, untranscoded (source passed through) ${unt.length}${unt.length > 0 ? ` (seq ${unt.join(',')})` : ''}; segmenter ended: ${n.segmenterEnded}`)
     say(`    jobs: ${states(n.jobs)}; attempts ${attempts.length}, failed ${failedAttempts.length}${reasons.length > 0 ? ` (${reasons.slice(0, 3).join(' | ')})` : ''}`)
-    say(`    per-segment transcode (worker elapsedMs): n ${tx.n}, p50 ${msf(tx.p50)}, max ${msf(tx.max)}; busy per worker ${n.busyMsByWorker.map(sec).join(' + ')}`)
+    say(`    per-segment transcode (worker elapsedMs): n ${tx.n}, p50 ${msf(tx.p50)}, max ${msf(tx.max)}; busy per worker ${n.busyMsByWorker.map(sec).join(' + ')}; probation picture checks at the ingest ${n.probationChecks}`)
   }
   const bestValid = i.best.segments.length > 0 && i.best.segments.every(s => s.transcoded)
   const p1 = i.best.wallMs / i.baseline.ms
-  say(`  P1 = ${p1.toFixed(3)} (burst, max-jobs ${i.best.maxJobs})${bestValid ? '' : ` — INVALID: ${i.best.segments.filter(s => !s.transcoded).length} of ${i.best.segments.length} segments were passed through untranscoded, so the network did less work than the baseline`}; target ≤ 1.10: ${met(bestValid ? p1 <= 1.10 : null)}`)
-  for (const n of i.nets.filter(n => Number.isFinite(n.speed))) {
+  say(`  P1 = ${p1.toFixed(3)} (burst, max-jobs ${i.best.maxJobs}, fresh workers: ${i.best.probationChecks} of ${i.best.jobs.length} results picture-checked on probation)${bestValid ? '' : ` — INVALID: ${i.best.segments.filter(s => !s.transcoded).length} of ${i.best.segments.length} segments were passed through untranscoded, so the network did less work than the baseline`}; target ≤ 1.10: ${met(bestValid ? p1 <= 1.10 : null)}`)
+  for (const n of i.nets.filter(n => n !== i.best && (Number.isFinite(n.speed) || !n.probation))) {
     const ok = n.segments.length > 0 && n.segments.every(s => s.transcoded)
     say(`  supplementary, ${label(n)}, max-jobs ${n.maxJobs}: ${(n.wallMs / i.baseline.ms).toFixed(3)}${ok ? '' : ' — invalid (untranscoded segments)'}; target ≤ 1.10: ${met(ok ? n.wallMs / i.baseline.ms <= 1.10 : null)}`)
   }
@@ -144,6 +145,10 @@ export function report (i: ReportInput): string {
   say('')
   say(`== Idle RSS (alone, no bootstrap, ${i.idleRss.idleSec.toFixed(1)} s after start)`)
   say(`  worker-only: ${MB(i.idleRss.worker).toFixed(1)} MB (${i.idleRss.worker.toFixed(1)} MiB); edge-only: ${MB(i.idleRss.edge).toFixed(1)} MB (${i.idleRss.edge.toFixed(1)} MiB); target ≤ 120 MB: ${met(MB(i.idleRss.worker) <= 120 && MB(i.idleRss.edge) <= 120)}`)
+  for (const role of ['worker', 'edge'] as const) {
+    const x = i.idleRss.split[role]
+    say(`  ${role}-only, where it is: file-backed ${MB(x.file).toFixed(1)} MB (the node binary's and shared libraries' pages), anonymous ${MB(x.anon).toFixed(1)} MB, of which the V8 heap in use ${MB(x.heap).toFixed(1)} MB (module code and sources, libp2p's state; the rest: V8's free heap pages, native allocations)`)
+  }
   say(`  for context, after the live run: ${Object.entries(live.rssAfterMiB).map(([k, v]) => `${k} ${MB(v).toFixed(1)} MB`).join(', ')}`)
 
   // ---- Problems
@@ -186,7 +191,7 @@ export function report (i: ReportInput): string {
 }
 
 function label (n: NetworkResult): string {
-  return Number.isFinite(n.speed) ? `paced ${n.speed.toFixed(2)}×` : 'burst'
+  return `${Number.isFinite(n.speed) ? `paced ${n.speed.toFixed(2)}×` : 'burst'}${n.probation ? '' : ', workers past probation'}`
 }
 
 function spread (xs: number[]): number {

@@ -99,6 +99,29 @@ export async function rssMiB (pid: number | undefined): Promise<number> {
   }
 }
 
+/** Where a process's resident memory is, in MiB: file-backed pages (the node binary, shared libraries) and anonymous ones (V8's heap, native allocations). */
+export interface RssSplit { file: number, anon: number }
+
+export async function rssSplitMiB (pid: number | undefined): Promise<RssSplit> {
+  try {
+    const status = await readFile(`/proc/${pid ?? -1}/status`, 'utf8')
+    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1])
+    return { file: kb('RssFile') / 1024, anon: (kb('RssAnon') + kb('RssShmem')) / 1024 }
+  } catch {
+    return { file: NaN, anon: NaN }
+  }
+}
+
+/** A node's V8 heap in use, in MiB, from its own Prometheus metrics (`diststream_nodejs_heap_size_used_bytes`); NaN if not read. */
+export async function heapUsedMiB (httpUrl: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
+    return Number(/^diststream_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1]) / 1048576
+  } catch {
+    return NaN
+  }
+}
+
 export const r1 = (n: number): number => Math.round(n * 10) / 10
 export const r3 = (n: number): number => Math.round(n * 1000) / 1000
 
