@@ -116,10 +116,12 @@ describe('hostile presence flood (Sybil keys) against real nodes', { timeout: 30
 
     assert.equal(a.proc.exitCode, null, 'A is up')
     assert.equal(b.proc.exitCode, null, 'B is up')
-    // A takes at most one new-signer burst plus the refill from the evil peer (its only relay of Sybils).
+    // The bound is per relaying source: one new-signer burst plus its refill. A hears Sybils from
+    // the evil peer and from B, which forwards what it took in (a Sybil B took before A heard it
+    // from the evil peer reaches A through B first and counts against B's bucket at A).
     const maxFromOneSource = NEW_SIGNERS.burst + Math.ceil(NEW_SIGNERS.perSecond * seconds)
     const peersA = await peerCount(httpA)
-    assert.ok(peersA <= peers0.a + maxFromOneSource, `A's presence table bounded: ${peersA} (was ${peers0.a}, ${SYBILS} Sybils sent over ${seconds.toFixed(1)} s)`)
+    assert.ok(peersA <= peers0.a + 2 * maxFromOneSource, `A's presence table bounded: ${peersA} (was ${peers0.a}, ${SYBILS} Sybils sent over ${seconds.toFixed(1)} s)`)
     // B hears them from the evil peer and from A (A forwards only what it took in).
     const peersB = await peerCount(httpB)
     assert.ok(peersB <= peers0.b + 2 * maxFromOneSource, `B's presence table bounded: ${peersB} (was ${peers0.b})`)
